@@ -1,0 +1,28 @@
+// Environment configuration, read once and validated.
+import { z } from 'zod';
+
+const schema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  LOYALTY_DATA_DIR: z.string().min(1).default('.data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Run advanceTime(now) for every merchant this often (ms); 0 = never. */
+  LOYALTY_ADVANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
+  /** Create a demo merchant with the coffee example on first start ("0" to skip). */
+  LOYALTY_DEMO: z.enum(['0', '1']).default('1'),
+  /** Maximum request body in bytes. */
+  LOYALTY_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_000_000),
+  /** Connections in the pool for an external PostgreSQL. */
+  LOYALTY_DB_POOL: z.coerce.number().int().positive().default(10),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
