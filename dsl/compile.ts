@@ -1,0 +1,323 @@
+// Stage 5: checked AST → compiled, immutable Program. Runs only when the
+// checker found no errors, so every literal here is known to be valid.
+import { createHash } from 'node:crypto';
+import type * as A from './ast.ts';
+import { currencyExponent } from './currencies.ts';
+import type { BonusSpec, Club, Duration, Effect, EventBonus, Expire, Limit, Metric, OrderFacts, Period, Program, Redeem, Referral, Rule, Tier, TierWindow } from './program.ts';
+import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
+
+export function compileAst(ast: A.ProgramAst, source: string, fileName: string): Program {
+  const setting = <K extends A.Setting['kind']>(kind: K) => ast.items.find((i): i is Extract<A.Setting, { kind: K }> => i.kind === kind);
+  const currency = setting('currency')!.code.text;
+  const exponent = currencyExponent(currency);
+  const minor = (m: A.MoneyNode): number => {
+    const r = toMinorUnits(m.amount, exponent);
+    if (!r.ok) throw new Error(`unchecked money literal ${m.raw}`);
+    return r.minor;
+  };
+  const dec = (n: A.Num): Ratio => parseDecimal(n.raw)!;
+  const int = (n: A.Num): number => parseInteger(n.raw)!;
+  const dur = (d: A.DurationNode): Duration => ({ amount: int(d.amount), unit: durationUnit(d.unit.text) });
+  /** `N points per X` → points per minor unit. */
+  const rateOf = (r: A.RateNode): Ratio => {
+    const n = dec(r.points);
+    return ratio(n.n, n.d * minor(r.per));
+  };
+
+  const baseNode = setting('base');
+  const excludes = ast.items.filter((i): i is A.ExcludeNode => i.kind === 'exclude');
+  const excludeCategories = new Set(excludes.filter((e) => e.target === 'category').flatMap((e) => e.values.map((v) => v.text)));
+  const excludeSkus = new Set(excludes.filter((e) => e.target === 'sku').flatMap((e) => e.values.map((v) => v.text)));
+
+  // Tiers first: rules' `when` expressions refer to them by index.
+  const tiersNode = ast.items.find((i): i is A.TiersDecl => i.kind === 'tiers');
+  const qualify = tiersNode?.body.find((s): s is A.QualifyNode => s.kind === 'qualify');
+  const metric: Metric | null = tiersNode ? ((qualify?.metric.text as Metric | undefined) ?? 'spend') : null;
+  const window: TierWindow =
+    qualify?.window?.kind === 'rolling'
+      ? { kind: 'rolling', duration: dur(qualify.window.duration) }
+      : qualify?.window?.kind === 'calendar-year'
+        ? { kind: 'calendar-year' }
+        : { kind: 'lifetime' };
+  const keepNode = tiersNode?.body.find((s): s is A.KeepNode => s.kind === 'keep');
+  const tiers: Tier[] = (tiersNode?.body.filter((s): s is A.TierNode => s.kind === 'tier') ?? []).map((t, index) => {
+    const mult = t.body.find((s): s is A.MultiplierNode => s.kind === 'multiplier');
+    const th = t.threshold;
+    return {
+      name: t.name.text,
+      index,
+      threshold: 'currency' in th ? minor(th) : metric === 'spend' ? 0 : int(th),
+      multiplier: mult ? dec(mult.factor) : null,
+      multiplierText: mult ? mult.factor.raw : null,
+      multiplierLine: mult ? mult.loc.line : null,
+      perks: t.body.filter((s): s is A.PerkNode => s.kind === 'perk').map((p) => p.name.text),
+      line: t.loc.line,
+    };
+  });
+  const tierIndex = new Map(tiers.map((t) => [t.name, t.index]));
+
+  const clubNodes = ast.items.filter((i): i is A.ClubDecl => i.kind === 'club');
+  const clubs: Club[] = clubNodes.map((c, index) => {
+    const fee = c.body.find((s): s is A.FeeNode => s.kind === 'fee');
+    const mult = c.body.find((s): s is A.MultiplierNode => s.kind === 'multiplier');
+    const join = c.body.find((s): s is A.JoinBonusNode => s.kind === 'joinBonus');
+    return {
+      name: c.name.text,
+      index,
+      fee: fee ? { amount: minor(fee.amount), per: fee.per.text as 'month' | 'year', text: fee.amount.raw } : null,
+      multiplier: mult ? dec(mult.factor) : null,
+      multiplierText: mult ? mult.factor.raw : null,
+      multiplierLine: mult ? mult.loc.line : null,
+      discounts: c.body
+        .filter((s): s is A.DiscountNode => s.kind === 'discount')
+        .map((d) => ({ categories: new Set(d.categories.map((x) => x.text)), percent: dec(d.percent), text: d.percent.raw })),
+      perks: c.body.filter((s): s is A.PerkNode => s.kind === 'perk').map((p) => p.name.text),
+      joinBonus: join ? int(join.points) : 0,
+      joinLine: join ? join.loc.line : null,
+      line: c.loc.line,
+    };
+  });
+  const clubIndex = new Map(clubs.map((c) => [c.name, c.index]));
+
+  const limitOf = (l: A.LimitNode | undefined): Limit | null =>
+    l ? { unit: l.unit, amount: l.amount ? int(l.amount) : 1, period: l.period.text as Period } : null;
+
+  const rules: Rule[] = ast.items
+    .filter((i): i is A.RuleDecl => i.kind === 'rule')
+    .map((r, index) => {
+      const effectNode = r.body.find((s) => s.kind === 'multiplier' || s.kind === 'extra' || s.kind === 'bonus') as A.MultiplierNode | A.ExtraNode | A.BonusNode;
+      const effect: Effect =
+        effectNode.kind === 'multiplier'
+          ? { kind: 'multiplier', factor: dec(effectNode.factor), text: effectNode.factor.raw }
+          : effectNode.kind === 'extra'
+            ? { kind: 'extra', rate: rateOf(effectNode.rate) }
+            : { kind: 'bonus', points: int(effectNode.points), perItem: effectNode.perItem };
+      const { condition, usesLocalTime } = compileConditions(r.body, tierIndex, clubIndex, minor);
+      return {
+        name: r.name.text,
+        index,
+        line: r.loc.line,
+        effectLine: effectNode.loc.line,
+        matches: compileFilters(r.body.filter((s): s is A.FilterNode => s.kind === 'filter')),
+        condition,
+        usesLocalTime,
+        effect,
+        limit: limitOf(r.body.find((s): s is A.LimitNode => s.kind === 'limit')),
+      };
+    });
+
+  const ons = ast.items.filter((i): i is A.OnDecl => i.kind === 'on');
+  const bonusOf = (o: A.OnDecl | undefined): BonusSpec | null => {
+    const b = o?.body.find((s): s is A.BonusNode => s.kind === 'bonus');
+    return b ? { points: int(b.points), line: b.loc.line } : null;
+  };
+  const events = new Map<string, EventBonus>();
+  for (const o of ons) {
+    if (o.trigger !== 'event' || !o.event) continue;
+    const b = bonusOf(o)!;
+    events.set(o.event.text, { name: o.event.text, ...b, limit: limitOf(o.body.find((s): s is A.LimitNode => s.kind === 'limit')) });
+  }
+
+  const refNode = ast.items.find((i): i is A.ReferralDecl => i.kind === 'referral');
+  let referral: Referral | null = null;
+  if (refNode) {
+    const get = <K extends A.ReferralStmt['kind']>(k: K) => refNode.body.find((s): s is Extract<A.ReferralStmt, { kind: K }> => s.kind === k);
+    const rr = get('referrer');
+    const re = get('referee');
+    const mo = get('minOrder');
+    const wi = get('within');
+    const li = get('referralLimit');
+    referral = {
+      referrer: rr ? int(rr.points) : 0,
+      referee: re ? int(re.points) : 0,
+      referrerLine: rr ? rr.loc.line : null,
+      refereeLine: re ? re.loc.line : null,
+      minOrder: mo ? minor(mo.amount) : 0,
+      within: wi ? dur(wi.duration) : null,
+      limitPerYear: li ? int(li.count) : null,
+    };
+  }
+
+  const redeemNode = ast.items.find((i): i is A.RedeemDecl => i.kind === 'redeem');
+  let redeem: Redeem | null = null;
+  if (redeemNode) {
+    const get = <K extends A.RedeemStmt['kind']>(k: K) => redeemNode.body.find((s): s is Extract<A.RedeemStmt, { kind: K }> => s.kind === k);
+    const rate = get('redeemRate')!;
+    const min = get('redeemMin');
+    const max = get('redeemMax');
+    redeem = { points: int(rate.points), value: minor(rate.value), min: min ? int(min.points) : 0, maxPercent: max ? dec(max.percent) : null, line: rate.loc.line };
+  }
+
+  const expireNode = ast.items.find((i): i is A.ExpireDecl => i.kind === 'expire');
+  const after = expireNode?.body[0];
+  const expire: Expire | null = after ? { mode: after.inactivity ? 'inactivity' : 'lots', after: dur(after.duration), line: after.loc.line } : null;
+
+  const program: Program = {
+    name: ast.name?.text ?? '',
+    fileName,
+    source,
+    hash: createHash('sha256').update(source).digest('hex'),
+    currency,
+    currencyExponent: exponent,
+    timezone: setting('timezone')?.value.text ?? 'UTC',
+    unit: setting('unit')?.value.text ?? 'points',
+    base: baseNode ? { rate: rateOf(baseNode.rate), line: baseNode.loc.line } : null,
+    excludeCategories,
+    excludeSkus,
+    rules,
+    signup: bonusOf(ons.find((o) => o.trigger === 'signup')),
+    birthday: bonusOf(ons.find((o) => o.trigger === 'birthday')),
+    events,
+    tiers,
+    metric,
+    window,
+    keep: keepNode ? dur(keepNode.duration) : null,
+    clubs,
+    clubIndex,
+    referral,
+    redeem,
+    hasRedeem: redeem !== null,
+    expire,
+    lines: ['', ...source.split(/\r\n|\r|\n/)],
+  };
+  return deepFreeze(program);
+}
+
+/** A line matches when its category is in the union of the `category` lists
+ * (if any), its sku in the union of the `sku` lists (if any), and it is in
+ * none of the exclude lists. */
+function compileFilters(filters: A.FilterNode[]): ((category: string, sku: string) => boolean) | null {
+  if (filters.length === 0) return null;
+  const set = (target: 'category' | 'sku', exclude: boolean): Set<string> | null => {
+    const fs = filters.filter((f) => f.target === target && f.exclude === exclude);
+    return fs.length ? new Set(fs.flatMap((f) => f.values.map((v) => v.text))) : null;
+  };
+  const cats = set('category', false);
+  const skus = set('sku', false);
+  const xCats = set('category', true);
+  const xSkus = set('sku', true);
+  return (category, sku) =>
+    (cats === null || cats.has(category)) && (skus === null || skus.has(sku)) && (xCats === null || !xCats.has(category)) && (xSkus === null || !xSkus.has(sku));
+}
+
+type Pred = (f: OrderFacts) => boolean;
+
+function compileConditions(
+  body: A.RuleStmt[],
+  tierIndex: Map<string, number>,
+  clubIndex: Map<string, number>,
+  minor: (m: A.MoneyNode) => number,
+): { condition: Pred | null; usesLocalTime: boolean } {
+  const preds: Pred[] = [];
+  let usesLocalTime = false;
+  for (const s of body) {
+    if (s.kind === 'during') {
+      const a = parseDate(s.from.text)!;
+      const b = parseDate(s.to.text)!;
+      usesLocalTime = true;
+      preds.push((f) => f.localDay >= a && f.localDay <= b);
+    } else if (s.kind === 'days') {
+      let mask = 0;
+      for (const d of s.days) mask |= 1 << WEEKDAY_INDEX[d.text]!;
+      usesLocalTime = true;
+      preds.push((f) => ((mask >> f.weekday) & 1) === 1);
+    } else if (s.kind === 'hours') {
+      const a = parseTimeOfDay(s.from.text)! * 60_000;
+      const b = parseTimeOfDay(s.to.text)! * 60_000;
+      usesLocalTime = true;
+      preds.push((f) => f.msOfDay >= a && f.msOfDay < b);
+    } else if (s.kind === 'when') {
+      preds.push(compileExpr(s.expr, tierIndex, clubIndex, minor) as Pred);
+    }
+  }
+  if (preds.length === 0) return { condition: null, usesLocalTime };
+  if (preds.length === 1) return { condition: preds[0]!, usesLocalTime };
+  return { condition: (f) => preds.every((p) => p(f)), usesLocalTime };
+}
+
+type Val = (f: OrderFacts) => number | string | boolean | null;
+
+function compileExpr(e: A.Expr, tierIndex: Map<string, number>, clubIndex: Map<string, number>, minor: (m: A.MoneyNode) => number): Val {
+  const c = (x: A.Expr) => compileExpr(x, tierIndex, clubIndex, minor);
+  switch (e.kind) {
+    case 'or': {
+      const l = c(e.left);
+      const r = c(e.right);
+      return (f) => l(f) === true || r(f) === true;
+    }
+    case 'and': {
+      const l = c(e.left);
+      const r = c(e.right);
+      return (f) => l(f) === true && r(f) === true;
+    }
+    case 'not': {
+      const x = c(e.operand);
+      return (f) => x(f) !== true;
+    }
+    case 'paren':
+      return c(e.expr);
+    case 'firstOrder':
+      return (f) => f.firstOrder;
+    case 'orderTotal':
+      return (f) => f.total;
+    case 'orderItems':
+      return (f) => f.items;
+    case 'orderChannel':
+      return (f) => f.channel;
+    case 'memberTier':
+      return (f) => f.tier;
+    case 'memberClub': {
+      const i = clubIndex.get(e.name.text)!;
+      return (f) => f.clubs[i] === true;
+    }
+    case 'money': {
+      const v = minor(e.value);
+      return () => v;
+    }
+    case 'number': {
+      const r = parseDecimal(e.value.raw)!;
+      const v = r.n / r.d;
+      return () => v;
+    }
+    case 'string': {
+      const v = e.value.text;
+      return () => v;
+    }
+    case 'tierName': {
+      const v = tierIndex.get(e.name.text)!;
+      return () => v;
+    }
+    case 'cmp': {
+      const l = c(e.left);
+      const r = c(e.right);
+      // A missing channel (null) is never equal to a string: == is false, != is true.
+      switch (e.op) {
+        case '==':
+          return (f) => l(f) === r(f);
+        case '!=':
+          return (f) => l(f) !== r(f);
+        case '<':
+          return (f) => num(l(f)) < num(r(f));
+        case '<=':
+          return (f) => num(l(f)) <= num(r(f));
+        case '>':
+          return (f) => num(l(f)) > num(r(f));
+        case '>=':
+          return (f) => num(l(f)) >= num(r(f));
+      }
+    }
+  }
+}
+
+function num(v: number | string | boolean | null): number {
+  return typeof v === 'number' ? v : NaN;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    if (!(o instanceof Set) && !(o instanceof Map)) for (const v of Object.values(o)) deepFreeze(v);
+    else if (o instanceof Map) for (const v of o.values()) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,162 @@
+// The compiled program: immutable rule objects, with line filters and
+// conditions already turned into closures. This is all the engine sees.
+import type { DurationUnit, Ratio } from './values.ts';
+
+export type { Ratio, DurationUnit };
+
+export interface Duration {
+  readonly amount: number;
+  readonly unit: DurationUnit;
+}
+
+/** What a `when` expression and the time conditions read about an order. */
+export interface OrderFacts {
+  /** Eligible paid amount, minor units. */
+  total: number;
+  /** Quantity of eligible lines. */
+  items: number;
+  channel: string | null;
+  /** Tier index at the start of the order, -1 when the program has no tiers. */
+  tier: number;
+  /** Active clubs by declaration index. */
+  clubs: readonly boolean[];
+  firstOrder: boolean;
+  /** Local calendar day (days since 1970-01-01 in the program timezone). */
+  localDay: number;
+  /** 0 = Monday … 6 = Sunday. */
+  weekday: number;
+  /** Milliseconds since local midnight. */
+  msOfDay: number;
+}
+
+export type Period = 'order' | 'day' | 'week' | 'month' | 'year' | 'member';
+
+export interface Limit {
+  readonly unit: 'points' | 'times';
+  readonly amount: number;
+  readonly period: Period;
+}
+
+export type Effect =
+  | { readonly kind: 'multiplier'; readonly factor: Ratio; readonly text: string }
+  | { readonly kind: 'extra'; readonly rate: Ratio }
+  | { readonly kind: 'bonus'; readonly points: number; readonly perItem: boolean };
+
+export interface Rule {
+  readonly name: string;
+  readonly index: number;
+  /** Line of the `rule` header, and of the effect statement. */
+  readonly line: number;
+  readonly effectLine: number;
+  /** Whether a line matches the rule's filters; null when it has none. */
+  readonly matches: ((category: string, sku: string) => boolean) | null;
+  /** All conditions; null when it has none. */
+  readonly condition: ((f: OrderFacts) => boolean) | null;
+  /** Whether the conditions read local date or time. */
+  readonly usesLocalTime: boolean;
+  readonly effect: Effect;
+  readonly limit: Limit | null;
+}
+
+export interface BonusSpec {
+  readonly points: number;
+  readonly line: number;
+}
+
+export interface EventBonus extends BonusSpec {
+  readonly name: string;
+  readonly limit: Limit | null;
+}
+
+export interface Tier {
+  readonly name: string;
+  readonly index: number;
+  /** Minor units for the spend metric, a count otherwise. */
+  readonly threshold: number;
+  readonly multiplier: Ratio | null;
+  readonly multiplierText: string | null;
+  readonly multiplierLine: number | null;
+  readonly perks: readonly string[];
+  readonly line: number;
+}
+
+export type Metric = 'spend' | 'points' | 'orders';
+export type TierWindow = { readonly kind: 'rolling'; readonly duration: Duration } | { readonly kind: 'calendar-year' } | { readonly kind: 'lifetime' };
+
+export interface ClubDiscount {
+  readonly categories: ReadonlySet<string>;
+  readonly percent: Ratio;
+  readonly text: string;
+}
+
+export interface Club {
+  readonly name: string;
+  readonly index: number;
+  readonly fee: { readonly amount: number; readonly per: 'month' | 'year'; readonly text: string } | null;
+  readonly multiplier: Ratio | null;
+  readonly multiplierText: string | null;
+  readonly multiplierLine: number | null;
+  readonly discounts: readonly ClubDiscount[];
+  readonly perks: readonly string[];
+  readonly joinBonus: number;
+  readonly joinLine: number | null;
+  readonly line: number;
+}
+
+export interface Referral {
+  readonly referrer: number;
+  readonly referee: number;
+  readonly referrerLine: number | null;
+  readonly refereeLine: number | null;
+  /** Minor units. */
+  readonly minOrder: number;
+  readonly within: Duration | null;
+  readonly limitPerYear: number | null;
+}
+
+export interface Redeem {
+  /** `rate N points = X`: value of P points is floor(P × X / N) minor units. */
+  readonly points: number;
+  readonly value: number;
+  readonly min: number;
+  readonly maxPercent: Ratio | null;
+  readonly line: number;
+}
+
+export interface Expire {
+  readonly mode: 'lots' | 'inactivity';
+  readonly after: Duration;
+  readonly line: number;
+}
+
+export interface Program {
+  readonly name: string;
+  readonly fileName: string;
+  readonly source: string;
+  /** sha256 of the source text, hex. */
+  readonly hash: string;
+  readonly currency: string;
+  readonly currencyExponent: number;
+  readonly timezone: string;
+  readonly unit: string;
+  /** Base earn rate in points per minor unit, and its line. */
+  readonly base: { readonly rate: Ratio; readonly line: number } | null;
+  readonly excludeCategories: ReadonlySet<string>;
+  readonly excludeSkus: ReadonlySet<string>;
+  readonly rules: readonly Rule[];
+  readonly signup: BonusSpec | null;
+  readonly birthday: BonusSpec | null;
+  readonly events: ReadonlyMap<string, EventBonus>;
+  readonly tiers: readonly Tier[];
+  readonly metric: Metric | null;
+  readonly window: TierWindow;
+  readonly keep: Duration | null;
+  readonly clubs: readonly Club[];
+  readonly clubIndex: ReadonlyMap<string, number>;
+  readonly referral: Referral | null;
+  readonly redeem: Redeem | null;
+  readonly hasRedeem: boolean;
+  readonly expire: Expire | null;
+  /** Source lines by number (1-based; index 0 unused), for explanations. */
+  readonly lines: readonly string[];
+}

@@ -1,0 +1,11 @@
+// The engine: pure evaluation of a compiled program against member states.
+// Replay and the GraphQL server call the same functions (docs/engine-api.md).
+export { applyEvent, advance, nextDue, clubsAt, newMember, runtime } from './engine.ts';
+export type { Contribution } from './engine.ts';
+export { parseEvent, parseMoney } from './events.ts';
+export { Replay } from './replay.ts';
+export type { ReplayResult, MemberResult, ResultEntry, ReplayError, ReplayOptions } from './replay.ts';
+export { formatInstant, parseInstant, zoneFor } from './time.ts';
+export { memberView, quote } from './view.ts';
+export type { MemberView, Quote, TierView, ProgressView, ClubView } from './view.ts';
+export type * from './types.ts';
