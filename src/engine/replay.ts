@@ -41,6 +41,8 @@ export interface ReplayOptions {
   compactLedger?: boolean;
   /** Called for every ledger entry written, with the event's line number. */
   onEntry?: (e: LedgerEntry, line: number) => void;
+  /** Keep, for every ledger entry, the program line that produced it. */
+  explain?: boolean;
 }
 
 /** Binary min-heap of [due, member id]. */
@@ -96,9 +98,13 @@ export class Replay {
   readonly members = new Map<string, MemberState>();
   readonly ledgers = new Map<string, (ResultEntry | string)[]>();
   readonly errors: ReplayError[] = [];
+  /** With `explain`: per member, the program line of each ledger entry. */
+  readonly sourceLines = new Map<string, (number | null)[]>();
   /** Time of the last event that was neither malformed nor out of order. */
   clock = -Infinity;
+  /** Well-formed events seen, and non-blank lines read. */
   events = 0;
+  lines = 0;
   private readonly orderIds = new Set<string>();
   private readonly dueOf = new Map<string, number>();
   private readonly heap = new DueHeap();
@@ -116,11 +122,15 @@ export class Replay {
 
   /** One line of an events file (1-based number; blank lines are skipped). */
   pushLine(text: string, line: number): void {
+    this.lines++;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
-      if (text.trim() === '') return;
+      if (text.trim() === '') {
+        this.lines--;
+        return;
+      }
       this.errors.push({ line, message: `not valid JSON: ${(e as Error).message}` });
       return;
     }
@@ -151,6 +161,7 @@ export class Replay {
     if (ev.type === 'signup' && out.error === null) {
       this.members.set(ev.member, out.changed[0]!);
       this.ledgers.set(ev.member, []);
+      if (this.opts.explain) this.sourceLines.set(ev.member, []);
     }
     if (ev.type === 'order' && out.error === null) this.orderIds.add(ev.id);
     this.record(out.entries, line);
@@ -190,6 +201,7 @@ export class Replay {
   private record(entries: LedgerEntry[], line: number): void {
     for (const e of entries) {
       this.opts.onEntry?.(e, line);
+      if (this.opts.explain) this.sourceLines.get(e.member)!.push(e.line);
       const ledger = this.ledgers.get(e.member)!;
       if (this.opts.compactLedger) ledger.push(this.entryJson(e));
       else ledger.push({ at: this.atText(e.at), kind: e.kind, points: e.points, rule: e.rule, ref: e.ref });

@@ -1,0 +1,233 @@
+// The CLI commands. Each returns its exit status; main.ts wires them to
+// commander. Output goes to the streams given, so tests can capture it.
+import cliProgress from 'cli-progress';
+import { compile, renderDiagnostic, type Diagnostic, type Program } from '../../dsl/index.ts';
+import { format } from '../../dsl/format.ts';
+import { compareResults, describeValue } from '../engine/compare.ts';
+import { Replay, type ReplayResult } from '../engine/replay.ts';
+import { colorsFor, isColor, type Colors } from './color.ts';
+import { forEachLine, writeChunks } from './lines.ts';
+import { readText } from './read.ts';
+import { writeFileSync, statSync } from 'node:fs';
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr });
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function printDiagnostics(ds: Diagnostic[], source: string, io: Io, c: Colors): void {
+  for (const d of ds) io.stderr.write(renderDiagnostic(d, source, { color: isColor(c) }) + '\n\n');
+}
+
+// --- check --------------------------------------------------------------------
+
+export interface CheckOptions {
+  json?: boolean;
+  asOf?: string;
+}
+
+export function check(files: string[], opts: CheckOptions, io: Io = defaultIo()): number {
+  const c = colorsFor(io.stderr);
+  let status = 0;
+  const all: Diagnostic[] = [];
+  for (const file of files) {
+    const r = readText(file);
+    if ('error' in r) {
+      io.stderr.write(`${c.red('error')} ${r.error}\n`);
+      status = 2;
+      continue;
+    }
+    const { diagnostics } = compile(r.text, file, { asOf: opts.asOf ?? today() });
+    all.push(...diagnostics);
+    if (diagnostics.some((d) => d.severity === 'error') && status === 0) status = 1;
+    if (!opts.json) printDiagnostics(diagnostics, r.text, io, c);
+  }
+  if (opts.json) io.stdout.write(JSON.stringify(all, null, 2) + '\n');
+  else if (all.length) {
+    const errors = all.filter((d) => d.severity === 'error').length;
+    const warnings = all.length - errors;
+    io.stderr.write(`${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  }
+  return status;
+}
+
+// --- fmt ----------------------------------------------------------------------
+
+export interface FmtOptions {
+  check?: boolean;
+  write?: boolean;
+}
+
+export function fmt(files: string[], opts: FmtOptions, io: Io = defaultIo()): number {
+  const c = colorsFor(io.stderr);
+  let status = 0;
+  for (const file of files) {
+    const r = readText(file);
+    if ('error' in r) {
+      io.stderr.write(`${c.red('error')} ${r.error}\n`);
+      status = 2;
+      continue;
+    }
+    const f = format(r.text, file);
+    if (f.text === undefined) {
+      printDiagnostics(f.diagnostics, r.text, io, c);
+      status = 2;
+      continue;
+    }
+    const changed = f.text !== r.text;
+    if (opts.check) {
+      if (changed) {
+        io.stdout.write(`${file}: not formatted\n`);
+        if (status === 0) status = 1;
+      }
+    } else if (opts.write) {
+      if (changed) {
+        writeFileSync(file, f.text);
+        io.stdout.write(`formatted ${file}\n`);
+      }
+    } else io.stdout.write(f.text);
+  }
+  return status;
+}
+
+// --- replay -------------------------------------------------------------------
+
+export interface ReplayCliOptions {
+  json?: boolean;
+  expect?: string;
+  explain?: boolean;
+  /** Show a progress bar (default: when stderr is a terminal and the file is large). */
+  progress?: boolean;
+}
+
+const PROGRESS_BYTES = 16 << 20;
+
+export async function replay(programFile: string, eventsFile: string, opts: ReplayCliOptions, io: Io = defaultIo()): Promise<number> {
+  const ce = colorsFor(io.stderr);
+  const co = colorsFor(io.stdout);
+  const src = readText(programFile);
+  if ('error' in src) {
+    io.stderr.write(`${ce.red('error')} ${src.error}\n`);
+    return 2;
+  }
+  const compiled = compile(src.text, programFile);
+  if (!compiled.program) {
+    printDiagnostics(compiled.diagnostics.filter((d) => d.severity === 'error'), src.text, io, ce);
+    io.stderr.write(`${programFile} does not compile\n`);
+    return 2;
+  }
+  const program = compiled.program;
+  let expected: unknown;
+  if (opts.expect) {
+    const e = readText(opts.expect);
+    if ('error' in e) {
+      io.stderr.write(`${ce.red('error')} ${e.error}\n`);
+      return 2;
+    }
+    try {
+      expected = JSON.parse(e.text);
+    } catch (err) {
+      io.stderr.write(`${ce.red('error')} ${opts.expect} is not valid JSON: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+
+  const r = new Replay(program, { compactLedger: !!opts.json && !opts.expect, explain: !!opts.explain });
+  let bar: cliProgress.SingleBar | undefined;
+  try {
+    let size = 0;
+    try {
+      size = eventsFile === '-' ? 0 : statSync(eventsFile).size;
+    } catch {
+      /* reported by the reader */
+    }
+    const showBar = opts.progress ?? (io.stderr.isTTY === true && size > PROGRESS_BYTES);
+    if (showBar) {
+      bar = new cliProgress.SingleBar(
+        { stream: io.stderr, format: 'replay |{bar}| {percentage}% | {value}/{total} MB | {events} events | ETA {eta}s', hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(Math.max(1, Math.round(size / 1e6)), 0, { events: 0 });
+    }
+    forEachLine(
+      eventsFile,
+      (text, n) => r.pushLine(text, n),
+      bar ? (read) => bar!.update(Math.round(read / 1e6), { events: r.events }) : undefined,
+    );
+  } catch (e) {
+    bar?.stop();
+    const err = e as NodeJS.ErrnoException;
+    io.stderr.write(`${ce.red('error')} cannot read ${eventsFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}\n`);
+    return 2;
+  }
+  bar?.stop();
+
+  if (opts.json) await writeChunks(io.stdout, r.resultJsonChunks());
+  let status = 0;
+  if (opts.expect) {
+    const result = r.result();
+    const diffs = compareResults(expected, result);
+    const out = opts.json ? io.stderr : io.stdout;
+    const c = opts.json ? ce : co;
+    if (diffs.length === 0) {
+      out.write(`${c.green('ok')} ${eventsFile}: the result matches ${opts.expect} (${Object.keys(result.members).length} members, ${result.errors.length} errors)\n`);
+    } else {
+      status = 1;
+      out.write(`${c.red('differs')} ${eventsFile}: ${diffs.length} difference${diffs.length === 1 ? '' : 's'} from ${opts.expect}\n`);
+      const shown = diffs.slice(0, 40);
+      for (const d of shown) {
+        out.write(`  ${c.bold(d.path)}\n    expected ${c.green(describeValue(d.expected))}\n    actual   ${c.red(describeValue(d.actual))}\n`);
+      }
+      if (diffs.length > shown.length) out.write(`  … and ${diffs.length - shown.length} more\n`);
+    }
+  }
+  if (!opts.json && !opts.expect) writeHuman(r, program, programFile, !!opts.explain, io.stdout, co);
+  else if (opts.explain && !opts.json) writeHuman(r, program, programFile, true, io.stdout, co);
+  return status;
+}
+
+function writeHuman(r: Replay, program: Program, programFile: string, explain: boolean, out: NodeJS.WriteStream, c: Colors): void {
+  const result: ReplayResult = r.result();
+  const ids = Object.keys(result.members);
+  out.write(`${c.bold(program.name)} ${c.dim(`(${programFile}, version ${program.hash.slice(0, 12)})`)}\n`);
+  out.write(`${r.lines} events, ${ids.length} members, ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}\n\n`);
+  const limit = explain ? Infinity : 50;
+  const unit = program.unit;
+  if (!explain) {
+    const rows = ids.slice(0, limit).map((id) => {
+      const m = result.members[id]!;
+      return [id, String(m.balance), m.tier ?? '—', m.clubs.join(', ') || '—', String(m.ledger.length)];
+    });
+    const head = ['member', `balance (${unit})`, 'tier', 'clubs', 'entries'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => cells.map((x, i) => (i === 1 || i === 4 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
+    out.write(c.bold(line(head)) + '\n');
+    for (const row of rows) out.write(line(row) + '\n');
+    if (ids.length > limit) out.write(c.dim(`… and ${ids.length - limit} more members (use --json for all)\n`));
+  } else {
+    // Every entry, with the program line that produced it underneath.
+    for (const id of ids) {
+      const m = result.members[id]!;
+      out.write(`${c.bold(id)}  balance ${m.balance} ${unit}  tier ${m.tier ?? '—'}  clubs ${m.clubs.join(', ') || '—'}\n`);
+      const srcLines = r.sourceLines.get(id) ?? [];
+      m.ledger.forEach((e, i) => {
+        const pts = (e.points > 0 ? '+' : '') + e.points;
+        out.write(`  ${c.dim(e.at)}  ${e.kind.padEnd(7)} ${pts.padStart(7)}  ${e.rule ?? '—'}${e.ref ? c.dim(`  (${e.ref})`) : ''}\n`);
+        const ln = srcLines[i];
+        if (ln) out.write(`      ${c.cyan(`${programFile}:${ln}`)}  ${program.lines[ln]!.trim()}\n`);
+        else if (e.kind === 'reverse') out.write(c.dim(`      refund of ${e.ref}: its earn entries, in proportion to the eligible amount refunded\n`));
+      });
+      out.write('\n');
+    }
+  }
+  if (result.errors.length) {
+    out.write(`\n${c.bold('errors')}\n`);
+    for (const e of result.errors) out.write(`  line ${String(e.line).padEnd(6)} ${c.red(e.message)}\n`);
+  }
+}

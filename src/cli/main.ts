@@ -1,0 +1,52 @@
+// `loyalty`: check, format and replay .loyalty programs.
+import { Command, InvalidArgumentError } from 'commander';
+import { check, fmt, replay } from './commands.ts';
+
+const date = (v: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new InvalidArgumentError('expected a date such as 2026-12-01');
+  return v;
+};
+
+const program = new Command('loyalty')
+  .description('Check, format and replay .loyalty loyalty programs.')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+program
+  .command('check')
+  .description('report errors and warnings in programs (exit 1 on errors)')
+  .argument('<files...>', '.loyalty files')
+  .option('--json', 'print the diagnostics as JSON on stdout')
+  .option('--as-of <date>', 'warn about rules that cannot apply after this date (default: today)', date)
+  .action((files: string[], o: { json?: boolean; asOf?: string }) => {
+    process.exitCode = check(files, o);
+  });
+
+program
+  .command('fmt')
+  .description('format programs in the canonical layout (to stdout by default)')
+  .argument('<files...>', '.loyalty files')
+  .option('--check', 'exit 1 if a file is not formatted, writing nothing')
+  .option('--write', 'rewrite the files in place')
+  .action((files: string[], o: { check?: boolean; write?: boolean }) => {
+    process.exitCode = fmt(files, o);
+  });
+
+program
+  .command('replay')
+  .description('replay a program over a JSONL event stream (replay.md)')
+  .argument('<program>', 'the .loyalty program')
+  .argument('<events>', 'events, one JSON object a line ("-" for stdin)')
+  .option('--json', 'print the result as JSON on stdout')
+  .option('--expect <file>', 'compare the result with this JSON file (exit 1 when they differ)')
+  .option('--explain', 'print every ledger entry with the program line that produced it')
+  .option('--no-progress', 'never show a progress bar')
+  .action(async (prog: string, events: string, o: { json?: boolean; expect?: string; explain?: boolean; progress?: boolean }) => {
+    process.exitCode = await replay(prog, events, { json: o.json, expect: o.expect, explain: o.explain, progress: o.progress === false ? false : undefined });
+  });
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 1 && err.code !== 'commander.help' && err.code !== 'commander.helpDisplayed' && err.code !== 'commander.version' ? 2 : err.exitCode);
+});
+
+await program.parseAsync(process.argv);
