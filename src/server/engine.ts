@@ -1,0 +1,29 @@
+// The server's single door to the language and the engine (docs/engine-api.md).
+// Types are derived from the functions so the server follows the engine's
+// own definitions instead of restating them.
+import { compile, renderDiagnostic } from '../../dsl/index.ts';
+import {
+  advance,
+  applyEvent,
+  formatInstant,
+  memberView,
+  nextDue,
+  parseEvent,
+  quote,
+  Replay,
+} from '../engine/index.ts';
+
+export { advance, applyEvent, compile, formatInstant, memberView, nextDue, parseEvent, quote, renderDiagnostic, Replay };
+
+export type CompileResult = ReturnType<typeof compile>;
+export type Program = NonNullable<CompileResult['program']>;
+export type Diagnostic = CompileResult['diagnostics'][number];
+export type EngineEvent = Parameters<typeof applyEvent>[1];
+export type World = Parameters<typeof applyEvent>[2];
+export type Outcome = ReturnType<typeof applyEvent>;
+export type MemberState = Parameters<typeof advance>[1];
+export type LedgerEntry = ReturnType<typeof advance>[number];
+export type MemberView = ReturnType<typeof memberView>;
+export type Quote = ReturnType<typeof quote>;
+export type QuoteOrder = Parameters<typeof quote>[2];
+export type ReplayResult = ReturnType<Replay['result']>;

@@ -1,0 +1,51 @@
+// The per-request context: the merchant of the API key, the database, and
+// per-request loaders (so one request reads the active program once and
+// computes each member's view once).
+import type { PrismaClient } from '@prisma/client';
+import DataLoader from 'dataloader';
+import { memberView, type MemberState, type MemberView } from '../engine.ts';
+import type { AuthenticatedMerchant } from '../services/auth.ts';
+import { DomainError } from '../services/errors.ts';
+import { findActiveProgram, type ActiveProgram } from '../services/programs.ts';
+
+export interface Context {
+  prisma: PrismaClient;
+  merchant: AuthenticatedMerchant | null;
+  /** The active program of a merchant (null when none is published), batched per request. */
+  programs: DataLoader<string, ActiveProgram | null>;
+  /** memberView at `at`, computed once per member and time in a request. */
+  view(member: { id: string; merchantId: string; state: unknown }, at?: number): Promise<MemberView | null>;
+  /** The request's notion of now, fixed for the whole request. */
+  now: number;
+}
+
+export function createContext(prisma: PrismaClient, merchant: AuthenticatedMerchant | null): Context {
+  const programs = new DataLoader<string, ActiveProgram | null>(
+    // One query per distinct merchant; a request only ever has one.
+    (merchantIds) => Promise.all(merchantIds.map((id) => findActiveProgram(prisma, id))),
+  );
+  const views = new Map<string, MemberView | null>();
+  const now = Date.now();
+  return {
+    prisma,
+    merchant,
+    programs,
+    now,
+    async view(member, at = now) {
+      const key = `${member.id}@${at}`;
+      if (!views.has(key)) {
+        const active = await programs.load(member.merchantId);
+        views.set(key, active ? memberView(active.program, member.state as MemberState, at) : null);
+      }
+      return views.get(key) ?? null;
+    },
+  };
+}
+
+/** The authenticated merchant's id, or an UNAUTHENTICATED error. */
+export function merchantId(ctx: Context): string {
+  if (!ctx.merchant) {
+    throw new DomainError('UNAUTHENTICATED', 'send a valid API key as `Authorization: Bearer <key>`');
+  }
+  return ctx.merchant.id;
+}

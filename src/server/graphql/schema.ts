@@ -1,0 +1,11 @@
+// Imports every domain type (each registers itself on the builder) and builds the schema.
+import { builder } from './builder.ts';
+import './types/common.ts';
+import './types/program.ts';
+import './types/ledger.ts';
+import './types/member.ts';
+import './types/order.ts';
+import './types/club.ts';
+import './types/merchant.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

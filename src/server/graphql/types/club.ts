@@ -1,0 +1,27 @@
+// Club membership history and referrals, as stored beside the engine state.
+import { builder } from '../builder.ts';
+
+builder.prismaObject('ClubMembership', {
+  description: 'One club membership period.',
+  fields: (t) => ({
+    club: t.exposeString('club'),
+    since: t.expose('since', { type: 'DateTime' }),
+    until: t.expose('until', { type: 'DateTime', nullable: true, description: 'Exclusive end; null for a free club not cancelled.' }),
+    cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.prismaObject('Referral', {
+  description: 'A referral: `referrer` brought `referee`.',
+  fields: (t) => ({
+    referrer: t.relation('referrer'),
+    referee: t.relation('referee'),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the referee signed up.' }),
+    rewardedAt: t.expose('rewardedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the referrer was rewarded for the referee\'s first qualifying order.',
+    }),
+    rewardOrder: t.relation('rewardOrder', { nullable: true }),
+  }),
+});

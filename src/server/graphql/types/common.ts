@@ -1,0 +1,125 @@
+// Scalars, money, and the error types shared by every domain type.
+import { GraphQLError, Kind } from 'graphql';
+import { renderDiagnostic, type Diagnostic } from '../../engine.ts';
+import { EventRefusedError, ProgramInvalidError } from '../../services/errors.ts';
+import { builder } from '../builder.ts';
+
+/** ISO 8601 in UTC with `Z`, whole seconds unless the instant has milliseconds. */
+export function isoInstant(value: Date | number | string): string {
+  return new Date(value).toISOString().replace('.000Z', 'Z');
+}
+
+builder.scalarType('DateTime', {
+  description:
+    'An instant. Output: ISO 8601 in UTC (`2026-03-01T09:30:00Z`). Input: `YYYY-MM-DDTHH:MM[:SS[.fff]]` then `Z` or `±HH:MM`.',
+  serialize: (value) => isoInstant(value),
+  parseValue: (value) => {
+    if (typeof value !== 'string') throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
+    return value;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
+    return ast.value;
+  },
+});
+
+builder.scalarType('JSON', {
+  description: 'Any JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: function literal(ast): unknown {
+    switch (ast.kind) {
+      case Kind.STRING:
+      case Kind.BOOLEAN:
+        return ast.value;
+      case Kind.INT:
+      case Kind.FLOAT:
+        return Number(ast.value);
+      case Kind.NULL:
+        return null;
+      case Kind.LIST:
+        return ast.values.map((v) => literal(v));
+      case Kind.OBJECT:
+        return Object.fromEntries(ast.fields.map((f) => [f.name.value, literal(f.value)]));
+      default:
+        throw new GraphQLError('JSON literals cannot hold variables', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+  },
+});
+
+export interface MoneyShape {
+  minor: number;
+  currency: string;
+  exponent: number;
+}
+
+export function money(minor: number, program: { currency: string; currencyExponent: number }): MoneyShape {
+  return { minor, currency: program.currency, exponent: program.currencyExponent };
+}
+
+export function formatMoney(m: MoneyShape): string {
+  const sign = m.minor < 0 ? '-' : '';
+  const digits = String(Math.abs(m.minor)).padStart(m.exponent + 1, '0');
+  return m.exponent === 0 ? sign + digits : `${sign}${digits.slice(0, -m.exponent)}.${digits.slice(-m.exponent)}`;
+}
+
+export const Money = builder.objectRef<MoneyShape>('Money').implement({
+  description: 'An exact amount of money in the program currency.',
+  fields: (t) => ({
+    amount: t.string({ description: 'Decimal string, e.g. "4.50".', resolve: (m) => formatMoney(m) }),
+    minorUnits: t.int({ description: 'Integer minor units (cents for USD).', resolve: (m) => m.minor }),
+    currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),
+  }),
+});
+
+export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  description: 'An expected failure; query `message` on any of them.',
+  fields: (t) => ({ message: t.exposeString('message') }),
+});
+
+builder.objectType(EventRefusedError, {
+  name: 'EventRefused',
+  description: 'The engine refused the event: nothing about it was written (entries that fell due before it were).',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    code: t.string({ resolve: () => 'EVENT_REFUSED' }),
+  }),
+});
+
+export const DiagnosticRef = builder.objectRef<Diagnostic & { source: string }>('Diagnostic').implement({
+  description: 'A compiler error or warning with its 1-based position.',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    severity: t.string({ resolve: (d) => d.severity }),
+    file: t.exposeString('file'),
+    line: t.exposeInt('line'),
+    column: t.exposeInt('column'),
+    endLine: t.exposeInt('endLine'),
+    endColumn: t.exposeInt('endColumn'),
+    message: t.exposeString('message'),
+    hint: t.string({ nullable: true, resolve: (d) => d.hint ?? null }),
+    rendered: t.string({
+      description: 'The diagnostic as `loyalty check` prints it: position, message, source line and caret.',
+      resolve: ({ source, ...d }) => renderDiagnostic(d, source, { color: false }),
+    }),
+  }),
+});
+
+export function withSource(diagnostics: readonly Diagnostic[], source: string) {
+  return diagnostics.map((d) => ({ ...d, source }));
+}
+
+builder.objectType(ProgramInvalidError, {
+  name: 'ProgramInvalid',
+  description: 'The program does not compile; nothing was changed.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    diagnostics: t.field({ type: [DiagnosticRef], resolve: (e) => withSource(e.diagnostics, e.source) }),
+  }),
+});
+
+/** Connection `first` as a complexity multiplier. */
+export const pageComplexity = (args: { first?: number | null; last?: number | null }) => ({
+  field: 1,
+  multiplier: Math.max(1, Math.min(100, args.first ?? args.last ?? 20)),
+});

@@ -1,0 +1,340 @@
+// Members: reads (balance, tier, progress, clubs, referrals, orders, ledger),
+// sign-up, redemption, clubs, custom events, and quotes.
+import type { MemberView } from '../../engine.ts';
+import { EventRefusedError } from '../../services/errors.ts';
+import * as members from '../../services/members.ts';
+import { builder } from '../builder.ts';
+import { merchantId, type Context } from '../context.ts';
+import type { InputRef } from '@pothos/core';
+import { Money, money, pageComplexity } from './common.ts';
+
+type ViewSource = { id: string; merchantId: string; state: unknown };
+
+async function viewAt(member: ViewSource, ctx: Context, at?: string | null): Promise<MemberView | null> {
+  return ctx.view(member, at ? Date.parse(at) : undefined);
+}
+
+type TierShape = NonNullable<MemberView['tier']> & { merchantId: string };
+type ProgressShape = NonNullable<MemberView['progress']> & { merchantId: string };
+
+const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    multiplier: t.string({ nullable: true, description: 'Earn multiplier, e.g. "1.25x".', resolve: (x) => x.multiplier }),
+    perks: t.stringList({ resolve: (x) => [...x.perks] }),
+  }),
+});
+
+const TierMetric = builder.enumType('TierMetric', { values: ['spend', 'points', 'orders'] as const });
+
+const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement({
+  description: 'How far the member is towards the next tier.',
+  fields: (t) => ({
+    metric: t.field({ type: TierMetric, resolve: (p) => p.metric }),
+    value: t.int({ description: 'Qualifying value now: minor units for spend, else points or orders.', resolve: (p) => p.value }),
+    nextTier: t.string({ nullable: true, resolve: (p) => p.nextTier }),
+    remaining: t.int({ nullable: true, description: 'Still needed for the next tier, in the unit of `value`.', resolve: (p) => p.remaining }),
+    valueMoney: t.field({
+      type: Money,
+      nullable: true,
+      description: 'For the spend metric: `value` as money.',
+      resolve: async (p, _a, ctx) => {
+        const active = await ctx.programs.load(p.merchantId);
+        return p.metric === 'spend' && active ? money(p.value, active.program) : null;
+      },
+    }),
+    remainingMoney: t.field({
+      type: Money,
+      nullable: true,
+      description: 'For the spend metric: `remaining` as money.',
+      resolve: async (p, _a, ctx) => {
+        const active = await ctx.programs.load(p.merchantId);
+        return p.metric === 'spend' && active && p.remaining !== null ? money(p.remaining, active.program) : null;
+      },
+    }),
+    graceUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the member drops to a lower tier unless they qualify again (programs with `keep`).',
+      resolve: (p) => p.graceUntil,
+    }),
+  }),
+});
+
+const ActiveClub = builder
+  .objectRef<{ name: string; since: number; until: number | null; merchantId: string }>('ActiveClub')
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      since: t.field({ type: 'DateTime', resolve: (c) => c.since }),
+      until: t.field({ type: 'DateTime', nullable: true, description: 'Exclusive end; null until cancelled for a free club.', resolve: (c) => c.until }),
+      perks: t.stringList({
+        resolve: async (c, _a, ctx) => {
+          const active = await ctx.programs.load(c.merchantId);
+          return [...(active?.program.clubs.find((d) => d.name === c.name)?.perks ?? [])];
+        },
+      }),
+    }),
+  });
+
+export const MemberRef = builder.prismaObject('Member', {
+  description: 'A member of the merchant\'s program.',
+  fields: (t) => ({
+    id: t.exposeID('externalId', { description: 'The merchant\'s own id for the member.' }),
+    birthday: t.exposeString('birthday', { nullable: true }),
+    signupAt: t.expose('signupAt', { type: 'DateTime' }),
+    lastEventAt: t.expose('lastEventAt', { type: 'DateTime' }),
+    balance: t.exposeInt('balance', { description: 'Points balance: the sum of the ledger.' }),
+    tier: t.field({
+      type: MemberTier,
+      nullable: true,
+      description: 'Current tier; null when the program has no tiers.',
+      resolve: async (m, _a, ctx) => {
+        const tier = (await viewAt(m, ctx))?.tier;
+        return tier ? { ...tier, merchantId: m.merchantId } : null;
+      },
+    }),
+    progress: t.field({
+      type: TierProgress,
+      nullable: true,
+      resolve: async (m, _a, ctx) => {
+        const progress = (await viewAt(m, ctx))?.progress;
+        return progress ? { ...progress, merchantId: m.merchantId } : null;
+      },
+    }),
+    clubs: t.field({
+      type: [ActiveClub],
+      description: 'Club memberships active at `at` (default: now).',
+      args: { at: t.arg({ type: 'DateTime', required: false }) },
+      resolve: async (m, { at }, ctx) =>
+        ((await viewAt(m, ctx, at))?.clubs ?? []).map((c) => ({ ...c, merchantId: m.merchantId })),
+    }),
+    perks: t.stringList({
+      description: 'Perks from the tier and the active clubs.',
+      resolve: async (m, _a, ctx) => {
+        const view = await viewAt(m, ctx);
+        if (!view) return [];
+        const active = await ctx.programs.load(m.merchantId);
+        const clubPerks = view.clubs.flatMap((c) => active?.program.clubs.find((d) => d.name === c.name)?.perks ?? []);
+        return [...new Set([...(view.tier?.perks ?? []), ...clubPerks])];
+      },
+    }),
+    clubHistory: t.relation('clubMemberships', {
+      description: 'Every club membership period, oldest first.',
+      query: { orderBy: { since: 'asc' } },
+    }),
+    referredBy: t.relation('referredBy', { nullable: true }),
+    referrals: t.relation('referralsMade', {
+      description: 'Members this member referred, oldest first.',
+      query: { orderBy: { createdAt: 'asc' } },
+    }),
+    orders: t.relatedConnection('orders', {
+      cursor: 'id',
+      description: 'Accepted orders, newest first.',
+      complexity: pageComplexity,
+      query: { orderBy: [{ at: 'desc' }, { id: 'desc' }] },
+    }),
+    ledger: t.relatedConnection('ledgerEntries', {
+      cursor: 'id',
+      description: 'The points ledger, newest entry first.',
+      complexity: pageComplexity,
+      query: { orderBy: { id: 'desc' } },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  member: t.prismaField({
+    type: 'Member',
+    nullable: true,
+    args: { id: t.arg.id({ required: true, description: 'The merchant\'s member id.' }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.prisma.member.findUnique({
+        ...query,
+        where: { merchantId_externalId: { merchantId: merchantId(ctx), externalId: String(id) } },
+      }),
+  }),
+  members: t.prismaConnection({
+    type: 'Member',
+    cursor: 'id',
+    description: 'Members in sign-up order, optionally only those in one tier.',
+    complexity: pageComplexity,
+    args: { tier: t.arg.string({ required: false }) },
+    resolve: (query, _root, { tier }, ctx) =>
+      ctx.prisma.member.findMany({
+        ...query,
+        where: { merchantId: merchantId(ctx), ...(tier ? { tier } : {}) },
+        orderBy: [{ signupAt: 'asc' }, { id: 'asc' }],
+      }),
+  }),
+}));
+
+// ------------------------------------------------------------------ writes
+
+/** What every member write returns: the member afterwards and the entries written. */
+export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayload').implement({
+  fields: (t) => ({
+    member: t.prismaField({
+      type: 'Member',
+      resolve: (query, p, _a, ctx) => ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id: p.memberId } }),
+    }),
+    entries: t.prismaField({
+      type: ['LedgerEntry'],
+      description: 'The ledger entries this write produced (for any member), in the order they were written.',
+      resolve: (query, p, _a, ctx) =>
+        ctx.prisma.ledgerEntry.findMany({ ...query, where: { id: { in: p.entryIds } }, orderBy: { id: 'asc' } }),
+    }),
+    points: t.int({
+      description: 'Sum of the points this write produced for the member.',
+      resolve: async (p, _a, ctx) => {
+        const sum = await ctx.prisma.ledgerEntry.aggregate({
+          where: { id: { in: p.entryIds }, memberId: p.memberId },
+          _sum: { points: true },
+        });
+        return sum._sum.points ?? 0;
+      },
+    }),
+  }),
+});
+
+export const MemberPayload = builder.objectRef<members.WriteResult>('MemberPayload').implement({
+  interfaces: [WritePayload],
+});
+
+export const AT_DESCRIPTION =
+  "When it happened (for backfills); default now. An event earlier than the member's last event is refused.";
+
+const SignupInput = builder.inputType('SignupInput', {
+  fields: (t) => ({
+    memberId: t.id({ required: true, description: 'The merchant\'s id for the new member.' }),
+    birthday: t.string({ required: false, description: 'YYYY-MM-DD.' }),
+    referrerId: t.id({ required: false, description: 'The member who referred this one.' }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
+const RedeemInput = builder.inputType('RedeemPointsInput', {
+  fields: (t) => ({
+    memberId: t.id({ required: true }),
+    points: t.int({ required: true }),
+    orderTotal: t.string({ required: false, description: 'Order value the points pay towards (decimal string); checked against `max N% of order`.' }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
+const ClubInput = builder.inputType('ClubInput', {
+  fields: (t) => ({
+    memberId: t.id({ required: true }),
+    club: t.string({ required: true }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
+const EventInput = builder.inputType('RecordEventInput', {
+  fields: (t) => ({
+    memberId: t.id({ required: true }),
+    name: t.string({ required: true, description: 'Matches an `on event "NAME"` section; other names write nothing.' }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
+export const OrderLineInput = builder.inputType('OrderLineInput', {
+  fields: (t) => ({
+    sku: t.string({ required: true }),
+    category: t.string({ required: true }),
+    qty: t.int({ required: true }),
+    price: t.string({ required: true, description: 'Unit price, a decimal string in the program currency, e.g. "4.50".' }),
+  }),
+});
+
+const QuoteInput = builder.inputType('QuoteInput', {
+  fields: (t) => ({
+    lines: t.field({ type: [OrderLineInput], required: true }),
+    channel: t.string({ required: false }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
+/** A member write: the authenticated merchant's scope, the input with ids as strings. */
+function memberMutation<Input extends { memberId: string | number }>(
+  name: string,
+  description: string,
+  input: InputRef<Input>,
+  run: (scope: members.Scope, input: Input & { memberId: string }) => Promise<members.WriteResult>,
+) {
+  builder.mutationField(name, (t) =>
+    t.field({
+      type: MemberPayload,
+      description,
+      errors: { types: [EventRefusedError] },
+      args: { input: t.arg({ type: input, required: true }) },
+      resolve: (_root, args, ctx) => {
+        // Pothos cannot narrow the args of a generic input; the schema guarantees `input`.
+        const { input: given } = args as unknown as { input: Input };
+        return run({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, { ...given, memberId: String(given.memberId) });
+      },
+    }),
+  );
+}
+
+memberMutation('signup', 'Signs a member up: awards the signup bonus and records the referrer.', SignupInput, (scope, i) =>
+  members.signup(scope, { ...i, referrerId: i.referrerId == null ? null : String(i.referrerId) }),
+);
+memberMutation(
+  'redeemPoints',
+  'Spends points; refused below `min`, above the balance, or above `max`% of `orderTotal`.',
+  RedeemInput,
+  members.redeemPoints,
+);
+memberMutation('joinClub', 'Starts a club membership for one fee period.', ClubInput, members.joinClub);
+memberMutation('cancelClub', 'Ends an active club membership.', ClubInput, members.cancelClub);
+memberMutation('recordEvent', 'Records a custom event such as "review"; awards its `on event` bonus.', EventInput, members.recordEvent);
+
+// ------------------------------------------------------------------ quote
+
+type QuoteShape = Awaited<ReturnType<typeof members.quoteOrder>>;
+const asMoney = (q: QuoteShape, minor: number) => ({ minor, currency: q.currency, exponent: q.exponent });
+
+const QuoteEntry = builder.objectRef<QuoteShape['entries'][number]>('QuoteEntry').implement({
+  fields: (t) => ({
+    rule: t.string({ nullable: true, resolve: (e) => e.rule }),
+    points: t.exposeInt('points'),
+    line: t.int({ nullable: true, resolve: (e) => e.line }),
+  }),
+});
+
+const QuoteDiscount = builder
+  .objectRef<{ sku: string; amount: { minor: number; currency: string; exponent: number } }>('QuoteDiscount')
+  .implement({
+    fields: (t) => ({
+      sku: t.exposeString('sku'),
+      amount: t.field({ type: Money, resolve: (d) => d.amount }),
+    }),
+  });
+
+const Quote = builder.objectRef<QuoteShape>('Quote').implement({
+  description: 'What an order would earn now; nothing is written.',
+  fields: (t) => ({
+    points: t.exposeInt('points'),
+    entries: t.field({ type: [QuoteEntry], resolve: (q) => [...q.entries] }),
+    total: t.field({ type: Money, description: 'Amount to pay after club discounts.', resolve: (q) => asMoney(q, q.total) }),
+    discounts: t.field({
+      type: [QuoteDiscount],
+      resolve: (q) => q.discounts.map((d) => ({ sku: d.sku, amount: asMoney(q, d.amount) })),
+    }),
+    perks: t.stringList({ resolve: (q) => [...q.perks] }),
+  }),
+});
+
+builder.queryField('quote', (t) =>
+  t.field({
+    type: Quote,
+    description: 'Points, discounts and perks an order would get for a member; nothing is written.',
+    args: {
+      member: t.arg.id({ required: true }),
+      order: t.arg({ type: QuoteInput, required: true }),
+    },
+    resolve: (_root, { member, order }, ctx) =>
+      members.quoteOrder({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, { ...order, memberId: String(member) }),
+  }),
+);

@@ -1,0 +1,42 @@
+// The authenticated merchant, and advancing its clock.
+import { advanceTime } from '../../services/members.ts';
+import { builder } from '../builder.ts';
+import { merchantId } from '../context.ts';
+
+builder.prismaObject('Merchant', {
+  description: 'The merchant the API key belongs to.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const AdvanceTimePayload = builder
+  .objectRef<{ at: number; members: number; entries: number }>('AdvanceTimePayload')
+  .implement({
+    fields: (t) => ({
+      at: t.field({ type: 'DateTime', resolve: (p) => p.at }),
+      members: t.exposeInt('members', { description: 'Members something fell due for.' }),
+      entries: t.exposeInt('entries', { description: 'Ledger entries written (expiries, birthday bonuses).' }),
+    }),
+  });
+
+builder.queryField('merchant', (t) =>
+  t.prismaField({
+    type: 'Merchant',
+    resolve: (query, _root, _args, ctx) => ctx.prisma.merchant.findUniqueOrThrow({ ...query, where: { id: merchantId(ctx) } }),
+  }),
+);
+
+builder.mutationField('advanceTime', (t) =>
+  t.field({
+    type: AdvanceTimePayload,
+    description:
+      'Applies what falls due up to `at` (default now) for every member: lot and inactivity expiry, birthday bonuses, tier downgrades. The server also runs this on a schedule when LOYALTY_ADVANCE_INTERVAL_MS is set.',
+    args: { at: t.arg({ type: 'DateTime', required: false }) },
+    resolve: async (_root, { at }, ctx) => {
+      return advanceTime({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, at ?? null);
+    },
+  }),
+);

@@ -1,0 +1,46 @@
+// Starts the server: database (embedded PGlite or DATABASE_URL), migrations,
+// the demo merchant on first start, the optional advanceTime schedule, and
+// HTTP. Everything it serves is in yoga.ts.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readConfig } from './config.ts';
+import { openDatabase } from './db/index.ts';
+import { ensureDemoMerchant } from './services/merchants.ts';
+import { startAdvanceSchedule } from './services/schedule.ts';
+import { createApp } from './yoga.ts';
+
+const config = readConfig();
+const db = await openDatabase({
+  databaseUrl: config.DATABASE_URL,
+  dataDir: config.LOYALTY_DATA_DIR,
+  poolSize: config.LOYALTY_DB_POOL,
+});
+console.log(db.embedded ? `Database: embedded PGlite in ${config.LOYALTY_DATA_DIR}` : 'Database: DATABASE_URL');
+
+const demo = config.LOYALTY_DEMO === '1' ? await ensureDemoMerchant(db.prisma) : null;
+const app = createApp(db, { maxBodyBytes: config.LOYALTY_MAX_BODY_BYTES, graphiqlApiKey: demo?.apiKey ?? null });
+const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS) : null;
+
+const server = createServer(app);
+server.listen(config.PORT, config.HOST, () => {
+  const { port } = server.address() as AddressInfo;
+  if (demo) {
+    console.log(`Demo merchant "${demo.name}" created with the coffee-chain program.`);
+    console.log(`API key: ${demo.apiKey}`);
+  }
+  console.log(`GraphiQL: http://localhost:${port}/graphql`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  stopSchedule?.();
+  server.close();
+  server.closeAllConnections();
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,41 @@
+// Expected failures. Services throw these: the typed ones become members of
+// result unions; DomainErrors are GraphQLErrors carrying `extensions.code`,
+// which error masking lets through. Anything else is a bug: masked and logged.
+import { GraphQLError } from 'graphql';
+import type { Diagnostic } from '../engine.ts';
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'NO_ACTIVE_PROGRAM'
+  | 'CURRENCY_CHANGE'
+  | 'ORDER_ID_CONFLICT'
+  | 'WRITE_CONFLICT';
+
+/** An expected failure reported as a GraphQL error with `extensions.code`. */
+export class DomainError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { code, ...details } });
+  }
+}
+
+/** The program does not compile; nothing was changed. A typed result. */
+export class ProgramInvalidError extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[], readonly source: string) {
+    super(`the program has ${diagnostics.filter((d) => d.severity === 'error').length} error(s)`);
+    this.name = 'ProgramInvalidError';
+  }
+}
+
+/** The engine refused the event (unknown member, too few points...). A typed result. */
+export class EventRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EventRefusedError';
+  }
+}

@@ -1,0 +1,513 @@
+// Member writes and dry runs. Each write is one transaction (inTransaction):
+// lock the member row, load the engine state (and the referrer's, for
+// orders), apply the engine, write the ledger entries, store the new states
+// with a version check, and mirror what the API reads (orders, clubs,
+// referrals). Refused events still store what the engine moved forward
+// (entries that fell due before the event), then report the refusal.
+import { createHash, randomUUID } from 'node:crypto';
+import { Prisma, type PrismaClient } from '@prisma/client';
+import {
+  advance,
+  applyEvent,
+  formatInstant,
+  memberView,
+  nextDue,
+  parseEvent,
+  quote,
+  type EngineEvent,
+  type LedgerEntry,
+  type MemberState,
+  type Program,
+  type Quote,
+} from '../engine.ts';
+import { DomainError, EventRefusedError } from './errors.ts';
+import { requireActiveProgram, type ActiveProgram } from './programs.ts';
+import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
+
+export interface Scope {
+  prisma: PrismaClient;
+  merchantId: string;
+}
+
+interface MemberRow {
+  id: string;
+  externalId: string;
+  state: MemberState;
+  version: number;
+  lastEventAt: Date;
+}
+
+/** What a write did: the member it was for and the ledger entries it wrote, in order. */
+export interface WriteResult {
+  memberId: string;
+  entryIds: bigint[];
+}
+
+export interface OrderResult extends WriteResult {
+  orderId: string;
+  /** true when this was a retry of an order already recorded: nothing was written. */
+  replayed: boolean;
+}
+
+// ---------------------------------------------------------------- inputs
+
+export interface OrderLineInput {
+  sku: string;
+  category: string;
+  qty: number;
+  /** Unit price, a decimal string in the program currency ("4.50"). */
+  price: string;
+}
+
+export interface RefundLineInput {
+  sku: string;
+  qty: number;
+}
+
+/**
+ * Builds the replay-format JSON of an event and validates it with the engine's
+ * own parser, so the API accepts exactly what replay accepts (money strings,
+ * ISO times with an offset, positive quantities).
+ */
+function toEvent(program: Program, raw: Record<string, unknown>): EngineEvent {
+  const value = { ...raw, at: raw.at ?? formatInstant(Date.now()) };
+  const parsed = parseEvent(program, value);
+  if (parsed.error !== undefined) throw new DomainError('BAD_USER_INPUT', parsed.error);
+  return parsed.event;
+}
+
+// ---------------------------------------------------------------- persistence
+
+async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lock: boolean): Promise<Map<string, MemberRow>> {
+  const ids = [...new Set(externalIds)];
+  if (ids.length === 0) return new Map();
+  const rows = lock
+    ? await tx.$queryRaw<MemberRow[]>`
+        SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt"
+          FROM members WHERE merchant_id = ${merchantId}::uuid AND external_id = ANY(${ids})
+         ORDER BY id FOR UPDATE`
+    : await tx.$queryRaw<MemberRow[]>`
+        SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt"
+          FROM members WHERE merchant_id = ${merchantId}::uuid AND external_id = ANY(${ids})`;
+  return new Map(rows.map((r) => [r.externalId, r]));
+}
+
+/** Stores changed member states (insert for a new member) and the entries; returns entry ids. */
+async function persist(
+  tx: Tx,
+  merchantId: string,
+  active: ActiveProgram,
+  at: number,
+  rows: Map<string, MemberRow>,
+  changed: readonly MemberState[],
+  entries: readonly LedgerEntry[],
+  orderRefs: ReadonlyMap<string, string>,
+): Promise<bigint[]> {
+  const { program, version: programVersion } = active;
+  for (const state of changed) {
+    const view = memberView(program, state, at);
+    const due = nextDue(program, state);
+    const cached = {
+      state: state as unknown as Prisma.InputJsonValue,
+      balance: view.balance,
+      tier: view.tier?.name ?? null,
+      nextDueAt: due === null ? null : new Date(due),
+    };
+    const row = rows.get(view.id);
+    if (row) {
+      const lastEventAt = new Date(Math.max(row.lastEventAt.getTime(), at));
+      const { count } = await tx.member.updateMany({
+        where: { id: row.id, version: row.version },
+        data: { ...cached, lastEventAt, version: { increment: 1 } },
+      });
+      if (count !== 1) throw new VersionConflict(row.id);
+    } else {
+      const id = randomUUID();
+      await tx.member.create({
+        data: {
+          id,
+          merchantId,
+          externalId: view.id,
+          birthday: view.birthday ?? null,
+          signupAt: new Date(view.signupAt ?? at),
+          lastEventAt: new Date(at),
+          ...cached,
+        },
+      });
+      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at) });
+    }
+  }
+  if (entries.length === 0) return [];
+  const created = await tx.ledgerEntry.createManyAndReturn({
+    data: entries.map((e) => {
+      const member = rows.get(e.member);
+      if (!member) throw new Error(`engine wrote an entry for member ${e.member} it was not given`);
+      return {
+        merchantId,
+        memberId: member.id,
+        at: new Date(e.at),
+        kind: e.kind,
+        points: e.points,
+        rule: e.rule,
+        ref: e.ref,
+        line: e.line,
+        programVersionId: programVersion.id,
+        orderId: e.ref === null ? null : (orderRefs.get(e.ref) ?? null),
+      };
+    }),
+    select: { id: true },
+  });
+  return created.map((c) => c.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+interface Applied {
+  error: string | null;
+  entryIds: bigint[];
+  rows: Map<string, MemberRow>;
+}
+
+/**
+ * The common write: lock the member (and load `also`), apply the event,
+ * run `beforePersist` when it was accepted (rows the entries point at, such
+ * as the order), persist, then `afterPersist`.
+ */
+async function applyMemberEvent(
+  tx: Tx,
+  scope: Scope,
+  active: ActiveProgram,
+  event: EngineEvent & { member: string },
+  opts: {
+    also?: string[];
+    orderRefs?: Map<string, string>;
+    beforePersist?: (rows: Map<string, MemberRow>) => Promise<void>;
+    afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[]) => Promise<void>;
+  } = {},
+): Promise<Applied> {
+  const rows = await loadMembers(tx, scope.merchantId, [event.member], true);
+  if (opts.also?.length) {
+    // Read without a lock: if the engine changes one of these (a referrer's
+    // reward), the version check in persist() catches a concurrent change.
+    for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
+  }
+  const outcome = applyEvent(active.program, event, { get: (id: string) => rows.get(id)?.state });
+  if (!outcome.error) await opts.beforePersist?.(rows);
+  const entryIds = await persist(
+    tx,
+    scope.merchantId,
+    active,
+    event.at,
+    rows,
+    outcome.changed,
+    outcome.entries,
+    opts.orderRefs ?? new Map(),
+  );
+  if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries);
+  return { error: outcome.error, entryIds, rows };
+}
+
+function finish(applied: Applied, memberExternalId: string): WriteResult {
+  if (applied.error) throw new EventRefusedError(applied.error);
+  const row = applied.rows.get(memberExternalId);
+  if (!row) throw new Error('accepted event without its member row');
+  return { memberId: row.id, entryIds: applied.entryIds };
+}
+
+// ---------------------------------------------------------------- writes
+
+export async function signup(
+  scope: Scope,
+  input: { memberId: string; birthday?: string | null; referrerId?: string | null; at?: string | null },
+): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, {
+    type: 'signup',
+    at: input.at,
+    member: input.memberId,
+    birthday: input.birthday,
+    referrer: input.referrerId,
+  }) as EngineEvent & { type: 'signup'; member: string };
+  const applied = await inTransaction(scope.prisma, (tx) =>
+    applyMemberEvent(tx, scope, active, event, {
+      also: event.referrer ? [event.referrer] : [],
+      afterPersist: async (rows) => {
+        const referrer = event.referrer ? rows.get(event.referrer) : undefined;
+        const referee = rows.get(event.member);
+        if (referrer && referee) {
+          await tx.referral.create({
+            data: { merchantId: scope.merchantId, referrerId: referrer.id, refereeId: referee.id, createdAt: new Date(event.at) },
+          });
+        }
+      },
+    }),
+  );
+  return finish(applied, event.member);
+}
+
+function orderBodyHash(input: { memberId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null }): string {
+  const body = {
+    member: input.memberId,
+    lines: input.lines.map((l) => ({ sku: l.sku, category: l.category, qty: l.qty, price: l.price })),
+    channel: input.channel ?? null,
+    // A retry that leaves `at` to the server still matches; an explicit time is part of the body.
+    at: input.at ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+}
+
+async function existingOrder(
+  db: Tx | PrismaClient,
+  merchantId: string,
+  externalId: string,
+  bodyHash: string,
+): Promise<OrderResult | null> {
+  const order = await db.order.findUnique({
+    where: { merchantId_externalId: { merchantId, externalId } },
+    select: { id: true, memberId: true, bodyHash: true },
+  });
+  if (!order) return null;
+  if (order.bodyHash !== bodyHash) {
+    throw new DomainError('ORDER_ID_CONFLICT', `order "${externalId}" was already recorded with a different body`, {
+      orderId: externalId,
+    });
+  }
+  const entries = await db.ledgerEntry.findMany({ where: { orderId: order.id }, select: { id: true }, orderBy: { id: 'asc' } });
+  return { orderId: order.id, memberId: order.memberId, entryIds: entries.map((e) => e.id), replayed: true };
+}
+
+export async function recordOrder(
+  scope: Scope,
+  input: { memberId: string; orderId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null },
+): Promise<OrderResult> {
+  const bodyHash = orderBodyHash(input);
+  const first = await existingOrder(scope.prisma, scope.merchantId, input.orderId, bodyHash);
+  if (first) return first;
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, {
+    type: 'order',
+    at: input.at,
+    member: input.memberId,
+    id: input.orderId,
+    lines: input.lines,
+    channel: input.channel,
+  }) as EngineEvent & { type: 'order'; member: string; id: string };
+  const orderId = randomUUID();
+  const result = await inTransaction(scope.prisma, async (tx) => {
+    // Under the member's lock: a concurrent request with the same id has committed by now.
+    const again = await existingOrder(tx, scope.merchantId, input.orderId, bodyHash);
+    if (again) return again;
+    const referral = await tx.referral.findFirst({
+      where: { merchantId: scope.merchantId, referee: { externalId: event.member } },
+      select: { id: true, rewardedAt: true, referrer: { select: { externalId: true } } },
+    });
+    const applied = await applyMemberEvent(tx, scope, active, event, {
+      also: referral ? [referral.referrer.externalId] : [],
+      orderRefs: new Map([[event.id, orderId]]),
+      beforePersist: async (rows) => {
+        const member = rows.get(event.member)!;
+        await tx.order.create({
+          data: {
+            id: orderId,
+            merchantId: scope.merchantId,
+            memberId: member.id,
+            externalId: event.id,
+            bodyHash,
+            lines: event.lines as unknown as Prisma.InputJsonValue,
+            channel: event.channel ?? null,
+            total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
+            at: new Date(event.at),
+          },
+        });
+      },
+      afterPersist: async (_rows, entries) => {
+        if (referral && !referral.rewardedAt && entries.some((e) => e.rule === 'referral:referrer')) {
+          await tx.referral.update({
+            where: { id: referral.id },
+            data: { rewardedAt: new Date(event.at), rewardOrderId: orderId },
+          });
+        }
+      },
+    });
+    return { ...finish(applied, event.member), orderId, replayed: false };
+  });
+  return result;
+}
+
+export async function refundOrder(
+  scope: Scope,
+  input: { memberId: string; orderId: string; lines: RefundLineInput[]; at?: string | null },
+): Promise<WriteResult & { orderId: string }> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, {
+    type: 'refund',
+    at: input.at,
+    member: input.memberId,
+    order: input.orderId,
+    lines: input.lines,
+  }) as EngineEvent & { type: 'refund'; member: string; order: string };
+  return inTransaction(scope.prisma, async (tx) => {
+    const order = await tx.order.findUnique({
+      where: { merchantId_externalId: { merchantId: scope.merchantId, externalId: event.order } },
+      select: { id: true, memberId: true, refunds: true, member: { select: { externalId: true } } },
+    });
+    const own = order?.member.externalId === event.member ? order : null;
+    const applied = await applyMemberEvent(tx, scope, active, event, {
+      orderRefs: own ? new Map([[event.order, own.id]]) : new Map(),
+      afterPersist: async () => {
+        if (!own) throw new Error('engine accepted a refund of an order the member does not have');
+        const refunds = [...(own.refunds as Prisma.JsonArray), { at: formatInstant(event.at), lines: event.lines }];
+        await tx.order.update({ where: { id: own.id }, data: { refunds: refunds as Prisma.InputJsonValue } });
+      },
+    });
+    return { ...finish(applied, event.member), orderId: own?.id ?? '' };
+  });
+}
+
+export async function redeemPoints(
+  scope: Scope,
+  input: { memberId: string; points: number; orderTotal?: string | null; at?: string | null },
+): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, {
+    type: 'redeem',
+    at: input.at,
+    member: input.memberId,
+    points: input.points,
+    order_total: input.orderTotal,
+  }) as EngineEvent & { member: string };
+  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event));
+  return finish(applied, event.member);
+}
+
+export async function joinClub(
+  scope: Scope,
+  input: { memberId: string; club: string; at?: string | null },
+): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, { type: 'join_club', at: input.at, member: input.memberId, club: input.club }) as
+    EngineEvent & { type: 'join_club'; member: string; club: string };
+  const applied = await inTransaction(scope.prisma, (tx) =>
+    applyMemberEvent(tx, scope, active, event, {
+      afterPersist: async (rows) => {
+        const row = rows.get(event.member)!;
+        const view = memberView(active.program, row.state, event.at);
+        const club = view.clubs.find((c) => c.name === event.club);
+        await tx.clubMembership.create({
+          data: {
+            memberId: row.id,
+            club: event.club,
+            since: new Date(club?.since ?? event.at),
+            until: club?.until == null ? null : new Date(club.until),
+          },
+        });
+      },
+    }),
+  );
+  return finish(applied, event.member);
+}
+
+export async function cancelClub(
+  scope: Scope,
+  input: { memberId: string; club: string; at?: string | null },
+): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, { type: 'cancel_club', at: input.at, member: input.memberId, club: input.club }) as
+    EngineEvent & { type: 'cancel_club'; member: string; club: string };
+  const applied = await inTransaction(scope.prisma, (tx) =>
+    applyMemberEvent(tx, scope, active, event, {
+      afterPersist: async (rows) => {
+        const at = new Date(event.at);
+        await tx.clubMembership.updateMany({
+          where: {
+            memberId: rows.get(event.member)!.id,
+            club: event.club,
+            since: { lte: at },
+            OR: [{ until: null }, { until: { gt: at } }],
+          },
+          data: { until: at, cancelledAt: at },
+        });
+      },
+    }),
+  );
+  return finish(applied, event.member);
+}
+
+export async function recordEvent(
+  scope: Scope,
+  input: { memberId: string; name: string; at?: string | null },
+): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, { type: 'event', at: input.at, member: input.memberId, name: input.name }) as
+    EngineEvent & { member: string };
+  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event));
+  return finish(applied, event.member);
+}
+
+// ---------------------------------------------------------------- dry run
+
+export async function quoteOrder(
+  scope: Scope,
+  input: { memberId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null },
+): Promise<Quote & { currency: string; exponent: number }> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(active.program, {
+    type: 'order',
+    at: input.at,
+    member: input.memberId,
+    id: 'quote',
+    lines: input.lines,
+    channel: input.channel,
+  }) as EngineEvent & { type: 'order' };
+  const member = await scope.prisma.member.findUnique({
+    where: { merchantId_externalId: { merchantId: scope.merchantId, externalId: input.memberId } },
+    select: { state: true },
+  });
+  if (!member) throw new DomainError('NOT_FOUND', `unknown member "${input.memberId}"`);
+  const result = quote(active.program, member.state as unknown as MemberState, {
+    at: event.at,
+    lines: event.lines,
+    channel: event.channel ?? null,
+  });
+  return { ...result, currency: active.program.currency, exponent: active.program.currencyExponent };
+}
+
+// ---------------------------------------------------------------- time
+
+export interface AdvanceResult {
+  at: number;
+  members: number;
+  entries: number;
+}
+
+/** Applies what falls due up to `at` (expiry, birthdays, tier reviews) to every member it is due for. */
+export async function advanceTime(scope: Scope, when: string | null): Promise<AdvanceResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const { at } = toEvent(active.program, { type: 'tick', at: when ?? undefined });
+  let members = 0;
+  let entries = 0;
+  let after: string | undefined;
+  for (;;) {
+    const due = await scope.prisma.member.findMany({
+      where: { merchantId: scope.merchantId, nextDueAt: { lte: new Date(at) }, ...(after ? { id: { gt: after } } : {}) },
+      select: { id: true, externalId: true },
+      orderBy: { id: 'asc' },
+      take: 500,
+    });
+    if (due.length === 0) break;
+    after = due[due.length - 1]!.id;
+    for (const { externalId } of due) {
+      const written = await inTransaction(scope.prisma, async (tx) => {
+        const rows = await loadMembers(tx, scope.merchantId, [externalId], true);
+        const row = rows.get(externalId);
+        if (!row) return -1;
+        const written = advance(active.program, row.state, at);
+        await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map());
+        return written.length;
+      });
+      if (written >= 0) {
+        members++;
+        entries += written;
+      }
+    }
+  }
+  return { at, members, entries };
+}

@@ -1,0 +1,32 @@
+// Merchants: creation (with a first API key and optionally a program) and the demo merchant.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { PrismaClient } from '@prisma/client';
+import { createApiKey } from './auth.ts';
+import { publishProgram } from './programs.ts';
+
+export const DEMO_MERCHANT_NAME = 'Demo: Bean & Leaf';
+export const DEMO_PROGRAM = fileURLToPath(new URL('../../../examples/coffee-chain.loyalty', import.meta.url));
+
+export interface CreatedMerchant {
+  id: string;
+  name: string;
+  apiKey: string;
+}
+
+export async function createMerchant(
+  prisma: PrismaClient,
+  name: string,
+  programSource?: string,
+): Promise<CreatedMerchant> {
+  const merchant = await prisma.merchant.create({ data: { name } });
+  if (programSource !== undefined) await publishProgram(prisma, merchant.id, programSource);
+  const apiKey = await createApiKey(prisma, merchant.id, 'created with the merchant');
+  return { id: merchant.id, name: merchant.name, apiKey };
+}
+
+/** On an empty database, creates the demo merchant with the coffee example; null otherwise. */
+export async function ensureDemoMerchant(prisma: PrismaClient): Promise<CreatedMerchant | null> {
+  if ((await prisma.merchant.count()) > 0) return null;
+  return createMerchant(prisma, DEMO_MERCHANT_NAME, readFileSync(DEMO_PROGRAM, 'utf8'));
+}

@@ -1,0 +1,103 @@
+// Program versions: compile, check, publish, and the active program of a merchant.
+import type { PrismaClient, ProgramVersion } from '@prisma/client';
+import { compile, type CompileResult, type Program } from '../engine.ts';
+import { DomainError, ProgramInvalidError } from './errors.ts';
+
+export const MAX_SOURCE_CHARS = 200_000;
+export const PROGRAM_FILE = 'program.loyalty';
+
+export interface ActiveProgram {
+  version: ProgramVersion;
+  program: Program;
+}
+
+/** Compiled programs by version id. Versions never change, so entries never go stale. */
+const compiled = new Map<string, Program>();
+const COMPILED_MAX = 256;
+
+export function compileSource(source: string): CompileResult {
+  if (source.length > MAX_SOURCE_CHARS) {
+    throw new DomainError('BAD_USER_INPUT', `a program may have at most ${MAX_SOURCE_CHARS} characters`);
+  }
+  return compile(source, PROGRAM_FILE);
+}
+
+export function programOf(version: ProgramVersion): Program {
+  let program = compiled.get(version.id);
+  if (!program) {
+    const result = compile(version.source, PROGRAM_FILE);
+    if (!result.program) {
+      // A stored version compiled when it was published; failing now means the
+      // language changed incompatibly, which is a bug to report, not to hide.
+      throw new Error(`stored program version ${version.id} no longer compiles`);
+    }
+    program = result.program;
+    if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(version.id, program);
+  }
+  return program;
+}
+
+export async function findActiveProgram(prisma: PrismaClient, merchantId: string): Promise<ActiveProgram | null> {
+  const version = await prisma.programVersion.findFirst({ where: { merchantId, active: true } });
+  return version ? { version, program: programOf(version) } : null;
+}
+
+export async function requireActiveProgram(prisma: PrismaClient, merchantId: string): Promise<ActiveProgram> {
+  const active = await findActiveProgram(prisma, merchantId);
+  if (!active) {
+    throw new DomainError('NO_ACTIVE_PROGRAM', 'publish a program before recording member activity');
+  }
+  return active;
+}
+
+export interface PublishResult {
+  version: ProgramVersion;
+  /** false when the source was identical to the active version (nothing changed). */
+  created: boolean;
+  /** Warnings from the compiler (there are no errors). */
+  diagnostics: CompileResult['diagnostics'];
+}
+
+/**
+ * Compiles `source`; on errors throws ProgramInvalidError and changes nothing;
+ * otherwise stores it as the next version and makes it the active one.
+ */
+export async function publishProgram(prisma: PrismaClient, merchantId: string, source: string): Promise<PublishResult> {
+  const result = compileSource(source);
+  const program = result.program;
+  if (!program) throw new ProgramInvalidError(result.diagnostics, source);
+  const { diagnostics } = result;
+  return prisma.$transaction(async (tx) => {
+    // Serialise publications of one merchant: version numbers and the single
+    // active flag are decided under this lock.
+    await tx.$executeRaw`SELECT 1 FROM merchants WHERE id = ${merchantId}::uuid FOR UPDATE`;
+    const active = await tx.programVersion.findFirst({ where: { merchantId, active: true } });
+    if (active?.hash === program.hash) return { version: active, created: false, diagnostics };
+    if (active && active.currency !== program.currency) {
+      throw new DomainError(
+        'CURRENCY_CHANGE',
+        `the active program counts in ${active.currency}; a new version cannot switch to ${program.currency}`,
+      );
+    }
+    const last = await tx.programVersion.findFirst({
+      where: { merchantId },
+      orderBy: { version: 'desc' },
+      select: { version: true },
+    });
+    await tx.programVersion.updateMany({ where: { merchantId, active: true }, data: { active: false } });
+    const version = await tx.programVersion.create({
+      data: {
+        merchantId,
+        version: (last?.version ?? 0) + 1,
+        name: program.name,
+        source,
+        hash: program.hash,
+        currency: program.currency,
+        active: true,
+      },
+    });
+    compiled.set(version.id, program);
+    return { version, created: true, diagnostics };
+  });
+}

@@ -1,0 +1,512 @@
+// The API test suite, run once on embedded PGlite (pglite.test.ts) and once on
+// a real PostgreSQL 15 (postgres.test.ts). Every test talks GraphQL through
+// `app.fetch` with operations typed by graphql-codegen; after every test the
+// cached balances must equal the ledger sums.
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { compile } from '../../dsl/index.ts';
+import { Replay } from '../../src/engine/index.ts';
+import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, type Backend, type TestServer } from './client.ts';
+import { feedFixture } from './fixtures.ts';
+import {
+  ActiveProgramDocument,
+  AdvanceTimeDocument,
+  CancelClubDocument,
+  CheckProgramDocument,
+  JoinClubDocument,
+  MemberDocument,
+  MemberLedgerDocument,
+  MemberOrdersDocument,
+  MembersDocument,
+  MembersWithLedgerDocument,
+  MerchantDocument,
+  ProgramVersionsDocument,
+  PublishProgramDocument,
+  QuoteDocument,
+  RecordEventDocument,
+  RecordOrderDocument,
+  RedeemPointsDocument,
+  RefundOrderDocument,
+  SignupDocument,
+  SimulateDocument,
+  type MemberLedgerQuery,
+  type MembersQuery,
+} from './generated/operations.ts';
+
+const EXAMPLES = new URL('../../examples/', import.meta.url);
+const COFFEE = example('coffee-chain.loyalty');
+
+const latte = (qty = 1) => ({ sku: 'LATTE-12', category: 'espresso', qty, price: '4.75' });
+const beans = (qty = 1) => ({ sku: 'WB-ETHIOPIA-12OZ', category: 'whole-beans', qty, price: '16.00' });
+
+export function apiSuite(backend: Backend) {
+  describe(`GraphQL API on ${backend}`, { timeout: 120_000 }, () => {
+    let server: TestServer;
+
+    beforeAll(async () => {
+      server = await startTestServer(backend);
+    }, 120_000);
+
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    afterEach(async () => {
+      expect(await balanceMismatches(server.db)).toEqual([]);
+      expect(server.masked).toEqual([]);
+    });
+
+    /** A merchant with the coffee program and member `m` signed up at `at`. */
+    async function coffeeMember(id = 'm', at = '2026-03-02T09:00:00Z') {
+      const merchant = await newMerchant(server, COFFEE);
+      const res = await ok(server.app, merchant.key, SignupDocument, { input: { memberId: id, at, birthday: '1990-07-14' } });
+      expect(res.signup.__typename).toBe('MemberPayload');
+      return merchant;
+    }
+
+    describe('authentication and tenants', () => {
+      test('no key or a wrong key is UNAUTHENTICATED', async () => {
+        for (const key of [null, 'lk_not-a-real-key', 'garbage']) {
+          const res = await request(server.app, key, MerchantDocument, {});
+          expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+        }
+      });
+
+      test('a key sees its own merchant', async () => {
+        const m = await newMerchant(server);
+        const res = await ok(server.app, m.key, MerchantDocument, {});
+        expect(res.merchant.id).toBe(m.id);
+      });
+
+      test("merchant A's key never sees or changes merchant B's data", async () => {
+        const a = await coffeeMember('shared-id');
+        const b = await newMerchant(server, COFFEE);
+        // B cannot read A's member, list it, or write to it.
+        expect((await ok(server.app, b.key, MemberDocument, { id: 'shared-id' })).member).toBeNull();
+        expect((await ok(server.app, b.key, MembersDocument, { first: 50 })).members.edges).toEqual([]);
+        const order = await ok(server.app, b.key, RecordOrderDocument, {
+          input: { memberId: 'shared-id', orderId: 'o-1', lines: [latte()], at: '2026-03-02T10:00:00Z' },
+        });
+        expect(order.recordOrder.__typename).toBe('EventRefused');
+        const redeem = await ok(server.app, b.key, RedeemPointsDocument, { input: { memberId: 'shared-id', points: 1 } });
+        expect(redeem.redeemPoints.__typename).toBe('EventRefused');
+        const quote = await request(server.app, b.key, QuoteDocument, { member: 'shared-id', order: { lines: [latte()] } });
+        expect(quote.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+        // B's ids are its own: the same member and order ids make separate rows.
+        await ok(server.app, b.key, SignupDocument, { input: { memberId: 'shared-id', at: '2026-03-02T09:00:00Z' } });
+        await ok(server.app, a.key, RecordOrderDocument, {
+          input: { memberId: 'shared-id', orderId: 'o-1', lines: [latte()], at: '2026-03-02T10:00:00Z' },
+        });
+        const bOrder = await ok(server.app, b.key, RecordOrderDocument, {
+          input: { memberId: 'shared-id', orderId: 'o-1', lines: [latte(2)], at: '2026-03-02T10:00:00Z' },
+        });
+        expect(bOrder.recordOrder.__typename).toBe('RecordOrderPayload');
+        // B's program publication does not touch A's.
+        await ok(server.app, b.key, PublishProgramDocument, { source: example('grocer.loyalty') });
+        expect((await ok(server.app, a.key, ActiveProgramDocument, {})).program?.name).toBe('Bean & Leaf Rewards');
+        const aMember = (await ok(server.app, a.key, MemberDocument, { id: 'shared-id' })).member!;
+        const bMember = (await ok(server.app, b.key, MemberDocument, { id: 'shared-id' })).member!;
+        expect(aMember.balance).not.toBe(bMember.balance);
+      });
+    });
+
+    describe('programs', () => {
+      test('publish: diagnostics change nothing; success makes a new active version', async () => {
+        const m = await newMerchant(server);
+        const bad = await ok(server.app, m.key, PublishProgramDocument, {
+          source: 'program "x" {\n  currency USD\n  tiers { tier Silvr at 10 USD }\n  rule "r" { }\n}\n',
+        });
+        expect(bad.publishProgram.__typename).toBe('ProgramInvalid');
+        if (bad.publishProgram.__typename !== 'ProgramInvalid') throw new Error();
+        expect(bad.publishProgram.diagnostics.length).toBeGreaterThan(0);
+        expect(bad.publishProgram.diagnostics[0]!.rendered).toContain('program.loyalty:');
+        expect((await ok(server.app, m.key, ActiveProgramDocument, {})).program).toBeNull();
+
+        const v1 = await ok(server.app, m.key, PublishProgramDocument, { source: COFFEE });
+        if (v1.publishProgram.__typename !== 'PublishProgramPayload') throw new Error(JSON.stringify(v1));
+        expect(v1.publishProgram.created).toBe(true);
+        expect(v1.publishProgram.program).toMatchObject({ version: 1, active: true, currency: 'USD', unit: 'Beans' });
+        expect(v1.publishProgram.program.tiers.map((t) => t.name)).toEqual(['Green', 'Silver', 'Gold']);
+        expect(v1.publishProgram.program.clubs[0]).toMatchObject({ name: 'Bean Club', multiplier: '2x' });
+
+        const same = await ok(server.app, m.key, PublishProgramDocument, { source: COFFEE });
+        if (same.publishProgram.__typename !== 'PublishProgramPayload') throw new Error();
+        expect(same.publishProgram.created).toBe(false);
+        expect(same.publishProgram.program.version).toBe(1);
+
+        const v2 = await ok(server.app, m.key, PublishProgramDocument, { source: COFFEE.replace('bonus 100 points', 'bonus 120 points') });
+        if (v2.publishProgram.__typename !== 'PublishProgramPayload') throw new Error();
+        expect(v2.publishProgram.program.version).toBe(2);
+        const versions = await ok(server.app, m.key, ProgramVersionsDocument, { first: 10 });
+        expect(versions.programVersions.edges.map((e) => [e.node.version, e.node.active])).toEqual([
+          [2, true],
+          [1, false],
+        ]);
+        const active = await ok(server.app, m.key, ActiveProgramDocument, {});
+        expect(active.program?.version).toBe(2);
+      });
+
+      test('a new version cannot change the currency', async () => {
+        const m = await newMerchant(server, COFFEE);
+        const res = await request(server.app, m.key, PublishProgramDocument, { source: example('grocer.loyalty') });
+        expect(res.errors?.[0]?.extensions?.code).toBe('CURRENCY_CHANGE');
+      });
+
+      test('checkProgram reports every diagnostic and stores nothing', async () => {
+        const m = await newMerchant(server);
+        const res = await ok(server.app, m.key, CheckProgramDocument, {
+          source: 'program "x" {\n  currency XYZ\n  timezone "Mars/Olympus"\n}\n',
+        });
+        expect(res.checkProgram.ok).toBe(false);
+        expect(res.checkProgram.diagnostics.length).toBeGreaterThanOrEqual(2);
+        const good = await ok(server.app, m.key, CheckProgramDocument, { source: COFFEE });
+        expect(good.checkProgram).toMatchObject({ ok: true, name: 'Bean & Leaf Rewards' });
+        expect((await ok(server.app, m.key, ActiveProgramDocument, {})).program).toBeNull();
+      });
+
+      test('writes before any program are NO_ACTIVE_PROGRAM', async () => {
+        const m = await newMerchant(server);
+        const res = await request(server.app, m.key, SignupDocument, { input: { memberId: 'x' } });
+        expect(res.errors?.[0]?.extensions?.code).toBe('NO_ACTIVE_PROGRAM');
+      });
+
+      test('simulate equals replay of the same events and writes nothing', async () => {
+        const m = await newMerchant(server);
+        const jsonl = readFileSync(new URL('coffee-chain.events.jsonl', EXAMPLES), 'utf8');
+        const events = jsonl.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown);
+        const res = await ok(server.app, m.key, SimulateDocument, { source: COFFEE, events });
+        if (res.simulate.__typename !== 'Simulation') throw new Error(JSON.stringify(res));
+        const replay = new Replay(compile(COFFEE, 'coffee-chain.loyalty').program!);
+        events.forEach((e, i) => replay.pushLine(JSON.stringify(e), i + 1));
+        expect(res.simulate.result).toEqual(JSON.parse(JSON.stringify(replay.result())));
+        expect(res.simulate.errors.map((e) => e.line)).toEqual(replay.result().errors.map((e) => e.line));
+        expect((await ok(server.app, m.key, MembersDocument, {})).members.edges).toEqual([]);
+        const invalid = await ok(server.app, m.key, SimulateDocument, { source: 'program {', events: [] });
+        expect(invalid.simulate.__typename).toBe('ProgramInvalid');
+      });
+    });
+
+    describe('members and writes', () => {
+      test('signup, then the member explains its points', async () => {
+        const m = await coffeeMember('ava');
+        const res = await ok(server.app, m.key, MemberDocument, { id: 'ava' });
+        const ava = res.member!;
+        expect(ava).toMatchObject({ id: 'ava', balance: 100, birthday: '1990-07-14', tier: { name: 'Green' } });
+        expect(ava.progress).toMatchObject({ metric: 'spend', value: 0, nextTier: 'Silver', remaining: 25000 });
+        expect(ava.progress?.remainingMoney?.amount).toBe('250.00');
+        const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'ava', first: 10 });
+        const [entry] = ledger.member!.ledger.edges.map((e) => e.node);
+        expect(entry).toMatchObject({ kind: 'earn', points: 100, rule: 'signup', ref: null, programVersion: { version: 1 } });
+        expect(entry!.line).toBeGreaterThan(0);
+        expect(entry!.sourceLine).toBe(COFFEE.split('\n')[entry!.line! - 1]!.trim());
+        const again = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava' } });
+        expect(again.signup.__typename).toBe('EventRefused');
+      });
+
+      test('recordOrder awards points with provenance; quote predicted them', async () => {
+        const m = await coffeeMember();
+        const order = { lines: [latte(), { sku: 'CROISSANT', category: 'pastry', qty: 1, price: '3.95' }], channel: 'app', at: '2026-03-02T10:00:00Z' };
+        const quote = await ok(server.app, m.key, QuoteDocument, { member: 'm', order });
+        const before = await ok(server.app, m.key, MemberDocument, { id: 'm' });
+        expect(before.member!.balance).toBe(100); // the quote wrote nothing
+        const res = await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'A-1', ...order } });
+        if (res.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(res));
+        expect(res.recordOrder.replayed).toBe(false);
+        expect(res.recordOrder.points).toBe(quote.quote.points);
+        expect(res.recordOrder.entries.map((e) => [e.rule, e.points])).toEqual(quote.quote.entries.map((e) => [e.rule, e.points]));
+        expect(res.recordOrder.entries.every((e) => e.ref === 'A-1' && e.sourceLine)).toBe(true);
+        expect(res.recordOrder.member.balance).toBe(100 + quote.quote.points);
+        expect(res.recordOrder.order.total.amount).toBe('8.70');
+        const orders = await ok(server.app, m.key, MemberOrdersDocument, { id: 'm', first: 5 });
+        expect(orders.member!.orders.edges[0]!.node).toMatchObject({ id: 'A-1', channel: 'app', total: { minorUnits: 870, currency: 'USD' } });
+      });
+
+      test('invalid input is BAD_USER_INPUT and writes nothing', async () => {
+        const m = await coffeeMember();
+        for (const input of [
+          { memberId: 'm', orderId: 'x1', lines: [{ ...latte(), price: '4.755' }] },
+          { memberId: 'm', orderId: 'x2', lines: [{ ...latte(), qty: 0 }] },
+          { memberId: 'm', orderId: 'x3', lines: [] },
+          { memberId: 'm', orderId: 'x4', lines: [latte()], at: '2026-03-02 10:00' },
+        ]) {
+          const res = await request(server.app, m.key, RecordOrderDocument, { input });
+          expect(res.errors?.[0]?.extensions?.code, JSON.stringify(input)).toBe('BAD_USER_INPUT');
+        }
+        const bad = await rawRequest(server.app, { query: 'mutation { recordOrder(input: { memberId: "m" }) { __typename } }' }, m.key);
+        expect(bad.errors?.length).toBeGreaterThan(0);
+        expect((await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance).toBe(100);
+      });
+
+      test('an event earlier than the member\'s last event is refused', async () => {
+        const m = await coffeeMember('m', '2026-03-02T09:00:00Z');
+        const res = await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'm', orderId: 'early', lines: [latte()], at: '2026-03-01T09:00:00Z' },
+        });
+        expect(res.recordOrder.__typename).toBe('EventRefused');
+      });
+
+      test('refundOrder reverses the points the refunded lines earned', async () => {
+        const m = await coffeeMember();
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'm', orderId: 'R-1', lines: [latte(2), beans(1)], at: '2026-03-03T10:00:00Z' },
+        });
+        const res = await ok(server.app, m.key, RefundOrderDocument, {
+          input: { memberId: 'm', orderId: 'R-1', lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }], at: '2026-03-04T10:00:00Z' },
+        });
+        if (res.refundOrder.__typename !== 'MemberPayload') throw new Error(JSON.stringify(res));
+        expect(res.refundOrder.entries).toHaveLength(1);
+        expect(res.refundOrder.entries[0]).toMatchObject({ kind: 'reverse', ref: 'R-1' });
+        expect(res.refundOrder.points).toBeLessThan(0);
+        const orders = await ok(server.app, m.key, MemberOrdersDocument, { id: 'm' });
+        expect(orders.member!.orders.edges[0]!.node.refunds[0]!.lines).toEqual([{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }]);
+        const twice = await ok(server.app, m.key, RefundOrderDocument, {
+          input: { memberId: 'm', orderId: 'R-1', lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }], at: '2026-03-04T11:00:00Z' },
+        });
+        expect(twice.refundOrder.__typename).toBe('EventRefused');
+      });
+
+      test('redeemPoints spends points and refuses what the program forbids', async () => {
+        const m = await coffeeMember();
+        const low = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 150 } });
+        expect(low.redeemPoints).toMatchObject({ __typename: 'EventRefused' });
+        const tooMany = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 5000 } });
+        expect(tooMany.redeemPoints.__typename).toBe('EventRefused');
+        await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'B', lines: [beans(3)], at: '2026-03-03T10:00:00Z' } });
+        const overMax = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 400, orderTotal: '5.00', at: '2026-03-03T11:00:00Z' } });
+        expect(overMax.redeemPoints.__typename).toBe('EventRefused');
+        const fine = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 200, at: '2026-03-03T12:00:00Z' } });
+        if (fine.redeemPoints.__typename !== 'MemberPayload') throw new Error(JSON.stringify(fine));
+        expect(fine.redeemPoints.entries).toMatchObject([{ kind: 'redeem', points: -200, rule: null }]);
+      });
+
+      test('clubs: join, perks and multiplier, cancel, history', async () => {
+        const m = await coffeeMember();
+        const join = await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: '2026-03-03T09:00:00Z' } });
+        if (join.joinClub.__typename !== 'MemberPayload') throw new Error(JSON.stringify(join));
+        expect(join.joinClub.entries).toMatchObject([{ rule: 'club:Bean Club:join', points: 200 }]);
+        const twice = await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: '2026-03-03T09:30:00Z' } });
+        expect(twice.joinClub.__typename).toBe('EventRefused');
+        const unknown = await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Nope', at: '2026-03-03T09:30:00Z' } });
+        expect(unknown.joinClub.__typename).toBe('EventRefused');
+        const during = await ok(server.app, m.key, MemberDocument, { id: 'm', clubsAt: '2026-03-10T00:00:00Z' });
+        expect(during.member!.clubs).toMatchObject([{ name: 'Bean Club', since: '2026-03-03T09:00:00Z', perks: ['free-refills'] }]);
+        const quote = await ok(server.app, m.key, QuoteDocument, { member: 'm', order: { lines: [beans(1)], at: '2026-03-04T09:00:00Z' } });
+        expect(quote.quote.discounts[0]).toMatchObject({ sku: 'WB-ETHIOPIA-12OZ', amount: { amount: '2.40' } });
+        expect(quote.quote.entries.some((e) => e.rule === 'club:Bean Club')).toBe(true);
+        const cancel = await ok(server.app, m.key, CancelClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: '2026-03-05T09:00:00Z' } });
+        expect(cancel.cancelClub.__typename).toBe('MemberPayload');
+        const after = await ok(server.app, m.key, MemberDocument, { id: 'm', clubsAt: '2026-03-06T00:00:00Z' });
+        expect(after.member!.clubs).toEqual([]);
+        expect(after.member!.clubHistory).toMatchObject([
+          { club: 'Bean Club', since: '2026-03-03T09:00:00Z', until: '2026-03-05T09:00:00Z', cancelledAt: '2026-03-05T09:00:00Z' },
+        ]);
+      });
+
+      test('referrals: both sides rewarded on the first qualifying order', async () => {
+        const m = await coffeeMember('ava');
+        const refSelf = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'x', referrerId: 'x', at: '2026-03-02T10:00:00Z' } });
+        expect(refSelf.signup.__typename).toBe('EventRefused');
+        const refUnknown = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'y', referrerId: 'ghost', at: '2026-03-02T10:00:00Z' } });
+        expect(refUnknown.signup.__typename).toBe('EventRefused');
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ben', referrerId: 'ava', at: '2026-03-02T10:00:00Z' } });
+        const order = await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'ben', orderId: 'B-1', lines: [beans(1)], at: '2026-03-03T10:00:00Z' },
+        });
+        if (order.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(order));
+        const rules = order.recordOrder.entries.map((e) => e.rule);
+        expect(rules.slice(-2)).toEqual(['referral:referee', 'referral:referrer']);
+        const ava = (await ok(server.app, m.key, MemberDocument, { id: 'ava' })).member!;
+        expect(ava.balance).toBe(100 + 300);
+        expect(ava.referrals).toMatchObject([{ referee: { id: 'ben' }, rewardOrder: { id: 'B-1' } }]);
+        expect(ava.referrals[0]!.rewardedAt).toBe('2026-03-03T10:00:00Z');
+        const ben = (await ok(server.app, m.key, MemberDocument, { id: 'ben' })).member!;
+        expect(ben.referredBy?.referrer.id).toBe('ava');
+      });
+
+      test('recordEvent awards `on event` bonuses within their limit; unknown names write nothing', async () => {
+        const m = await coffeeMember();
+        const first = await ok(server.app, m.key, RecordEventDocument, { input: { memberId: 'm', name: 'survey', at: '2026-03-05T10:00:00Z' } });
+        if (first.recordEvent.__typename !== 'MemberPayload') throw new Error();
+        expect(first.recordEvent.points).toBe(50);
+        const second = await ok(server.app, m.key, RecordEventDocument, { input: { memberId: 'm', name: 'survey', at: '2026-03-06T10:00:00Z' } });
+        if (second.recordEvent.__typename !== 'MemberPayload') throw new Error();
+        expect(second.recordEvent.points).toBe(0);
+        const other = await ok(server.app, m.key, RecordEventDocument, { input: { memberId: 'm', name: 'unknown-thing', at: '2026-03-06T11:00:00Z' } });
+        expect(other.recordEvent.__typename).toBe('MemberPayload');
+      });
+
+      test('advanceTime writes what fell due (birthday, expiry) once', async () => {
+        const m = await coffeeMember('m', '2026-03-02T09:00:00Z'); // birthday 07-14, lots expire after 12 months
+        const first = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
+        expect(first.advanceTime).toMatchObject({ members: 1, entries: 1 });
+        const again = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
+        expect(again.advanceTime.entries).toBe(0);
+        const expiry = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2027-03-03T00:00:00Z' });
+        expect(expiry.advanceTime.entries).toBeGreaterThanOrEqual(1);
+        const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'm', first: 10 });
+        const kinds = ledger.member!.ledger.edges.map((e) => [e.node.kind, e.node.rule, e.node.points]);
+        expect(kinds).toContainEqual(['earn', 'birthday', 500]);
+        expect(kinds).toContainEqual(['expire', null, -100]);
+      });
+    });
+
+    describe('idempotency and concurrency', () => {
+      test('50 concurrent recordOrder calls with the same id make one effect', async () => {
+        const m = await coffeeMember();
+        const input = { memberId: 'm', orderId: 'SAME', lines: [latte(), beans(2)], at: '2026-03-03T10:00:00Z' };
+        const results = await Promise.all(Array.from({ length: 50 }, () => ok(server.app, m.key, RecordOrderDocument, { input })));
+        const payloads = results.map((r) => r.recordOrder);
+        expect(payloads.every((p) => p.__typename === 'RecordOrderPayload')).toBe(true);
+        const fresh = payloads.filter((p) => p.__typename === 'RecordOrderPayload' && !p.replayed);
+        expect(fresh).toHaveLength(1);
+        const points = new Set(payloads.map((p) => (p.__typename === 'RecordOrderPayload' ? p.points : -1)));
+        expect(points.size).toBe(1);
+        const member = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!;
+        expect(member.balance).toBe(100 + [...points][0]!);
+        const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'm', first: 100 });
+        const firstEntries = fresh[0]!.__typename === 'RecordOrderPayload' ? fresh[0]!.entries.length : -1;
+        expect(ledger.member!.ledger.edges.filter((e) => e.node.ref === 'SAME').length).toBe(firstEntries);
+
+        const conflict = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, lines: [latte(3)] } });
+        expect(conflict.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
+        const otherMember = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, memberId: 'someone-else' } });
+        expect(otherMember.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
+      });
+
+      test('200 concurrent redemptions never take the balance below what the engine allows', async () => {
+        const m = await coffeeMember();
+        // 100 signup + a big order: enough for some redemptions of 200, not all.
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'm', orderId: 'BIG', lines: [beans(10)], at: '2026-03-03T10:00:00Z' },
+        });
+        const start = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
+        const results = await Promise.all(
+          Array.from({ length: 200 }, () => request(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 200 } })),
+        );
+        const accepted = results.filter((r) => r.data?.redeemPoints.__typename === 'MemberPayload').length;
+        const refused = results.filter((r) => r.data?.redeemPoints.__typename === 'EventRefused').length;
+        expect(accepted + refused).toBe(200);
+        expect(accepted).toBe(Math.floor(start / 200));
+        const end = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
+        expect(end).toBe(start - accepted * 200);
+        expect(end).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    describe('reads', () => {
+      test('members: Relay pagination in sign-up order and a tier filter', async () => {
+        const m = await newMerchant(server, COFFEE);
+        for (let i = 0; i < 7; i++) {
+          await ok(server.app, m.key, SignupDocument, { input: { memberId: `p${i}`, at: `2026-03-0${i + 1}T09:00:00Z` } });
+        }
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'p3', orderId: 'rich', lines: [beans(20)], at: '2026-03-09T10:00:00Z' },
+        });
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (;;) {
+          const page: MembersQuery = await ok(server.app, m.key, MembersDocument, { first: 3, after });
+          seen.push(...page.members.edges.map((e) => e.node.id));
+          if (!page.members.pageInfo.hasNextPage) break;
+          after = page.members.pageInfo.endCursor ?? null;
+        }
+        expect(seen).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
+        const silver = await ok(server.app, m.key, MembersDocument, { first: 10, tier: 'Silver' });
+        expect(silver.members.edges.map((e) => e.node.id)).toEqual(['p3']);
+        const tooBig = await request(server.app, m.key, MembersDocument, { first: 1000 });
+        expect(tooBig.errors?.length ?? 0).toBe(0);
+        expect(tooBig.data?.members.edges.length).toBe(7);
+      });
+
+      test('N+1: members(first: N) { ledger(first: 10) tier } costs the same SQL for 5 and 50 members', async () => {
+        const m = await newMerchant(server, COFFEE);
+        for (let i = 0; i < 50; i++) {
+          const id = `n${String(i).padStart(2, '0')}`;
+          await ok(server.app, m.key, SignupDocument, { input: { memberId: id, at: '2026-03-02T09:00:00Z' } });
+          await ok(server.app, m.key, RecordOrderDocument, {
+            input: { memberId: id, orderId: `o-${id}`, lines: [latte(), beans(1)], at: '2026-03-03T10:00:00Z' },
+          });
+        }
+        const count = async (first: number) => {
+          const before = server.db.statements();
+          const res = await ok(server.app, m.key, MembersWithLedgerDocument, { first });
+          const used = server.db.statements() - before;
+          expect(res.members.edges).toHaveLength(first);
+          expect(res.members.edges.every((e) => e.node.tier?.name === 'Green' && e.node.ledger.edges.length >= 2)).toBe(true);
+          return used;
+        };
+        const small = await count(5);
+        const large = await count(50);
+        console.log(`[${backend}] SQL statements: members(first: 5) = ${small}, members(first: 50) = ${large}`);
+        expect(large).toBe(small);
+        expect(large).toBeLessThanOrEqual(6);
+      });
+
+      test('ledger pagination walks every entry once, newest first', async () => {
+        const m = await coffeeMember();
+        for (let i = 0; i < 6; i++) {
+          await ok(server.app, m.key, RecordOrderDocument, {
+            input: { memberId: 'm', orderId: `L${i}`, lines: [latte()], at: `2026-03-1${i}T10:00:00Z` },
+          });
+        }
+        const all: string[] = [];
+        let after: string | null = null;
+        for (;;) {
+          const page: MemberLedgerQuery = await ok(server.app, m.key, MemberLedgerDocument, { id: 'm', first: 4, after });
+          all.push(...page.member!.ledger.edges.map((e) => e.node.id));
+          if (!page.member!.ledger.pageInfo.hasNextPage) break;
+          after = page.member!.ledger.pageInfo.endCursor ?? null;
+        }
+        expect(new Set(all).size).toBe(all.length);
+        expect(all.map(BigInt)).toEqual([...all.map(BigInt)].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
+        const member = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!;
+        expect(all.length).toBeGreaterThan(6);
+        void member;
+      });
+    });
+
+    describe('hardening', () => {
+      test('depth, alias and size limits; complexity; masked internals', async () => {
+        const m = await newMerchant(server, COFFEE);
+        let deep = 'id';
+        for (let i = 0; i < 8; i++) deep = `referredBy { referrer { ${deep} } }`;
+        const tooDeep = await rawRequest(server.app, { query: `{ member(id: "x") { ${deep} } }` }, m.key);
+        expect(tooDeep.errors?.[0]?.message).toMatch(/depth/i);
+        const aliases = Array.from({ length: 30 }, (_, i) => `a${i}: merchant { id }`).join(' ');
+        const tooManyAliases = await rawRequest(server.app, { query: `{ ${aliases} }` }, m.key);
+        expect(tooManyAliases.errors?.[0]?.message).toMatch(/alias/i);
+        const costly = await rawRequest(
+          server.app,
+          { query: '{ members(first: 100) { edges { node { ledger(first: 100) { edges { node { order { entries { member { id } } } } } } } } } }' },
+          m.key,
+        );
+        expect(costly.errors?.[0]?.message).toMatch(/complexity/i);
+        const huge = await rawRequest(server.app, { query: '{ merchant { id } }', variables: { pad: 'x'.repeat(300_000) } }, m.key);
+        expect(huge.status).toBe(413);
+        const health = await server.app.fetch('http://loyalty.test/health');
+        expect(health.status).toBe(200);
+      });
+    });
+
+    describe('example fixtures through the API equal `loyalty replay`', () => {
+      const names = readdirSync(EXAMPLES)
+        .filter((f) => f.endsWith('.events.jsonl'))
+        .map((f) => f.replace(/\.events\.jsonl$/, ''));
+
+      test.each(names)('%s', async (name) => {
+        const source = readFileSync(new URL(`${name}.loyalty`, EXAMPLES), 'utf8');
+        const jsonl = readFileSync(new URL(`${name}.events.jsonl`, EXAMPLES), 'utf8');
+        const m = await newMerchant(server, source);
+        const api = await feedFixture(server.app, m.key, jsonl);
+        const replay = new Replay(compile(source, `${name}.loyalty`).program!);
+        jsonl.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));
+        const expected = replay.result();
+        expect(api.members).toEqual(JSON.parse(JSON.stringify(expected.members)));
+        expect(api.errorLines).toEqual(expected.errors.map((e) => e.line));
+        // and replay itself matches the committed expectation
+        const committed = JSON.parse(readFileSync(new URL(`${name}.expected.json`, EXAMPLES), 'utf8')) as typeof expected;
+        expect(api.members).toEqual(committed.members);
+      });
+    });
+  });
+}
