@@ -50,6 +50,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 
 function connect(url: string, opts: { poolSize: number; onClose?: (() => Promise<void>) | undefined }): Database {
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize });
+  // An idle connection that the server drops (restart, failover) must not
+  // crash the process: log it; the pool replaces the connection.
+  pool.on('error', (error) => console.error('database connection lost:', error.message));
   let statements = 0;
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;

@@ -35,7 +35,8 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    edgesFieldOptions: { nullable: false },
+    // `edges` repeats what the connection's `first` already multiplies (pageComplexity).
+    edgesFieldOptions: { nullable: false, complexity: { field: 0, multiplier: 1 } },
     nodeFieldOptions: { nullable: false },
   },
   errors: {
@@ -48,7 +49,7 @@ export const builder = new SchemaBuilder<{
   complexity: {
     defaultComplexity: 1,
     defaultListMultiplier: 10,
-    limit: { complexity: 20_000, depth: 12, breadth: 300 },
+    limit: { complexity: 25_000, depth: 12, breadth: 300 },
   },
 });
 

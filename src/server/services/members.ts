@@ -177,13 +177,15 @@ async function applyMemberEvent(
   active: ActiveProgram,
   event: EngineEvent & { member: string },
   opts: {
+    /** The member rows, when the caller has locked them already. */
+    locked?: Map<string, MemberRow>;
     also?: string[];
     orderRefs?: Map<string, string>;
     beforePersist?: (rows: Map<string, MemberRow>) => Promise<void>;
     afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[]) => Promise<void>;
   } = {},
 ): Promise<Applied> {
-  const rows = await loadMembers(tx, scope.merchantId, [event.member], true);
+  const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
   if (opts.also?.length) {
     // Read without a lock: if the engine changes one of these (a referrer's
     // reward), the version check in persist() catches a concurrent change.
@@ -292,7 +294,9 @@ export async function recordOrder(
   }) as EngineEvent & { type: 'order'; member: string; id: string };
   const orderId = randomUUID();
   const result = await inTransaction(scope.prisma, async (tx) => {
-    // Under the member's lock: a concurrent request with the same id has committed by now.
+    // Lock the member first: a concurrent request for the same order has then
+    // either committed (and is found here) or not started its write.
+    const locked = await loadMembers(tx, scope.merchantId, [event.member], true);
     const again = await existingOrder(tx, scope.merchantId, input.orderId, bodyHash);
     if (again) return again;
     const referral = await tx.referral.findFirst({
@@ -300,6 +304,7 @@ export async function recordOrder(
       select: { id: true, rewardedAt: true, referrer: { select: { externalId: true } } },
     });
     const applied = await applyMemberEvent(tx, scope, active, event, {
+      locked,
       also: referral ? [referral.referrer.externalId] : [],
       orderRefs: new Map([[event.id, orderId]]),
       beforePersist: async (rows) => {

@@ -20,7 +20,7 @@ type ProgressShape = NonNullable<MemberView['progress']> & { merchantId: string 
 const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
-    multiplier: t.string({ nullable: true, description: 'Earn multiplier, e.g. "1.25x".', resolve: (x) => x.multiplier }),
+    multiplier: t.string({ nullable: true, description: 'Earn multiplier as written in the program, e.g. "1.25".', resolve: (x) => x.multiplier }),
     perks: t.stringList({ resolve: (x) => [...x.perks] }),
   }),
 });

@@ -11,7 +11,7 @@ const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefiniti
   fields: (t) => ({
     name: t.exposeString('name'),
     threshold: t.int({ description: 'Minor units for the spend metric; points or orders otherwise.', resolve: (x) => x.threshold }),
-    multiplier: t.string({ nullable: true, description: 'e.g. "1.25x".', resolve: (x) => x.multiplierText }),
+    multiplier: t.string({ nullable: true, description: 'As written in the program, e.g. "1.25".', resolve: (x) => x.multiplierText }),
     perks: t.stringList({ resolve: (x) => [...x.perks] }),
   }),
 });
