@@ -166,7 +166,7 @@ builder.queryFields((t) => ({
         where: { merchantId: merchantId(ctx), ...(tier ? { tier } : {}) },
         orderBy: [{ signupAt: 'asc' }, { id: 'asc' }],
       }),
-  }),
+  }, { name: 'MemberConnection' }, { name: 'MemberEdge' }),
 }));
 
 // ------------------------------------------------------------------ writes
@@ -317,7 +317,7 @@ const Quote = builder.objectRef<QuoteShape>('Quote').implement({
   fields: (t) => ({
     points: t.exposeInt('points'),
     entries: t.field({ type: [QuoteEntry], resolve: (q) => [...q.entries] }),
-    total: t.field({ type: Money, description: 'Amount to pay after club discounts.', resolve: (q) => asMoney(q, q.total) }),
+    total: t.field({ type: Money, description: 'Eligible paid amount after club discounts.', resolve: (q) => asMoney(q, q.total) }),
     discounts: t.field({
       type: [QuoteDiscount],
       resolve: (q) => q.discounts.map((d) => ({ sku: d.sku, amount: asMoney(q, d.amount) })),

@@ -133,8 +133,8 @@ builder.queryFields((t) => ({
       resolve: (query, _root, _args, ctx) =>
         ctx.prisma.programVersion.findMany({ ...query, where: { merchantId: merchantId(ctx) }, orderBy: { version: 'desc' } }),
     },
-    {},
-    {},
+    { name: 'ProgramVersionConnection' },
+    { name: 'ProgramVersionEdge' },
   ),
   checkProgram: t.field({
     type: CheckResult,
