@@ -192,8 +192,8 @@ export function apiSuite(backend: Backend) {
         const res = await ok(server.app, m.key, MemberDocument, { id: 'ava' });
         const ava = res.member!;
         expect(ava).toMatchObject({ id: 'ava', balance: 100, birthday: '1990-07-14', tier: { name: 'Green' } });
-        expect(ava.progress).toMatchObject({ metric: 'spend', value: 0, nextTier: 'Silver', remaining: 25000 });
-        expect(ava.progress?.remainingMoney?.amount).toBe('250.00');
+        expect(ava.tier?.progress).toMatchObject({ metric: 'spend', value: 0, nextTier: 'Silver', remaining: 25000 });
+        expect(ava.tier?.progress?.remainingMoney?.amount).toBe('250.00');
         const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'ava', first: 10 });
         const [entry] = ledger.member!.ledger.edges.map((e) => e.node);
         expect(entry).toMatchObject({ kind: 'earn', points: 100, rule: 'signup', ref: null, programVersion: { version: 1 } });
@@ -228,6 +228,8 @@ export function apiSuite(backend: Backend) {
           { memberId: 'm', orderId: 'x2', lines: [{ ...latte(), qty: 0 }] },
           { memberId: 'm', orderId: 'x3', lines: [] },
           { memberId: 'm', orderId: 'x4', lines: [latte()], at: '2026-03-02 10:00' },
+          { memberId: 'm', orderId: 'x'.repeat(201), lines: [latte()] },
+          { memberId: 'm', orderId: 'x5', lines: Array.from({ length: 501 }, () => latte()) },
         ]) {
           const res = await request(server.app, m.key, RecordOrderDocument, { input });
           expect(res.errors?.[0]?.extensions?.code, JSON.stringify(input)).toBe('BAD_USER_INPUT');

@@ -6,6 +6,7 @@
 // (entries that fell due before the event), then report the refusal.
 import { createHash, randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient } from '@prisma/client';
+import { z } from 'zod';
 import {
   advance,
   applyEvent,
@@ -64,12 +65,30 @@ export interface RefundLineInput {
   qty: number;
 }
 
+const name = z.string().min(1).max(200);
+/** Size limits the engine does not impose; its parser checks everything else. */
+const limits = z.looseObject({
+  member: name.optional(),
+  id: name.optional(),
+  order: name.optional(),
+  referrer: name.nullish(),
+  club: name.optional(),
+  name: name.optional(),
+  channel: z.string().max(100).nullish(),
+  lines: z.array(z.looseObject({ sku: name, category: name.optional() })).max(500).optional(),
+});
+
 /**
  * Builds the replay-format JSON of an event and validates it with the engine's
  * own parser, so the API accepts exactly what replay accepts (money strings,
  * ISO times with an offset, positive quantities).
  */
 function toEvent(program: Program, raw: Record<string, unknown>): EngineEvent {
+  const checked = limits.safeParse(raw);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    throw new DomainError('BAD_USER_INPUT', `${issue.path.join('.') || 'input'}: ${issue.message}`);
+  }
   const value = { ...raw, at: raw.at ?? formatInstant(Date.now()) };
   const parsed = parseEvent(program, value);
   if (parsed.error !== undefined) throw new DomainError('BAD_USER_INPUT', parsed.error);
@@ -340,7 +359,7 @@ export async function recordOrder(
 export async function refundOrder(
   scope: Scope,
   input: { memberId: string; orderId: string; lines: RefundLineInput[]; at?: string | null },
-): Promise<WriteResult & { orderId: string }> {
+): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(active.program, {
     type: 'refund',
@@ -363,7 +382,7 @@ export async function refundOrder(
         await tx.order.update({ where: { id: own.id }, data: { refunds: refunds as Prisma.InputJsonValue } });
       },
     });
-    return { ...finish(applied, event.member), orderId: own?.id ?? '' };
+    return finish(applied, event.member);
   });
 }
 

@@ -14,14 +14,20 @@ async function viewAt(member: ViewSource, ctx: Context, at?: string | null): Pro
   return ctx.view(member, at ? Date.parse(at) : undefined);
 }
 
-type TierShape = NonNullable<MemberView['tier']> & { merchantId: string };
 type ProgressShape = NonNullable<MemberView['progress']> & { merchantId: string };
+type TierShape = NonNullable<MemberView['tier']> & { progress: ProgressShape | null };
 
 const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
     multiplier: t.string({ nullable: true, description: 'Earn multiplier as written in the program, e.g. "1.25".', resolve: (x) => x.multiplier }),
     perks: t.stringList({ resolve: (x) => [...x.perks] }),
+    progress: t.field({
+      type: TierProgress,
+      nullable: true,
+      description: 'Progress towards the next tier (null when the program has no qualifying metric).',
+      resolve: (x) => x.progress,
+    }),
   }),
 });
 
@@ -61,21 +67,14 @@ const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement(
   }),
 });
 
-const ActiveClub = builder
-  .objectRef<{ name: string; since: number; until: number | null; merchantId: string }>('ActiveClub')
-  .implement({
-    fields: (t) => ({
-      name: t.exposeString('name'),
-      since: t.field({ type: 'DateTime', resolve: (c) => c.since }),
-      until: t.field({ type: 'DateTime', nullable: true, description: 'Exclusive end; null until cancelled for a free club.', resolve: (c) => c.until }),
-      perks: t.stringList({
-        resolve: async (c, _a, ctx) => {
-          const active = await ctx.programs.load(c.merchantId);
-          return [...(active?.program.clubs.find((d) => d.name === c.name)?.perks ?? [])];
-        },
-      }),
-    }),
-  });
+const ActiveClub = builder.objectRef<MemberView['clubs'][number]>('ActiveClub').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    since: t.field({ type: 'DateTime', resolve: (c) => c.since }),
+    until: t.field({ type: 'DateTime', nullable: true, description: 'Exclusive end; null until cancelled for a free club.', resolve: (c) => c.until }),
+    perks: t.stringList({ resolve: (c) => [...c.perks] }),
+  }),
+});
 
 export const MemberRef = builder.prismaObject('Member', {
   description: 'A member of the merchant\'s program.',
@@ -90,34 +89,21 @@ export const MemberRef = builder.prismaObject('Member', {
       nullable: true,
       description: 'Current tier; null when the program has no tiers.',
       resolve: async (m, _a, ctx) => {
-        const tier = (await viewAt(m, ctx))?.tier;
-        return tier ? { ...tier, merchantId: m.merchantId } : null;
-      },
-    }),
-    progress: t.field({
-      type: TierProgress,
-      nullable: true,
-      resolve: async (m, _a, ctx) => {
-        const progress = (await viewAt(m, ctx))?.progress;
-        return progress ? { ...progress, merchantId: m.merchantId } : null;
+        const view = await viewAt(m, ctx);
+        if (!view?.tier) return null;
+        const progress = view.progress ? { ...view.progress, merchantId: m.merchantId } : null;
+        return { ...view.tier, progress };
       },
     }),
     clubs: t.field({
       type: [ActiveClub],
       description: 'Club memberships active at `at` (default: now).',
       args: { at: t.arg({ type: 'DateTime', required: false }) },
-      resolve: async (m, { at }, ctx) =>
-        ((await viewAt(m, ctx, at))?.clubs ?? []).map((c) => ({ ...c, merchantId: m.merchantId })),
+      resolve: async (m, { at }, ctx) => (await viewAt(m, ctx, at))?.clubs ?? [],
     }),
     perks: t.stringList({
       description: 'Perks from the tier and the active clubs.',
-      resolve: async (m, _a, ctx) => {
-        const view = await viewAt(m, ctx);
-        if (!view) return [];
-        const active = await ctx.programs.load(m.merchantId);
-        const clubPerks = view.clubs.flatMap((c) => active?.program.clubs.find((d) => d.name === c.name)?.perks ?? []);
-        return [...new Set([...(view.tier?.perks ?? []), ...clubPerks])];
-      },
+      resolve: async (m, _a, ctx) => (await viewAt(m, ctx))?.perks ?? [],
     }),
     clubHistory: t.relation('clubMemberships', {
       description: 'Every club membership period, oldest first.',
