@@ -45,6 +45,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
     const th = t.threshold;
     return {
       name: t.name.text,
+      tierRule: `tier:${t.name.text}`,
       index,
       threshold: 'currency' in th ? minor(th) : metric === 'spend' ? 0 : int(th),
       multiplier: mult ? dec(mult.factor) : null,
@@ -63,6 +64,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
     const join = c.body.find((s): s is A.JoinBonusNode => s.kind === 'joinBonus');
     return {
       name: c.name.text,
+      rule: `club:${c.name.text}`,
       index,
       fee: fee ? { amount: minor(fee.amount), per: fee.per.text as 'month' | 'year', text: fee.amount.raw } : null,
       multiplier: mult ? dec(mult.factor) : null,

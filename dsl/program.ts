@@ -70,6 +70,8 @@ export interface EventBonus extends BonusSpec {
 
 export interface Tier {
   readonly name: string;
+  /** The ledger rule of its multiplier: `tier:NAME`. */
+  readonly tierRule: string;
   readonly index: number;
   /** Minor units for the spend metric, a count otherwise. */
   readonly threshold: number;
@@ -91,6 +93,8 @@ export interface ClubDiscount {
 
 export interface Club {
   readonly name: string;
+  /** The ledger rule of its multiplier: `club:NAME`. */
+  readonly rule: string;
   readonly index: number;
   readonly fee: { readonly amount: number; readonly per: 'month' | 'year'; readonly text: string } | null;
   readonly multiplier: Ratio | null;

@@ -138,7 +138,7 @@ export async function replay(programFile: string, eventsFile: string, opts: Repl
     }
   }
 
-  const r = new Replay(program, { compactLedger: !!opts.json && !opts.expect, explain: !!opts.explain });
+  const r = new Replay(program);
   let bar: cliProgress.SingleBar | undefined;
   try {
     let size = 0;
@@ -215,7 +215,7 @@ function writeHuman(r: Replay, program: Program, programFile: string, explain: b
     for (const id of ids) {
       const m = result.members[id]!;
       out.write(`${c.bold(id)}  balance ${m.balance} ${unit}  tier ${m.tier ?? '—'}  clubs ${m.clubs.join(', ') || '—'}\n`);
-      const srcLines = r.sourceLines.get(id) ?? [];
+      const srcLines = r.ledgerOf(id).lines;
       m.ledger.forEach((e, i) => {
         const pts = (e.points > 0 ? '+' : '') + e.points;
         out.write(`  ${c.dim(e.at)}  ${e.kind.padEnd(7)} ${pts.padStart(7)}  ${e.rule ?? '—'}${e.ref ? c.dim(`  (${e.ref})`) : ''}\n`);

@@ -15,7 +15,7 @@ const MISSING = Symbol('missing');
 export function compareResults(expected: unknown, actual: ReplayResult): Difference[] {
   const diffs: Difference[] = [];
   const exp = (expected ?? {}) as Partial<ReplayResult>;
-  const em = (exp.members ?? {}) as Record<string, Record<string, unknown>>;
+  const em = (exp.members ?? {}) as unknown as Record<string, Record<string, unknown>>;
   const am = actual.members as unknown as Record<string, Record<string, unknown>>;
   for (const id of new Set([...Object.keys(em), ...Object.keys(am)])) {
     const e = em[id];

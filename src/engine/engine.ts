@@ -1,7 +1,7 @@
 // Evaluation: the program, member states and an event come in; new states
 // and ledger entries come out. Pure and deterministic: no clock, no I/O.
 // Section numbers refer to ../shared/spec/dsl.md.
-import type { Club, Duration, OrderFacts, Period, Program, Rule, Tier } from '../../dsl/program.ts';
+import type { Duration, OrderFacts, Period, Program, Rule, Tier } from '../../dsl/program.ts';
 import { civilFromDays } from '../../dsl/values.ts';
 import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.ts';
 import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
@@ -20,11 +20,27 @@ export interface Runtime {
   zone: Zone;
   tierIndex: Map<string, number>;
   metricKey: string;
+  /** Limit slots: rules with a limit (by rule index), then event bonuses with one. */
+  limitNames: string[];
+  ruleSlot: number[];
+  eventSlot: Map<string, number>;
+  clubNames: string[];
+  /** Identifies the metric, limit and club layout of member states. */
+  layout: string;
   /** Whether order evaluation needs the local date and time. */
   needsLocal: boolean;
   /** category → [club index, percent numerator, percent denominator]. */
   discounts: Map<string, [number, number, number][]>;
-  memos: Map<Duration, Memo>;
+  /** Memos of `at + duration` for lot expiry, the tier window and inactivity. */
+  lotMemo: Memo;
+  windowMemo: Memo;
+  /** All clubs inactive (shared, never written). */
+  noClubs: boolean[];
+  /** One string per distinct sku kept in order records. */
+  skus: Map<string, string>;
+  /** Scratch facts for `when` conditions (filled per order). */
+  facts: OrderFacts;
+  out: Scratch;
 }
 
 const runtimes = new WeakMap<Program, Runtime>();
@@ -41,24 +57,47 @@ export function runtime(program: Program): Runtime {
         xs.push([c.index, d.percent.n, d.percent.d]);
       }
   const w = program.window;
+  const limitNames: string[] = [];
+  const ruleSlot = program.rules.map((r) => (r.limit && r.limit.period !== 'order' ? limitNames.push(r.name) - 1 : -1));
+  const eventSlot = new Map<string, number>();
+  for (const e of program.events.values()) if (e.limit) eventSlot.set(e.name, limitNames.push(`event:${e.name}`) - 1);
+  const clubNames = program.clubs.map((c) => c.name);
+  const metricKey = program.metric ? `${program.metric}/${w.kind === 'rolling' ? `${w.duration.amount} ${w.duration.unit}` : w.kind}` : '';
   rt = {
     program,
     zone: zoneFor(program.timezone),
     tierIndex: new Map(program.tiers.map((t) => [t.name, t.index])),
-    metricKey: program.metric ? `${program.metric}/${w.kind === 'rolling' ? `${w.duration.amount} ${w.duration.unit}` : w.kind}` : '',
+    metricKey,
+    limitNames,
+    ruleSlot,
+    eventSlot,
+    clubNames,
+    layout: JSON.stringify([metricKey, limitNames, clubNames]),
     needsLocal: program.rules.some((r) => r.usesLocalTime || (r.limit !== null && r.limit.period !== 'order' && r.limit.period !== 'member')),
     discounts,
-    memos: new Map(),
+    lotMemo: { input: NaN, output: NaN },
+    windowMemo: { input: NaN, output: NaN },
+    noClubs: program.clubs.map(() => false),
+    skus: new Map(),
+    facts: { total: 0, items: 0, channel: null, tier: -1, clubs: [], firstOrder: false, localDay: 0, weekday: 0, msOfDay: 0 },
+    out: { rule: [], points: [], line: [] },
   };
   runtimes.set(program, rt);
   return rt;
 }
 
+function intern(rt: Runtime, sku: string): string {
+  let v = rt.skus.get(sku);
+  if (v === undefined) {
+    if (rt.skus.size > 100_000) rt.skus.clear();
+    rt.skus.set(sku, (v = sku));
+  }
+  return v;
+}
+
 /** `ms + d` on the program's wall clock, memoized for the common case of
  * several entries at the same instant. */
-function addDuration(rt: Runtime, ms: number, d: Duration): number {
-  let m = rt.memos.get(d);
-  if (!m) rt.memos.set(d, (m = { input: NaN, output: NaN }));
+function addDuration(rt: Runtime, m: Memo, ms: number, d: Duration): number {
   if (m.input !== ms) {
     m.input = ms;
     m.output = rt.zone.add(ms, d);
@@ -71,7 +110,7 @@ function addDuration(rt: Runtime, ms: number, d: Duration): number {
 
 export function newMember(rt: Runtime, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 1,
+    v: 2,
     id,
     signupAt: at,
     birthday,
@@ -81,18 +120,27 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     orders: 0,
     tier: rt.program.tiers[0]?.name ?? null,
     graceUntil: null,
-    metricKey: rt.metricKey,
-    metric: [],
+    due: null,
+    layout: rt.layout,
+    mAt: [],
+    mExit: [],
+    mNum: [],
+    mDen: [],
+    mRef: [],
+    msum: 0,
+    mfrac: 0,
     life: [0, 1],
-    limits: {},
-    clubs: {},
+    limKey: rt.limitNames.map(() => 0),
+    limUsed: rt.limitNames.map(() => 0),
+    clubStart: rt.clubNames.map(() => null),
+    clubEnd: rt.clubNames.map(() => null),
     refYear: 0,
     refCount: 0,
     nextBirthday: null,
-    lots: [],
+    lotDue: [],
+    lotPts: [],
     deficit: 0,
     inactiveAt: null,
-    orderLog: {},
   };
   const b = birthday ? parseBirthday(birthday) : null;
   if (b) {
@@ -105,17 +153,37 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
   return s;
 }
 
-/** A state written under another program version: the tier metric history
- * is re-dated for a new window, or restarted for a new metric. */
+/** A state written under another program version: limit uses and club
+ * memberships are re-mapped by name, the tier metric history is re-dated for
+ * a new window, or restarted for a new metric. */
 function prepare(rt: Runtime, s: MemberState): void {
-  if (s.metricKey === rt.metricKey) return;
+  if (s.layout === rt.layout) return;
   const p = rt.program;
-  const sameMetric = s.metricKey.split('/')[0] === (p.metric ?? '');
-  const entries = sameMetric ? s.metric : [];
-  s.metric = [];
-  s.life = [0, 1];
-  s.metricKey = rt.metricKey;
-  for (const e of entries) addMetric(rt, s, e[0], e[2], e[3], e[4]);
+  const [oldMetric, oldLimits, oldClubs] = JSON.parse(s.layout) as [string, string[], string[]];
+  const remap = <T>(names: string[], values: T[], newNames: string[], none: T): T[] => newNames.map((n) => (names.includes(n) ? values[names.indexOf(n)]! : none));
+  s.limKey = remap(oldLimits, s.limKey, rt.limitNames, 0);
+  s.limUsed = remap(oldLimits, s.limUsed, rt.limitNames, 0);
+  s.clubStart = remap(oldClubs, s.clubStart, rt.clubNames, null);
+  s.clubEnd = remap(oldClubs, s.clubEnd, rt.clubNames, null);
+  if (oldMetric !== rt.metricKey) {
+    const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
+    const old = { at: s.mAt, num: s.mNum, den: s.mDen, ref: s.mRef };
+    s.mAt = [];
+    s.mExit = [];
+    s.mNum = [];
+    s.mDen = [];
+    s.mRef = [];
+    s.msum = 0;
+    s.mfrac = 0;
+    const life = s.life;
+    s.life = [0, 1];
+    s.layout = rt.layout;
+    if (sameMetric) {
+      if (oldMetric.endsWith('/lifetime') && p.window.kind === 'lifetime') s.life = life;
+      else for (let i = 0; i < old.at.length; i++) addMetric(rt, s, old.at[i]!, old.num[i]!, old.den[i]!, old.ref[i]!);
+    }
+  }
+  s.layout = rt.layout;
   if (s.tier !== null && !rt.tierIndex.has(s.tier)) s.tier = p.tiers[0]?.name ?? null;
   if (s.tier === null && p.tiers.length) s.tier = p.tiers[0]!.name;
 }
@@ -131,7 +199,7 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
   const exp = rt.program.expire;
   if (!exp) return;
   if (exp.mode === 'inactivity') {
-    s.inactiveAt = addDuration(rt, at, exp.after);
+    s.inactiveAt = addDuration(rt, rt.lotMemo, at, exp.after);
     return;
   }
   // While the balance is negative, new points first cover the deficit.
@@ -142,10 +210,13 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
     rest -= cover;
   }
   if (rest <= 0) return;
-  const due = addDuration(rt, at, exp.after);
-  const last = s.lots[s.lots.length - 1];
-  if (last && last[0] === due) last[1] += rest;
-  else s.lots.push([due, rest]);
+  const due = addDuration(rt, rt.lotMemo, at, exp.after);
+  const n = s.lotDue.length;
+  if (n > 0 && s.lotDue[n - 1] === due) s.lotPts[n - 1]! += rest;
+  else {
+    s.lotDue.push(due);
+    s.lotPts.push(rest);
+  }
 }
 
 /** Points leaving the balance (redeem, reverse): the oldest lots first. */
@@ -153,12 +224,17 @@ function consume(rt: Runtime, s: MemberState, points: number): void {
   s.balance -= points;
   if (rt.program.expire?.mode !== 'lots') return;
   let left = points;
-  while (left > 0 && s.lots.length) {
-    const lot = s.lots[0]!;
-    const take = Math.min(lot[1], left);
-    lot[1] -= take;
+  let k = 0;
+  const n = s.lotPts.length;
+  while (left > 0 && k < n) {
+    const take = Math.min(s.lotPts[k]!, left);
+    s.lotPts[k]! -= take;
     left -= take;
-    if (lot[1] === 0) s.lots.shift();
+    if (s.lotPts[k] === 0) k++;
+  }
+  if (k) {
+    s.lotDue.splice(0, k);
+    s.lotPts.splice(0, k);
   }
   s.deficit += left;
 }
@@ -174,8 +250,14 @@ function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: nu
     s.life = addRat(s.life, [num, den]);
     return;
   }
-  const exit = w.kind === 'rolling' ? addDuration(rt, at, w.duration) : rt.zone.startOfYear(rt.zone.localYear(at) + 1);
-  s.metric.push([at, exit, num, den, ref]);
+  const exit = w.kind === 'rolling' ? addDuration(rt, rt.windowMemo, at, w.duration) : rt.zone.startOfYear(rt.zone.localYear(at) + 1);
+  s.mAt.push(at);
+  s.mExit.push(exit);
+  s.mNum.push(num);
+  s.mDen.push(den);
+  s.mRef.push(ref);
+  if (den === 1) s.msum += num;
+  else s.mfrac++;
 }
 
 /** Change the metric contribution of an order (refunds), wherever it is. */
@@ -186,34 +268,64 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, orderId: string, at: num
     s.life = addRat(s.life, delta);
     return;
   }
-  for (let i = s.metric.length - 1; i >= 0; i--) {
-    const e = s.metric[i]!;
-    if (e[4] === orderId && e[0] === at) {
-      const v = addRat([e[2], e[3]], delta);
-      e[2] = v[0];
-      e[3] = v[1];
+  for (let i = s.mRef.length - 1; i >= 0; i--) {
+    if (s.mRef[i] === orderId && s.mAt[i] === at) {
+      if (s.mDen[i] === 1) s.msum -= s.mNum[i]!;
+      else s.mfrac--;
+      const v = addRat([s.mNum[i]!, s.mDen[i]!], delta);
+      s.mNum[i] = v[0];
+      s.mDen[i] = v[1];
+      if (v[1] === 1) s.msum += v[0];
+      else s.mfrac++;
       return;
     }
   }
   // The order has left the window: nothing counts any more.
 }
 
+/** Drops the entries that have left the window by `t`. */
 function pruneMetric(s: MemberState, t: number): void {
+  const exit = s.mExit;
   let k = 0;
-  while (k < s.metric.length && s.metric[k]![1]! <= t) k++;
-  if (k) s.metric.splice(0, k);
+  while (k < exit.length && exit[k]! <= t) {
+    if (s.mDen[k] === 1) s.msum -= s.mNum[k]!;
+    else s.mfrac--;
+    k++;
+  }
+  if (k) {
+    s.mAt.splice(0, k);
+    exit.splice(0, k);
+    s.mNum.splice(0, k);
+    s.mDen.splice(0, k);
+    s.mRef.splice(0, k);
+  }
 }
 
-/** The qualifying value at `t` (entries already pruned to `t` or not). */
+/** The qualifying value at `t` when it is a whole number and the entries
+ * are pruned to `t` (the usual case); NaN otherwise. */
+function metricFast(rt: Runtime, s: MemberState, t: number): number {
+  if (rt.program.window.kind === 'lifetime') return s.life[1] === 1 ? s.life[0] : NaN;
+  return s.mfrac === 0 && (s.mExit.length === 0 || s.mExit[0]! > t) ? s.msum : NaN;
+}
+
+/** The qualifying value at `t`, exactly. */
 export function metricValue(rt: Runtime, s: MemberState, t: number): Rat {
   if (rt.program.window.kind === 'lifetime') return s.life;
+  // Already pruned to `t` (the usual case): the running sum.
+  if (s.mfrac === 0 && (s.mExit.length === 0 || s.mExit[0]! > t)) return [s.msum, 1];
   let v: Rat = [0, 1];
-  for (const e of s.metric) if (e[1] === null || e[1] > t) v = e[3] === 1 && v[1] === 1 ? [v[0] + e[2], 1] : addRat(v, [e[2], e[3]]);
+  for (let i = 0; i < s.mExit.length; i++) if (s.mExit[i]! > t) v = addRat(v, [s.mNum[i]!, s.mDen[i]!]);
   return v;
 }
 
-function tierFor(tiers: readonly Tier[], v: Rat): number {
+/** The highest tier whose threshold the value reaches (`v`, or the whole number `n` when `v` is null). */
+function tierFor(tiers: readonly Tier[], v: Rat | null, n: number): number {
   let i = 0;
+  if (v === null || v[1] === 1) {
+    const x = v === null ? n : v[0];
+    for (let k = 1; k < tiers.length; k++) if (x >= tiers[k]!.threshold) i = k;
+    return i;
+  }
   for (let k = 1; k < tiers.length; k++) if (ratGte(v, [tiers[k]!.threshold, 1])) i = k;
   return i;
 }
@@ -226,10 +338,11 @@ export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {
   const tiers = rt.program.tiers;
   if (!tiers.length) return;
   pruneMetric(s, t);
-  const computed = tierFor(tiers, metricValue(rt, s, t));
+  const fast = metricFast(rt, s, t);
+  const computed = tierFor(tiers, fast === fast ? null : metricValue(rt, s, t), fast);
   const current = tierIndexOf(rt, s);
   if (computed >= current) {
-    s.tier = tiers[computed]!.name;
+    if (computed !== current) s.tier = tiers[computed]!.name;
     s.graceUntil = null;
     return;
   }
@@ -244,19 +357,36 @@ export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {
   }
 }
 
-/** When the member's tier could next change with time alone. */
+/** When the member's tier could next change with time alone (or a time to
+ * look again, a little early). */
 function tierDue(rt: Runtime, s: MemberState): number {
   const tiers = rt.program.tiers;
   if (!tiers.length) return Infinity;
   if (s.graceUntil !== null) return s.graceUntil;
   const idx = tierIndexOf(rt, s);
   if (idx <= 0 || rt.program.window.kind === 'lifetime') return Infinity;
-  const threshold: Rat = [tiers[idx]!.threshold, 1];
-  let v = metricValue(rt, s, s.at);
-  for (const e of s.metric) {
-    if (e[1] === null || e[1] <= s.at) continue;
-    v = addRat(v, [-e[2], e[3]]);
-    if (!ratGte(v, threshold)) return e[1];
+  const threshold = tiers[idx]!.threshold;
+  const exit = s.mExit;
+  const fast = metricFast(rt, s, s.at);
+  const v0: Rat = fast === fast ? [fast, 1] : metricValue(rt, s, s.at);
+  if (v0[1] === 1) {
+    // Entries leave in order. Walk at most a few: past them, the member is
+    // due for a (cheap) re-check rather than an exact answer now.
+    let n = v0[0];
+    let walked = 0;
+    for (let i = 0; i < exit.length; i++) {
+      if (exit[i]! <= s.at) continue;
+      if (s.mDen[i] !== 1) return exit[i]!;
+      n -= s.mNum[i]!;
+      if (n < threshold || ++walked === 16) return exit[i]!;
+    }
+    return Infinity;
+  }
+  let v = v0;
+  for (let i = 0; i < exit.length; i++) {
+    if (exit[i]! <= s.at) continue;
+    v = addRat(v, [-s.mNum[i]!, s.mDen[i]!]);
+    if (!ratGte(v, [threshold, 1])) return exit[i]!;
   }
   return Infinity;
 }
@@ -267,6 +397,12 @@ function tierDue(rt: Runtime, s: MemberState): number {
 /** Brings a member to `t`: expiries and birthday bonuses due by then, in
  * date order (expiry first on the same instant), then the tier. */
 export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry[]): void {
+  // Nothing falls due before `s.due`, and the tier was evaluated after the
+  // member's last change: bringing it forward only moves its clock.
+  if (s.layout === rt.layout && (s.due === null || t < s.due)) {
+    if (t > s.at) s.at = t;
+    return;
+  }
   prepare(rt, s);
   const p = rt.program;
   const exp = p.expire;
@@ -275,18 +411,22 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
     let e = Infinity;
     if (exp) {
       if (exp.mode === 'lots') {
-        if (s.lots.length) e = s.lots[0]![0];
+        if (s.lotDue.length) e = s.lotDue[0]!;
       } else if (s.inactiveAt !== null) e = s.inactiveAt;
     }
     const b = s.nextBirthday ?? Infinity;
     if (e <= t && e <= b) {
       if (exp!.mode === 'lots') {
-        const lot = s.lots.shift()!;
-        entry(out, s, e, 'expire', -lot[1], null, null, exp!.line);
-        s.balance -= lot[1];
+        // Lots that fall due at the same instant were merged into one.
+        const pts = s.lotPts.shift()!;
+        s.lotDue.shift();
+        entry(out, s, e, 'expire', -pts, null, null, exp!.line);
+        s.balance -= pts;
       } else {
-        if (s.balance > 0) entry(out, s, e, 'expire', -s.balance, null, null, exp!.line);
-        if (s.balance > 0) s.balance = 0;
+        if (s.balance > 0) {
+          entry(out, s, e, 'expire', -s.balance, null, null, exp!.line);
+          s.balance = 0;
+        }
         s.inactiveAt = null;
       }
     } else if (b <= t) {
@@ -303,24 +443,36 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
 }
 
 /** The earliest time at which bringing the member forward would change
- * anything (an expiry, a birthday bonus, a tier change), or null. */
+ * anything (an expiry, a birthday, a tier change), or null. */
+function computeDue(rt: Runtime, s: MemberState): number | null {
+  const p = rt.program;
+  let due = Infinity;
+  const exp = p.expire;
+  if (exp?.mode === 'lots' && s.lotDue.length) due = s.lotDue[0]!;
+  if (exp?.mode === 'inactivity' && s.inactiveAt !== null && s.balance > 0) due = s.inactiveAt;
+  if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
+  const t = tierDue(rt, s);
+  if (t < due) due = t;
+  return due === Infinity ? null : due;
+}
+
+/** When the member is next due for anything (kept in the state by every change). */
 export function nextDue(program: Program, s: MemberState): number | null {
   const rt = runtime(program);
-  prepare(rt, s);
-  let due = Infinity;
-  const exp = program.expire;
-  if (exp?.mode === 'lots' && s.lots.length) due = s.lots[0]![0];
-  if (exp?.mode === 'inactivity' && s.inactiveAt !== null && s.balance > 0) due = s.inactiveAt;
-  if (program.birthday && s.nextBirthday !== null) due = Math.min(due, s.nextBirthday);
-  due = Math.min(due, tierDue(rt, s));
-  return due === Infinity ? null : due;
+  if (s.layout !== rt.layout) {
+    prepare(rt, s);
+    s.due = computeDue(rt, s);
+  }
+  return s.due;
 }
 
 /** Brings one member to `at` (a `tick`, or the server's advanceTime). */
 export function advance(program: Program, s: MemberState, at: number): LedgerEntry[] {
   const out: LedgerEntry[] = [];
   if (at < s.at) return out;
-  bringTo(runtime(program), s, at, out);
+  const rt = runtime(program);
+  bringTo(rt, s, at, out);
+  s.due = computeDue(rt, s);
   return out;
 }
 
@@ -339,43 +491,81 @@ export interface OrderCalc {
   total: number;
   items: number;
   base: number;
-  contributions: Contribution[];
-  /** Limit uses to record if the order is accepted. */
-  limitUses: [string, number, number][];
-  activeClubs: boolean[];
+  /** The contributions, in order, are in `rt.out` (rule, points, line) until
+   * the next call. */
+  count: number;
 }
 
-function activeClubs(p: Program, s: MemberState, t: number): boolean[] {
-  const flags = new Array<boolean>(p.clubs.length);
-  for (let i = 0; i < p.clubs.length; i++) {
-    const m = s.clubs[p.clubs[i]!.name];
-    flags[i] = m !== undefined && m[0] <= t && (m[1] === null || t < m[1]);
+/** Contributions of the order being computed, in three columns (no object
+ * per contribution on the hot path). */
+interface Scratch {
+  rule: string[];
+  points: number[];
+  line: (number | null)[];
+}
+
+function contribute(sc: Scratch, n: number, rule: string, points: number, line: number | null): number {
+  sc.rule[n] = rule;
+  sc.points[n] = points;
+  sc.line[n] = line;
+  return n + 1;
+}
+
+/** The contributions of the last computeOrder, as objects. */
+export function contributions(rt: Runtime, calc: OrderCalc): Contribution[] {
+  const out: Contribution[] = [];
+  for (let i = 0; i < calc.count; i++) out.push({ rule: rt.out.rule[i]!, points: rt.out.points[i]!, line: rt.out.line[i]! });
+  return out;
+}
+
+function isActive(s: MemberState, i: number, t: number): boolean {
+  const start = s.clubStart[i];
+  if (start === null || start === undefined || start > t) return false;
+  const end = s.clubEnd[i];
+  return end === null || end === undefined || t < end;
+}
+
+function activeClubs(rt: Runtime, s: MemberState, t: number): boolean[] {
+  const n = rt.clubNames.length;
+  let flags: boolean[] | null = null;
+  for (let i = 0; i < n; i++) {
+    if (!isActive(s, i, t)) continue;
+    flags ??= rt.noClubs.slice();
+    flags[i] = true;
   }
-  return flags;
+  return flags ?? rt.noClubs;
 }
 
-function periodKey(period: Period, f: OrderFacts, ym: () => { y: number; m: number }): number {
+function monthKey(day: number): number {
+  const c = civilFromDays(day);
+  return c.y * 12 + c.m - 1;
+}
+
+/** The calendar period (in the program timezone) a local day falls in. */
+function periodKey(period: Period, localDay: number): number {
   switch (period) {
     case 'day':
-      return f.localDay;
+      return localDay;
     case 'week':
-      return Math.floor((f.localDay + 3) / 7); // weeks start on Monday
-    case 'month': {
-      const c = ym();
-      return c.y * 12 + c.m - 1;
-    }
+      return Math.floor((localDay + 3) / 7); // weeks start on Monday
+    case 'month':
+      return monthKey(localDay);
     case 'year':
-      return ym().y;
+      return civilFromDays(localDay).y;
     default:
       return 0;
   }
 }
 
-/** Steps 1–7 of an order: every contribution, limits applied but not recorded. */
-export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null): OrderCalc {
+/**
+ * Steps 1–7 of an order: every contribution, with limits applied. With
+ * `commit` the limit uses are recorded in the state (the order is accepted);
+ * without, nothing is written (a quote).
+ */
+export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null, commit: boolean): OrderCalc {
   const p = rt.program;
-  const clubs = activeClubs(p, s, at);
-  const anyDiscount = rt.discounts.size > 0 && clubs.includes(true);
+  const clubs = activeClubs(rt, s, at);
+  const anyDiscount = clubs !== rt.noClubs && rt.discounts.size > 0;
   const recs: OrderLineRec[] = new Array(lines.length);
   let total = 0;
   let items = 0;
@@ -397,38 +587,33 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
       total += paid;
       items += l.qty;
     }
-    recs[i] = [l.sku, l.qty, paid, eligible ? 1 : 0, 0];
+    recs[i] = [intern(rt, l.sku), l.qty, paid, eligible ? 1 : 0, 0];
   }
-  const contributions: Contribution[] = [];
-  const limitUses: [string, number, number][] = [];
+  const sc = rt.out;
+  let n = 0;
   const rate = p.base?.rate;
   const base = rate ? mulDivFloor(total, rate.n, rate.d) : 0;
-  if (base > 0) contributions.push({ rule: 'base', points: base, line: p.base!.line });
+  if (base > 0) n = contribute(sc, n, 'base', base, p.base!.line);
 
+  // Step 5: an order with no eligible line gets no rule contributions.
   if (items > 0 && p.rules.length) {
-    const tier = tierIndexOf(rt, s);
-    let localDay = 0;
-    let msOfDay = 0;
+    const f = rt.facts;
+    f.total = total;
+    f.items = items;
+    f.channel = channel;
+    f.tier = tierIndexOf(rt, s);
+    f.clubs = clubs;
+    f.firstOrder = s.orders === 0;
     if (rt.needsLocal) {
       const local = rt.zone.toLocal(at);
-      localDay = Math.floor(local / DAY);
-      msOfDay = local - localDay * DAY;
+      f.localDay = Math.floor(local / DAY);
+      f.msOfDay = local - f.localDay * DAY;
+      f.weekday = (((f.localDay + 3) % 7) + 7) % 7;
     }
-    const facts: OrderFacts = {
-      total,
-      items,
-      channel,
-      tier,
-      clubs,
-      firstOrder: s.orders === 0,
-      localDay,
-      weekday: (((localDay + 3) % 7) + 7) % 7,
-      msOfDay,
-    };
-    let civil: { y: number; m: number } | undefined;
-    const ym = () => (civil ??= civilFromDays(localDay));
-    for (const r of p.rules) {
-      if (r.condition !== null && !r.condition(facts)) continue;
+    const rules = p.rules;
+    for (let ri = 0; ri < rules.length; ri++) {
+      const r = rules[ri]!;
+      if (r.condition !== null && !r.condition(f)) continue;
       let mPaid = total;
       let mQty = items;
       if (r.matches !== null) {
@@ -452,21 +637,20 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
         if (lim.period === 'order') {
           if (lim.unit === 'points') c = Math.min(c, lim.amount);
         } else {
-          const key = periodKey(lim.period, facts, ym);
-          const st = s.limits[r.name];
-          const used = st !== undefined && st[0] === key ? st[1] : 0;
+          const slot = rt.ruleSlot[ri]!;
+          const key = periodKey(lim.period, f.localDay);
+          const used = s.limKey[slot] === key ? s.limUsed[slot]! : 0;
           if (lim.unit === 'points') {
             c = Math.min(c, lim.amount - used);
             if (c <= 0) continue;
-            limitUses.push([r.name, key, used + c]);
-          } else {
-            if (used >= lim.amount) continue;
-            limitUses.push([r.name, key, used + 1]);
+          } else if (used >= lim.amount) continue;
+          if (commit) {
+            s.limKey[slot] = key;
+            s.limUsed[slot] = used + (lim.unit === 'points' ? c : 1);
           }
         }
-        if (c <= 0) continue;
       }
-      contributions.push({ rule: r.name, points: c, line: r.effectLine });
+      n = contribute(sc, n, r.name, c, r.effectLine);
     }
   }
 
@@ -475,16 +659,17 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
     const t = p.tiers[tierIndexOf(rt, s)];
     if (t?.multiplier) {
       const c = mulDivFloor(t.multiplier.n - t.multiplier.d, base, t.multiplier.d);
-      if (c > 0) contributions.push({ rule: `tier:${t.name}`, points: c, line: t.multiplierLine });
+      if (c > 0) n = contribute(sc, n, t.tierRule, c, t.multiplierLine);
     }
     // Step 7: clubs, in declaration order.
-    for (const club of p.clubs) {
-      if (!clubs[club.index] || !club.multiplier) continue;
-      const c = mulDivFloor(club.multiplier.n - club.multiplier.d, base, club.multiplier.d);
-      if (c > 0) contributions.push({ rule: `club:${club.name}`, points: c, line: club.multiplierLine });
-    }
+    if (clubs !== rt.noClubs)
+      for (const club of p.clubs) {
+        if (!clubs[club.index] || !club.multiplier) continue;
+        const c = mulDivFloor(club.multiplier.n - club.multiplier.d, base, club.multiplier.d);
+        if (c > 0) n = contribute(sc, n, club.rule, c, club.multiplierLine);
+      }
   }
-  return { lines: recs, total, items, base, contributions, limitUses, activeClubs: clubs };
+  return { lines: recs, total, items, base, count: n };
 }
 
 function effectPoints(r: Rule, paid: number, qty: number, rate: { n: number; d: number } | undefined): number {
@@ -501,21 +686,22 @@ function effectPoints(r: Rule, paid: number, qty: number, rate: { n: number; d: 
 }
 
 /** Whether the member's order earns the referral rewards (step 8). */
-function referralApplies(rt: Runtime, s: MemberState, at: number, total: number): boolean {
+export function referralApplies(rt: Runtime, s: MemberState, at: number, total: number): boolean {
   const ref = rt.program.referral;
   if (!ref || s.referrer === null || s.orders !== 0 || total < ref.minOrder) return false;
   return ref.within === null || at <= rt.zone.add(s.signupAt, ref.within);
 }
 
-function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, out: LedgerEntry[], changed: MemberState[]): string | null {
-  if (world.orderIdTaken?.(ev.id) || s.orderLog[ev.id] !== undefined) return `duplicate order id "${ev.id}"`;
+function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, outcome: Outcome): string | null {
+  if (world.order(ev.id) !== undefined) return `duplicate order id "${ev.id}"`;
+  const out = outcome.entries;
   const p = rt.program;
-  const calc = computeOrder(rt, s, ev.at, ev.lines, ev.channel ?? null);
-  for (const [name, key, used] of calc.limitUses) s.limits[name] = [key, used];
+  const calc = computeOrder(rt, s, ev.at, ev.lines, ev.channel ?? null, true);
   let e = 0;
-  for (const c of calc.contributions) {
-    earn(rt, s, ev.at, c.points, c.rule, ev.id, c.line, out);
-    e += c.points;
+  const sc = rt.out;
+  for (let i = 0; i < calc.count; i++) {
+    earn(rt, s, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    e += sc.points[i]!;
   }
   let memberPoints = e;
   const ref = p.referral;
@@ -535,11 +721,11 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
         earn(rt, r, ev.at, ref.referrer, 'referral:referrer', ev.id, ref.referrerLine, out);
         if (p.metric === 'points') addMetric(rt, r, ev.at, ref.referrer, 1, null);
         evaluateTier(rt, r, ev.at);
-        changed.push(r);
+        outcome.changed.push(r);
       }
     }
   }
-  s.orderLog[ev.id] = { at: ev.at, e, p: calc.total, rev: 0, lines: calc.lines };
+  outcome.order = { id: ev.id, member: s.id, at: ev.at, e, p: calc.total, rev: 0, lines: calc.lines };
   s.orders += 1;
   // Step 10: tier progress.
   if (p.metric === 'spend') addMetric(rt, s, ev.at, calc.total, 1, ev.id);
@@ -552,9 +738,9 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
 // ---------------------------------------------------------------------------
 // Refunds (4.8)
 
-function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, out: LedgerEntry[]): string | null {
-  const o = s.orderLog[ev.order];
-  if (!o) return `unknown order "${ev.order}" for member "${s.id}"`;
+function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, world: World, outcome: Outcome): string | null {
+  const o = world.order(ev.order);
+  if (!o || o.member !== s.id) return `unknown order "${ev.order}" for member "${s.id}"`;
   // Check every line first: a refund is taken whole or not at all.
   const wanted = new Map<string, number>();
   for (const l of ev.lines) wanted.set(l.sku, (wanted.get(l.sku) ?? 0) + l.qty);
@@ -570,6 +756,7 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
     if (qty > left) return `refund of ${qty} x ${sku} exceeds the ${left} not yet refunded`;
   }
   const before = refundedEligible(o.lines);
+  // Refund lines take a sku's quantity from the order's lines in order.
   for (const [sku, qty] of wanted) {
     let left = qty;
     for (const rec of o.lines) {
@@ -581,12 +768,13 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
     }
   }
   const after = refundedEligible(o.lines);
+  outcome.order = o;
   // −(floor(E × R / P) − already reversed), with R exact.
   if (o.p > 0) {
     const target = Number((BigInt(o.e) * BigInt(after[0])) / (BigInt(o.p) * BigInt(after[1])));
     const delta = target - o.rev;
     if (delta > 0) {
-      entry(out, s, ev.at, 'reverse', -delta, null, ev.order, null);
+      entry(outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
       consume(rt, s, delta);
       o.rev += delta;
       if (rt.program.metric === 'points') adjustOrderMetric(rt, s, ev.order, o.at, [-delta, 1]);
@@ -623,28 +811,20 @@ function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
   entry(out, s, ev.at, 'redeem', -ev.points, null, null, r.line);
   consume(rt, s, ev.points);
   const exp = rt.program.expire;
-  if (exp?.mode === 'inactivity') s.inactiveAt = addDuration(rt, ev.at, exp.after);
+  if (exp?.mode === 'inactivity') s.inactiveAt = addDuration(rt, rt.lotMemo, ev.at, exp.after);
   evaluateTier(rt, s, ev.at);
   return null;
 }
 
-function clubByName(p: Program, name: string): Club | undefined {
-  const i = p.clubIndex.get(name);
-  return i === undefined ? undefined : p.clubs[i];
-}
-
-function isActive(m: [number, number | null] | undefined, t: number): boolean {
-  return m !== undefined && m[0] <= t && (m[1] === null || t < m[1]);
-}
-
 function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'join_club' }>, out: LedgerEntry[]): string | null {
-  const club = clubByName(rt.program, ev.club);
-  if (!club) return `unknown club "${ev.club}"`;
-  const prev = s.clubs[club.name];
-  if (isActive(prev, ev.at)) return `member "${s.id}" is already in club "${club.name}"`;
-  const end = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
-  s.clubs[club.name] = [ev.at, end];
-  if (prev === undefined && club.joinBonus > 0) {
+  const i = rt.program.clubIndex.get(ev.club);
+  if (i === undefined) return `unknown club "${ev.club}"`;
+  const club = rt.program.clubs[i]!;
+  if (isActive(s, i, ev.at)) return `member "${s.id}" is already in club "${club.name}"`;
+  const first = s.clubStart[i] === null;
+  s.clubStart[i] = ev.at;
+  s.clubEnd[i] = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
+  if (first && club.joinBonus > 0) {
     earn(rt, s, ev.at, club.joinBonus, `club:${club.name}:join`, null, club.joinLine, out);
     if (rt.program.metric === 'points') addMetric(rt, s, ev.at, club.joinBonus, 1, null);
     evaluateTier(rt, s, ev.at);
@@ -653,11 +833,10 @@ function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type:
 }
 
 function applyCancel(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'cancel_club' }>): string | null {
-  const club = clubByName(rt.program, ev.club);
-  if (!club) return `unknown club "${ev.club}"`;
-  const m = s.clubs[club.name];
-  if (!isActive(m, ev.at)) return `member "${s.id}" is not in club "${club.name}"`;
-  m![1] = ev.at;
+  const i = rt.program.clubIndex.get(ev.club);
+  if (i === undefined) return `unknown club "${ev.club}"`;
+  if (!isActive(s, i, ev.at)) return `member "${s.id}" is not in club "${ev.club}"`;
+  s.clubEnd[i] = ev.at;
   return null;
 }
 
@@ -666,82 +845,76 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
   if (!b) return null; // no section for it: nothing written, not an error
   let points = b.points;
   const lim = b.limit;
-  const key = `event:${b.name}`;
-  let use: [number, number] | null = null;
   if (lim) {
-    const day = rt.zone.localDay(ev.at);
-    const k = lim.period === 'day' ? day : lim.period === 'week' ? Math.floor((day + 3) / 7) : lim.period === 'month' ? monthKey(day) : lim.period === 'year' ? civilFromDays(day).y : 0;
-    const st = s.limits[key];
-    const used = st !== undefined && st[0] === k ? st[1] : 0;
-    if (lim.unit === 'points') {
-      points = Math.min(points, lim.amount - used);
-      use = [k, used + Math.max(points, 0)];
-    } else {
-      if (used >= lim.amount) points = 0;
-      use = [k, used + 1];
-    }
+    const slot = rt.eventSlot.get(b.name)!;
+    const key = periodKey(lim.period, rt.zone.localDay(ev.at));
+    const used = s.limKey[slot] === key ? s.limUsed[slot]! : 0;
+    if (lim.unit === 'points') points = Math.min(points, lim.amount - used);
+    else if (used >= lim.amount) points = 0;
+    if (points <= 0) return null;
+    s.limKey[slot] = key;
+    s.limUsed[slot] = used + (lim.unit === 'points' ? points : 1);
   }
-  if (points <= 0) return null;
-  if (use) s.limits[key] = use;
   earn(rt, s, ev.at, points, `event:${b.name}`, null, b.line, out);
   if (rt.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, null);
   evaluateTier(rt, s, ev.at);
   return null;
 }
 
-function monthKey(day: number): number {
-  const c = civilFromDays(day);
-  return c.y * 12 + c.m - 1;
-}
-
 // ---------------------------------------------------------------------------
 // The entry point
 
+function finish(rt: Runtime, outcome: Outcome, error: string | null): Outcome {
+  outcome.error = error;
+  if (error !== null) outcome.order = null;
+  for (const s of outcome.changed) s.due = computeDue(rt, s);
+  return outcome;
+}
+
 export function applyEvent(program: Program, ev: EngineEvent, world: World): Outcome {
   const rt = runtime(program);
-  const out: LedgerEntry[] = [];
-  const changed: MemberState[] = [];
-  const done = (error: string | null): Outcome => ({ error, entries: out, changed });
-  if (ev.type === 'tick') return done('a tick brings every member forward: call advance for each member');
+  const outcome: Outcome = { error: null, entries: [], changed: [], order: null };
+  if (ev.type === 'tick') return finish(rt, outcome, 'a tick brings every member forward: call advance for each member');
 
   if (ev.type === 'signup') {
     const existing = world.get(ev.member);
     if (existing) {
       if (ev.at >= existing.at) {
-        bringTo(rt, existing, ev.at, out);
-        changed.push(existing);
+        bringTo(rt, existing, ev.at, outcome.entries);
+        outcome.changed.push(existing);
       }
-      return done(`member "${ev.member}" already signed up`);
+      return finish(rt, outcome, `member "${ev.member}" already signed up`);
     }
     const referrer = ev.referrer ?? null;
     if (referrer !== null) {
-      if (referrer === ev.member) return done(`member "${ev.member}" cannot refer itself`);
-      if (!world.get(referrer)) return done(`unknown referrer "${referrer}"`);
+      if (referrer === ev.member) return finish(rt, outcome, `member "${ev.member}" cannot refer itself`);
+      if (!world.get(referrer)) return finish(rt, outcome, `unknown referrer "${referrer}"`);
     }
     const s = newMember(rt, ev.member, ev.at, ev.birthday ?? null, referrer);
-    changed.push(s);
+    outcome.changed.push(s);
     if (program.signup) {
-      earn(rt, s, ev.at, program.signup.points, 'signup', null, program.signup.line, out);
+      earn(rt, s, ev.at, program.signup.points, 'signup', null, program.signup.line, outcome.entries);
       if (program.metric === 'points') addMetric(rt, s, ev.at, program.signup.points, 1, null);
     }
     evaluateTier(rt, s, ev.at);
-    return done(null);
+    return finish(rt, outcome, null);
   }
 
   const s = world.get(ev.member);
-  if (!s) return done(`unknown member "${ev.member}"`);
-  if (ev.at < s.at) return done(`event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`);
-  bringTo(rt, s, ev.at, out);
-  changed.push(s);
-  return done(applyMemberEvent(rt, s, ev, world, out, changed));
+  if (!s) return finish(rt, outcome, `unknown member "${ev.member}"`);
+  if (ev.at < s.at) return finish(rt, outcome, `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`);
+  bringTo(rt, s, ev.at, outcome.entries);
+  outcome.changed.push(s);
+  return finish(rt, outcome, applyMemberEvent(rt, s, ev, world, outcome));
 }
 
-function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, { type: 'signup' }>, world: World, out: LedgerEntry[], changed: MemberState[]): string | null {
+function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, { type: 'signup' }>, world: World, outcome: Outcome): string | null {
+  const out = outcome.entries;
   switch (ev.type) {
     case 'order':
-      return applyOrder(rt, s, ev, world, out, changed);
+      return applyOrder(rt, s, ev, world, outcome);
     case 'refund':
-      return applyRefund(rt, s, ev, out);
+      return applyRefund(rt, s, ev, world, outcome);
     case 'redeem':
       return applyRedeem(rt, s, ev, out);
     case 'join_club':
@@ -755,10 +928,16 @@ function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, 
 
 /** Clubs whose membership is active at `t`, sorted by name. */
 export function clubsAt(program: Program, s: MemberState, t: number): string[] {
+  const rt = runtime(program);
+  prepare(rt, s);
   return program.clubs
-    .filter((c) => isActive(s.clubs[c.name], t))
+    .filter((c) => isActive(s, c.index, t))
     .map((c) => c.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export { referralApplies };
+/** A club membership of the member (latest), by club index. */
+export function membership(s: MemberState, index: number): { start: number; end: number | null } | null {
+  const start = s.clubStart[index];
+  return start === null || start === undefined ? null : { start, end: s.clubEnd[index] ?? null };
+}

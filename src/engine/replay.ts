@@ -2,10 +2,10 @@
 // a time; members live in memory; a `tick` touches only the members that
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
-import { applyEvent, clubsAt, nextDue, advance } from './engine.ts';
+import { applyEvent, clubsAt, advance } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { formatInstant } from './time.ts';
-import type { EngineEvent, LedgerEntry, MemberState, World } from './types.ts';
+import type { EngineEvent, LedgerEntry, MemberState, OrderRec, World } from './types.ts';
 
 export interface ResultEntry {
   at: string;
@@ -36,13 +36,77 @@ export interface ReplayOptions {
   /** Round-trip every changed member state through JSON after each event,
    * as the server does (tests use it to show the state is a plain value). */
   serializeStates?: boolean;
-  /** Keep each member's ledger as JSON text instead of objects (less memory
-   * for large replays; used by `--json`). */
-  compactLedger?: boolean;
   /** Called for every ledger entry written, with the event's line number. */
   onEntry?: (e: LedgerEntry, line: number) => void;
-  /** Keep, for every ledger entry, the program line that produced it. */
-  explain?: boolean;
+}
+
+const KINDS: LedgerEntry['kind'][] = ['earn', 'redeem', 'expire', 'reverse'];
+const KIND_CODE: Record<LedgerEntry['kind'], number> = { earn: 0, redeem: 1, expire: 2, reverse: 3 };
+
+/**
+ * Every ledger entry of a replay, in columns (typed arrays, growing by
+ * doubling) rather than one object each: a million-event replay writes
+ * millions of entries, and this keeps them out of the garbage collector's way.
+ */
+class LedgerColumns {
+  size = 0;
+  member = new Int32Array(1024);
+  at = new Float64Array(1024);
+  points = new Float64Array(1024);
+  kind = new Uint8Array(1024);
+  rule = new Int32Array(1024);
+  line = new Int32Array(1024);
+  ref: (string | null)[] = [];
+  readonly rules: (string | null)[] = [];
+  private readonly ruleIndex = new Map<string | null, number>();
+
+  push(member: number, e: LedgerEntry): void {
+    if (this.size === this.at.length) this.grow();
+    const i = this.size++;
+    let r = this.ruleIndex.get(e.rule);
+    if (r === undefined) {
+      r = this.rules.length;
+      this.rules.push(e.rule);
+      this.ruleIndex.set(e.rule, r);
+    }
+    this.member[i] = member;
+    this.at[i] = e.at;
+    this.points[i] = e.points;
+    this.kind[i] = KIND_CODE[e.kind];
+    this.rule[i] = r;
+    this.line[i] = e.line ?? 0;
+    this.ref.push(e.ref);
+  }
+
+  private grow(): void {
+    const n = this.at.length * 2;
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(n);
+      b.set(a);
+      return b;
+    };
+    this.member = g(this.member, Int32Array);
+    this.at = g(this.at, Float64Array);
+    this.points = g(this.points, Float64Array);
+    this.kind = g(this.kind, Uint8Array);
+    this.rule = g(this.rule, Int32Array);
+    this.line = g(this.line, Int32Array);
+  }
+
+  /** Entry indices grouped by member, each group in write order (a counting sort). */
+  byMember(members: number): { start: Int32Array; order: Int32Array } {
+    const start = new Int32Array(members + 1);
+    for (let i = 0; i < this.size; i++) start[this.member[i]! + 1]!++;
+    for (let m = 0; m < members; m++) start[m + 1]! += start[m]!;
+    const next = start.slice(0, members);
+    const order = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) order[next[this.member[i]!]!++] = i;
+    return { start, order };
+  }
+
+  entry(i: number, atText: (ms: number) => string): ResultEntry {
+    return { at: atText(this.at[i]!), kind: KINDS[this.kind[i]!]!, points: this.points[i]!, rule: this.rules[this.rule[i]!]!, ref: this.ref[i]! };
+  }
 }
 
 /** Binary min-heap of [due, member id]. */
@@ -93,20 +157,111 @@ class DueHeap {
   }
 }
 
+/**
+ * Accepted orders, in columns: a replay keeps every order for refunds, and
+ * a million of them as objects would keep the garbage collector busy. Records
+ * are materialized on demand (refunds, duplicate ids) and written back.
+ */
+class OrderColumns {
+  private readonly index = new Map<string, number>();
+  private n = 0;
+  private ids: string[] = [];
+  private members: string[] = [];
+  private at = new Float64Array(1024);
+  private e = new Float64Array(1024);
+  private p = new Float64Array(1024);
+  private rev = new Float64Array(1024);
+  private start = new Int32Array(1025);
+  private nl = 0;
+  private sku: string[] = [];
+  private qty = new Float64Array(2048);
+  private paid = new Float64Array(2048);
+  private eligible = new Uint8Array(2048);
+  private refunded = new Float64Array(2048);
+
+  has(id: string): boolean {
+    return this.index.has(id);
+  }
+
+  get(id: string): OrderRec | undefined {
+    const i = this.index.get(id);
+    if (i === undefined) return undefined;
+    const lines: OrderRec['lines'] = [];
+    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.sku[j]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
+    return { id, member: this.members[i]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
+  }
+
+  put(o: OrderRec): void {
+    const known = this.index.get(o.id);
+    if (known !== undefined) {
+      // A refund: what changes is the reversed points and refunded quantities.
+      this.rev[known] = o.rev;
+      o.lines.forEach((l, k) => (this.refunded[this.start[known]! + k] = l[4]));
+      return;
+    }
+    const i = this.n++;
+    if (i + 1 >= this.at.length) {
+      const g = <T extends Float64Array | Int32Array>(a: T, make: new (n: number) => T, n: number): T => {
+        const b = new make(n);
+        b.set(a);
+        return b;
+      };
+      const n = this.at.length * 2;
+      this.at = g(this.at, Float64Array, n);
+      this.e = g(this.e, Float64Array, n);
+      this.p = g(this.p, Float64Array, n);
+      this.rev = g(this.rev, Float64Array, n);
+      this.start = g(this.start, Int32Array, n + 1);
+    }
+    while (this.nl + o.lines.length > this.qty.length) {
+      const n = this.qty.length * 2;
+      for (const k of ['qty', 'paid', 'refunded'] as const) {
+        const b = new Float64Array(n);
+        b.set(this[k]);
+        this[k] = b;
+      }
+      const b = new Uint8Array(n);
+      b.set(this.eligible);
+      this.eligible = b;
+    }
+    this.index.set(o.id, i);
+    this.ids.push(o.id);
+    this.members.push(o.member);
+    this.at[i] = o.at;
+    this.e[i] = o.e;
+    this.p[i] = o.p;
+    this.rev[i] = o.rev;
+    for (const l of o.lines) {
+      const j = this.nl++;
+      this.sku[j] = l[0];
+      this.qty[j] = l[1];
+      this.paid[j] = l[2];
+      this.eligible[j] = l[3];
+      this.refunded[j] = l[4];
+    }
+    this.start[i + 1] = this.nl;
+  }
+}
+
 export class Replay {
   readonly program: Program;
   readonly members = new Map<string, MemberState>();
-  readonly ledgers = new Map<string, (ResultEntry | string)[]>();
   readonly errors: ReplayError[] = [];
-  /** With `explain`: per member, the program line of each ledger entry. */
-  readonly sourceLines = new Map<string, (number | null)[]>();
+  private readonly ledger = new LedgerColumns();
+  /** Member ids in signup order, and their indices. */
+  private readonly ids: string[] = [];
+  private readonly index = new Map<string, number>();
   /** Time of the last event that was neither malformed nor out of order. */
   clock = -Infinity;
   /** Well-formed events seen, and non-blank lines read. */
   events = 0;
   lines = 0;
-  private readonly orderIds = new Set<string>();
-  private readonly dueOf = new Map<string, number>();
+  /** Accepted orders (for refunds and order-id uniqueness). */
+  private readonly orders = new OrderColumns();
+  /** By member index: the due time last pushed on the heap (NaN: none). */
+  private readonly pushed: number[] = [];
+  private lastId = '';
+  private lastIdx = -1;
   private readonly heap = new DueHeap();
   private readonly world: World;
   private readonly opts: ReplayOptions;
@@ -117,7 +272,7 @@ export class Replay {
   constructor(program: Program, opts: ReplayOptions = {}) {
     this.program = program;
     this.opts = opts;
-    this.world = { get: (id) => this.members.get(id), orderIdTaken: (id) => this.orderIds.has(id) };
+    this.world = { get: (id) => this.members.get(id), order: (id) => this.orders.get(id) };
   }
 
   /** One line of an events file (1-based number; blank lines are skipped). */
@@ -160,10 +315,11 @@ export class Replay {
     const out = applyEvent(this.program, ev, this.world);
     if (ev.type === 'signup' && out.error === null) {
       this.members.set(ev.member, out.changed[0]!);
-      this.ledgers.set(ev.member, []);
-      if (this.opts.explain) this.sourceLines.set(ev.member, []);
+      this.index.set(ev.member, this.ids.length);
+      this.ids.push(ev.member);
+      this.pushed.push(NaN);
     }
-    if (ev.type === 'order' && out.error === null) this.orderIds.add(ev.id);
+    if (out.order) this.orders.put(this.opts.serializeStates ? (JSON.parse(JSON.stringify(out.order)) as OrderRec) : out.order);
     this.record(out.entries, line);
     if (out.error !== null) this.errors.push({ line, message: out.error });
     for (const s of out.changed) this.settle(s);
@@ -173,9 +329,10 @@ export class Replay {
     const again: string[] = [];
     while (this.heap.size && this.heap.peek() <= t) {
       const [due, id] = this.heap.pop();
-      if (this.dueOf.get(id) !== due) continue; // superseded
+      const i = this.indexOf(id);
+      if (this.pushed[i] !== due) continue; // superseded
       const s = this.members.get(id)!;
-      this.dueOf.delete(id);
+      this.pushed[i] = NaN;
       this.record(advance(this.program, s, t), line);
       again.push(id);
     }
@@ -189,37 +346,61 @@ export class Replay {
       state = JSON.parse(JSON.stringify(s)) as MemberState;
       this.members.set(state.id, state);
     }
-    const due = nextDue(this.program, state);
-    if (due === null) {
-      this.dueOf.delete(state.id);
-    } else if (this.dueOf.get(state.id) !== due) {
-      this.dueOf.set(state.id, due);
+    const due = state.due;
+    const i = this.indexOf(state.id);
+    if (due === null) this.pushed[i] = NaN;
+    else if (this.pushed[i] !== due) {
+      this.pushed[i] = due;
       this.heap.push(due, state.id);
     }
+  }
+
+  /** A member's index (entries and changes come in runs of one member). */
+  private indexOf(id: string): number {
+    if (id !== this.lastId) {
+      this.lastId = id;
+      this.lastIdx = this.index.get(id)!;
+    }
+    return this.lastIdx;
   }
 
   private record(entries: LedgerEntry[], line: number): void {
     for (const e of entries) {
       this.opts.onEntry?.(e, line);
-      if (this.opts.explain) this.sourceLines.get(e.member)!.push(e.line);
-      const ledger = this.ledgers.get(e.member)!;
-      if (this.opts.compactLedger) ledger.push(this.entryJson(e));
-      else ledger.push({ at: this.atText(e.at), kind: e.kind, points: e.points, rule: e.rule, ref: e.ref });
+      this.ledger.push(this.indexOf(e.member), e);
     }
   }
 
-  private atText(ms: number): string {
+  private readonly atText = (ms: number): string => {
     if (ms !== this.lastAt) {
       this.lastAt = ms;
       this.lastAtText = formatInstant(ms);
     }
     return this.lastAtText;
+  };
+
+  private entryJson(i: number): string {
+    const L = this.ledger;
+    const ruleName = L.rules[L.rule[i]!]!;
+    let rule = this.ruleJson.get(ruleName);
+    if (rule === undefined) this.ruleJson.set(ruleName, (rule = JSON.stringify(ruleName)));
+    const ref = L.ref[i]!;
+    return `{"at":"${this.atText(L.at[i]!)}","kind":"${KINDS[L.kind[i]!]}","points":${L.points[i]},"rule":${rule},"ref":${ref === null ? 'null' : JSON.stringify(ref)}}`;
   }
 
-  private entryJson(e: LedgerEntry): string {
-    let rule = this.ruleJson.get(e.rule);
-    if (rule === undefined) this.ruleJson.set(e.rule, (rule = JSON.stringify(e.rule)));
-    return `{"at":"${this.atText(e.at)}","kind":"${e.kind}","points":${e.points},"rule":${rule},"ref":${e.ref === null ? 'null' : JSON.stringify(e.ref)}}`;
+  /** One member's ledger, with the program line that produced each entry. */
+  ledgerOf(id: string): { entries: ResultEntry[]; lines: (number | null)[] } {
+    const m = this.index.get(id);
+    const entries: ResultEntry[] = [];
+    const lines: (number | null)[] = [];
+    if (m === undefined) return { entries, lines };
+    const L = this.ledger;
+    for (let i = 0; i < L.size; i++)
+      if (L.member[i] === m) {
+        entries.push(L.entry(i, this.atText));
+        lines.push(L.line[i] || null);
+      }
+    return { entries, lines };
   }
 
   /** A member's result fields other than the ledger. */
@@ -228,29 +409,33 @@ export class Replay {
   }
 
   result(): ReplayResult {
+    const { start, order } = this.ledger.byMember(this.ids.length);
     const members: Record<string, MemberResult> = {};
-    for (const [id, s] of this.members) {
-      const ledger = this.ledgers.get(id)!.map((e) => (typeof e === 'string' ? (JSON.parse(e) as ResultEntry) : e));
-      members[id] = { ...this.summary(s), ledger };
-    }
+    this.ids.forEach((id, m) => {
+      const ledger: ResultEntry[] = [];
+      for (let k = start[m]!; k < start[m + 1]!; k++) ledger.push(this.ledger.entry(order[k]!, this.atText));
+      members[id] = { ...this.summary(this.members.get(id)!), ledger };
+    });
     return { members, errors: this.errors };
   }
 
   /** The result as JSON text, in chunks (for large replays). */
   *resultJsonChunks(): Generator<string> {
+    const { start, order } = this.ledger.byMember(this.ids.length);
     yield '{"members":{';
-    let first = true;
     let buf = '';
-    for (const [id, s] of this.members) {
-      const sum = this.summary(s);
-      const ledger = this.ledgers.get(id)!;
-      const entries = this.opts.compactLedger ? (ledger as string[]).join(',') : ledger.map((e) => JSON.stringify(e)).join(',');
-      buf += `${first ? '' : ','}\n${JSON.stringify(id)}:{"balance":${sum.balance},"tier":${JSON.stringify(sum.tier)},"clubs":${JSON.stringify(sum.clubs)},"ledger":[${entries}]}`;
-      first = false;
-      if (buf.length > 1 << 20) {
-        yield buf;
-        buf = '';
+    for (let m = 0; m < this.ids.length; m++) {
+      const id = this.ids[m]!;
+      const sum = this.summary(this.members.get(id)!);
+      buf += `${m === 0 ? '' : ','}\n${JSON.stringify(id)}:{"balance":${sum.balance},"tier":${JSON.stringify(sum.tier)},"clubs":${JSON.stringify(sum.clubs)},"ledger":[`;
+      for (let k = start[m]!; k < start[m + 1]!; k++) {
+        buf += (k === start[m] ? '' : ',') + this.entryJson(order[k]!);
+        if (buf.length > 1 << 20) {
+          yield buf;
+          buf = '';
+        }
       }
+      buf += ']}';
     }
     yield buf;
     yield `\n},"errors":[${this.errors.map((e) => `\n${JSON.stringify(e)}`).join(',')}\n]}\n`;

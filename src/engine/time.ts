@@ -17,7 +17,8 @@ export const DAY = 86_400_000;
 export class Zone {
   readonly name: string;
   private readonly utc: boolean;
-  /** UTC hour → offset in ms, or NaN when the offset changes within that hour. */
+  /** UTC day (then hour) → offset in ms, or NaN when it changes within it. */
+  private readonly days = new Map<number, number>();
   private readonly hours = new Map<number, number>();
 
   constructor(name: string) {
@@ -34,6 +35,15 @@ export class Zone {
   /** The zone's UTC offset (ms) at an instant. */
   offset(ms: number): number {
     if (this.utc) return 0;
+    const day = Math.floor(ms / DAY);
+    let od = this.days.get(day);
+    if (od === undefined) {
+      const a = this.exactOffset(day * DAY);
+      const b = this.exactOffset(day * DAY + DAY - 1);
+      od = a === b ? a : NaN;
+      this.days.set(day, od);
+    }
+    if (od === od) return od;
     const h = Math.floor(ms / HOUR);
     let o = this.hours.get(h);
     if (o === undefined) {
@@ -161,8 +171,22 @@ export function parseInstant(text: string): InstantResult {
 
 /** `2026-03-01T09:30:00Z` (milliseconds only when there are some). */
 export function formatInstant(ms: number): string {
+  if (ms % 1000 === 0 && ms >= 0 && ms < 253402300800000) {
+    const day = Math.floor(ms / DAY);
+    let rest = (ms - day * DAY) / 1000;
+    const { y, m, d } = civilFromDays(day);
+    const h = Math.floor(rest / 3600);
+    rest -= h * 3600;
+    const mi = Math.floor(rest / 60);
+    const s = rest - mi * 60;
+    return `${y}-${two(m)}-${two(d)}T${two(h)}:${two(mi)}:${two(s)}Z`;
+  }
   const iso = new Date(ms).toISOString();
   return ms % 1000 === 0 ? iso.slice(0, 19) + 'Z' : iso;
+}
+
+function two(n: number): string {
+  return n < 10 ? '0' + n : '' + n;
 }
 
 /** A `YYYY-MM-DD` date's parts, or null when it is not a real date. */

@@ -1,6 +1,5 @@
 // The engine's inputs and outputs. Instants are epoch milliseconds (UTC),
 // money is integer minor units of the program currency, points are integers.
-import type { Rat } from './arith.ts';
 
 export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse';
 
@@ -40,12 +39,11 @@ export type EngineEvent =
 
 export type MemberEvent = Exclude<EngineEvent, { type: 'tick' }>;
 
-/** Where the engine reads members (and, optionally, order ids) from. */
+/** Where the engine reads members and accepted orders from. */
 export interface World {
   get(memberId: string): MemberState | undefined;
-  /** Whether an order id is already used (by any member). Without it the
-   * caller is responsible for uniqueness. */
-  orderIdTaken?(orderId: string): boolean;
+  /** An accepted order by id (of any member: order ids are unique). */
+  order(orderId: string): OrderRec | undefined;
 }
 
 export interface Outcome {
@@ -55,13 +53,18 @@ export interface Outcome {
   entries: LedgerEntry[];
   /** Every member state changed or created. */
   changed: MemberState[];
+  /** The order record created (by an order) or changed (by a refund), to keep. */
+  order: OrderRec | null;
 }
 
 /** One line of an accepted order, as kept for refunds:
  * [sku, qty, paid (minor units), eligible (1/0), refunded qty]. */
 export type OrderLineRec = [string, number, number, number, number];
 
+/** An accepted order, as kept for refunds (a plain JSON value). */
 export interface OrderRec {
+  id: string;
+  member: string;
   at: number;
   /** Sum of the order's earn entries other than referral rewards. */
   e: number;
@@ -72,16 +75,13 @@ export interface OrderRec {
   lines: OrderLineRec[];
 }
 
-/** A contribution to the tier metric: [at, leaves the window at (null:
- * never), value numerator, value denominator, order id or null]. */
-export type MetricEntry = [number, number | null, number, number, string | null];
-
 /**
  * Everything the engine remembers about a member between events. A plain
- * JSON value: the server stores it, replay may keep it in memory.
+ * JSON value: the server stores it, replay may keep it in memory. Lists are
+ * kept as parallel arrays of numbers (cheap to scan, and to store).
  */
 export interface MemberState {
-  v: 1;
+  v: 2;
   id: string;
   signupAt: number;
   birthday: string | null;
@@ -94,23 +94,39 @@ export interface MemberState {
   /** Current tier name (null without tiers) and the end of a grace period. */
   tier: string | null;
   graceUntil: number | null;
-  /** Tier metric: which metric and window the entries were made for. */
-  metricKey: string;
-  metric: MetricEntry[];
-  /** Lifetime total of the metric (used by `over lifetime`). */
-  life: Rat;
-  /** Limit use per rule (`rule name`) or event (`event:NAME`): [period key, used]. */
-  limits: Record<string, [number, number]>;
-  /** Latest membership per club name: [start, end or null]. */
-  clubs: Record<string, [number, number | null]>;
+  /** When bringing the member forward next changes anything (null: never). */
+  due: number | null;
+  /** The program layout the lists below were written for (metric and
+   * window, limit and club slots); another program version re-maps them. */
+  layout: string;
+  /** Tier metric contributions in the window, oldest first: when, when they
+   * leave the window, value (numerator/denominator), and the order id. */
+  mAt: number[];
+  mExit: number[];
+  mNum: number[];
+  mDen: number[];
+  mRef: (string | null)[];
+  /** Sum of the integral values above, and how many are fractional. */
+  msum: number;
+  mfrac: number;
+  /** Lifetime total of the metric (used by `over lifetime`), [num, den]. */
+  life: [number, number];
+  /** Limit use by slot (rules with a limit, then event bonuses with one):
+   * the period key and what was used in it. */
+  limKey: number[];
+  limUsed: number[];
+  /** Latest membership by club (declaration order): start, end (null: none). */
+  clubStart: (number | null)[];
+  clubEnd: (number | null)[];
   /** Referral rewards received as referrer in local calendar year `refYear`. */
   refYear: number;
   refCount: number;
   nextBirthday: number | null;
-  /** Lot expiry: [expires at, remaining points], oldest first; deficit covered first by new earnings. */
-  lots: [number, number][];
+  /** Lot expiry: lots oldest first (when they expire, points left); a
+   * deficit is covered first by new earnings. */
+  lotDue: number[];
+  lotPts: number[];
   deficit: number;
   /** Inactivity expiry: when the balance expires unless there is activity. */
   inactiveAt: number | null;
-  orderLog: Record<string, OrderRec>;
 }

@@ -2,7 +2,7 @@
 // clubs, and a dry-run quote of an order. Nothing here mutates its input.
 import type { Program } from '../../dsl/program.ts';
 import type { Rat } from './arith.ts';
-import { bringTo, clubsAt, computeOrder, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
+import { bringTo, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
 import type { LedgerEntry, MemberState, OrderLine } from './types.ts';
 
 export interface TierView {
@@ -54,7 +54,7 @@ export function memberView(program: Program, s: MemberState, at: number = s.at):
   const tier: TierView | null = t ? { name: t.name, index: t.index, multiplier: t.multiplierText, perks: [...t.perks] } : null;
   let progress: ProgressView | null = null;
   if (program.metric && t) {
-    const v = s.metricKey === rt.metricKey ? metricValue(rt, s, at) : ([0, 1] as Rat);
+    const v = s.layout === rt.layout ? metricValue(rt, s, at) : ([0, 1] as Rat);
     const next = program.tiers[idx + 1];
     progress = {
       metric: program.metric,
@@ -66,8 +66,8 @@ export function memberView(program: Program, s: MemberState, at: number = s.at):
   }
   const clubs: ClubView[] = clubsAt(program, s, at).map((name) => {
     const c = program.clubs[program.clubIndex.get(name)!]!;
-    const m = s.clubs[name]!;
-    return { name, since: m[0], until: m[1], perks: [...c.perks] };
+    const m = membership(s, c.index)!;
+    return { name, since: m.start, until: m.end, perks: [...c.perks] };
   });
   const perks = [...new Set([...(tier?.perks ?? []), ...clubs.flatMap((c) => c.perks)])];
   return { id: s.id, signupAt: s.signupAt, birthday: s.birthday, referrer: s.referrer, balance: s.balance, orders: s.orders, tier, progress, clubs, perks };
@@ -91,8 +91,8 @@ export function quote(program: Program, state: MemberState, order: { at: number;
   const s = structuredClone(state);
   const pending: LedgerEntry[] = [];
   if (order.at >= s.at) bringTo(rt, s, order.at, pending);
-  const calc = computeOrder(rt, s, Math.max(order.at, s.at), order.lines, order.channel ?? null);
-  const entries = [...calc.contributions];
+  const calc = computeOrder(rt, s, Math.max(order.at, s.at), order.lines, order.channel ?? null, false);
+  const entries = contributions(rt, calc);
   const ref = program.referral;
   if (ref && ref.referee > 0 && referralApplies(rt, s, order.at, calc.total)) entries.push({ rule: 'referral:referee', points: ref.referee, line: ref.refereeLine });
   const discounts = order.lines
