@@ -3,7 +3,7 @@
 // event gets a message naming the field; nothing here throws.
 import type { Program } from '../../dsl/program.ts';
 import { toMinorUnits } from '../../dsl/values.ts';
-import { parseBirthday, parseInstant } from './time.ts';
+import { instantMs, parseBirthday, parseInstant } from './time.ts';
 import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
 export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: undefined; error: string };
@@ -56,8 +56,38 @@ export function parseMoney(program: Program, text: unknown, what = 'amount'): { 
   }
 }
 
+const POW10 = [1, 10, 100, 1000, 10000];
+
+/** The fast path of moneyText: minor units of a plain decimal string, or -1. */
+function minorUnits(s: string, exponent: number): number {
+  const n = s.length;
+  let i = 0;
+  let v = 0;
+  for (let c = s.charCodeAt(0) - 48; c >= 0 && c <= 9; c = s.charCodeAt(++i) - 48) v = v * 10 + c;
+  if (i === 0) return -1;
+  let f = 0;
+  let fd = 0;
+  if (i < n) {
+    if (s.charCodeAt(i) !== 46) return -1;
+    const from = ++i;
+    for (let c = s.charCodeAt(i) - 48; c >= 0 && c <= 9; c = s.charCodeAt(++i) - 48) {
+      if (fd < exponent) {
+        f = f * 10 + c;
+        fd++;
+      } else if (c !== 0) return -1;
+    }
+    if (i === from || i !== n) return -1;
+  }
+  const r = v * POW10[exponent]! + f * POW10[exponent - fd]!;
+  return Number.isSafeInteger(r) ? r : -1;
+}
+
 /** A decimal string with no more decimals than the currency has. */
 function moneyText(text: unknown, exponent: number, currency: string, what: string): number {
+  if (typeof text === 'string') {
+    const fast = minorUnits(text, exponent);
+    if (fast >= 0) return fast;
+  }
   if (typeof text !== 'string' || !MONEY.test(text)) fail(`${what} must be a decimal string such as "4.50"`);
   const r = toMinorUnits(text, exponent);
   if (!r.ok) fail(r.reason === 'decimals' ? `${what} ${text} has more decimals than ${currency} allows` : `${what} ${text} is too large`);
@@ -101,9 +131,12 @@ function parse(p: Program, value: unknown): EngineEvent {
   const atText = o.at;
   if (atText === undefined || atText === null) fail('missing field "at"');
   if (typeof atText !== 'string') fail('field "at" must be a string');
-  const t = parseInstant(atText);
-  if (!t.ok) fail(`field "at" ${t.error}`);
-  const at = t.ms;
+  let at = instantMs(atText);
+  if (at !== at) {
+    const t = parseInstant(atText);
+    if (!t.ok) fail(`field "at" ${t.error}`);
+    at = t.ms;
+  }
   if (type === 'tick') return { type, at };
   const member = str(o, 'member');
   switch (type) {
