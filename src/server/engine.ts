@@ -21,6 +21,8 @@ export type Diagnostic = CompileResult['diagnostics'][number];
 export type EngineEvent = Parameters<typeof applyEvent>[1];
 export type World = Parameters<typeof applyEvent>[2];
 export type Outcome = ReturnType<typeof applyEvent>;
+/** The engine's record of an accepted order, kept with the order for refunds. */
+export type OrderRecord = NonNullable<Outcome['order']>;
 export type MemberState = Parameters<typeof advance>[1];
 export type LedgerEntry = ReturnType<typeof advance>[number];
 export type MemberView = ReturnType<typeof memberView>;

@@ -18,6 +18,7 @@ import {
   type EngineEvent,
   type LedgerEntry,
   type MemberState,
+  type OrderRecord,
   type Program,
   type Quote,
 } from '../engine.ts';
@@ -200,8 +201,10 @@ async function applyMemberEvent(
     locked?: Map<string, MemberRow>;
     also?: string[];
     orderRefs?: Map<string, string>;
-    beforePersist?: (rows: Map<string, MemberRow>) => Promise<void>;
-    afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[]) => Promise<void>;
+    /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
+    orders?: Map<string, OrderRecord>;
+    beforePersist?: (rows: Map<string, MemberRow>, order: OrderRecord | null) => Promise<void>;
+    afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[], order: OrderRecord | null) => Promise<void>;
   } = {},
 ): Promise<Applied> {
   const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
@@ -210,8 +213,12 @@ async function applyMemberEvent(
     // reward), the version check in persist() catches a concurrent change.
     for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
   }
-  const outcome = applyEvent(active.program, event, { get: (id: string) => rows.get(id)?.state });
-  if (!outcome.error) await opts.beforePersist?.(rows);
+  const outcome = applyEvent(active.program, event, {
+    get: (id: string) => rows.get(id)?.state,
+    // Order ids are unique per merchant by index; the caller loads the one an event names.
+    order: (id: string) => opts.orders?.get(id),
+  });
+  if (!outcome.error) await opts.beforePersist?.(rows, outcome.order);
   const entryIds = await persist(
     tx,
     scope.merchantId,
@@ -222,7 +229,7 @@ async function applyMemberEvent(
     outcome.entries,
     opts.orderRefs ?? new Map(),
   );
-  if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries);
+  if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
   return { error: outcome.error, entryIds, rows };
 }
 
@@ -326,7 +333,7 @@ export async function recordOrder(
       locked,
       also: referral ? [referral.referrer.externalId] : [],
       orderRefs: new Map([[event.id, orderId]]),
-      beforePersist: async (rows) => {
+      beforePersist: async (rows, record) => {
         const member = rows.get(event.member)!;
         await tx.order.create({
           data: {
@@ -339,6 +346,7 @@ export async function recordOrder(
             channel: event.channel ?? null,
             total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
             at: new Date(event.at),
+            record: record as unknown as Prisma.InputJsonValue,
           },
         });
       },
@@ -371,15 +379,22 @@ export async function refundOrder(
   return inTransaction(scope.prisma, async (tx) => {
     const order = await tx.order.findUnique({
       where: { merchantId_externalId: { merchantId: scope.merchantId, externalId: event.order } },
-      select: { id: true, memberId: true, refunds: true, member: { select: { externalId: true } } },
+      select: { id: true, refunds: true, record: true },
     });
-    const own = order?.member.externalId === event.member ? order : null;
+    const record = (order?.record ?? undefined) as OrderRecord | undefined;
     const applied = await applyMemberEvent(tx, scope, active, event, {
-      orderRefs: own ? new Map([[event.order, own.id]]) : new Map(),
-      afterPersist: async () => {
-        if (!own) throw new Error('engine accepted a refund of an order the member does not have');
-        const refunds = [...(own.refunds as Prisma.JsonArray), { at: formatInstant(event.at), lines: event.lines }];
-        await tx.order.update({ where: { id: own.id }, data: { refunds: refunds as Prisma.InputJsonValue } });
+      orderRefs: order ? new Map([[event.order, order.id]]) : new Map(),
+      orders: record ? new Map([[event.order, record]]) : new Map(),
+      afterPersist: async (_rows, _entries, changed) => {
+        if (!order) throw new Error('engine accepted a refund of an unknown order');
+        const refunds = [...(order.refunds as Prisma.JsonArray), { at: formatInstant(event.at), lines: event.lines }];
+        await tx.order.update({
+          where: { id: order.id },
+          data: {
+            refunds: refunds as Prisma.InputJsonValue,
+            ...(changed ? { record: changed as unknown as Prisma.InputJsonValue } : {}),
+          },
+        });
       },
     });
     return finish(applied, event.member);
