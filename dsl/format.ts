@@ -252,7 +252,8 @@ export function formatAst(ast: A.ProgramAst): string {
  * its line, after a block's `{` or `}` on theirs, otherwise leading the next
  * statement, otherwise before the closing brace. */
 function place(n: Node, line: number, text: string): void {
-  if (!n.children) {
+  // A comment runs to the end of its line: on the closing line it follows `}`.
+  if (!n.children || line === n.end) {
     n.trailing.push(text);
     return;
   }
@@ -270,8 +271,7 @@ function place(n: Node, line: number, text: string): void {
       return;
     }
   }
-  if (line === n.end) n.trailing.push(text);
-  else n.dangling.push(text);
+  n.dangling.push(text);
 }
 
 function hasInnerComments(n: Node): boolean {

@@ -9,7 +9,7 @@ export function mulDivFloor(a: number, b: number, c: number): number {
     let q = Math.floor(p / c);
     if (q * c > p) q -= 1;
     else if ((q + 1) * c <= p) q += 1;
-    return q;
+    return q + 0; // never -0
   }
   return floorDivBig(BigInt(a) * BigInt(b), BigInt(c));
 }
@@ -24,7 +24,7 @@ export function mulMulDivFloor(a: number, b: number, c: number, d: number): numb
 export function floorDivBig(n: bigint, d: bigint): number {
   let q = n / d;
   if (n % d !== 0n && n < 0n !== d < 0n) q -= 1n;
-  return Number(q);
+  return Number(q) + 0;
 }
 
 export function gcd(a: number, b: number): number {

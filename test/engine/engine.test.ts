@@ -1,0 +1,214 @@
+// Targeted semantics beyond the conformance cases: exact refunds of
+// discounted lines, program changes between events, quotes, member views,
+// the member clock, and ticks touching only members something is due for.
+import { describe, expect, it } from 'vitest';
+import { compile, type Program } from '../../dsl/index.ts';
+import { advance, applyEvent, memberView, nextDue, parseEvent, quote, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
+
+function program(src: string): Program {
+  const r = compile(src, 'test.loyalty');
+  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
+  return r.program;
+}
+
+function run(p: Program, events: object[]) {
+  const r = new Replay(p);
+  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
+  return r.result();
+}
+
+/** A tiny in-memory world for calling applyEvent directly, as the server does. */
+function world() {
+  const members = new Map<string, MemberState>();
+  const orders = new Map<string, OrderRec>();
+  const w: World = { get: (id) => members.get(id), order: (id) => orders.get(id) };
+  const apply = (p: Program, value: object) => {
+    const parsed = parseEvent(p, value);
+    if (parsed.error !== undefined) throw new Error(parsed.error);
+    const out = applyEvent(p, parsed.event as EngineEvent, w);
+    for (const s of out.changed) members.set(s.id, s);
+    if (out.order) orders.set(out.order.id, out.order);
+    return out;
+  };
+  return { members, orders, w, apply };
+}
+
+const CLUB = program(`program "T" {
+  currency USD
+  timezone "America/New_York"
+  base 1 point per 1 USD
+  tiers { qualify spend over lifetime  tier A at 0  tier B at 90.02 USD { multiplier 2x } }
+  club "C" { discount 10% on category "x" }
+}`);
+
+describe('refunds of discounted lines', () => {
+  it('take the exact (fractional) refunded amount off the spend', () => {
+    // 3 × 16.67 = 50.01, less 10% (5.00) = 45.01 paid, three times: 135.03 → B.
+    const order = (id: string, day: number) => ({ type: 'order', at: `2026-01-0${day}T10:00:00Z`, member: 'a', id, lines: [{ sku: 'X', category: 'x', qty: 3, price: '16.67' }] });
+    const refund = (id: string, day: number) => ({ type: 'refund', at: `2026-01-0${day}T12:00:00Z`, member: 'a', order: id, lines: [{ sku: 'X', qty: 1 }] });
+    const r = run(CLUB, [
+      { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' },
+      { type: 'join_club', at: '2026-01-01T10:01:00Z', member: 'a', club: 'C' },
+      order('o1', 2),
+      order('o2', 3),
+      order('o3', 4),
+      // Each refund takes 45.01 / 3 = 15.00333… off: 3 × 30.00666… = 90.02 exactly,
+      // still B. Rounding each order's remaining spend down would give 90.00 (A).
+      refund('o1', 5),
+      refund('o2', 5),
+      refund('o3', 5),
+      { type: 'order', at: '2026-01-06T10:00:00Z', member: 'a', id: 'o4', lines: [{ sku: 'Y', category: 'y', qty: 1, price: '10.00' }] },
+    ]);
+    const a = r.members.a!;
+    // After o2 the spend is 90.02: B, so o3 also earns tier:B (E = 45 + 45).
+    // R / P = 1/3 exactly: floor(45 / 3) = 15, floor(90 / 3) = 30.
+    expect(a.ledger.filter((e) => e.kind === 'reverse').map((e) => e.points)).toEqual([-15, -15, -30]);
+    expect(a.ledger.filter((e) => e.ref === 'o4').map((e) => [e.rule, e.points])).toEqual([
+      ['base', 10],
+      ['tier:B', 10],
+    ]);
+    expect(a.tier).toBe('B');
+  });
+});
+
+describe('the member state across program versions', () => {
+  const v1 = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  rule "Coffee" { category "coffee" bonus 10 points limit once per day }
+  rule "Cake" { category "cake" bonus 5 points limit once per day }
+  club "Gold" { fee 10 USD per month  multiplier 2x }
+}`);
+  const v2 = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  rule "Cake" { category "cake" bonus 5 points limit once per day }
+  club "Silver" { multiplier 3x }
+  club "Gold" { fee 10 USD per month  multiplier 2x }
+  tiers { qualify orders over lifetime  tier A at 0  tier B at 2 }
+}`);
+
+  it('keeps limit uses and club memberships by name when rules and clubs move', () => {
+    const { apply, members } = world();
+    apply(v1, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
+    apply(v1, { type: 'join_club', at: '2026-01-01T10:05:00Z', member: 'a', club: 'Gold' });
+    const o1 = apply(v1, { type: 'order', at: '2026-01-01T11:00:00Z', member: 'a', id: 'o1', lines: [{ sku: 'K', category: 'cake', qty: 1, price: '3.00' }] });
+    expect(o1.entries.map((e) => e.rule)).toEqual(['base', 'Cake', 'club:Gold']);
+    // Same day under v2: "Cake" was used today (it moved from slot 1 to 0), Gold is still active.
+    const state = JSON.parse(JSON.stringify(members.get('a')));
+    members.set('a', state);
+    const o2 = apply(v2, { type: 'order', at: '2026-01-01T12:00:00Z', member: 'a', id: 'o2', lines: [{ sku: 'K', category: 'cake', qty: 1, price: '3.00' }] });
+    expect(o2.entries.map((e) => e.rule)).toEqual(['base', 'club:Gold']);
+    expect(memberView(v2, members.get('a')!).clubs.map((c) => c.name)).toEqual(['Gold']);
+    // The new tiers start counting from this version's orders.
+    expect(memberView(v2, members.get('a')!).tier?.name).toBe('A');
+  });
+});
+
+describe('quote', () => {
+  it('returns what the order would earn without changing the member', () => {
+    const p = program(`program "T" {
+  currency USD
+  base 2 points per 1 USD
+  rule "Twice" { category "c" multiplier 2x limit 5 points per day }
+  club "Club" { multiplier 2x  discount 50% on category "c"  perk "lounge" }
+  referral { referee 100 points }
+}`);
+    const { apply, members, w } = world();
+    apply(p, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'r' });
+    apply(p, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a', referrer: 'r' });
+    apply(p, { type: 'join_club', at: '2026-01-01T10:00:00Z', member: 'a', club: 'Club' });
+    const before = JSON.stringify(members.get('a'));
+    const order = { at: Date.parse('2026-01-02T10:00:00Z'), lines: [{ sku: 'S', category: 'c', qty: 2, price: 500 }] };
+    const q = quote(p, members.get('a')!, order);
+    expect(JSON.stringify(members.get('a'))).toBe(before);
+    // 10.00 less 50% = 5.00 → base 10, Twice min(10, 5) = 5, club 10, referee 100.
+    expect(q.entries.map((e) => [e.rule, e.points])).toEqual([
+      ['base', 10],
+      ['Twice', 5],
+      ['club:Club', 10],
+      ['referral:referee', 100],
+    ]);
+    expect(q.points).toBe(125);
+    expect(q.total).toBe(500);
+    expect(q.discounts).toEqual([{ sku: 'S', amount: 500 }]);
+    expect(q.perks).toEqual(['lounge']);
+    // And the real order earns exactly what was quoted.
+    const real = applyEvent(p, { type: 'order', at: order.at, member: 'a', id: 'o1', lines: order.lines }, w);
+    expect(real.entries.filter((e) => e.member === 'a').map((e) => [e.rule, e.points])).toEqual(q.entries.map((e) => [e.rule, e.points]));
+  });
+});
+
+describe('member view', () => {
+  it('shows tier progress, grace and perks', () => {
+    const p = program(`program "T" {
+  currency EUR
+  base 1 point per 1 EUR
+  tiers {
+    qualify spend over 30 days
+    tier Bronze at 0
+    tier Silver at 100 EUR { multiplier 1.5x  perk "free-shipping" }
+    tier Gold at 250.50 EUR
+    keep 7 days
+  }
+}`);
+    const { apply, members } = world();
+    apply(p, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
+    apply(p, { type: 'order', at: '2026-01-02T10:00:00Z', member: 'a', id: 'o1', lines: [{ sku: 'S', category: 'c', qty: 1, price: '120.25' }] });
+    const v = memberView(p, members.get('a')!);
+    expect(v.tier).toEqual({ name: 'Silver', index: 1, multiplier: '1.5', perks: ['free-shipping'] });
+    expect(v.progress).toEqual({ metric: 'spend', value: 12025, nextTier: 'Gold', remaining: 25050 - 12025, graceUntil: null });
+    // 30 days later the order leaves the window: grace starts at the next evaluation.
+    const s = members.get('a')!;
+    expect(nextDue(p, s)).toBe(Date.parse('2026-02-01T10:00:00Z'));
+    advance(p, s, Date.parse('2026-02-01T10:00:00Z'));
+    expect(memberView(p, s).progress?.graceUntil).toBe(Date.parse('2026-02-08T10:00:00Z'));
+    expect(memberView(p, s).tier?.name).toBe('Silver');
+    advance(p, s, Date.parse('2026-02-08T10:00:00Z'));
+    expect(memberView(p, s).tier?.name).toBe('Bronze');
+  });
+});
+
+describe('the clock', () => {
+  const p = program(`program "T" { currency USD  base 1 point per 1 USD  on birthday { bonus 10 points }  expire { after 1 month } }`);
+
+  it('refuses an event earlier than the member’s last one', () => {
+    const { apply } = world();
+    apply(p, { type: 'signup', at: '2026-01-10T10:00:00Z', member: 'a' });
+    const out = apply(p, { type: 'event', at: '2026-01-09T10:00:00Z', member: 'a', name: 'x' });
+    expect(out.error).toMatch(/earlier than member "a"'s last event/);
+  });
+
+  it('on a tick, touches only members something falls due for', () => {
+    const r = new Replay(p);
+    const lines = [
+      { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'due', birthday: '1990-01-05' },
+      { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'idle' },
+      { type: 'tick', at: '2026-01-06T00:00:00Z' },
+    ];
+    lines.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
+    expect(r.members.get('due')!.at).toBe(Date.parse('2026-01-06T00:00:00Z'));
+    expect(r.members.get('idle')!.at).toBe(Date.parse('2026-01-01T10:00:00Z'));
+    expect(r.result().members.due!.ledger.map((e) => e.rule)).toEqual(['birthday']);
+  });
+});
+
+describe('events from JSON', () => {
+  const p = program(`program "T" { currency JPY }`);
+  const msg = (v: unknown) => parseEvent(p, v).error;
+  it('names what is wrong', () => {
+    expect(msg([])).toBe('an event must be a JSON object');
+    expect(msg({ type: 'order', at: '2026-01-01T00:00:00Z' })).toBe('missing field "member"');
+    expect(msg({ type: 'order', at: '2026-01-01T00:00:00Z', member: 'a', id: 'o', lines: [{ sku: 'S', category: 'c', qty: 1, price: '1.5' }] })).toBe('field "price" in line 1 of "lines" 1.5 has more decimals than JPY allows');
+    expect(msg({ type: 'order', at: '2026-01-01T00:00:00Z', member: 'a', id: 'o', lines: [{ sku: 'S', category: 'c', qty: 1, price: '1,500' }] })).toBe('field "price" in line 1 of "lines" must be a decimal string such as "4.50"');
+    expect(msg({ type: 'order', at: '2026-01-01T00:00:00Z', member: 'a', id: 'o', lines: [{ sku: 'S', category: 'c', qty: 1.5, price: '1' }] })).toBe('field "qty" in line 1 of "lines" must be a positive integer');
+    expect(msg({ type: 'redeem', at: '2026-01-01T00:00:00Z', member: 'a', points: -1 })).toBe('field "points" must be a positive integer');
+    expect(msg({ type: 'signup', at: '2026-01-01T00:00:00Z', member: 'a', birthday: '1990-02-30' })).toBe('field "birthday" must be a date such as "1990-03-10"');
+    expect(msg({ type: 'signup', at: '2026-01-01T00:00:00Z', member: 5 })).toBe('field "member" must be a string');
+    expect(msg({ type: 'tick', at: '2026-01-01T00:00:00' })).toBe('field "at" has no UTC offset');
+  });
+  it('accepts trailing zeros and ignores unknown fields and null optionals', () => {
+    const r = parseEvent(p, { type: 'order', at: '2026-01-01T00:00:00Z', member: 'a', id: 'o', lines: [{ sku: 'S', category: 'c', qty: 2, price: '500.0', note: 'x' }], channel: null, extra: 1 });
+    expect(r.event).toEqual({ type: 'order', at: Date.parse('2026-01-01T00:00:00Z'), member: 'a', id: 'o', lines: [{ sku: 'S', category: 'c', qty: 2, price: 500 }], channel: null });
+  });
+});

@@ -1,0 +1,53 @@
+// Shared test helpers: the example and conformance cases, and replaying them.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { compile, type Program } from '../dsl/index.ts';
+import { Replay, type ReplayOptions, type ReplayResult } from '../src/engine/index.ts';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+
+export interface Case {
+  name: string;
+  program: string;
+  events: string;
+  expected: string;
+}
+
+/** `examples/NAME.loyalty` with `NAME.events.jsonl` and `NAME.expected.json`. */
+export function exampleCases(): Case[] {
+  const dir = join(ROOT, 'examples');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.loyalty'))
+    .map((f) => f.slice(0, -'.loyalty'.length))
+    .map((name) => ({ name, program: join(dir, `${name}.loyalty`), events: join(dir, `${name}.events.jsonl`), expected: join(dir, `${name}.expected.json`) }));
+}
+
+/** The conformance directory: $LOYALTY_CONFORMANCE_DIR, else ../shared/conformance when it exists. */
+export function conformanceDir(): string | undefined {
+  const env = process.env.LOYALTY_CONFORMANCE_DIR;
+  if (env) return resolve(env);
+  const def = resolve(ROOT, '../shared/conformance');
+  return existsSync(def) ? def : undefined;
+}
+
+export function conformanceCases(): Case[] {
+  const dir = conformanceDir();
+  if (!dir) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'program.loyalty')))
+    .map((d) => ({ name: d.name, program: join(dir, d.name, 'program.loyalty'), events: join(dir, d.name, 'events.jsonl'), expected: join(dir, d.name, 'expected.json') }));
+}
+
+export function compileFile(path: string): Program {
+  const r = compile(readFileSync(path, 'utf8'), path);
+  if (!r.program) throw new Error(`${path} does not compile: ${JSON.stringify(r.diagnostics)}`);
+  return r.program;
+}
+
+export function replayFile(program: Program, eventsPath: string, opts: ReplayOptions = {}): ReplayResult {
+  const r = new Replay(program, opts);
+  readFileSync(eventsPath, 'utf8')
+    .split(/\r?\n/)
+    .forEach((line, i) => r.pushLine(line, i + 1));
+  return r.result();
+}
