@@ -10,12 +10,15 @@ export interface ExpectedAt {
   expected: TokenType[];
 }
 
-class LoyaltyParser extends CstParser {
+export class LoyaltyParser extends CstParser {
   /** Filled by the error message provider during a parse. */
   expectations: ExpectedAt[] = [];
 
-  constructor() {
+  /** `validate`: run Chevrotain's grammar checks (a test does; the shared
+   * instance skips them to start faster). */
+  constructor(validate = false) {
     super(T.allTokens, {
+      skipValidations: !validate,
       recoveryEnabled: true,
       nodeLocationTracking: 'full',
       maxLookahead: 4,

@@ -37,7 +37,10 @@ const BAD = `program "Bad" {
 }
 `;
 
-describe('loyalty check', () => {
+// Each test starts the command (several times): allow for a busy machine.
+const slow = { timeout: 60_000 };
+
+describe('loyalty check', slow, () => {
   it('prints nothing and exits 0 on every example', () => {
     const r = loyalty('check', ...exampleCases().map((c) => c.program));
     expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
@@ -82,7 +85,7 @@ describe('loyalty check', () => {
   });
 });
 
-describe('loyalty fmt', () => {
+describe('loyalty fmt', slow, () => {
   const messy = 'program "M" {\n currency USD\n  base 1 points per 1USD\n\n\n  rule "R"{category "a","b" bonus 5 point limit 1 times per day}   # keep me\n}\n';
   it('prints the canonical layout, keeping comments', () => {
     const r = loyalty('fmt', temp('m.loyalty', messy));
@@ -103,7 +106,7 @@ describe('loyalty fmt', () => {
   });
 });
 
-describe('loyalty replay', () => {
+describe('loyalty replay', slow, () => {
   for (const c of exampleCases()) {
     it(`${c.name}: --expect exits 0`, () => {
       const r = loyalty('replay', c.program, c.events, '--expect', c.expected);
