@@ -43,6 +43,8 @@ interface MemberRow {
 export interface WriteResult {
   memberId: string;
   entryIds: bigint[];
+  /** Sum of the points the write gave the member (not the referrer). */
+  points: number;
 }
 
 export interface OrderResult extends WriteResult {
@@ -183,6 +185,7 @@ async function persist(
 interface Applied {
   error: string | null;
   entryIds: bigint[];
+  entries: readonly LedgerEntry[];
   rows: Map<string, MemberRow>;
 }
 
@@ -230,14 +233,15 @@ async function applyMemberEvent(
     opts.orderRefs ?? new Map(),
   );
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
-  return { error: outcome.error, entryIds, rows };
+  return { error: outcome.error, entryIds, entries: outcome.entries, rows };
 }
 
 function finish(applied: Applied, memberExternalId: string): WriteResult {
   if (applied.error) throw new EventRefusedError(applied.error);
   const row = applied.rows.get(memberExternalId);
   if (!row) throw new Error('accepted event without its member row');
-  return { memberId: row.id, entryIds: applied.entryIds };
+  const points = applied.entries.reduce((sum, e) => (e.member === memberExternalId ? sum + e.points : sum), 0);
+  return { memberId: row.id, entryIds: applied.entryIds, points };
 }
 
 // ---------------------------------------------------------------- writes
@@ -298,8 +302,18 @@ async function existingOrder(
       orderId: externalId,
     });
   }
-  const entries = await db.ledgerEntry.findMany({ where: { orderId: order.id }, select: { id: true }, orderBy: { id: 'asc' } });
-  return { orderId: order.id, memberId: order.memberId, entryIds: entries.map((e) => e.id), replayed: true };
+  const entries = await db.ledgerEntry.findMany({
+    where: { orderId: order.id },
+    select: { id: true, memberId: true, points: true },
+    orderBy: { id: 'asc' },
+  });
+  return {
+    orderId: order.id,
+    memberId: order.memberId,
+    entryIds: entries.map((e) => e.id),
+    points: entries.reduce((sum, e) => (e.memberId === order.memberId ? sum + e.points : sum), 0),
+    replayed: true,
+  };
 }
 
 export async function recordOrder(
@@ -307,8 +321,6 @@ export async function recordOrder(
   input: { memberId: string; orderId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null },
 ): Promise<OrderResult> {
   const bodyHash = orderBodyHash(input);
-  const first = await existingOrder(scope.prisma, scope.merchantId, input.orderId, bodyHash);
-  if (first) return first;
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(active.program, {
     type: 'order',

@@ -170,16 +170,7 @@ export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayl
       resolve: (query, p, _a, ctx) =>
         ctx.prisma.ledgerEntry.findMany({ ...query, where: { id: { in: p.entryIds } }, orderBy: { id: 'asc' } }),
     }),
-    points: t.int({
-      description: 'Sum of the points this write produced for the member.',
-      resolve: async (p, _a, ctx) => {
-        const sum = await ctx.prisma.ledgerEntry.aggregate({
-          where: { id: { in: p.entryIds }, memberId: p.memberId },
-          _sum: { points: true },
-        });
-        return sum._sum.points ?? 0;
-      },
-    }),
+    points: t.exposeInt('points', { description: 'Sum of the points this write gave the member.' }),
   }),
 });
 
