@@ -185,134 +185,103 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
   return deepFreeze(program);
 }
 
+// Filters and conditions become JavaScript source, compiled once with
+// `new Function`: one straight-line function per rule instead of a tree of
+// closures. Only checked AST values reach the source: numbers parsed from
+// literals and strings through JSON.stringify.
+
 /** A line matches when its category is in the union of the `category` lists
  * (if any), its sku in the union of the `sku` lists (if any), and it is in
  * none of the exclude lists. */
 function compileFilters(filters: A.FilterNode[]): ((category: string, sku: string) => boolean) | null {
   if (filters.length === 0) return null;
-  const set = (target: 'category' | 'sku', exclude: boolean): Set<string> | null => {
+  const sets: Set<string>[] = [];
+  const test = (target: 'category' | 'sku', exclude: boolean): string | null => {
     const fs = filters.filter((f) => f.target === target && f.exclude === exclude);
-    return fs.length ? new Set(fs.flatMap((f) => f.values.map((v) => v.text))) : null;
+    if (!fs.length) return null;
+    const values = [...new Set(fs.flatMap((f) => f.values.map((v) => v.text)))];
+    const v = target === 'category' ? 'c' : 's';
+    let code: string;
+    if (values.length <= 4) code = '(' + values.map((x) => `${v} === ${JSON.stringify(x)}`).join(' || ') + ')';
+    else {
+      sets.push(new Set(values));
+      code = `S[${sets.length - 1}].has(${v})`;
+    }
+    return exclude ? `!${code}` : code;
   };
-  const cats = set('category', false);
-  const skus = set('sku', false);
-  const xCats = set('category', true);
-  const xSkus = set('sku', true);
-  return (category, sku) =>
-    (cats === null || cats.has(category)) && (skus === null || skus.has(sku)) && (xCats === null || !xCats.has(category)) && (xSkus === null || !xSkus.has(sku));
+  const parts = [test('category', false), test('sku', false), test('category', true), test('sku', true)].filter((x): x is string => x !== null);
+  return new Function('S', `return (c, s) => ${parts.join(' && ')};`)(sets) as (category: string, sku: string) => boolean;
 }
-
-type Pred = (f: OrderFacts) => boolean;
 
 function compileConditions(
   body: A.RuleStmt[],
   tierIndex: Map<string, number>,
   clubIndex: Map<string, number>,
   minor: (m: A.MoneyNode) => number,
-): { condition: Pred | null; usesLocalTime: boolean } {
-  const preds: Pred[] = [];
+): { condition: ((f: OrderFacts) => boolean) | null; usesLocalTime: boolean } {
+  const parts: string[] = [];
   let usesLocalTime = false;
   for (const s of body) {
     if (s.kind === 'during') {
-      const a = parseDate(s.from.text)!;
-      const b = parseDate(s.to.text)!;
       usesLocalTime = true;
-      preds.push((f) => f.localDay >= a && f.localDay <= b);
+      parts.push(`(f.localDay >= ${parseDate(s.from.text)!} && f.localDay <= ${parseDate(s.to.text)!})`);
     } else if (s.kind === 'days') {
       let mask = 0;
       for (const d of s.days) mask |= 1 << WEEKDAY_INDEX[d.text]!;
       usesLocalTime = true;
-      preds.push((f) => ((mask >> f.weekday) & 1) === 1);
+      parts.push(`((${mask} >> f.weekday) & 1) === 1`);
     } else if (s.kind === 'hours') {
-      const a = parseTimeOfDay(s.from.text)! * 60_000;
-      const b = parseTimeOfDay(s.to.text)! * 60_000;
       usesLocalTime = true;
-      preds.push((f) => f.msOfDay >= a && f.msOfDay < b);
+      parts.push(`(f.msOfDay >= ${parseTimeOfDay(s.from.text)! * 60_000} && f.msOfDay < ${parseTimeOfDay(s.to.text)! * 60_000})`);
     } else if (s.kind === 'when') {
-      preds.push(compileExpr(s.expr, tierIndex, clubIndex, minor) as Pred);
+      parts.push(exprCode(s.expr, tierIndex, clubIndex, minor));
     }
   }
-  if (preds.length === 0) return { condition: null, usesLocalTime };
-  if (preds.length === 1) return { condition: preds[0]!, usesLocalTime };
-  return { condition: (f) => preds.every((p) => p(f)), usesLocalTime };
+  if (parts.length === 0) return { condition: null, usesLocalTime };
+  return { condition: new Function('f', `return ${parts.join(' && ')};`) as (f: OrderFacts) => boolean, usesLocalTime };
 }
 
-type Val = (f: OrderFacts) => number | string | boolean | null;
-
-function compileExpr(e: A.Expr, tierIndex: Map<string, number>, clubIndex: Map<string, number>, minor: (m: A.MoneyNode) => number): Val {
-  const c = (x: A.Expr) => compileExpr(x, tierIndex, clubIndex, minor);
+/** A `when` expression as JavaScript over `f` (OrderFacts). The checker has
+ * made sure each operator sees values of one type. A missing channel (null)
+ * is never equal to a string: == is false, != is true. */
+export function exprCode(e: A.Expr, tierIndex: Map<string, number>, clubIndex: Map<string, number>, minor: (m: A.MoneyNode) => number): string {
+  const c = (x: A.Expr) => exprCode(x, tierIndex, clubIndex, minor);
   switch (e.kind) {
-    case 'or': {
-      const l = c(e.left);
-      const r = c(e.right);
-      return (f) => l(f) === true || r(f) === true;
-    }
-    case 'and': {
-      const l = c(e.left);
-      const r = c(e.right);
-      return (f) => l(f) === true && r(f) === true;
-    }
-    case 'not': {
-      const x = c(e.operand);
-      return (f) => x(f) !== true;
-    }
+    case 'or':
+      return `(${c(e.left)} || ${c(e.right)})`;
+    case 'and':
+      return `(${c(e.left)} && ${c(e.right)})`;
+    case 'not':
+      return `!${c(e.operand)}`;
     case 'paren':
-      return c(e.expr);
+      return `(${c(e.expr)})`;
     case 'firstOrder':
-      return (f) => f.firstOrder;
+      return 'f.firstOrder';
     case 'orderTotal':
-      return (f) => f.total;
+      return 'f.total';
     case 'orderItems':
-      return (f) => f.items;
+      return 'f.items';
     case 'orderChannel':
-      return (f) => f.channel;
+      return 'f.channel';
     case 'memberTier':
-      return (f) => f.tier;
-    case 'memberClub': {
-      const i = clubIndex.get(e.name.text)!;
-      return (f) => f.clubs[i] === true;
-    }
-    case 'money': {
-      const v = minor(e.value);
-      return () => v;
-    }
+      return 'f.tier';
+    case 'memberClub':
+      return `(f.clubs[${clubIndex.get(e.name.text)!}] === true)`;
+    case 'money':
+      return String(minor(e.value));
     case 'number': {
       const r = parseDecimal(e.value.raw)!;
-      const v = r.n / r.d;
-      return () => v;
+      return `(${r.n} / ${r.d})`;
     }
-    case 'string': {
-      const v = e.value.text;
-      return () => v;
-    }
-    case 'tierName': {
-      const v = tierIndex.get(e.name.text)!;
-      return () => v;
-    }
+    case 'string':
+      return JSON.stringify(e.value.text);
+    case 'tierName':
+      return String(tierIndex.get(e.name.text)!);
     case 'cmp': {
-      const l = c(e.left);
-      const r = c(e.right);
-      // A missing channel (null) is never equal to a string: == is false, != is true.
-      switch (e.op) {
-        case '==':
-          return (f) => l(f) === r(f);
-        case '!=':
-          return (f) => l(f) !== r(f);
-        case '<':
-          return (f) => num(l(f)) < num(r(f));
-        case '<=':
-          return (f) => num(l(f)) <= num(r(f));
-        case '>':
-          return (f) => num(l(f)) > num(r(f));
-        case '>=':
-          return (f) => num(l(f)) >= num(r(f));
-      }
+      const op = e.op === '==' ? '===' : e.op === '!=' ? '!==' : e.op;
+      return `(${c(e.left)} ${op} ${c(e.right)})`;
     }
   }
-}
-
-function num(v: number | string | boolean | null): number {
-  return typeof v === 'number' ? v : NaN;
 }
 
 function deepFreeze<T>(o: T): T {

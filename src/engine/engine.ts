@@ -82,6 +82,10 @@ export function runtime(program: Program): Runtime {
     facts: { total: 0, items: 0, channel: null, tier: -1, clubs: [], firstOrder: false, localDay: 0, weekday: 0, msOfDay: 0 },
     out: { rule: [], points: [], line: [] },
   };
+  // Lots and the tier window often share a duration (12 months): one
+  // computation serves both entries of an order.
+  const exp = program.expire?.after;
+  if (exp && w.kind === 'rolling' && exp.amount === w.duration.amount && exp.unit === w.duration.unit) rt.windowMemo = rt.lotMemo;
   runtimes.set(program, rt);
   return rt;
 }
@@ -331,7 +335,11 @@ function tierFor(tiers: readonly Tier[], v: Rat | null, n: number): number {
 }
 
 export function tierIndexOf(rt: Runtime, s: MemberState): number {
-  return s.tier === null ? -1 : (rt.tierIndex.get(s.tier) ?? 0);
+  if (s.tier === null) return -1;
+  // A handful of tiers: comparing names (usually the same string) beats hashing.
+  const tiers = rt.program.tiers;
+  for (let i = 0; i < tiers.length; i++) if (tiers[i]!.name === s.tier) return i;
+  return 0;
 }
 
 export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {

