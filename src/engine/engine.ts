@@ -192,13 +192,13 @@ function prepare(rt: Runtime, s: MemberState): void {
   if (s.tier === null && p.tiers.length) s.tier = p.tiers[0]!.name;
 }
 
-function entry(out: LedgerEntry[], s: MemberState, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
-  out.push({ member: s.id, at, kind, points, rule, ref, line });
+function entry(rt: Runtime, out: LedgerEntry[], s: MemberState, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
+  out.push({ member: s.id, at, kind, points, rule, ref, line, version: rt.program.hash });
 }
 
 /** An earn entry: the balance, the lots (4.7) and the inactivity clock. */
 function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: string, ref: string | null, line: number | null, out: LedgerEntry[]): void {
-  entry(out, s, at, 'earn', points, rule, ref, line);
+  entry(rt, out, s, at, 'earn', points, rule, ref, line);
   s.balance += points;
   const exp = rt.program.expire;
   if (!exp) return;
@@ -428,11 +428,11 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
         // Lots that fall due at the same instant were merged into one.
         const pts = s.lotPts.shift()!;
         s.lotDue.shift();
-        entry(out, s, e, 'expire', -pts, null, null, exp!.line);
+        entry(rt, out, s, e, 'expire', -pts, null, null, exp!.line);
         s.balance -= pts;
       } else {
         if (s.balance > 0) {
-          entry(out, s, e, 'expire', -s.balance, null, null, exp!.line);
+          entry(rt, out, s, e, 'expire', -s.balance, null, null, exp!.line);
           s.balance = 0;
         }
         s.inactiveAt = null;
@@ -782,7 +782,7 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
     const target = Number((BigInt(o.e) * BigInt(after[0])) / (BigInt(o.p) * BigInt(after[1])));
     const delta = target - o.rev;
     if (delta > 0) {
-      entry(outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
+      entry(rt, outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
       consume(rt, s, delta);
       o.rev += delta;
       if (rt.program.metric === 'points') adjustOrderMetric(rt, s, ev.order, o.at, [-delta, 1]);
@@ -816,7 +816,7 @@ function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
     const m = r.maxPercent;
     if (BigInt(value) * 100n * BigInt(m.d) > BigInt(m.n) * BigInt(ev.orderTotal)) return `redeem worth ${value} minor units exceeds ${m.n / m.d}% of the order`;
   }
-  entry(out, s, ev.at, 'redeem', -ev.points, null, null, r.line);
+  entry(rt, out, s, ev.at, 'redeem', -ev.points, null, null, r.line);
   consume(rt, s, ev.points);
   const exp = rt.program.expire;
   if (exp?.mode === 'inactivity') s.inactiveAt = addDuration(rt, rt.lotMemo, ev.at, exp.after);

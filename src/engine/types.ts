@@ -12,6 +12,8 @@ export interface LedgerEntry {
   ref: string | null;
   /** The program source line that produced the entry (null for a reversal). */
   line: number | null;
+  /** The program version (sha256 of its source) that produced it. */
+  version: string;
 }
 
 export interface OrderLine {
