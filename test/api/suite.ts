@@ -394,6 +394,15 @@ export function apiSuite(backend: Backend) {
         const firstEntries = fresh[0]!.__typename === 'RecordOrderPayload' ? fresh[0]!.entries.length : -1;
         expect(ledger.member!.ledger.edges.filter((e) => e.node.ref === 'SAME').length).toBe(firstEntries);
 
+        // After a refund, a retry still answers with the order's own entries.
+        await ok(server.app, m.key, RefundOrderDocument, {
+          input: { memberId: 'm', orderId: 'SAME', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-03T11:00:00Z' },
+        });
+        const retry = await ok(server.app, m.key, RecordOrderDocument, { input });
+        if (retry.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(retry));
+        expect(retry.recordOrder).toMatchObject({ replayed: true, points: [...points][0] });
+        expect(retry.recordOrder.entries.every((e) => e.kind === 'earn')).toBe(true);
+
         const conflict = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, lines: [latte(3)] } });
         expect(conflict.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
         const otherMember = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, memberId: 'someone-else' } });

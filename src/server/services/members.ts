@@ -286,8 +286,9 @@ function orderBodyHash(input: { memberId: string; lines: OrderLineInput[]; chann
   return createHash('sha256').update(JSON.stringify(body)).digest('hex');
 }
 
+/** The first result of an order already recorded (its earn entries), or an ORDER_ID_CONFLICT. */
 async function existingOrder(
-  db: Tx | PrismaClient,
+  db: Tx,
   merchantId: string,
   externalId: string,
   bodyHash: string,
@@ -303,7 +304,8 @@ async function existingOrder(
     });
   }
   const entries = await db.ledgerEntry.findMany({
-    where: { orderId: order.id },
+    // The entries the order wrote; later refunds' reversals are not part of its result.
+    where: { orderId: order.id, kind: 'earn' },
     select: { id: true, memberId: true, points: true },
     orderBy: { id: 'asc' },
   });
