@@ -14,7 +14,7 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Pre-filled in GraphiQL's headers (the demo merchant's key on first start). */
   graphiqlApiKey?: string | null;
-  /** Where unexpected (masked) errors go. */
+  /** Also told of every unexpected (masked) error; yoga's logger logs them in any case. */
   logError?: (error: unknown) => void;
 }
 
@@ -81,7 +81,7 @@ function health(db: Database): Plugin {
 }
 
 export function createApp(db: Database, options: AppOptions = {}): App {
-  const logError = options.logError ?? ((error: unknown) => console.error('unexpected error:', error));
+  const logError = options.logError ?? (() => {});
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',

@@ -504,7 +504,7 @@ export function apiSuite(backend: Backend) {
     });
 
     describe('hardening', () => {
-      test('depth, alias and size limits; complexity; masked internals', async () => {
+      test('depth, alias and size limits; complexity; health', async () => {
         const m = await newMerchant(server, COFFEE);
         let deep = 'id';
         for (let i = 0; i < 8; i++) deep = `referredBy { referrer { ${deep} } }`;
@@ -523,6 +523,21 @@ export function apiSuite(backend: Backend) {
         expect(huge.status).toBe(413);
         const health = await server.app.fetch('http://loyalty.test/health');
         expect(health.status).toBe(200);
+      });
+
+      test('unexpected failures are masked for the client and logged', async () => {
+        const m = await newMerchant(server, COFFEE);
+        // A stored version that no longer compiles is a server bug, not the client's.
+        await server.db.prisma.programVersion.updateMany({ where: { merchantId: m.id }, data: { active: false } });
+        await server.db.prisma.programVersion.create({
+          data: { merchantId: m.id, version: 99, name: 'broken', source: 'program {', hash: 'x', currency: 'USD', active: true },
+        });
+        const res = await rawRequest(server.app, { query: '{ program { tiers { name } } }' }, m.key);
+        expect(res.errors?.[0]).toMatchObject({ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+        expect(JSON.stringify(res)).not.toContain('no longer compiles');
+        expect(server.masked).toHaveLength(1);
+        expect(String(server.masked[0])).toContain('no longer compiles');
+        server.masked.length = 0;
       });
     });
 
