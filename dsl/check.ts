@@ -35,7 +35,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     if (item.kind === 'currency' && !prev) {
       currency = item.code.text;
       if (!CURRENCIES.has(currency)) {
-        const hint = closest(currency.toUpperCase(), CURRENCIES);
+        const hint = closest(currency, CURRENCIES);
         err('E012', item.code.loc, `unknown currency code "${currency}"`, hint ? `did you mean "${hint}"?` : 'use an ISO 4217 code such as USD, EUR or JPY');
       } else currencyOk = true;
     }
@@ -240,9 +240,12 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
           if (a !== null && b !== null && b <= a) err('E032', s.loc, `hours end (${s.to.text}) is not after the start (${s.from.text})`, 'ranges cannot cross midnight; end a range at 24:00 and start another at 00:00 in a second rule');
           break;
         }
-        case 'when':
-          typeOf(s.expr, true);
+        case 'when': {
+          const t = typeOf(s.expr, true);
+          if (t !== 'bool' && t !== 'error')
+            err('E052', s.expr.loc, `when needs a condition, but this is ${describeTy(t, s.expr)}`, `compare it, e.g. when order.total >= 20 ${currencyOk && currency ? currency : 'USD'}`);
           break;
+        }
         case 'filter':
           break;
       }
@@ -256,6 +259,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
       else if (asOf !== null && to < asOf) warn('W001', r.name.loc, `rule ${r.name.raw} can never apply: its date range ended before ${opts.asOf}`, 'remove the rule or move its dates');
     }
     if (dayMask === 0) warn('W001', r.name.loc, `rule ${r.name.raw} can never apply: its days conditions have no day in common`);
+    for (const l of limits) if (l.amount && parseInteger(l.amount.raw) === 0) warn('W001', l.loc, `rule ${r.name.raw} can never apply: its limit is 0`);
     for (const target of ['category', 'sku'] as const) {
       const includes = r.body.filter((s): s is A.FilterNode => s.kind === 'filter' && s.target === target && !s.exclude);
       if (includes.length && includes.every((f) => f.values.every((v) => programExcludes[target].has(v.text))))
@@ -476,14 +480,14 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     return 'error';
   }
   function expectBool(e: A.Expr, t: Ty, op: string) {
-    if (t !== 'bool' && t !== 'error') err('E052', e.loc, `${op} needs a condition, but this is ${describeTy(t, e)}`, 'compare it, e.g. order.total >= 20 ' + (currency ?? 'USD'));
+    if (t !== 'bool' && t !== 'error') err('E052', e.loc, `${op} needs a condition, but this is ${describeTy(t, e)}`, 'compare it, e.g. order.total >= 20 ' + (currencyOk && currency ? currency : 'USD'));
   }
   function describeTy(t: Ty, e: A.Expr): string {
     const what = { bool: 'a condition', money: 'money', number: 'a number', string: 'a string', tier: 'a tier', error: 'an invalid value' }[t];
     return e.kind === 'orderTotal' ? 'order.total (money)' : e.kind === 'orderItems' ? 'order.items (a number)' : e.kind === 'orderChannel' ? 'order.channel (a string)' : e.kind === 'memberTier' ? 'member.tier' : what;
   }
   function mismatchHint(l: Ty, r: Ty): string | undefined {
-    if ((l === 'money' && r === 'number') || (l === 'number' && r === 'money')) return `order.total is money: write the amount with its currency, e.g. 20 ${currency ?? 'USD'}; order.items is a plain number`;
+    if ((l === 'money' && r === 'number') || (l === 'number' && r === 'money')) return `order.total is money: write the amount with its currency, e.g. 20 ${currencyOk && currency ? currency : 'USD'}; order.items is a plain number`;
     if (l === 'tier' || r === 'tier') return 'compare member.tier with a tier name, e.g. member.tier >= Silver';
     if (l === 'string' || r === 'string') return 'compare order.channel with a string, e.g. order.channel == "app"';
     return undefined;

@@ -223,6 +223,33 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
   }
 }
 
+/** When the next lot expires. Lots are kept in the order they were earned
+ * (redemptions take the oldest first), and their expiry times are in that
+ * order too — except around a DST change, where a day later on the wall
+ * clock can come sooner for a later lot. So: the smallest, by a scan. */
+function nextLotDue(s: MemberState): number {
+  const due = s.lotDue;
+  let m = Infinity;
+  for (let i = 0; i < due.length; i++) if (due[i]! < m) m = due[i]!;
+  return m;
+}
+
+/** Removes every lot due at `at`; returns their points. */
+function takeLotsDue(s: MemberState, at: number): number {
+  let pts = 0;
+  let w = 0;
+  for (let i = 0; i < s.lotDue.length; i++) {
+    if (s.lotDue[i] === at) pts += s.lotPts[i]!;
+    else {
+      s.lotDue[w] = s.lotDue[i]!;
+      s.lotPts[w++] = s.lotPts[i]!;
+    }
+  }
+  s.lotDue.length = w;
+  s.lotPts.length = w;
+  return pts;
+}
+
 /** Points leaving the balance (redeem, reverse): the oldest lots first. */
 function consume(rt: Runtime, s: MemberState, points: number): void {
   s.balance -= points;
@@ -255,11 +282,23 @@ function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: nu
     return;
   }
   const exit = w.kind === 'rolling' ? addDuration(rt, rt.windowMemo, at, w.duration) : rt.zone.startOfYear(rt.zone.localYear(at) + 1);
-  s.mAt.push(at);
-  s.mExit.push(exit);
-  s.mNum.push(num);
-  s.mDen.push(den);
-  s.mRef.push(ref);
+  // Kept in the order entries leave the window (usually the order they come
+  // in; not always around a DST change).
+  let i = s.mExit.length;
+  while (i > 0 && s.mExit[i - 1]! > exit) i--;
+  if (i === s.mExit.length) {
+    s.mAt.push(at);
+    s.mExit.push(exit);
+    s.mNum.push(num);
+    s.mDen.push(den);
+    s.mRef.push(ref);
+  } else {
+    s.mAt.splice(i, 0, at);
+    s.mExit.splice(i, 0, exit);
+    s.mNum.splice(i, 0, num);
+    s.mDen.splice(i, 0, den);
+    s.mRef.splice(i, 0, ref);
+  }
   if (den === 1) s.msum += num;
   else s.mfrac++;
 }
@@ -418,18 +457,18 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
   for (;;) {
     let e = Infinity;
     if (exp) {
-      if (exp.mode === 'lots') {
-        if (s.lotDue.length) e = s.lotDue[0]!;
-      } else if (s.inactiveAt !== null) e = s.inactiveAt;
+      if (exp.mode === 'lots') e = nextLotDue(s);
+      else if (s.inactiveAt !== null) e = s.inactiveAt;
     }
     const b = s.nextBirthday ?? Infinity;
     if (e <= t && e <= b) {
       if (exp!.mode === 'lots') {
-        // Lots that fall due at the same instant were merged into one.
-        const pts = s.lotPts.shift()!;
-        s.lotDue.shift();
-        entry(rt, out, s, e, 'expire', -pts, null, null, exp!.line);
-        s.balance -= pts;
+        // All lots that fall due at the same instant leave in one entry.
+        const pts = takeLotsDue(s, e);
+        if (pts > 0) {
+          entry(rt, out, s, e, 'expire', -pts, null, null, exp!.line);
+          s.balance -= pts;
+        }
       } else {
         if (s.balance > 0) {
           entry(rt, out, s, e, 'expire', -s.balance, null, null, exp!.line);
@@ -438,7 +477,7 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
         s.inactiveAt = null;
       }
     } else if (b <= t) {
-      if (bday) {
+      if (bday && bday.points > 0) {
         earn(rt, s, b, bday.points, 'birthday', null, bday.line, out);
         if (p.metric === 'points') addMetric(rt, s, b, bday.points, 1, null);
       }
@@ -456,7 +495,7 @@ function computeDue(rt: Runtime, s: MemberState): number | null {
   const p = rt.program;
   let due = Infinity;
   const exp = p.expire;
-  if (exp?.mode === 'lots' && s.lotDue.length) due = s.lotDue[0]!;
+  if (exp?.mode === 'lots') due = nextLotDue(s);
   if (exp?.mode === 'inactivity' && s.inactiveAt !== null && s.balance > 0) due = s.inactiveAt;
   if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
   const t = tierDue(rt, s);
@@ -643,7 +682,10 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
       const lim = r.limit;
       if (lim !== null) {
         if (lim.period === 'order') {
+          // Each order is its own period: a cap on points, or on applications.
           if (lim.unit === 'points') c = Math.min(c, lim.amount);
+          else if (lim.amount < 1) continue;
+          if (c <= 0) continue;
         } else {
           const slot = rt.ruleSlot[ri]!;
           const key = periodKey(lim.period, f.localDay);
@@ -850,7 +892,7 @@ function applyCancel(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
 
 function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'event' }>, out: LedgerEntry[]): string | null {
   const b = rt.program.events.get(ev.name);
-  if (!b) return null; // no section for it: nothing written, not an error
+  if (!b || b.points <= 0) return null; // no section for it: nothing written, not an error
   let points = b.points;
   const lim = b.limit;
   if (lim) {
@@ -900,7 +942,7 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World): Out
     }
     const s = newMember(rt, ev.member, ev.at, ev.birthday ?? null, referrer);
     outcome.changed.push(s);
-    if (program.signup) {
+    if (program.signup && program.signup.points > 0) {
       earn(rt, s, ev.at, program.signup.points, 'signup', null, program.signup.line, outcome.entries);
       if (program.metric === 'points') addMetric(rt, s, ev.at, program.signup.points, 1, null);
     }

@@ -212,3 +212,54 @@ describe('events from JSON', () => {
     expect(r.event).toEqual({ type: 'order', at: Date.parse('2026-01-01T00:00:00Z'), member: 'a', id: 'o', lines: [{ sku: 'S', category: 'c', qty: 2, price: 500 }], channel: null });
   });
 });
+
+describe('contributions of 0 write nothing', () => {
+  it('after a per-order limit of 0, and for bonuses of 0 points', () => {
+    const p = program(`program "Zero" {
+  currency USD
+  base 1 point per 1 USD
+  rule "Capped to nothing" { bonus 10 points  limit 0 points per order }
+  rule "Never per order" { bonus 5 points  limit 0 times per order }
+  rule "Zero bonus" { bonus 0 points }
+  on signup { bonus 0 points }
+  on birthday { bonus 0 points }
+  on event "review" { bonus 0 points }
+}`);
+    const r = run(p, [
+      { type: 'signup', at: '2026-03-01T10:00:00Z', member: 'a', birthday: '1990-03-02' },
+      { type: 'order', at: '2026-03-02T14:30:00Z', member: 'a', id: 'o1', lines: [{ sku: 'X', category: 'c', qty: 1, price: '10.00' }] },
+      { type: 'event', at: '2026-03-03T10:00:00Z', member: 'a', name: 'review' },
+    ]);
+    expect(r.members.a!.ledger.map((e) => [e.rule, e.points])).toEqual([['base', 10]]);
+  });
+});
+
+describe('around a DST change (New York, 1 November 2026)', () => {
+  // 01:30 EDT (05:30Z) and then 01:10 EST (06:10Z): a day later on the wall
+  // clock, the second comes first.
+  const orders = [
+    { type: 'signup', at: '2026-10-31T12:00:00Z', member: 'a' },
+    { type: 'order', at: '2026-11-01T05:30:00Z', member: 'a', id: 'o1', lines: [{ sku: 'X', category: 'c', qty: 1, price: '10.00' }] },
+    { type: 'order', at: '2026-11-01T06:10:00Z', member: 'a', id: 'o2', lines: [{ sku: 'X', category: 'c', qty: 1, price: '20.00' }] },
+    { type: 'tick', at: '2026-11-02T06:20:00Z' },
+  ];
+
+  it('expires lots in date order, each when it falls due', () => {
+    const p = program(`program "N" { currency USD  timezone "America/New_York"  base 1 point per 1 USD  expire { after 1 day } }`);
+    const r = run(p, [...orders, { type: 'tick', at: '2026-11-02T07:00:00Z' }]);
+    expect(r.members.a!.ledger.filter((e) => e.kind === 'expire').map((e) => [e.at, e.points])).toEqual([
+      ['2026-11-02T06:10:00Z', -20],
+      ['2026-11-02T06:30:00Z', -10],
+    ]);
+    // At the first tick only the second order's lot has expired.
+    const first = run(p, orders);
+    expect(first.members.a!.balance).toBe(10);
+  });
+
+  it('lets an entry leave a rolling window at its own time', () => {
+    const p = program(`program "N" { currency USD  timezone "America/New_York"  base 1 point per 1 USD
+  tiers { qualify spend over 1 day  tier Base at 0  tier Top at 30 USD } }`);
+    // At 06:20Z on 2 November, o2 (due 06:10Z) has left the window, o1 (06:30Z) not: spend 10.
+    expect(run(p, orders).members.a!.tier).toBe('Base');
+  });
+});
