@@ -332,7 +332,10 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
         prev = v;
       }
       const mults = tier.body.filter((s) => s.kind === 'multiplier');
-      for (const m of mults) multiplier(m);
+      for (const m of mults) {
+        multiplier(m);
+        if (!hasBase) warn('W002', m.loc, `tier ${tier.name.text} multiplies the base, but the program has no base earning`, 'add a setting such as `base 1 point per 1 USD`');
+      }
       for (const m of mults.slice(1)) err('E061', m.loc, `tier ${tier.name.text} has more than one multiplier`);
     });
   }
@@ -370,8 +373,10 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     }
     for (const s of c.body) {
       if (s.kind === 'fee') money(s.amount, 'a fee');
-      else if (s.kind === 'multiplier') multiplier(s);
-      else if (s.kind === 'discount') percent(s.percent, 'a discount');
+      else if (s.kind === 'multiplier') {
+        multiplier(s);
+        if (!hasBase) warn('W002', s.loc, `club ${c.name.raw} multiplies the base, but the program has no base earning`, 'add a setting such as `base 1 point per 1 USD`');
+      } else if (s.kind === 'discount') percent(s.percent, 'a discount');
       else if (s.kind === 'joinBonus') points(s.points, 'a join bonus');
     }
   }
