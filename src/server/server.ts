@@ -22,6 +22,10 @@ const app = createApp(db, { maxBodyBytes: config.LOYALTY_MAX_BODY_BYTES, graphiq
 const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS) : null;
 
 const server = createServer(app);
+// Keep idle connections longer than clients and proxies commonly do (60 s), so
+// that the server is never the one closing a socket a client is about to reuse.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.listen(config.PORT, config.HOST, () => {
   const { port } = server.address() as AddressInfo;
   if (demo) {

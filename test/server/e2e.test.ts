@@ -1,11 +1,12 @@
 // End to end: the real server process (`npm start`'s command) over HTTP, on
 // the embedded database (first start creates the demo merchant; a restart
 // keeps the data) and on a PostgreSQL given by DATABASE_URL.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startPostgres } from './postgres.ts';
 
@@ -126,6 +127,35 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
     const deadline = Date.now() + 20_000;
     while (!(await ledgerRules()).includes('birthday') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await ledgerRules()).toContain('birthday');
+
+    // `npm run merchant:create` against the same database: a new tenant with its own key.
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/server/cli/create-merchant.ts', '--name', 'Harvest Lane', '--program', 'examples/grocer.loyalty'],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: pgServer.url }, encoding: 'utf8' },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    const key = /^API key: (\S+)$/m.exec(cli.stdout)![1]!;
+    const grocer = await gql(server.url, key, '{ merchant { name } program { name currency } members(first: 5) { edges { node { id } } } }');
+    expect(grocer.data).toEqual({
+      merchant: { name: 'Harvest Lane' },
+      program: { name: 'Harvest Lane Rewards', currency: 'AUD' },
+      members: { edges: [] },
+    });
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli/create-merchant.ts', '--name', 'Broken', '--program', 'package.json'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: pgServer.url },
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('program.loyalty:1:');
+    const names = await gql(server.url, key, '{ merchant { name } }');
+    expect(names.data!.merchant.name).toBe('Harvest Lane');
+    const pgClient = new pg.Client({ connectionString: pgServer.url });
+    await pgClient.connect();
+    const { rows } = await pgClient.query("SELECT count(*)::int AS n FROM merchants WHERE name = 'Broken'");
+    await pgClient.end();
+    expect(rows[0].n).toBe(0); // nothing is created for a program that does not compile
     expect(await server.stop()).toBe(0);
   });
 });

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PrismaClient } from '@prisma/client';
 import { createApiKey } from './auth.ts';
-import { publishProgram } from './programs.ts';
+import { ProgramInvalidError } from './errors.ts';
+import { compileSource, publishProgram } from './programs.ts';
 
 export const DEMO_MERCHANT_NAME = 'Demo: Bean & Leaf';
 export const DEMO_PROGRAM = fileURLToPath(new URL('../../../examples/coffee-chain.loyalty', import.meta.url));
@@ -19,6 +20,11 @@ export async function createMerchant(
   name: string,
   programSource?: string,
 ): Promise<CreatedMerchant> {
+  if (programSource !== undefined) {
+    // Refuse a broken program before anything is created.
+    const { program, diagnostics } = compileSource(programSource);
+    if (!program) throw new ProgramInvalidError(diagnostics, programSource);
+  }
   const merchant = await prisma.merchant.create({ data: { name } });
   if (programSource !== undefined) await publishProgram(prisma, merchant.id, programSource);
   const apiKey = await createApiKey(prisma, merchant.id, 'created with the merchant');
