@@ -225,6 +225,14 @@ export interface ExpireDecl {
 export type Section = RuleDecl | OnDecl | TiersDecl | ClubDecl | ReferralDecl | RedeemDecl | ExpireDecl;
 export type Item = Setting | Section;
 
+/** An unknown word where a block expects a statement (or the program a
+ * setting or section): `block` is the grammar rule of that block. Reported
+ * by the checker as E004. */
+export interface UnknownWord {
+  word: Word;
+  block: string;
+}
+
 export type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
 export type Expr =
   | { kind: 'or'; left: Expr; right: Expr; loc: Loc }
@@ -251,6 +259,7 @@ export interface Comment {
 export interface ProgramAst {
   name: Str | null;
   items: Item[];
+  unknown: UnknownWord[];
   comments: Comment[];
   loc: Loc;
 }
@@ -313,21 +322,36 @@ function money(t: IToken): MoneyNode {
 function strs(ts: IToken[] | undefined): Str[] {
   return (ts ?? []).filter(real).map(str);
 }
-function present<T>(x: T | null | undefined): x is T {
-  return x !== null && x !== undefined;
-}
+
+type Unknown = { kind: 'unknownStmt'; word: Word };
 
 class AstBuilder extends StrictCstVisitor {
+  unknown: UnknownWord[] = [];
+
   constructor() {
     super();
     this.validateVisitor();
   }
 
+  /** Statements of a block, with unknown words set aside for the checker. */
+  private known<T>(block: string, xs: (T | Unknown | null)[]): T[] {
+    const out: T[] = [];
+    for (const x of xs) {
+      if (x === null) continue;
+      if ((x as Unknown).kind === 'unknownStmt') this.unknown.push({ word: (x as Unknown).word, block });
+      else out.push(x as T);
+    }
+    return out;
+  }
+
   program(ctx: C.ProgramCstChildren): ProgramAst {
     const name = tok(ctx.StringLit);
+    this.unknown = [];
+    const items = this.known<Item>('program', (ctx.item ?? []).map((n) => this.visit(n) as Item | Unknown | null));
     return {
       name: name ? str(name) : null,
-      items: (ctx.item ?? []).map((n) => this.visit(n) as Item | null).filter(present),
+      items,
+      unknown: this.unknown,
       comments: [],
       loc: nodeLocOf(ctx),
     };
@@ -338,7 +362,21 @@ class AstBuilder extends StrictCstVisitor {
     return child ? (this.visit(child) as Item | null) : null;
   }
 
-  currencySetting(ctx: C.CurrencySettingCstChildren, ): Setting | null {
+  unknownItem(ctx: C.UnknownItemCstChildren): Unknown | null {
+    const w = tok(ctx.Identifier);
+    return w ? { kind: 'unknownStmt', word: word(w) } : null;
+  }
+
+  unknownStmt(ctx: C.UnknownStmtCstChildren): Unknown | null {
+    const w = tok(ctx.Identifier);
+    return w ? { kind: 'unknownStmt', word: word(w) } : null;
+  }
+
+  anyBlock(): null {
+    return null;
+  }
+
+  currencySetting(ctx: C.CurrencySettingCstChildren): Setting | null {
     const k = tok(ctx.Kw_currency);
     const code = tok(ctx.Identifier);
     if (!k || !code) return null;
@@ -390,14 +428,15 @@ class AstBuilder extends StrictCstVisitor {
     const name = tok(ctx.StringLit);
     if (!k || !name) return null;
     const close = tok(ctx.RBrace);
-    const body = (ctx.ruleStmt ?? []).map((n) => this.visit(n) as RuleStmt | null).filter(present);
+    const body = this.known<RuleStmt>('ruleDecl', (ctx.ruleStmt ?? []).map((n) => this.visit(n) as RuleStmt | Unknown | null));
     return { kind: 'rule', name: str(name), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(name)) };
   }
 
   ruleStmt(ctx: C.RuleStmtCstChildren): RuleStmt | null {
     const child = Object.values(ctx).find((v) => v && v.length)?.[0] as CstNode | undefined;
     if (!child) return null;
-    const r = this.visit(child) as RuleStmt | ExcludeNode | null;
+    const r = this.visit(child) as RuleStmt | ExcludeNode | Unknown | null;
+    if (r && r.kind === 'unknownStmt') return r as unknown as RuleStmt;
     if (r && r.kind === 'exclude') return { kind: 'filter', target: r.target, exclude: true, values: r.values, loc: r.loc };
     return r;
   }
@@ -492,10 +531,10 @@ class AstBuilder extends StrictCstVisitor {
     const trigger = trig.image as OnDecl['trigger'];
     const ev = tok(ctx.StringLit);
     if (trigger === 'event' && !ev) return null;
-    const body = [...(ctx.bonusStmt ?? []), ...(ctx.limitStmt ?? [])]
-      .sort((a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0))
-      .map((n) => this.visit(n) as BonusNode | LimitNode | null)
-      .filter(present);
+    const body = this.known<BonusNode | LimitNode>(
+      'onDecl',
+      inOrder([ctx.bonusStmt, ctx.limitStmt, ctx.unknownStmt]).map((n) => this.visit(n) as BonusNode | LimitNode | Unknown | null),
+    );
     const close = tok(ctx.RBrace);
     return { kind: 'on', trigger, triggerLoc: tokenLoc(trig), event: ev ? str(ev) : null, body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(trig)) };
   }
@@ -503,9 +542,7 @@ class AstBuilder extends StrictCstVisitor {
   tiersDecl(ctx: C.TiersDeclCstChildren): TiersDecl | null {
     const k = tok(ctx.Kw_tiers);
     if (!k) return null;
-    const body = inOrder([ctx.qualifyStmt, ctx.tierDef, ctx.keepStmt])
-      .map((n) => this.visit(n) as TiersDecl['body'][number] | null)
-      .filter(present);
+    const body = this.known<TiersDecl['body'][number]>('tiersDecl', inOrder([ctx.qualifyStmt, ctx.tierDef, ctx.keepStmt, ctx.unknownStmt]).map((n) => this.visit(n) as TiersDecl['body'][number] | Unknown | null));
     const close = tok(ctx.RBrace);
     return { kind: 'tiers', body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(k)) };
   }
@@ -540,9 +577,7 @@ class AstBuilder extends StrictCstVisitor {
     const n = tok(ctx.NumberLit);
     if (!k || !name || (!m && !n)) return null;
     const threshold: Num | MoneyNode = m ? money(m) : num(n!);
-    const body = inOrder([ctx.multiplierStmt, ctx.perkStmt])
-      .map((x) => this.visit(x) as MultiplierNode | PerkNode | null)
-      .filter(present);
+    const body = this.known<MultiplierNode | PerkNode>('tierDef', inOrder([ctx.multiplierStmt, ctx.perkStmt, ctx.unknownStmt]).map((x) => this.visit(x) as MultiplierNode | PerkNode | Unknown | null));
     const close = tok(ctx.RBrace);
     return { kind: 'tier', name: word(name), threshold, block: !!tok(ctx.LBrace), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : threshold.loc) };
   }
@@ -572,9 +607,10 @@ class AstBuilder extends StrictCstVisitor {
     const k = tok(ctx.Kw_club);
     const name = tok(ctx.StringLit);
     if (!k || !name) return null;
-    const body = inOrder([ctx.feeStmt, ctx.multiplierStmt, ctx.discountStmt, ctx.perkStmt, ctx.joinBonusStmt])
-      .map((x) => this.visit(x) as ClubDecl['body'][number] | null)
-      .filter(present);
+    const body = this.known<ClubDecl['body'][number]>(
+      'clubDecl',
+      inOrder([ctx.feeStmt, ctx.multiplierStmt, ctx.discountStmt, ctx.perkStmt, ctx.joinBonusStmt, ctx.unknownStmt]).map((x) => this.visit(x) as ClubDecl['body'][number] | Unknown | null),
+    );
     const close = tok(ctx.RBrace);
     return { kind: 'club', name: str(name), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(name)) };
   }
@@ -606,9 +642,10 @@ class AstBuilder extends StrictCstVisitor {
   referralDecl(ctx: C.ReferralDeclCstChildren): ReferralDecl | null {
     const k = tok(ctx.Kw_referral);
     if (!k) return null;
-    const body = inOrder([ctx.referrerStmt, ctx.refereeStmt, ctx.minOrderStmt, ctx.withinStmt, ctx.referralLimitStmt])
-      .map((x) => this.visit(x) as ReferralStmt | null)
-      .filter(present);
+    const body = this.known<ReferralStmt>(
+      'referralDecl',
+      inOrder([ctx.referrerStmt, ctx.refereeStmt, ctx.minOrderStmt, ctx.withinStmt, ctx.referralLimitStmt, ctx.unknownStmt]).map((x) => this.visit(x) as ReferralStmt | Unknown | null),
+    );
     const close = tok(ctx.RBrace);
     return { kind: 'referral', body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(k)) };
   }
@@ -654,9 +691,7 @@ class AstBuilder extends StrictCstVisitor {
   redeemDecl(ctx: C.RedeemDeclCstChildren): RedeemDecl | null {
     const k = tok(ctx.Kw_redeem);
     if (!k) return null;
-    const body = inOrder([ctx.redeemRateStmt, ctx.redeemMinStmt, ctx.redeemMaxStmt])
-      .map((x) => this.visit(x) as RedeemStmt | null)
-      .filter(present);
+    const body = this.known<RedeemStmt>('redeemDecl', inOrder([ctx.redeemRateStmt, ctx.redeemMinStmt, ctx.redeemMaxStmt, ctx.unknownStmt]).map((x) => this.visit(x) as RedeemStmt | Unknown | null));
     const close = tok(ctx.RBrace);
     return { kind: 'redeem', body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(k)) };
   }
@@ -688,7 +723,7 @@ class AstBuilder extends StrictCstVisitor {
   expireDecl(ctx: C.ExpireDeclCstChildren): ExpireDecl | null {
     const k = tok(ctx.Kw_expire);
     if (!k) return null;
-    const body = (ctx.afterStmt ?? []).map((x) => this.visit(x) as AfterNode | null).filter(present);
+    const body = this.known<AfterNode>('expireDecl', inOrder([ctx.afterStmt, ctx.unknownStmt]).map((x) => this.visit(x) as AfterNode | Unknown | null));
     const close = tok(ctx.RBrace);
     return { kind: 'expire', body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(k)) };
   }

@@ -2,6 +2,7 @@
 // dsl.md section 3 it can find (not only the first), plus warnings.
 import type * as A from './ast.ts';
 import { CURRENCIES, currencyExponent } from './currencies.ts';
+import { BLOCKS } from './parser.ts';
 import { closest, diagnostic, type Diagnostic } from './diagnostics.ts';
 import { isNegative, isTimeZone, parseDate, parseDecimal, parseInteger, parseTimeOfDay, timeZoneNames, toMinorUnits, WEEKDAY_INDEX } from './values.ts';
 
@@ -22,6 +23,11 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
   let sawSection: A.Loc | null = null;
   let currency: string | null = null;
   let currencyOk = false;
+  for (const u of ast.unknown) {
+    const block = BLOCKS[u.block];
+    const hint = block ? closest(u.word.text, block.words) : undefined;
+    err('E004', u.word.loc, `unknown keyword "${u.word.text}"`, hint ? `did you mean "${hint}"?` : block ? `expected ${block.what}` : undefined);
+  }
   for (const item of ast.items) {
     const key = settingKey(item);
     if (key === null) {

@@ -5,7 +5,7 @@ import { buildAst, tokenLoc, type ProgramAst } from './ast.ts';
 import { check, type CheckOptions } from './check.ts';
 import { compileAst } from './compile.ts';
 import { closest, diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { Identifier, Keyword, tokenize } from './lexer.ts';
+import { categoryWords, Identifier, Keyword, tokenize } from './lexer.ts';
 import { parse, type ExpectedAt } from './parser.ts';
 import type { Program } from './program.ts';
 
@@ -27,8 +27,8 @@ export function compile(source: string, fileName: string, opts: CheckOptions = {
     const parsed = parse(lexed.tokens);
     const syntax = parsed.errors.map((e) => syntaxDiagnostic(e, parsed.expectations, lexed.tokens, fileName));
     const ast = buildAst(parsed.cst, lexed.comments);
-    const diagnostics = dedupe([...lexed.diagnostics, ...syntax, ...check(ast, fileName, opts)]);
-    const clean = lexed.diagnostics.length === 0 && syntax.length === 0;
+    const diagnostics = quietEffects(ast, dedupe([...lexed.diagnostics, ...syntax, ...check(ast, fileName, opts)]));
+    const clean = lexed.diagnostics.length === 0 && syntax.length === 0 && ast.unknown.length === 0;
     if (hasErrors(diagnostics)) return { diagnostics, ...(clean ? { ast } : {}) };
     return { program: compileAst(ast, source, fileName), diagnostics, ast };
   } catch (e) {
@@ -45,7 +45,10 @@ export function parseProgram(source: string, fileName: string): { ast?: ProgramA
   const syntax = parsed.errors.map((e) => syntaxDiagnostic(e, parsed.expectations, lexed.tokens, fileName));
   const diagnostics = dedupe([...lexed.diagnostics, ...syntax]);
   if (diagnostics.length) return { diagnostics };
-  return { ast: buildAst(parsed.cst, lexed.comments), diagnostics };
+  const ast = buildAst(parsed.cst, lexed.comments);
+  // Unknown words are syntax errors to the formatter too.
+  if (ast.unknown.length) return { diagnostics: check({ ...ast, items: [] }, fileName).filter((d) => d.code === 'E004') };
+  return { ast, diagnostics };
 }
 
 function syntaxDiagnostic(e: IRecognitionException, expectations: ExpectedAt[], tokens: IToken[], file: string): Diagnostic {
@@ -62,7 +65,7 @@ function syntaxDiagnostic(e: IRecognitionException, expectations: ExpectedAt[], 
   const loc = tokenLoc(tok);
   const exp = expectations.find((x) => x.token === tok || x.token.startOffset === tok.startOffset);
   if (tok.tokenType === Identifier && exp) {
-    const words = exp.expected.filter((t) => t.CATEGORIES?.includes(Keyword)).map((t) => (t.LABEL ?? t.name).replace(/"/g, ''));
+    const words = exp.expected.flatMap((t) => categoryWords.get(t) ?? (t.CATEGORIES?.includes(Keyword) ? [(t.LABEL ?? t.name).replace(/"/g, '')] : []));
     const hint = closest(tok.image, words);
     if (hint) return diagnostic('E004', file, loc.line, loc.column, `unknown keyword "${tok.image}"`, { endLine: loc.endLine, endColumn: loc.endColumn, hint: `did you mean "${hint}"?` });
     if (words.length && /^[a-z]/.test(tok.image))
@@ -70,6 +73,18 @@ function syntaxDiagnostic(e: IRecognitionException, expectations: ExpectedAt[], 
   }
   tok = e.token;
   return diagnostic('E001', file, loc.line, loc.column, e.message, { endLine: loc.endLine, endColumn: loc.endColumn });
+}
+
+/** "Rule has no effect" says nothing new about a rule with a syntax error
+ * inside: its effect is probably the statement that did not parse. */
+function quietEffects(ast: ProgramAst, ds: Diagnostic[]): Diagnostic[] {
+  const broken = ds.filter((d) => /^E00\d$/.test(d.code));
+  if (!broken.length) return ds;
+  return ds.filter((d) => {
+    if (d.code !== 'E040') return true;
+    const rule = ast.items.find((i) => i.kind === 'rule' && i.name.loc.line === d.line && i.name.loc.column === d.column);
+    return !rule || !broken.some((b) => b.line >= rule.loc.line && b.line <= rule.loc.endLine);
+  });
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

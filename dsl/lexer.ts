@@ -3,42 +3,54 @@
 import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
 import { diagnostic, type Diagnostic } from './diagnostics.ts';
 
+/** Every token that can appear inside a setting or section, but does not
+ * start one and is not a brace: what recovery skips after an unknown word
+ * at the top of the program. */
+export const Skippable = createToken({ name: 'Skippable', pattern: Lexer.NA });
+/** Literals and punctuation: what may follow an unknown word in a block. */
+export const Value = createToken({ name: 'Value', pattern: Lexer.NA });
+const skip = [Skippable];
+const value = [Skippable, Value];
+/** The keywords that start a setting or a section. */
+export const ItemWord = createToken({ name: 'ItemWord', pattern: Lexer.NA });
+
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f]+/, group: Lexer.SKIPPED });
 export const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n\r]*/, group: 'comments' });
 
-export const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\\r\n]|\\.)*"/, label: 'a string in double quotes' });
+export const StringLit = createToken({ name: 'StringLit', categories: value, pattern: /"(?:[^"\\\r\n]|\\.)*"/, label: 'a string in double quotes' });
 // A string that reaches the end of its line without a closing quote. The
 // lexer turns it into a StringLit (so parsing goes on) and reports it once.
 const UnterminatedString = createToken({ name: 'UnterminatedString', pattern: /"(?:[^"\\\r\n]|\\.)*\\?/ });
 
-export const DateLit = createToken({ name: 'DateLit', pattern: /\d{4}-\d{2}-\d{2}(?![\d])/, label: 'a date (YYYY-MM-DD)' });
-export const TimeLit = createToken({ name: 'TimeLit', pattern: /\d{1,2}:\d{2}(?!\d)/, label: 'a time of day (HH:MM)' });
+export const DateLit = createToken({ name: 'DateLit', categories: value, pattern: /\d{4}-\d{2}-\d{2}(?![\d])/, label: 'a date (YYYY-MM-DD)' });
+export const TimeLit = createToken({ name: 'TimeLit', categories: value, pattern: /\d{1,2}:\d{2}(?!\d)/, label: 'a time of day (HH:MM)' });
 export const MoneyLit = createToken({
   name: 'MoneyLit',
+  categories: value,
   pattern: new RegExp(`-?\\d+(?:\\.\\d+)?[ \\t]?[A-Z]{3}(?![A-Za-z0-9_-])`),
   label: 'an amount of money such as 20 USD',
 });
-export const PercentLit = createToken({ name: 'PercentLit', pattern: /-?\d+(?:\.\d+)?%/, label: 'a percentage such as 10%' });
-export const MultLit = createToken({ name: 'MultLit', pattern: new RegExp(`-?\\d+(?:\\.\\d+)?x(?![A-Za-z0-9_-])`), label: 'a multiplier such as 2x' });
-export const NumberLit = createToken({ name: 'NumberLit', pattern: /-?\d+(?:\.\d+)?/, label: 'a number' });
+export const PercentLit = createToken({ name: 'PercentLit', categories: value, pattern: /-?\d+(?:\.\d+)?%/, label: 'a percentage such as 10%' });
+export const MultLit = createToken({ name: 'MultLit', categories: value, pattern: new RegExp(`-?\\d+(?:\\.\\d+)?x(?![A-Za-z0-9_-])`), label: 'a multiplier such as 2x' });
+export const NumberLit = createToken({ name: 'NumberLit', categories: value, pattern: /-?\d+(?:\.\d+)?/, label: 'a number' });
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z][A-Za-z0-9_-]*/, label: 'a name' });
+export const Identifier = createToken({ name: 'Identifier', categories: skip, pattern: /[A-Za-z][A-Za-z0-9_-]*/, label: 'a name' });
 
 export const LBrace = createToken({ name: 'LBrace', pattern: /\{/, label: '"{"' });
 export const RBrace = createToken({ name: 'RBrace', pattern: /\}/, label: '"}"' });
-export const LParen = createToken({ name: 'LParen', pattern: /\(/, label: '"("' });
-export const RParen = createToken({ name: 'RParen', pattern: /\)/, label: '")"' });
-export const Comma = createToken({ name: 'Comma', pattern: /,/, label: '","' });
-export const Dot = createToken({ name: 'Dot', pattern: /\./, label: '"."' });
+export const LParen = createToken({ name: 'LParen', categories: value, pattern: /\(/, label: '"("' });
+export const RParen = createToken({ name: 'RParen', categories: value, pattern: /\)/, label: '")"' });
+export const Comma = createToken({ name: 'Comma', categories: value, pattern: /,/, label: '","' });
+export const Dot = createToken({ name: 'Dot', categories: value, pattern: /\./, label: '"."' });
 
 export const CmpOp = createToken({ name: 'CmpOp', pattern: Lexer.NA, label: 'a comparison (== != < <= > >=)' });
-export const EqEq = createToken({ name: 'EqEq', pattern: /==/, categories: [CmpOp], label: '"=="' });
-export const NotEq = createToken({ name: 'NotEq', pattern: /!=/, categories: [CmpOp], label: '"!="' });
-export const LtEq = createToken({ name: 'LtEq', pattern: /<=/, categories: [CmpOp], label: '"<="' });
-export const GtEq = createToken({ name: 'GtEq', pattern: />=/, categories: [CmpOp], label: '">="' });
-export const Lt = createToken({ name: 'Lt', pattern: /</, categories: [CmpOp], label: '"<"' });
-export const Gt = createToken({ name: 'Gt', pattern: />/, categories: [CmpOp], label: '">"' });
-export const Equals = createToken({ name: 'Equals', pattern: /=/, label: '"="' });
+export const EqEq = createToken({ name: 'EqEq', pattern: /==/, categories: [CmpOp, Skippable, Value], label: '"=="' });
+export const NotEq = createToken({ name: 'NotEq', pattern: /!=/, categories: [CmpOp, Skippable, Value], label: '"!="' });
+export const LtEq = createToken({ name: 'LtEq', pattern: /<=/, categories: [CmpOp, Skippable, Value], label: '"<="' });
+export const GtEq = createToken({ name: 'GtEq', pattern: />=/, categories: [CmpOp, Skippable, Value], label: '">="' });
+export const Lt = createToken({ name: 'Lt', pattern: /</, categories: [CmpOp, Skippable, Value], label: '"<"' });
+export const Gt = createToken({ name: 'Gt', pattern: />/, categories: [CmpOp, Skippable, Value], label: '">"' });
+export const Equals = createToken({ name: 'Equals', categories: value, pattern: /=/, label: '"="' });
 
 // Token categories shared by several keywords.
 export const PointKw = createToken({ name: 'PointKw', pattern: Lexer.NA, label: '"points"' });
@@ -49,16 +61,22 @@ export const Keyword = createToken({ name: 'Keyword', pattern: Lexer.NA });
 
 /** Every keyword, by its text. */
 export const keywords = new Map<string, TokenType>();
+/** The keywords of each keyword category (PointKw → point, points; …). */
+export const categoryWords = new Map<TokenType, string[]>();
+/** Keywords that start a setting or a section at the top of a program. */
+export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire'];
+
 function kw(word: string, categories: TokenType[] = []): TokenType {
   const name = 'Kw_' + word;
   const t = createToken({
     name,
     pattern: new RegExp(word + '(?![A-Za-z0-9_-])'),
     longer_alt: Identifier,
-    categories: [Keyword, ...categories],
+    categories: [Keyword, ...categories, ITEM_WORDS.includes(word) ? ItemWord : Skippable],
     label: `"${word}"`,
   });
   keywords.set(word, t);
+  for (const c of categories) categoryWords.set(c, [...(categoryWords.get(c) ?? []), word]);
   return t;
 }
 
@@ -170,6 +188,9 @@ export const allTokens: TokenType[] = [
   Weekday,
   PeriodKw,
   Keyword,
+  Skippable,
+  ItemWord,
+  Value,
   ...keywords.values(),
   Identifier,
 ];

@@ -81,9 +81,32 @@ export class LoyaltyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.referralDecl) },
         { ALT: () => this.SUBRULE(this.redeemDecl) },
         { ALT: () => this.SUBRULE(this.expireDecl) },
+        { ALT: () => this.SUBRULE(this.unknownItem) },
       ],
       ERR_MSG: 'a setting (currency, timezone, unit, base, exclude) or a section (rule, on, tiers, club, referral, redeem, expire)',
     });
+  });
+
+  // An unknown word where a setting or section should start (`rul "x" {`):
+  // taken with everything up to the next setting or section, so that the
+  // rest of the program is still read; the checker reports it (E004).
+  unknownItem = this.RULE('unknownItem', () => {
+    this.CONSUME(T.Identifier);
+    this.MANY(() => this.CONSUME(T.Skippable));
+    this.OPTION(() => this.SUBRULE(this.anyBlock));
+  });
+
+  // An unknown word where a block expects a statement (`multipler 2x`),
+  // with the values after it: the block reads on (the checker reports it).
+  unknownStmt = this.RULE('unknownStmt', () => {
+    this.CONSUME(T.Identifier);
+    this.MANY(() => this.CONSUME(T.Value));
+  });
+
+  anyBlock = this.RULE('anyBlock', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.OR([{ ALT: () => this.SUBRULE(this.anyBlock) }, { ALT: () => this.CONSUME(T.Skippable) }, { ALT: () => this.CONSUME(T.ItemWord) }]));
+    this.CONSUME(T.RBrace);
   });
 
   currencySetting = this.RULE('currencySetting', () => {
@@ -147,6 +170,7 @@ export class LoyaltyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.extraStmt) },
         { ALT: () => this.SUBRULE(this.bonusStmt) },
         { ALT: () => this.SUBRULE(this.limitStmt) },
+        { ALT: () => this.SUBRULE(this.unknownStmt) },
       ],
       ERR_MSG: 'a filter (category, sku, exclude), a condition (during, days, hours, when), an effect (multiplier, extra, bonus) or a limit',
     });
@@ -251,7 +275,7 @@ export class LoyaltyParser extends CstParser {
     this.CONSUME(T.LBrace);
     this.MANY(() =>
       this.OR2({
-        DEF: [{ ALT: () => this.SUBRULE(this.bonusStmt) }, { ALT: () => this.SUBRULE(this.limitStmt) }],
+        DEF: [{ ALT: () => this.SUBRULE(this.bonusStmt) }, { ALT: () => this.SUBRULE(this.limitStmt) }, { ALT: () => this.SUBRULE(this.unknownStmt) }],
         ERR_MSG: 'a bonus or a limit',
       }),
     );
@@ -267,6 +291,7 @@ export class LoyaltyParser extends CstParser {
           { ALT: () => this.SUBRULE(this.qualifyStmt) },
           { ALT: () => this.SUBRULE(this.tierDef) },
           { ALT: () => this.SUBRULE(this.keepStmt) },
+          { ALT: () => this.SUBRULE(this.unknownStmt) },
         ],
         ERR_MSG: 'qualify, tier or keep',
       }),
@@ -303,7 +328,7 @@ export class LoyaltyParser extends CstParser {
       this.CONSUME(T.LBrace);
       this.MANY(() =>
         this.OR2({
-          DEF: [{ ALT: () => this.SUBRULE(this.multiplierStmt) }, { ALT: () => this.SUBRULE(this.perkStmt) }],
+          DEF: [{ ALT: () => this.SUBRULE(this.multiplierStmt) }, { ALT: () => this.SUBRULE(this.perkStmt) }, { ALT: () => this.SUBRULE(this.unknownStmt) }],
           ERR_MSG: 'multiplier or perk',
         }),
       );
@@ -338,6 +363,7 @@ export class LoyaltyParser extends CstParser {
           { ALT: () => this.SUBRULE(this.discountStmt) },
           { ALT: () => this.SUBRULE(this.perkStmt) },
           { ALT: () => this.SUBRULE(this.joinBonusStmt) },
+          { ALT: () => this.SUBRULE(this.unknownStmt) },
         ],
         ERR_MSG: 'fee, multiplier, discount, perk or bonus',
       }),
@@ -382,6 +408,7 @@ export class LoyaltyParser extends CstParser {
           { ALT: () => this.SUBRULE(this.minOrderStmt) },
           { ALT: () => this.SUBRULE(this.withinStmt) },
           { ALT: () => this.SUBRULE(this.referralLimitStmt) },
+          { ALT: () => this.SUBRULE(this.unknownStmt) },
         ],
         ERR_MSG: 'referrer, referee, min order, within or limit',
       }),
@@ -429,6 +456,7 @@ export class LoyaltyParser extends CstParser {
           { ALT: () => this.SUBRULE(this.redeemRateStmt) },
           { ALT: () => this.SUBRULE(this.redeemMinStmt) },
           { ALT: () => this.SUBRULE(this.redeemMaxStmt) },
+          { ALT: () => this.SUBRULE(this.unknownStmt) },
         ],
         ERR_MSG: 'rate, min or max',
       }),
@@ -462,7 +490,7 @@ export class LoyaltyParser extends CstParser {
   expireDecl = this.RULE('expireDecl', () => {
     this.CONSUME(T.Expire);
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.afterStmt));
+    this.MANY(() => this.OR([{ ALT: () => this.SUBRULE(this.afterStmt) }, { ALT: () => this.SUBRULE(this.unknownStmt) }]));
     this.CONSUME(T.RBrace);
   });
 
@@ -559,7 +587,7 @@ export class LoyaltyParser extends CstParser {
 }
 
 /** What each block can hold, by grammar rule. */
-const BLOCKS: Record<string, { words: string[]; what: string }> = {
+export const BLOCKS: Record<string, { words: string[]; what: string }> = {
   program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire'], what: 'a setting or a section' },
   ruleDecl: { words: ['category', 'sku', 'exclude', 'during', 'days', 'hours', 'when', 'multiplier', 'extra', 'bonus', 'limit', 'once'], what: 'a filter, a condition, an effect or a limit' },
   onDecl: { words: ['bonus', 'limit', 'once'], what: 'a bonus or a limit' },
