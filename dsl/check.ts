@@ -1,7 +1,7 @@
 // Stage 4: the checker. Walks the AST once and reports every error of
 // dsl.md section 3 it can find (not only the first), plus warnings.
 import type * as A from './ast.ts';
-import { CURRENCIES, currencyExponent } from './currencies.ts';
+import { COMMON_CURRENCIES, CURRENCIES, currencyExponent } from './currencies.ts';
 import { BLOCKS } from './parser.ts';
 import { closest, diagnostic, type Diagnostic } from './diagnostics.ts';
 import { isNegative, isTimeZone, parseDate, parseDecimal, parseInteger, parseTimeOfDay, timeZoneNames, toMinorUnits, WEEKDAY_INDEX } from './values.ts';
@@ -41,7 +41,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     if (item.kind === 'currency' && !prev) {
       currency = item.code.text;
       if (!CURRENCIES.has(currency)) {
-        const hint = closest(currency, CURRENCIES);
+        const hint = closest(currency, CURRENCIES, COMMON_CURRENCIES);
         err('E012', item.code.loc, `unknown currency code "${currency}"`, hint ? `did you mean "${hint}"?` : 'use an ISO 4217 code such as USD, EUR or JPY');
       } else currencyOk = true;
     }
@@ -66,7 +66,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
       bad = true;
     }
     if (!CURRENCIES.has(m.currency)) {
-      const hint = closest(m.currency, CURRENCIES);
+      const hint = closest(m.currency, CURRENCIES, COMMON_CURRENCIES);
       err('E012', m.loc, `unknown currency code "${m.currency}"`, hint ? `did you mean "${hint}"?` : undefined);
       return null;
     }
@@ -106,21 +106,30 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     if (v === null) err('E047', n.loc, `${what} must be a whole number, not ${n.raw}`);
     return v;
   };
+  /** A decimal the compiler can hold exactly (at most 9 decimals, below 2^53). */
+  const decimal = (n: A.Num, what: string): boolean => {
+    if (parseDecimal(n.raw) !== null) return true;
+    err('E048', n.loc, `${what} ${n.raw} is too large or too precise`, 'use at most 9 decimals and fewer than 16 digits');
+    return false;
+  };
   const duration = (d: A.DurationNode, what: string) => {
     const v = count(d.amount, what);
     if (v === 0) err('E062', d.loc, `${what} cannot be 0 ${d.unit.text}`);
   };
   const multiplier = (m: A.MultiplierNode) => {
+    if (!decimal(m.factor, 'the multiplier')) return;
     const r = parseDecimal(m.factor.raw);
     if (!r || r.n < r.d) err('E042', m.factor.loc, `multiplier ${m.factor.raw}x is below 1x`, 'a multiplier of k gives k times the base points; use extra or bonus for smaller amounts');
   };
   const percent = (p: A.Num, what: string) => {
     const r = parseDecimal(p.raw);
     if (isNegative(p.raw)) err('E043', p.loc, `${what} cannot be negative`);
+    else if (!decimal(p, what)) return;
     else if (r && r.n > 100 * r.d) err('E044', p.loc, `${what} ${p.raw}% is above 100%`);
   };
   const rate = (r: A.RateNode, what: string) => {
     if (isNegative(r.points.raw)) err('E043', r.points.loc, `${what} cannot be negative points`);
+    else decimal(r.points, `${what} of`);
     const per = money(r.per, 'the amount of a rate');
     if (per === 0) err('E016', r.per.loc, `${what} is per ${r.per.raw}: a rate cannot be per 0`, 'for example `1 point per 1 USD`');
   };
@@ -454,7 +463,9 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
         if (e.kind === 'money') money(e.value, 'an amount');
         return 'money';
       case 'orderItems':
+        return 'number';
       case 'number':
+        decimal(e.value, 'the number');
         return 'number';
       case 'orderChannel':
       case 'string':

@@ -66,7 +66,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
       name: c.name.text,
       rule: `club:${c.name.text}`,
       index,
-      fee: fee ? { amount: minor(fee.amount), per: fee.per.text as 'month' | 'year', text: fee.amount.raw } : null,
+      fee: fee ? { amount: minor(fee.amount), per: fee.per.text as 'month' | 'year', text: `${fee.amount.amount} ${fee.amount.currency} per ${fee.per.text}` } : null,
       multiplier: mult ? dec(mult.factor) : null,
       multiplierText: mult ? mult.factor.raw : null,
       multiplierLine: mult ? mult.loc.line : null,
@@ -284,11 +284,53 @@ export function exprCode(e: A.Expr, tierIndex: Map<string, number>, clubIndex: M
   }
 }
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    if (!(o instanceof Set) && !(o instanceof Map)) for (const v of Object.values(o)) deepFreeze(v);
-    else if (o instanceof Map) for (const v of o.values()) deepFreeze(v);
+/** Sets and Maps that refuse changes once built (Object.freeze cannot stop
+ * add or set). The constructor's own adds run before the object is sealed. */
+const sealed = new WeakSet<object>();
+const refuse = (): never => {
+  throw new TypeError('a compiled program cannot be changed');
+};
+
+class FrozenSet<T> extends Set<T> {
+  constructor(values: Iterable<T>) {
+    super(values);
+    sealed.add(this);
   }
-  return o;
+  override add(v: T): this {
+    return sealed.has(this) ? refuse() : super.add(v);
+  }
+  override delete(): boolean {
+    return refuse();
+  }
+  override clear(): void {
+    refuse();
+  }
+}
+
+class FrozenMap<K, V> extends Map<K, V> {
+  constructor(entries: Iterable<readonly [K, V]>) {
+    super(entries);
+    sealed.add(this);
+  }
+  override set(k: K, v: V): this {
+    return sealed.has(this) ? refuse() : super.set(k, v);
+  }
+  override delete(): boolean {
+    return refuse();
+  }
+  override clear(): void {
+    refuse();
+  }
+}
+
+/** Freezes the program all the way down, Sets and Maps included. */
+function deepFreeze<T>(o: T): T {
+  if (!o || typeof o !== 'object' || Object.isFrozen(o)) return o;
+  if (o instanceof Set) return Object.freeze(o instanceof FrozenSet ? o : new FrozenSet([...o].map(deepFreeze))) as T;
+  if (o instanceof Map) return Object.freeze(o instanceof FrozenMap ? o : new FrozenMap([...o].map(([k, v]) => [k, deepFreeze(v)] as const))) as T;
+  for (const [k, v] of Object.entries(o)) {
+    const f = deepFreeze(v);
+    if (f !== v) (o as Record<string, unknown>)[k] = f;
+  }
+  return Object.freeze(o);
 }

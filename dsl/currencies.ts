@@ -16,6 +16,9 @@ XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG
 
 export const CURRENCIES: ReadonlySet<string> = new Set(ACTIVE.trim().split(/\s+/));
 
+/** The most traded currencies: preferred when a misspelling is equally close to several codes. */
+export const COMMON_CURRENCIES = ['USD', 'EUR', 'JPY', 'GBP', 'CNY', 'AUD', 'CAD', 'CHF', 'HKD', 'SGD', 'SEK', 'KRW', 'NOK', 'NZD', 'INR', 'MXN', 'BRL', 'ZAR', 'DKK', 'PLN'];
+
 const ZERO = new Set('BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF'.split(' '));
 const THREE = new Set('BHD IQD JOD KWD LYD OMR TND'.split(' '));
 

@@ -46,6 +46,7 @@ export const CODES: Record<string, string> = {
   E045: 'more than one limit',
   E046: 'limit not allowed here',
   E047: 'whole number expected',
+  E048: 'number too large or too precise',
   E050: 'unknown tier',
   E051: 'unknown club',
   E052: 'type mismatch in a when expression',
@@ -145,17 +146,31 @@ export function editDistance(a: string, b: string): number {
   return d[m]![n]!;
 }
 
-/** The closest candidate if it is close enough to be a likely misspelling. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+/** The closest candidate if it is close enough to be a likely misspelling.
+ * Ties go to the longer common prefix, then to a `preferred` candidate. */
+export function closest(word: string, candidates: Iterable<string>, preferred: readonly string[] = []): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  let bestP = -1;
+  let bestPref = false;
   const w = word.toLowerCase();
   for (const c of candidates) {
     if (c === word) continue;
-    const dist = editDistance(w, c.toLowerCase());
-    if (dist < bestD) {
+    const lc = c.toLowerCase();
+    const dist = editDistance(w, lc);
+    const prefix = commonPrefix(w, lc);
+    const pref = preferred.includes(c);
+    if (dist < bestD || (dist === bestD && (prefix > bestP || (prefix === bestP && pref && !bestPref)))) {
       bestD = dist;
       best = c;
+      bestP = prefix;
+      bestPref = pref;
     }
   }
   if (best === undefined) return undefined;

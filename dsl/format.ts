@@ -219,18 +219,13 @@ function isSetting(i: A.Item): i is A.Setting {
 
 export function formatAst(ast: A.ProgramAst): string {
   const items: Node[] = [];
-  let prevSetting: boolean | null = null;
-  let prevOnLiner = false;
+  const settings: boolean[] = [];
+  const ons: boolean[] = [];
   for (const item of ast.items) {
     const setting = isSetting(item);
-    const node = setting ? leaf(item) : sectionNode(item);
-    // Settings sit together; every section is set off by a blank line,
-    // except one-line `on` sections that follow each other.
-    const onLiner = item.kind === 'on' && item.loc.line === item.loc.endLine;
-    node.gap = prevSetting !== null && !(setting && prevSetting) && !(onLiner && prevOnLiner);
-    prevSetting = setting;
-    prevOnLiner = onLiner;
-    items.push(node);
+    items.push(setting ? leaf(item) : sectionNode(item));
+    settings.push(setting);
+    ons.push(item.kind === 'on');
   }
   const root = block(`program ${ast.name?.raw ?? '""'}`, ast.loc, items);
   const before: string[] = [];
@@ -241,6 +236,15 @@ export function formatAst(ast: A.ProgramAst): string {
     else if (c.loc.line > root.end) after.push(text);
     else place(root, c.loc.line, text);
   }
+  // Settings sit together; every section is set off by a blank line, except
+  // `on` sections printed on one line that follow each other (decided on the
+  // printed form, so formatting again changes nothing).
+  items.forEach((node, i) => {
+    if (i === 0) return;
+    const bothSettings = settings[i] && settings[i - 1];
+    const onLiners = ons[i] && ons[i - 1] && singleLine(node) !== undefined && singleLine(items[i - 1]!) !== undefined && !node.leading.length;
+    node.gap = !bothSettings && !onLiners;
+  });
   const out: string[] = [];
   out.push(...before);
   print(root, 0, out);
@@ -261,17 +265,16 @@ function place(n: Node, line: number, text: string): void {
     n.headerTrail.push(text);
     return;
   }
-  for (const c of n.children) {
-    if (line >= c.start && line <= c.end) {
-      place(c, line, text);
-      return;
-    }
-    if (c.start > line) {
-      c.leading.push(text);
-      return;
-    }
+  // Several statements may share a line: the comment follows the last one.
+  let holder: Node | undefined;
+  for (const c of n.children) if (line >= c.start && line <= c.end) holder = c;
+  if (holder) {
+    place(holder, line, text);
+    return;
   }
-  n.dangling.push(text);
+  const next = n.children.find((c) => c.start > line);
+  if (next) next.leading.push(text);
+  else n.dangling.push(text);
 }
 
 function hasInnerComments(n: Node): boolean {

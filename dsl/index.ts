@@ -43,11 +43,11 @@ export function parseProgram(source: string, fileName: string): { ast?: ProgramA
   const lexed = tokenize(source, fileName);
   const parsed = parse(lexed.tokens);
   const syntax = parsed.errors.map((e) => syntaxDiagnostic(e, parsed.expectations, lexed.tokens, fileName));
-  const diagnostics = dedupe([...lexed.diagnostics, ...syntax]);
-  if (diagnostics.length) return { diagnostics };
   const ast = buildAst(parsed.cst, lexed.comments);
   // Unknown words are syntax errors to the formatter too.
-  if (ast.unknown.length) return { diagnostics: check({ ...ast, items: [] }, fileName).filter((d) => d.code === 'E004') };
+  const unknown = ast.unknown.length ? check({ ...ast, items: [] }, fileName).filter((d) => d.code === 'E004') : [];
+  const diagnostics = dedupe([...lexed.diagnostics, ...syntax, ...unknown]);
+  if (diagnostics.length) return { diagnostics };
   return { ast, diagnostics };
 }
 

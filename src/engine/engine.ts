@@ -36,10 +36,13 @@ export interface Runtime {
   windowMemo: Memo;
   /** All clubs inactive (shared, never written). */
   noClubs: boolean[];
-  /** One string per distinct sku kept in order records. */
-  skus: Map<string, string>;
-  /** Scratch facts for `when` conditions (filled per order). */
+  /** Which rules' filters a line matches, as a bit mask by rule index,
+   * cached per category and sku (null when the program has over 30 rules). */
+  masks: Map<string, Map<string, number>> | null;
+  /** Scratch facts for `when` conditions (filled per order), and the rule
+   * masks of the order's lines. */
   facts: OrderFacts;
+  lineMasks: number[];
   out: Scratch;
 }
 
@@ -78,9 +81,10 @@ export function runtime(program: Program): Runtime {
     lotMemo: { input: NaN, output: NaN },
     windowMemo: { input: NaN, output: NaN },
     noClubs: program.clubs.map(() => false),
-    skus: new Map(),
+    masks: program.rules.length <= 30 ? new Map() : null,
     facts: { total: 0, items: 0, channel: null, tier: -1, clubs: [], firstOrder: false, localDay: 0, weekday: 0, msOfDay: 0 },
     out: { rule: [], points: [], line: [] },
+    lineMasks: [],
   };
   // Lots and the tier window often share a duration (12 months): one
   // computation serves both entries of an order.
@@ -90,13 +94,24 @@ export function runtime(program: Program): Runtime {
   return rt;
 }
 
-function intern(rt: Runtime, sku: string): string {
-  let v = rt.skus.get(sku);
-  if (v === undefined) {
-    if (rt.skus.size > 100_000) rt.skus.clear();
-    rt.skus.set(sku, (v = sku));
+/** Bit r is set when rule r's filters match a line of this category and
+ * sku (rules without filters match every line). */
+function lineMask(rt: Runtime, category: string, sku: string): number {
+  const masks = rt.masks!;
+  let bySku = masks.get(category);
+  if (bySku === undefined) {
+    if (masks.size > 10_000) masks.clear();
+    masks.set(category, (bySku = new Map()));
   }
-  return v;
+  let m = bySku.get(sku);
+  if (m === undefined) {
+    m = 0;
+    const rules = rt.program.rules;
+    for (let r = 0; r < rules.length; r++) if (rules[r]!.matches === null || rules[r]!.matches!(category, sku)) m |= 1 << r;
+    if (bySku.size > 10_000) bySku.clear();
+    bySku.set(sku, m);
+  }
+  return m;
 }
 
 /** `ms + d` on the program's wall clock, memoized for the common case of
@@ -614,6 +629,7 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
   const clubs = activeClubs(rt, s, at);
   const anyDiscount = clubs !== rt.noClubs && rt.discounts.size > 0;
   const recs: OrderLineRec[] = new Array(lines.length);
+  const masks = rt.masks !== null && p.rules.length ? (rt.lineMasks.length >= lines.length ? rt.lineMasks : (rt.lineMasks = new Array(lines.length))) : null;
   let total = 0;
   let items = 0;
   for (let i = 0; i < lines.length; i++) {
@@ -634,7 +650,8 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
       total += paid;
       items += l.qty;
     }
-    recs[i] = [intern(rt, l.sku), l.qty, paid, eligible ? 1 : 0, 0];
+    recs[i] = [l.sku, l.qty, paid, eligible ? 1 : 0, 0];
+    if (masks !== null) masks[i] = eligible ? lineMask(rt, l.category, l.sku) : 0;
   }
   const sc = rt.out;
   let n = 0;
@@ -669,7 +686,7 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
         let any = false;
         for (let i = 0; i < recs.length; i++) {
           const rec = recs[i]!;
-          if (rec[3] === 1 && r.matches(lines[i]!.category, rec[0])) {
+          if (masks !== null ? ((masks[i]! >>> ri) & 1) === 1 : rec[3] === 1 && r.matches(lines[i]!.category, rec[0])) {
             any = true;
             mPaid += rec[2];
             mQty += rec[1];

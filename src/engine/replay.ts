@@ -178,6 +178,17 @@ class OrderColumns {
   private paid = new Float64Array(2048);
   private eligible = new Uint8Array(2048);
   private refunded = new Float64Array(2048);
+  /** One string per distinct sku (the parsed events each bring their own). */
+  private readonly skus = new Map<string, string>();
+
+  private intern(sku: string): string {
+    let v = this.skus.get(sku);
+    if (v === undefined) {
+      if (this.skus.size > 100_000) this.skus.clear();
+      this.skus.set(sku, (v = sku));
+    }
+    return v;
+  }
 
   has(id: string): boolean {
     return this.index.has(id);
@@ -233,7 +244,7 @@ class OrderColumns {
     this.rev[i] = o.rev;
     for (const l of o.lines) {
       const j = this.nl++;
-      this.sku[j] = l[0];
+      this.sku[j] = this.intern(l[0]);
       this.qty[j] = l[1];
       this.paid[j] = l[2];
       this.eligible[j] = l[3];
