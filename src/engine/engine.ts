@@ -39,6 +39,8 @@ export interface Runtime {
   /** Which rules' filters a line matches, as a bit mask by rule index,
    * cached per category and sku (null when the program has over 30 rules). */
   masks: Map<string, Map<string, number>> | null;
+  /** Where ledger entries go while a caller has set one (see withSink). */
+  sink: EntrySink | null;
   /** Scratch facts for `when` conditions (filled per order), and the rule
    * masks of the order's lines. */
   facts: OrderFacts;
@@ -85,6 +87,7 @@ export function runtime(program: Program): Runtime {
     facts: { total: 0, items: 0, channel: null, tier: -1, clubs: [], firstOrder: false, localDay: 0, weekday: 0, msOfDay: 0 },
     out: { rule: [], points: [], line: [] },
     lineMasks: [],
+    sink: null,
   };
   // Lots and the tier window often share a duration (12 months): one
   // computation serves both entries of an order.
@@ -208,7 +211,24 @@ function prepare(rt: Runtime, s: MemberState): void {
 }
 
 function entry(rt: Runtime, out: LedgerEntry[], s: MemberState, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
-  out.push({ member: s.id, at, kind, points, rule, ref, line, version: rt.program.hash });
+  if (rt.sink !== null) rt.sink(s.id, at, kind, points, rule, ref, line);
+  else out.push({ member: s.id, at, kind, points, rule, ref, line, version: rt.program.hash });
+}
+
+/** Receives ledger entries as they are written (instead of as objects in
+ * `Outcome.entries`): replay stores millions of them in columns. */
+export type EntrySink = (member: string, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null) => void;
+
+/** Runs `fn` with the program's ledger entries going to `sink`. */
+export function withSink<T>(program: Program, sink: EntrySink, fn: () => T): T {
+  const rt = runtime(program);
+  const prev = rt.sink;
+  rt.sink = sink;
+  try {
+    return fn();
+  } finally {
+    rt.sink = prev;
+  }
 }
 
 /** An earn entry: the balance, the lots (4.7) and the inactivity clock. */

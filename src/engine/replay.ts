@@ -2,10 +2,10 @@
 // a time; members live in memory; a `tick` touches only the members that
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
-import { applyEvent, clubsAt, advance } from './engine.ts';
+import { applyEvent, clubsAt, advance, withSink, type EntrySink } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { formatInstant } from './time.ts';
-import type { EngineEvent, LedgerEntry, MemberState, OrderRec, World } from './types.ts';
+import type { EngineEvent, LedgerEntry, MemberState, OrderRec, Outcome, World } from './types.ts';
 
 export interface ResultEntry {
   at: string;
@@ -60,22 +60,22 @@ class LedgerColumns {
   readonly rules: (string | null)[] = [];
   private readonly ruleIndex = new Map<string | null, number>();
 
-  push(member: number, e: LedgerEntry): void {
+  push(member: number, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
     if (this.size === this.at.length) this.grow();
     const i = this.size++;
-    let r = this.ruleIndex.get(e.rule);
+    let r = this.ruleIndex.get(rule);
     if (r === undefined) {
       r = this.rules.length;
-      this.rules.push(e.rule);
-      this.ruleIndex.set(e.rule, r);
+      this.rules.push(rule);
+      this.ruleIndex.set(rule, r);
     }
     this.member[i] = member;
-    this.at[i] = e.at;
-    this.points[i] = e.points;
-    this.kind[i] = KIND_CODE[e.kind];
+    this.at[i] = at;
+    this.points[i] = points;
+    this.kind[i] = KIND_CODE[kind];
     this.rule[i] = r;
-    this.line[i] = e.line ?? 0;
-    this.ref.push(e.ref);
+    this.line[i] = line ?? 0;
+    this.ref.push(ref);
   }
 
   private grow(): void {
@@ -323,12 +323,10 @@ export class Replay {
       this.tick(ev.at, line);
       return;
     }
-    const out = applyEvent(this.program, ev, this.world);
+    const out = this.apply(ev);
     if (ev.type === 'signup' && out.error === null) {
       this.members.set(ev.member, out.changed[0]!);
-      this.index.set(ev.member, this.ids.length);
-      this.ids.push(ev.member);
-      this.pushed.push(NaN);
+      this.indexOf(ev.member);
     }
     if (out.order) this.orders.put(this.opts.serializeStates ? (JSON.parse(JSON.stringify(out.order)) as OrderRec) : out.order);
     this.record(out.entries, line);
@@ -344,7 +342,7 @@ export class Replay {
       if (this.pushed[i] !== due) continue; // superseded
       const s = this.members.get(id)!;
       this.pushed[i] = NaN;
-      this.record(advance(this.program, s, t), line);
+      this.record(this.advanceMember(s, t), line);
       again.push(id);
     }
     for (const id of again) this.settle(this.members.get(id)!);
@@ -366,11 +364,20 @@ export class Replay {
     }
   }
 
-  /** A member's index (entries and changes come in runs of one member). */
+  /** A member's index (entries and changes come in runs of one member); a
+   * new member (its signup bonus is written before applyEvent returns) gets
+   * the next one. */
   private indexOf(id: string): number {
     if (id !== this.lastId) {
+      let i = this.index.get(id);
+      if (i === undefined) {
+        i = this.ids.length;
+        this.index.set(id, i);
+        this.ids.push(id);
+        this.pushed.push(NaN);
+      }
       this.lastId = id;
-      this.lastIdx = this.index.get(id)!;
+      this.lastIdx = i;
     }
     return this.lastIdx;
   }
@@ -378,8 +385,19 @@ export class Replay {
   private record(entries: LedgerEntry[], line: number): void {
     for (const e of entries) {
       this.opts.onEntry?.(e, line);
-      this.ledger.push(this.indexOf(e.member), e);
+      this.ledger.push(this.indexOf(e.member), e.at, e.kind, e.points, e.rule, e.ref, e.line);
     }
+  }
+
+  /** Entries straight into the columns (when nobody asked for objects). */
+  private readonly sink: EntrySink = (member, at, kind, points, rule, ref, line) => this.ledger.push(this.indexOf(member), at, kind, points, rule, ref, line);
+
+  private apply(ev: EngineEvent): Outcome {
+    return this.opts.onEntry ? applyEvent(this.program, ev, this.world) : withSink(this.program, this.sink, () => applyEvent(this.program, ev, this.world));
+  }
+
+  private advanceMember(s: MemberState, t: number): LedgerEntry[] {
+    return this.opts.onEntry ? advance(this.program, s, t) : withSink(this.program, this.sink, () => advance(this.program, s, t));
   }
 
   private readonly atText = (ms: number): string => {
