@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type * as A from './ast.ts';
 import { currencyExponent } from './currencies.ts';
-import type { BonusSpec, Club, Duration, Effect, EventBonus, Expire, Limit, Metric, OrderFacts, Period, Program, Redeem, Referral, Rule, Tier, TierWindow } from './program.ts';
+import type { BonusSpec, Club, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Rule, Tier, TierWindow } from './program.ts';
 import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
 
 export function compileAst(ast: A.ProgramAst, source: string, fileName: string): Program {
@@ -94,14 +94,17 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
           : effectNode.kind === 'extra'
             ? { kind: 'extra', rate: rateOf(effectNode.rate) }
             : { kind: 'bonus', points: int(effectNode.points), perItem: effectNode.perItem };
-      const { condition, usesLocalTime } = compileConditions(r.body, tierIndex, clubIndex, minor);
+      const { condition, conditionJs, usesLocalTime } = compileConditions(r.body, tierIndex, clubIndex, minor);
+      const filters = r.body.filter((s): s is A.FilterNode => s.kind === 'filter');
       return {
         name: r.name.text,
         index,
         line: r.loc.line,
         effectLine: effectNode.loc.line,
-        matches: compileFilters(r.body.filter((s): s is A.FilterNode => s.kind === 'filter')),
+        matches: compileFilters(filters),
+        filter: filterData(filters),
         condition,
+        conditionJs,
         usesLocalTime,
         effect,
         limit: limitOf(r.body.find((s): s is A.LimitNode => s.kind === 'limit')),
@@ -213,12 +216,21 @@ function compileFilters(filters: A.FilterNode[]): ((category: string, sku: strin
   return new Function('S', `return (c, s) => ${parts.join(' && ')};`)(sets) as (category: string, sku: string) => boolean;
 }
 
+function filterData(filters: A.FilterNode[]): LineFilter | null {
+  if (filters.length === 0) return null;
+  const union = (target: 'category' | 'sku', exclude: boolean): string[] | null => {
+    const fs = filters.filter((f) => f.target === target && f.exclude === exclude);
+    return fs.length ? [...new Set(fs.flatMap((f) => f.values.map((v) => v.text)))] : null;
+  };
+  return { categories: union('category', false), skus: union('sku', false), excludeCategories: union('category', true), excludeSkus: union('sku', true) };
+}
+
 function compileConditions(
   body: A.RuleStmt[],
   tierIndex: Map<string, number>,
   clubIndex: Map<string, number>,
   minor: (m: A.MoneyNode) => number,
-): { condition: ((f: OrderFacts) => boolean) | null; usesLocalTime: boolean } {
+): { condition: ((f: OrderFacts) => boolean) | null; conditionJs: string | null; usesLocalTime: boolean } {
   const parts: string[] = [];
   let usesLocalTime = false;
   for (const s of body) {
@@ -237,8 +249,9 @@ function compileConditions(
       parts.push(exprCode(s.expr, tierIndex, clubIndex, minor));
     }
   }
-  if (parts.length === 0) return { condition: null, usesLocalTime };
-  return { condition: new Function('f', `return ${parts.join(' && ')};`) as (f: OrderFacts) => boolean, usesLocalTime };
+  if (parts.length === 0) return { condition: null, conditionJs: null, usesLocalTime };
+  const js = parts.join(' && ');
+  return { condition: new Function('f', `return ${js};`) as (f: OrderFacts) => boolean, conditionJs: js, usesLocalTime };
 }
 
 /** A `when` expression as JavaScript over `f` (OrderFacts). The checker has

@@ -50,12 +50,24 @@ export interface Rule {
   readonly effectLine: number;
   /** Whether a line matches the rule's filters; null when it has none. */
   readonly matches: ((category: string, sku: string) => boolean) | null;
+  /** The filters as data (the union of each kind's lists), null when none. */
+  readonly filter: LineFilter | null;
   /** All conditions; null when it has none. */
   readonly condition: ((f: OrderFacts) => boolean) | null;
+  /** The same conditions as a JavaScript expression over `f` (OrderFacts),
+   * for the engine's generated order evaluation; null when none. */
+  readonly conditionJs: string | null;
   /** Whether the conditions read local date or time. */
   readonly usesLocalTime: boolean;
   readonly effect: Effect;
   readonly limit: Limit | null;
+}
+
+export interface LineFilter {
+  readonly categories: readonly string[] | null;
+  readonly skus: readonly string[] | null;
+  readonly excludeCategories: readonly string[] | null;
+  readonly excludeSkus: readonly string[] | null;
 }
 
 export interface BonusSpec {

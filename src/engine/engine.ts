@@ -6,6 +6,7 @@ import { civilFromDays } from '../../dsl/values.ts';
 import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.ts';
 import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
 import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, OrderLineRec, Outcome, World } from './types.ts';
+import { generateOrderFn, type OrderFn } from './codegen.ts';
 
 // ---------------------------------------------------------------------------
 // Per-program runtime: things derived once from the compiled program.
@@ -41,6 +42,8 @@ export interface Runtime {
   masks: Map<string, Map<string, number>> | null;
   /** Where ledger entries go while a caller has set one (see withSink). */
   sink: EntrySink | null;
+  /** The program's generated order evaluation (codegen.ts), made on first use. */
+  orderFn: OrderFn | null;
   /** Scratch facts for `when` conditions (filled per order), and the rule
    * masks of the order's lines. */
   facts: OrderFacts;
@@ -88,6 +91,7 @@ export function runtime(program: Program): Runtime {
     out: { rule: [], points: [], line: [] },
     lineMasks: [],
     sink: null,
+    orderFn: null,
   };
   // Lots and the tier window often share a duration (12 months): one
   // computation serves both entries of an order.
@@ -743,7 +747,7 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
 
   // Step 6: the tier held at the start of the order, on the integer base.
   if (base > 0) {
-    const t = p.tiers[tierIndexOf(rt, s)];
+    const t = p.tiers.length ? p.tiers[tierIndexOf(rt, s)] : undefined;
     if (t?.multiplier) {
       const c = mulDivFloor(t.multiplier.n - t.multiplier.d, base, t.multiplier.d);
       if (c > 0) n = contribute(sc, n, t.tierRule, c, t.multiplierLine);
@@ -779,11 +783,24 @@ export function referralApplies(rt: Runtime, s: MemberState, at: number, total: 
   return ref.within === null || at <= rt.zone.add(s.signupAt, ref.within);
 }
 
+let generated = true;
+
+/** Use the generated order evaluation (default) or the reference one (tests compare them). */
+export function useGeneratedOrders(on: boolean): void {
+  generated = on;
+}
+
+function evaluateOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null): OrderCalc {
+  if (!generated) return computeOrder(rt, s, at, lines, channel, true);
+  rt.orderFn ??= generateOrderFn(rt, { activeClubs, tierIndexOf, contribute, monthKey });
+  return rt.orderFn(s, at, lines, channel);
+}
+
 function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, outcome: Outcome): string | null {
   if (world.order(ev.id) !== undefined) return `duplicate order id "${ev.id}"`;
   const out = outcome.entries;
   const p = rt.program;
-  const calc = computeOrder(rt, s, ev.at, ev.lines, ev.channel ?? null, true);
+  const calc = evaluateOrder(rt, s, ev.at, ev.lines, ev.channel ?? null);
   let e = 0;
   const sc = rt.out;
   for (let i = 0; i < calc.count; i++) {

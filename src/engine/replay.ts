@@ -202,8 +202,9 @@ class OrderColumns {
     return { id, member: this.members[i]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
-  put(o: OrderRec): void {
-    const known = this.index.get(o.id);
+  /** Keeps a new order, or (`known`) what a refund changed in one. */
+  put(o: OrderRec, isNew: boolean): void {
+    const known = isNew ? undefined : this.index.get(o.id);
     if (known !== undefined) {
       // A refund: what changes is the reversed points and refunded quantities.
       this.rev[known] = o.rev;
@@ -254,6 +255,12 @@ class OrderColumns {
   }
 }
 
+interface MemberRec {
+  id: string;
+  idx: number;
+  state: MemberState | null;
+}
+
 export class Replay {
   readonly program: Program;
   readonly members = new Map<string, MemberState>();
@@ -271,8 +278,11 @@ export class Replay {
   private readonly orders = new OrderColumns();
   /** By member index: the due time last pushed on the heap (NaN: none). */
   private readonly pushed: number[] = [];
-  private lastId = '';
-  private lastIdx = -1;
+  /** Members with their index; the last two looked up (an event touches one
+   * member, an order sometimes its referrer too). */
+  private readonly recs = new Map<string, MemberRec>();
+  private last: MemberRec | null = null;
+  private prev: MemberRec | null = null;
   private readonly heap = new DueHeap();
   private readonly world: World;
   private readonly opts: ReplayOptions;
@@ -283,7 +293,18 @@ export class Replay {
   constructor(program: Program, opts: ReplayOptions = {}) {
     this.program = program;
     this.opts = opts;
-    this.world = { get: (id) => this.members.get(id), order: (id) => this.orders.get(id) };
+    this.world = {
+      get: (id) => {
+        const r = this.recs.get(id);
+        if (r === undefined) return undefined;
+        if (r !== this.last) {
+          this.prev = this.last;
+          this.last = r;
+        }
+        return r.state ?? undefined;
+      },
+      order: (id) => this.orders.get(id),
+    };
   }
 
   /** One line of an events file (1-based number; blank lines are skipped). */
@@ -325,10 +346,12 @@ export class Replay {
     }
     const out = this.apply(ev);
     if (ev.type === 'signup' && out.error === null) {
-      this.members.set(ev.member, out.changed[0]!);
+      const s = out.changed[0]!;
+      this.members.set(ev.member, s);
       this.indexOf(ev.member);
+      this.recs.get(ev.member)!.state = s;
     }
-    if (out.order) this.orders.put(this.opts.serializeStates ? (JSON.parse(JSON.stringify(out.order)) as OrderRec) : out.order);
+    if (out.order) this.orders.put(this.opts.serializeStates ? (JSON.parse(JSON.stringify(out.order)) as OrderRec) : out.order, ev.type === 'order');
     this.record(out.entries, line);
     if (out.error !== null) this.errors.push({ line, message: out.error });
     for (const s of out.changed) this.settle(s);
@@ -354,6 +377,7 @@ export class Replay {
     if (this.opts.serializeStates) {
       state = JSON.parse(JSON.stringify(s)) as MemberState;
       this.members.set(state.id, state);
+      this.recs.get(state.id)!.state = state;
     }
     const due = state.due;
     const i = this.indexOf(state.id);
@@ -364,22 +388,24 @@ export class Replay {
     }
   }
 
-  /** A member's index (entries and changes come in runs of one member); a
-   * new member (its signup bonus is written before applyEvent returns) gets
-   * the next one. */
+  /** A member's index. A new member (its signup bonus is written before
+   * applyEvent returns) gets the next one. */
   private indexOf(id: string): number {
-    if (id !== this.lastId) {
-      let i = this.index.get(id);
-      if (i === undefined) {
-        i = this.ids.length;
-        this.index.set(id, i);
-        this.ids.push(id);
-        this.pushed.push(NaN);
-      }
-      this.lastId = id;
-      this.lastIdx = i;
+    const last = this.last;
+    if (last !== null && last.id === id) return last.idx;
+    const prev = this.prev;
+    if (prev !== null && prev.id === id) return prev.idx;
+    let r = this.recs.get(id);
+    if (r === undefined) {
+      r = { id, idx: this.ids.length, state: null };
+      this.recs.set(id, r);
+      this.index.set(id, r.idx);
+      this.ids.push(id);
+      this.pushed.push(NaN);
     }
-    return this.lastIdx;
+    this.prev = this.last;
+    this.last = r;
+    return r.idx;
   }
 
   private record(entries: LedgerEntry[], line: number): void {
