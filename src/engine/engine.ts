@@ -165,6 +165,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     nextBirthday: null,
     lotDue: [],
     lotPts: [],
+    lotsInOrder: true,
     deficit: 0,
     inactiveAt: null,
   };
@@ -257,9 +258,17 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
   const n = s.lotDue.length;
   if (n > 0 && s.lotDue[n - 1] === due) s.lotPts[n - 1]! += rest;
   else {
+    if (n > 0 && due < s.lotDue[n - 1]!) s.lotsInOrder = false;
     s.lotDue.push(due);
     s.lotPts.push(rest);
   }
+}
+
+/** Removes the first k elements. shift() is O(1) in V8 (it moves the
+ * array's start); splice would copy and allocate, copyWithin is slower still. */
+function dropFront<T>(a: T[], k: number): void {
+  if (k > 16) a.splice(0, k);
+  else for (let i = 0; i < k; i++) a.shift();
 }
 
 /** When the next lot expires. Lots are kept in the order they were earned
@@ -268,6 +277,8 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
  * clock can come sooner for a later lot. So: the smallest, by a scan. */
 function nextLotDue(s: MemberState): number {
   const due = s.lotDue;
+  if (due.length === 0) return Infinity;
+  if (s.lotsInOrder) return due[0]!;
   let m = Infinity;
   for (let i = 0; i < due.length; i++) if (due[i]! < m) m = due[i]!;
   return m;
@@ -276,6 +287,13 @@ function nextLotDue(s: MemberState): number {
 /** Removes every lot due at `at`; returns their points. */
 function takeLotsDue(s: MemberState, at: number): number {
   let pts = 0;
+  if (s.lotsInOrder) {
+    let k = 0;
+    while (k < s.lotDue.length && s.lotDue[k] === at) pts += s.lotPts[k++]!;
+    dropFront(s.lotDue, k);
+    dropFront(s.lotPts, k);
+    return pts;
+  }
   let w = 0;
   for (let i = 0; i < s.lotDue.length; i++) {
     if (s.lotDue[i] === at) pts += s.lotPts[i]!;
@@ -286,6 +304,7 @@ function takeLotsDue(s: MemberState, at: number): number {
   }
   s.lotDue.length = w;
   s.lotPts.length = w;
+  if (w === 0) s.lotsInOrder = true;
   return pts;
 }
 
@@ -303,8 +322,9 @@ function consume(rt: Runtime, s: MemberState, points: number): void {
     if (s.lotPts[k] === 0) k++;
   }
   if (k) {
-    s.lotDue.splice(0, k);
-    s.lotPts.splice(0, k);
+    dropFront(s.lotDue, k);
+    dropFront(s.lotPts, k);
+    if (s.lotDue.length === 0) s.lotsInOrder = true;
   }
   s.deficit += left;
 }
@@ -375,11 +395,11 @@ function pruneMetric(s: MemberState, t: number): void {
     k++;
   }
   if (k) {
-    s.mAt.splice(0, k);
-    exit.splice(0, k);
-    s.mNum.splice(0, k);
-    s.mDen.splice(0, k);
-    s.mRef.splice(0, k);
+    dropFront(s.mAt, k);
+    dropFront(exit, k);
+    dropFront(s.mNum, k);
+    dropFront(s.mDen, k);
+    dropFront(s.mRef, k);
   }
 }
 
@@ -454,11 +474,11 @@ function tierDue(rt: Runtime, s: MemberState): number {
   const threshold = tiers[idx]!.threshold;
   const exit = s.mExit;
   const fast = metricFast(rt, s, s.at);
-  const v0: Rat = fast === fast ? [fast, 1] : metricValue(rt, s, s.at);
-  if (v0[1] === 1) {
+  const v0: Rat | null = fast === fast ? null : metricValue(rt, s, s.at);
+  if (v0 === null || v0[1] === 1) {
     // Entries leave in order. Walk at most a few: past them, the member is
     // due for a (cheap) re-check rather than an exact answer now.
-    let n = v0[0];
+    let n = v0 === null ? fast : v0[0];
     let walked = 0;
     for (let i = 0; i < exit.length; i++) {
       if (exit[i]! <= s.at) continue;
@@ -468,7 +488,7 @@ function tierDue(rt: Runtime, s: MemberState): number {
     }
     return Infinity;
   }
-  let v = v0;
+  let v: Rat = v0;
   for (let i = 0; i < exit.length; i++) {
     if (exit[i]! <= s.at) continue;
     v = addRat(v, [-s.mNum[i]!, s.mDen[i]!]);
@@ -975,9 +995,18 @@ function finish(rt: Runtime, outcome: Outcome, error: string | null): Outcome {
   return outcome;
 }
 
-export function applyEvent(program: Program, ev: EngineEvent, world: World): Outcome {
+/** Applies one event. `into` is an Outcome to fill (and return) instead of a
+ * new one — replay reuses one; its previous contents are discarded. */
+export function applyEvent(program: Program, ev: EngineEvent, world: World, into?: Outcome): Outcome {
   const rt = runtime(program);
-  const outcome: Outcome = { error: null, entries: [], changed: [], order: null };
+  let outcome: Outcome;
+  if (into) {
+    outcome = into;
+    outcome.error = null;
+    outcome.entries.length = 0;
+    outcome.changed.length = 0;
+    outcome.order = null;
+  } else outcome = { error: null, entries: [], changed: [], order: null };
   if (ev.type === 'tick') return finish(rt, outcome, 'a tick brings every member forward: call advance for each member');
 
   if (ev.type === 'signup') {

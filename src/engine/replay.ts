@@ -2,7 +2,7 @@
 // a time; members live in memory; a `tick` touches only the members that
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
-import { applyEvent, clubsAt, advance, withSink, type EntrySink } from './engine.ts';
+import { applyEvent, clubsAt, advance, runtime, type EntrySink, type Runtime } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { formatInstant } from './time.ts';
 import type { EngineEvent, LedgerEntry, MemberState, OrderRec, Outcome, World } from './types.ts';
@@ -290,8 +290,11 @@ export class Replay {
   private lastAtText = '';
   private readonly ruleJson = new Map<string | null, string>();
 
+  private readonly rt: Runtime;
+
   constructor(program: Program, opts: ReplayOptions = {}) {
     this.program = program;
+    this.rt = runtime(program);
     this.opts = opts;
     this.world = {
       get: (id) => {
@@ -418,12 +421,30 @@ export class Replay {
   /** Entries straight into the columns (when nobody asked for objects). */
   private readonly sink: EntrySink = (member, at, kind, points, rule, ref, line) => this.ledger.push(this.indexOf(member), at, kind, points, rule, ref, line);
 
+  // The sink is set around each call (no closure per event): the program's
+  // runtime may be shared with other replays or a server.
+  private readonly outcome: Outcome = { error: null, entries: [], changed: [], order: null };
+
   private apply(ev: EngineEvent): Outcome {
-    return this.opts.onEntry ? applyEvent(this.program, ev, this.world) : withSink(this.program, this.sink, () => applyEvent(this.program, ev, this.world));
+    if (this.opts.onEntry) return applyEvent(this.program, ev, this.world);
+    const prev = this.rt.sink;
+    this.rt.sink = this.sink;
+    try {
+      return applyEvent(this.program, ev, this.world, this.outcome);
+    } finally {
+      this.rt.sink = prev;
+    }
   }
 
   private advanceMember(s: MemberState, t: number): LedgerEntry[] {
-    return this.opts.onEntry ? advance(this.program, s, t) : withSink(this.program, this.sink, () => advance(this.program, s, t));
+    if (this.opts.onEntry) return advance(this.program, s, t);
+    const prev = this.rt.sink;
+    this.rt.sink = this.sink;
+    try {
+      return advance(this.program, s, t);
+    } finally {
+      this.rt.sink = prev;
+    }
   }
 
   private readonly atText = (ms: number): string => {

@@ -128,6 +128,8 @@ export interface MemberState {
    * deficit is covered first by new earnings. */
   lotDue: number[];
   lotPts: number[];
+  /** Whether lotDue ascends (it does, except around an autumn DST change). */
+  lotsInOrder: boolean;
   deficit: number;
   /** Inactivity expiry: when the balance expires unless there is activity. */
   inactiveAt: number | null;
