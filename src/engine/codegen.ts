@@ -55,7 +55,7 @@ export function generateOrderFn(rt: Runtime, h: Helpers): OrderFn {
   L.push('const clubs = H.activeClubs(rt, s, at);');
   L.push(`const anyDiscount = clubs !== rt.noClubs && ${rt.discounts.size > 0};`);
   L.push('const nl = lines.length;');
-  L.push('const recs = new Array(nl);');
+  L.push('const LP = rt.linePaid, LE = rt.lineElig;');
   L.push('let total = 0, items = 0;');
   rules.forEach((_, i) => {
     if (filtered[i]) L.push(`let p${i} = 0, q${i} = 0, m${i} = false;`);
@@ -68,7 +68,7 @@ export function generateOrderFn(rt: Runtime, h: Helpers): OrderFn {
   L.push('    if (ds) { let best = 0; for (const d of ds) if (clubs[d[0]]) best = Math.max(best, mulDivFloor(amount, d[1], 100 * d[2])); paid = amount - best; }');
   L.push('  }');
   L.push(`  const eligible = ${eligible};`);
-  L.push('  recs[i] = [sku, l.qty, paid, eligible ? 1 : 0, 0];');
+  L.push('  LP[i] = paid; LE[i] = eligible ? 1 : 0;');
   L.push('  if (eligible) {');
   L.push('    total += paid; items += l.qty;');
   rules.forEach((r, i) => {
@@ -135,7 +135,7 @@ export function generateOrderFn(rt: Runtime, h: Helpers): OrderFn {
     });
     L.push('}');
   }
-  L.push('return { lines: recs, total, items, base, count: n };');
+  L.push('return { lines: null, total, items, base, count: n };');
   const body = `return function order(s, at, lines, channel) {\n${L.join('\n')}\n};`;
   const make = new Function('rt', 'p', 'H', 'S', 'mulDivFloor', 'mulMulDivFloor', 'civilFromDays', 'DAY', body);
   return make(rt, p, h, sets, mulDivFloor, mulMulDivFloor, civilFromDays, DAY) as OrderFn;

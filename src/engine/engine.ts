@@ -42,8 +42,13 @@ export interface Runtime {
   masks: Map<string, Map<string, number>> | null;
   /** Where ledger entries go while a caller has set one (see withSink). */
   sink: EntrySink | null;
-  /** The program's generated order evaluation (codegen.ts), made on first use. */
+  /** The program's generated order evaluation (codegen.ts), made on first use,
+   * and where it leaves each line's paid amount and eligibility. */
   orderFn: OrderFn | null;
+  linePaid: Float64Array;
+  lineElig: Uint8Array;
+  /** Where new orders go while a caller has set one (replay). */
+  orderSink: OrderSink | null;
   /** Scratch facts for `when` conditions (filled per order), and the rule
    * masks of the order's lines. */
   facts: OrderFacts;
@@ -92,6 +97,9 @@ export function runtime(program: Program): Runtime {
     lineMasks: [],
     sink: null,
     orderFn: null,
+    linePaid: new Float64Array(64),
+    lineElig: new Uint8Array(64),
+    orderSink: null,
   };
   // Lots and the tier window often share a duration (12 months): one
   // computation serves both entries of an order.
@@ -592,7 +600,9 @@ export interface Contribution {
 }
 
 export interface OrderCalc {
-  lines: OrderLineRec[];
+  /** The lines as kept for refunds; null from the generated evaluation, which
+   * leaves each line's paid amount and eligibility in rt.linePaid / rt.lineElig. */
+  lines: OrderLineRec[] | null;
   /** Eligible paid amount and quantity. */
   total: number;
   items: number;
@@ -616,6 +626,16 @@ function contribute(sc: Scratch, n: number, rule: string, points: number, line: 
   sc.line[n] = line;
   return n + 1;
 }
+
+/** The lines of an evaluated order as kept for refunds. */
+export function orderLines(rt: Runtime, calc: OrderCalc, lines: readonly OrderLine[]): OrderLineRec[] {
+  if (calc.lines !== null) return calc.lines;
+  return lines.map((l, i) => [l.sku, l.qty, rt.linePaid[i]!, rt.lineElig[i]!, 0]);
+}
+
+/** Receives a new accepted order (instead of an OrderRec in Outcome.order):
+ * the lines, and each line's paid amount and eligibility in the arrays. */
+export type OrderSink = (id: string, member: string, at: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array) => void;
 
 /** The contributions of the last computeOrder, as objects. */
 export function contributions(rt: Runtime, calc: OrderCalc): Contribution[] {
@@ -812,6 +832,10 @@ export function useGeneratedOrders(on: boolean): void {
 
 function evaluateOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null): OrderCalc {
   if (!generated) return computeOrder(rt, s, at, lines, channel, true);
+  if (lines.length > rt.linePaid.length) {
+    rt.linePaid = new Float64Array(lines.length * 2);
+    rt.lineElig = new Uint8Array(lines.length * 2);
+  }
   rt.orderFn ??= generateOrderFn(rt, { activeClubs, tierIndexOf, contribute, monthKey });
   return rt.orderFn(s, at, lines, channel);
 }
@@ -849,7 +873,8 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
       }
     }
   }
-  outcome.order = { id: ev.id, member: s.id, at: ev.at, e, p: calc.total, rev: 0, lines: calc.lines };
+  if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
+  else outcome.order = { id: ev.id, member: s.id, at: ev.at, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };
   s.orders += 1;
   // Step 10: tier progress.
   if (p.metric === 'spend') addMetric(rt, s, ev.at, calc.total, 1, ev.id);

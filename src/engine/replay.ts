@@ -2,10 +2,10 @@
 // a time; members live in memory; a `tick` touches only the members that
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
-import { applyEvent, clubsAt, advance, runtime, type EntrySink, type Runtime } from './engine.ts';
+import { applyEvent, clubsAt, advance, runtime, type EntrySink, type OrderSink, type Runtime } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { formatInstant } from './time.ts';
-import type { EngineEvent, LedgerEntry, MemberState, OrderRec, Outcome, World } from './types.ts';
+import type { EngineEvent, LedgerEntry, MemberState, OrderLine, OrderRec, Outcome, World } from './types.ts';
 
 export interface ResultEntry {
   at: string;
@@ -202,15 +202,29 @@ class OrderColumns {
     return { id, member: this.members[i]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
-  /** Keeps a new order, or (`known`) what a refund changed in one. */
-  put(o: OrderRec, isNew: boolean): void {
-    const known = isNew ? undefined : this.index.get(o.id);
-    if (known !== undefined) {
-      // A refund: what changes is the reversed points and refunded quantities.
-      this.rev[known] = o.rev;
-      o.lines.forEach((l, k) => (this.refunded[this.start[known]! + k] = l[4]));
-      return;
+  /** Keeps a new order, straight from the engine's order sink. */
+  add(id: string, member: string, at: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array): void {
+    const i = this.slot(lines.length);
+    this.index.set(id, i);
+    this.ids.push(id);
+    this.members.push(member);
+    this.at[i] = at;
+    this.e[i] = e;
+    this.p[i] = p;
+    this.rev[i] = 0;
+    for (let k = 0; k < lines.length; k++) {
+      const j = this.nl++;
+      this.sku[j] = this.intern(lines[k]!.sku);
+      this.qty[j] = lines[k]!.qty;
+      this.paid[j] = paid[k]!;
+      this.eligible[j] = eligible[k]!;
+      this.refunded[j] = 0;
     }
+    this.start[i + 1] = this.nl;
+  }
+
+  /** Room for one more order of `nlines` lines; its index. */
+  private slot(nlines: number): number {
     const i = this.n++;
     if (i + 1 >= this.at.length) {
       const g = <T extends Float64Array | Int32Array>(a: T, make: new (n: number) => T, n: number): T => {
@@ -225,7 +239,7 @@ class OrderColumns {
       this.rev = g(this.rev, Float64Array, n);
       this.start = g(this.start, Int32Array, n + 1);
     }
-    while (this.nl + o.lines.length > this.qty.length) {
+    while (this.nl + nlines > this.qty.length) {
       const n = this.qty.length * 2;
       for (const k of ['qty', 'paid', 'refunded'] as const) {
         const b = new Float64Array(n);
@@ -236,6 +250,19 @@ class OrderColumns {
       b.set(this.eligible);
       this.eligible = b;
     }
+    return i;
+  }
+
+  /** Keeps a new order, or (`known`) what a refund changed in one. */
+  put(o: OrderRec, isNew: boolean): void {
+    const known = isNew ? undefined : this.index.get(o.id);
+    if (known !== undefined) {
+      // A refund: what changes is the reversed points and refunded quantities.
+      this.rev[known] = o.rev;
+      o.lines.forEach((l, k) => (this.refunded[this.start[known]! + k] = l[4]));
+      return;
+    }
+    const i = this.slot(o.lines.length);
     this.index.set(o.id, i);
     this.ids.push(o.id);
     this.members.push(o.member);
@@ -425,14 +452,19 @@ export class Replay {
   // runtime may be shared with other replays or a server.
   private readonly outcome: Outcome = { error: null, entries: [], changed: [], order: null };
 
+  private readonly orderSink: OrderSink = (id, member, at, e, p, lines, paid, eligible) => this.orders.add(id, member, at, e, p, lines, paid, eligible);
+
   private apply(ev: EngineEvent): Outcome {
-    if (this.opts.onEntry) return applyEvent(this.program, ev, this.world);
+    if (this.opts.onEntry || this.opts.serializeStates) return applyEvent(this.program, ev, this.world);
     const prev = this.rt.sink;
+    const prevOrders = this.rt.orderSink;
     this.rt.sink = this.sink;
+    this.rt.orderSink = this.orderSink;
     try {
       return applyEvent(this.program, ev, this.world, this.outcome);
     } finally {
       this.rt.sink = prev;
+      this.rt.orderSink = prevOrders;
     }
   }
 

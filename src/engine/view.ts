@@ -96,7 +96,7 @@ export function quote(program: Program, state: MemberState, order: { at: number;
   const ref = program.referral;
   if (ref && ref.referee > 0 && referralApplies(rt, s, order.at, calc.total)) entries.push({ rule: 'referral:referee', points: ref.referee, line: ref.refereeLine });
   const discounts = order.lines
-    .map((l, i) => ({ sku: l.sku, amount: l.qty * l.price - calc.lines[i]![2] }))
+    .map((l, i) => ({ sku: l.sku, amount: l.qty * l.price - calc.lines![i]![2] }))
     .filter((d) => d.amount > 0);
   return {
     points: entries.reduce((a, e) => a + e.points, 0),
