@@ -6,7 +6,7 @@ import { format } from '../../dsl/format.ts';
 import { compareResults, describeValue } from '../engine/compare.ts';
 import { Replay, type ReplayResult } from '../engine/replay.ts';
 import { colorsFor, isColor, type Colors } from './color.ts';
-import { forEachLine, writeChunks } from './lines.ts';
+import { forEachLineBytes, writeChunks } from './lines.ts';
 import { readText } from './read.ts';
 import { writeFileSync, statSync } from 'node:fs';
 
@@ -155,9 +155,9 @@ export async function replay(programFile: string, eventsFile: string, opts: Repl
       );
       bar.start(Math.max(1, Math.round(size / 1e6)), 0, { events: 0 });
     }
-    forEachLine(
+    forEachLineBytes(
       eventsFile,
-      (text, n) => r.pushLine(text, n),
+      (buf, a, b, n) => r.pushBytes(buf, a, b, n),
       bar ? (read) => bar!.update(Math.round(read / 1e6), { events: r.events }) : undefined,
     );
   } catch (e) {

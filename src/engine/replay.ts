@@ -4,6 +4,7 @@
 import type { Program } from '../../dsl/program.ts';
 import { applyEvent, clubsAt, advance, runtime, type EntrySink, type OrderSink, type Runtime } from './engine.ts';
 import { parseEvent } from './events.ts';
+import { FastLineParser } from './jsonl.ts';
 import { formatInstant } from './time.ts';
 import type { EngineEvent, LedgerEntry, MemberState, OrderLine, OrderRec, Outcome, World } from './types.ts';
 
@@ -335,6 +336,22 @@ export class Replay {
       },
       order: (id) => this.orders.get(id),
     };
+  }
+
+  private fast: FastLineParser | undefined;
+
+  /** One line of an events file given as UTF-8 bytes [a, b) of `buf`: the
+   * common shapes are decoded straight from the bytes (jsonl.ts), anything
+   * else goes through pushLine. */
+  pushBytes(buf: Buffer, a: number, b: number, line: number): void {
+    let i = a;
+    while (i < b && (buf[i] === 32 || buf[i] === 9 || buf[i] === 13)) i++;
+    if (i === b) return; // blank
+    this.fast ??= new FastLineParser(this.program.currencyExponent);
+    const ev = this.fast.parse(buf, a, b);
+    if (ev === null) return this.pushLine(buf.toString('utf8', a, b), line);
+    this.lines++;
+    this.pushEvent(ev, line);
   }
 
   /** One line of an events file (1-based number; blank lines are skipped). */

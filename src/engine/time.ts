@@ -104,6 +104,8 @@ export class Zone {
    * time of day across DST changes, months and years keep the day of the
    * month, clamped to the month's last day. */
   add(ms: number, d: Duration): number {
+    // Like Temporal, adding nothing keeps the instant (even in a repeated hour).
+    if (d.amount === 0) return ms;
     const local = this.toLocal(ms);
     let day = Math.floor(local / DAY);
     const time = local - day * DAY;

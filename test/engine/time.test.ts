@@ -62,6 +62,13 @@ describe('Zone', () => {
     expect(formatInstant(ny.add(Date.parse('2028-02-29T17:00:00Z'), { amount: 1, unit: 'year' }))).toBe('2029-02-28T17:00:00Z');
   });
 
+  it('keeps the instant when adding nothing, even in a repeated hour (as Temporal does)', () => {
+    const ny = new Zone('America/New_York');
+    const secondOneAm = Date.parse('2000-10-29T06:00:00Z'); // 01:00 EST, after 01:00 EDT
+    expect(ny.add(secondOneAm, { amount: 0, unit: 'day' })).toBe(secondOneAm);
+    expect(ny.add(secondOneAm, { amount: 0, unit: 'day' })).toBe(temporalAdd(secondOneAm, 'America/New_York', 0, 'day'));
+  });
+
   it('puts a 29 February birthday on 28 February in other years', () => {
     const ny = new Zone('America/New_York');
     expect(formatInstant(ny.birthdayIn(2027, 2, 29))).toBe('2027-02-28T05:00:00Z');
