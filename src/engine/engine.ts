@@ -144,7 +144,7 @@ function addDuration(rt: Runtime, m: Memo, ms: number, d: Duration): number {
 
 export function newMember(rt: Runtime, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 2,
+    v: 3,
     id,
     signupAt: at,
     birthday,
@@ -156,23 +156,17 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     graceUntil: null,
     due: null,
     layout: rt.layout,
-    mAt: [],
-    mExit: [],
-    mNum: [],
-    mDen: [],
+    m: [],
     mRef: [],
     msum: 0,
     mfrac: 0,
     life: [0, 1],
-    limKey: rt.limitNames.map(() => 0),
-    limUsed: rt.limitNames.map(() => 0),
-    clubStart: rt.clubNames.map(() => null),
-    clubEnd: rt.clubNames.map(() => null),
+    lim: rt.limitNames.flatMap(() => [0, 0]),
+    clubs: rt.clubNames.flatMap(() => [null, null]),
     refYear: 0,
     refCount: 0,
     nextBirthday: null,
-    lotDue: [],
-    lotPts: [],
+    lots: [],
     lotsInOrder: true,
     deficit: 0,
     inactiveAt: null,
@@ -195,18 +189,19 @@ function prepare(rt: Runtime, s: MemberState): void {
   if (s.layout === rt.layout) return;
   const p = rt.program;
   const [oldMetric, oldLimits, oldClubs] = JSON.parse(s.layout) as [string, string[], string[]];
-  const remap = <T>(names: string[], values: T[], newNames: string[], none: T): T[] => newNames.map((n) => (names.includes(n) ? values[names.indexOf(n)]! : none));
-  s.limKey = remap(oldLimits, s.limKey, rt.limitNames, 0);
-  s.limUsed = remap(oldLimits, s.limUsed, rt.limitNames, 0);
-  s.clubStart = remap(oldClubs, s.clubStart, rt.clubNames, null);
-  s.clubEnd = remap(oldClubs, s.clubEnd, rt.clubNames, null);
+  /** Pairs of values by name, re-mapped to the new names. */
+  const remap = <T>(names: string[], pairs: T[], newNames: string[], none: T): T[] =>
+    newNames.flatMap((n) => {
+      const i = names.indexOf(n);
+      return i < 0 ? [none, none] : [pairs[2 * i]!, pairs[2 * i + 1]!];
+    });
+  s.lim = remap(oldLimits, s.lim, rt.limitNames, 0);
+  s.clubs = remap(oldClubs, s.clubs, rt.clubNames, null);
   if (oldMetric !== rt.metricKey) {
     const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
-    const old = { at: s.mAt, num: s.mNum, den: s.mDen, ref: s.mRef };
-    s.mAt = [];
-    s.mExit = [];
-    s.mNum = [];
-    s.mDen = [];
+    const old = s.m;
+    const oldRef = s.mRef;
+    s.m = [];
     s.mRef = [];
     s.msum = 0;
     s.mfrac = 0;
@@ -215,7 +210,7 @@ function prepare(rt: Runtime, s: MemberState): void {
     s.layout = rt.layout;
     if (sameMetric) {
       if (oldMetric.endsWith('/lifetime') && p.window.kind === 'lifetime') s.life = life;
-      else for (let i = 0; i < old.at.length; i++) addMetric(rt, s, old.at[i]!, old.num[i]!, old.den[i]!, old.ref[i]!);
+      else for (let i = 0; i < oldRef.length; i++) addMetric(rt, s, old[4 * i]!, old[4 * i + 2]!, old[4 * i + 3]!, oldRef[i]!);
     }
   }
   s.layout = rt.layout;
@@ -263,55 +258,57 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
   }
   if (rest <= 0) return;
   const due = addDuration(rt, rt.lotMemo, at, exp.after);
-  const n = s.lotDue.length;
-  if (n > 0 && s.lotDue[n - 1] === due) s.lotPts[n - 1]! += rest;
+  const lots = s.lots;
+  const n = lots.length;
+  if (n > 0 && lots[n - 2] === due) lots[n - 1]! += rest;
   else {
-    if (n > 0 && due < s.lotDue[n - 1]!) s.lotsInOrder = false;
-    s.lotDue.push(due);
-    s.lotPts.push(rest);
+    if (n > 0 && due < lots[n - 2]!) s.lotsInOrder = false;
+    lots.push(due, rest);
   }
 }
 
 /** Removes the first k elements. shift() is O(1) in V8 (it moves the
  * array's start); splice would copy and allocate, copyWithin is slower still. */
 function dropFront<T>(a: T[], k: number): void {
-  if (k > 16) a.splice(0, k);
+  if (k > 32) a.splice(0, k);
   else for (let i = 0; i < k; i++) a.shift();
 }
 
 /** When the next lot expires. Lots are kept in the order they were earned
  * (redemptions take the oldest first), and their expiry times are in that
  * order too — except around a DST change, where a day later on the wall
- * clock can come sooner for a later lot. So: the smallest, by a scan. */
+ * clock can come sooner for a later lot. So then: the smallest, by a scan. */
 function nextLotDue(s: MemberState): number {
-  const due = s.lotDue;
-  if (due.length === 0) return Infinity;
-  if (s.lotsInOrder) return due[0]!;
+  const lots = s.lots;
+  if (lots.length === 0) return Infinity;
+  if (s.lotsInOrder) return lots[0]!;
   let m = Infinity;
-  for (let i = 0; i < due.length; i++) if (due[i]! < m) m = due[i]!;
+  for (let i = 0; i < lots.length; i += 2) if (lots[i]! < m) m = lots[i]!;
   return m;
 }
 
 /** Removes every lot due at `at`; returns their points. */
 function takeLotsDue(s: MemberState, at: number): number {
+  const lots = s.lots;
   let pts = 0;
   if (s.lotsInOrder) {
     let k = 0;
-    while (k < s.lotDue.length && s.lotDue[k] === at) pts += s.lotPts[k++]!;
-    dropFront(s.lotDue, k);
-    dropFront(s.lotPts, k);
+    while (k < lots.length && lots[k] === at) {
+      pts += lots[k + 1]!;
+      k += 2;
+    }
+    dropFront(lots, k);
     return pts;
   }
   let w = 0;
-  for (let i = 0; i < s.lotDue.length; i++) {
-    if (s.lotDue[i] === at) pts += s.lotPts[i]!;
+  for (let i = 0; i < lots.length; i += 2) {
+    if (lots[i] === at) pts += lots[i + 1]!;
     else {
-      s.lotDue[w] = s.lotDue[i]!;
-      s.lotPts[w++] = s.lotPts[i]!;
+      lots[w++] = lots[i]!;
+      lots[w++] = lots[i + 1]!;
     }
   }
-  s.lotDue.length = w;
-  s.lotPts.length = w;
+  lots.length = w;
   if (w === 0) s.lotsInOrder = true;
   return pts;
 }
@@ -320,19 +317,18 @@ function takeLotsDue(s: MemberState, at: number): number {
 function consume(rt: Runtime, s: MemberState, points: number): void {
   s.balance -= points;
   if (rt.program.expire?.mode !== 'lots') return;
+  const lots = s.lots;
   let left = points;
   let k = 0;
-  const n = s.lotPts.length;
-  while (left > 0 && k < n) {
-    const take = Math.min(s.lotPts[k]!, left);
-    s.lotPts[k]! -= take;
+  while (left > 0 && k < lots.length) {
+    const take = Math.min(lots[k + 1]!, left);
+    lots[k + 1]! -= take;
     left -= take;
-    if (s.lotPts[k] === 0) k++;
+    if (lots[k + 1] === 0) k += 2;
   }
   if (k) {
-    dropFront(s.lotDue, k);
-    dropFront(s.lotPts, k);
-    if (s.lotDue.length === 0) s.lotsInOrder = true;
+    dropFront(lots, k);
+    if (lots.length === 0) s.lotsInOrder = true;
   }
   s.deficit += left;
 }
@@ -349,21 +345,16 @@ function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: nu
     return;
   }
   const exit = w.kind === 'rolling' ? addDuration(rt, rt.windowMemo, at, w.duration) : rt.zone.startOfYear(rt.zone.localYear(at) + 1);
+  const m = s.m;
   // Kept in the order entries leave the window (usually the order they come
   // in; not always around a DST change).
-  let i = s.mExit.length;
-  while (i > 0 && s.mExit[i - 1]! > exit) i--;
-  if (i === s.mExit.length) {
-    s.mAt.push(at);
-    s.mExit.push(exit);
-    s.mNum.push(num);
-    s.mDen.push(den);
+  let i = s.mRef.length;
+  while (i > 0 && m[4 * i - 3]! > exit) i--;
+  if (i === s.mRef.length) {
+    m.push(at, exit, num, den);
     s.mRef.push(ref);
   } else {
-    s.mAt.splice(i, 0, at);
-    s.mExit.splice(i, 0, exit);
-    s.mNum.splice(i, 0, num);
-    s.mDen.splice(i, 0, den);
+    m.splice(4 * i, 0, at, exit, num, den);
     s.mRef.splice(i, 0, ref);
   }
   if (den === 1) s.msum += num;
@@ -378,13 +369,14 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, orderId: string, at: num
     s.life = addRat(s.life, delta);
     return;
   }
+  const m = s.m;
   for (let i = s.mRef.length - 1; i >= 0; i--) {
-    if (s.mRef[i] === orderId && s.mAt[i] === at) {
-      if (s.mDen[i] === 1) s.msum -= s.mNum[i]!;
+    if (s.mRef[i] === orderId && m[4 * i] === at) {
+      if (m[4 * i + 3] === 1) s.msum -= m[4 * i + 2]!;
       else s.mfrac--;
-      const v = addRat([s.mNum[i]!, s.mDen[i]!], delta);
-      s.mNum[i] = v[0];
-      s.mDen[i] = v[1];
+      const v = addRat([m[4 * i + 2]!, m[4 * i + 3]!], delta);
+      m[4 * i + 2] = v[0];
+      m[4 * i + 3] = v[1];
       if (v[1] === 1) s.msum += v[0];
       else s.mfrac++;
       return;
@@ -395,18 +387,16 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, orderId: string, at: num
 
 /** Drops the entries that have left the window by `t`. */
 function pruneMetric(s: MemberState, t: number): void {
-  const exit = s.mExit;
+  const m = s.m;
+  const n = s.mRef.length;
   let k = 0;
-  while (k < exit.length && exit[k]! <= t) {
-    if (s.mDen[k] === 1) s.msum -= s.mNum[k]!;
+  while (k < n && m[4 * k + 1]! <= t) {
+    if (m[4 * k + 3] === 1) s.msum -= m[4 * k + 2]!;
     else s.mfrac--;
     k++;
   }
   if (k) {
-    dropFront(s.mAt, k);
-    dropFront(exit, k);
-    dropFront(s.mNum, k);
-    dropFront(s.mDen, k);
+    dropFront(m, 4 * k);
     dropFront(s.mRef, k);
   }
 }
@@ -415,16 +405,17 @@ function pruneMetric(s: MemberState, t: number): void {
  * are pruned to `t` (the usual case); NaN otherwise. */
 function metricFast(rt: Runtime, s: MemberState, t: number): number {
   if (rt.program.window.kind === 'lifetime') return s.life[1] === 1 ? s.life[0] : NaN;
-  return s.mfrac === 0 && (s.mExit.length === 0 || s.mExit[0]! > t) ? s.msum : NaN;
+  return s.mfrac === 0 && (s.m.length === 0 || s.m[1]! > t) ? s.msum : NaN;
 }
 
 /** The qualifying value at `t`, exactly. */
 export function metricValue(rt: Runtime, s: MemberState, t: number): Rat {
   if (rt.program.window.kind === 'lifetime') return s.life;
   // Already pruned to `t` (the usual case): the running sum.
-  if (s.mfrac === 0 && (s.mExit.length === 0 || s.mExit[0]! > t)) return [s.msum, 1];
+  const m = s.m;
+  if (s.mfrac === 0 && (m.length === 0 || m[1]! > t)) return [s.msum, 1];
   let v: Rat = [0, 1];
-  for (let i = 0; i < s.mExit.length; i++) if (s.mExit[i]! > t) v = addRat(v, [s.mNum[i]!, s.mDen[i]!]);
+  for (let i = 0; i < m.length; i += 4) if (m[i + 1]! > t) v = addRat(v, [m[i + 2]!, m[i + 3]!]);
   return v;
 }
 
@@ -480,7 +471,7 @@ function tierDue(rt: Runtime, s: MemberState): number {
   const idx = tierIndexOf(rt, s);
   if (idx <= 0 || rt.program.window.kind === 'lifetime') return Infinity;
   const threshold = tiers[idx]!.threshold;
-  const exit = s.mExit;
+  const m = s.m;
   const fast = metricFast(rt, s, s.at);
   const v0: Rat | null = fast === fast ? null : metricValue(rt, s, s.at);
   if (v0 === null || v0[1] === 1) {
@@ -488,19 +479,20 @@ function tierDue(rt: Runtime, s: MemberState): number {
     // due for a (cheap) re-check rather than an exact answer now.
     let n = v0 === null ? fast : v0[0];
     let walked = 0;
-    for (let i = 0; i < exit.length; i++) {
-      if (exit[i]! <= s.at) continue;
-      if (s.mDen[i] !== 1) return exit[i]!;
-      n -= s.mNum[i]!;
-      if (n < threshold || ++walked === 16) return exit[i]!;
+    for (let i = 0; i < m.length; i += 4) {
+      const exit = m[i + 1]!;
+      if (exit <= s.at) continue;
+      if (m[i + 3] !== 1) return exit;
+      n -= m[i + 2]!;
+      if (n < threshold || ++walked === 16) return exit;
     }
     return Infinity;
   }
   let v: Rat = v0;
-  for (let i = 0; i < exit.length; i++) {
-    if (exit[i]! <= s.at) continue;
-    v = addRat(v, [-s.mNum[i]!, s.mDen[i]!]);
-    if (!ratGte(v, [threshold, 1])) return exit[i]!;
+  for (let i = 0; i < m.length; i += 4) {
+    if (m[i + 1]! <= s.at) continue;
+    v = addRat(v, [-m[i + 2]!, m[i + 3]!]);
+    if (!ratGte(v, [threshold, 1])) return m[i + 1]!;
   }
   return Infinity;
 }
@@ -645,9 +637,9 @@ export function contributions(rt: Runtime, calc: OrderCalc): Contribution[] {
 }
 
 function isActive(s: MemberState, i: number, t: number): boolean {
-  const start = s.clubStart[i];
+  const start = s.clubs[2 * i];
   if (start === null || start === undefined || start > t) return false;
-  const end = s.clubEnd[i];
+  const end = s.clubs[2 * i + 1];
   return end === null || end === undefined || t < end;
 }
 
@@ -768,16 +760,16 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
           else if (lim.amount < 1) continue;
           if (c <= 0) continue;
         } else {
-          const slot = rt.ruleSlot[ri]!;
+          const slot = 2 * rt.ruleSlot[ri]!;
           const key = periodKey(lim.period, f.localDay);
-          const used = s.limKey[slot] === key ? s.limUsed[slot]! : 0;
+          const used = s.lim[slot] === key ? s.lim[slot + 1]! : 0;
           if (lim.unit === 'points') {
             c = Math.min(c, lim.amount - used);
             if (c <= 0) continue;
           } else if (used >= lim.amount) continue;
           if (commit) {
-            s.limKey[slot] = key;
-            s.limUsed[slot] = used + (lim.unit === 'points' ? c : 1);
+            s.lim[slot] = key;
+            s.lim[slot + 1] = used + (lim.unit === 'points' ? c : 1);
           }
         }
       }
@@ -970,9 +962,9 @@ function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type:
   if (i === undefined) return `unknown club "${ev.club}"`;
   const club = rt.program.clubs[i]!;
   if (isActive(s, i, ev.at)) return `member "${s.id}" is already in club "${club.name}"`;
-  const first = s.clubStart[i] === null;
-  s.clubStart[i] = ev.at;
-  s.clubEnd[i] = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
+  const first = s.clubs[2 * i] === null;
+  s.clubs[2 * i] = ev.at;
+  s.clubs[2 * i + 1] = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
   if (first && club.joinBonus > 0) {
     earn(rt, s, ev.at, club.joinBonus, `club:${club.name}:join`, null, club.joinLine, out);
     if (rt.program.metric === 'points') addMetric(rt, s, ev.at, club.joinBonus, 1, null);
@@ -985,7 +977,7 @@ function applyCancel(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
   const i = rt.program.clubIndex.get(ev.club);
   if (i === undefined) return `unknown club "${ev.club}"`;
   if (!isActive(s, i, ev.at)) return `member "${s.id}" is not in club "${ev.club}"`;
-  s.clubEnd[i] = ev.at;
+  s.clubs[2 * i + 1] = ev.at;
   return null;
 }
 
@@ -995,14 +987,14 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
   let points = b.points;
   const lim = b.limit;
   if (lim) {
-    const slot = rt.eventSlot.get(b.name)!;
+    const slot = 2 * rt.eventSlot.get(b.name)!;
     const key = periodKey(lim.period, rt.zone.localDay(ev.at));
-    const used = s.limKey[slot] === key ? s.limUsed[slot]! : 0;
+    const used = s.lim[slot] === key ? s.lim[slot + 1]! : 0;
     if (lim.unit === 'points') points = Math.min(points, lim.amount - used);
     else if (used >= lim.amount) points = 0;
     if (points <= 0) return null;
-    s.limKey[slot] = key;
-    s.limUsed[slot] = used + (lim.unit === 'points' ? points : 1);
+    s.lim[slot] = key;
+    s.lim[slot + 1] = used + (lim.unit === 'points' ? points : 1);
   }
   earn(rt, s, ev.at, points, `event:${b.name}`, null, b.line, out);
   if (rt.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, null);
@@ -1060,6 +1052,7 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
 
   const s = world.get(ev.member);
   if (!s) return finish(rt, outcome, `unknown member "${ev.member}"`);
+  if (s.v !== 3) return finish(rt, outcome, `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`);
   if (ev.at < s.at) return finish(rt, outcome, `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`);
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);
@@ -1096,6 +1089,6 @@ export function clubsAt(program: Program, s: MemberState, t: number): string[] {
 
 /** A club membership of the member (latest), by club index. */
 export function membership(s: MemberState, index: number): { start: number; end: number | null } | null {
-  const start = s.clubStart[index];
-  return start === null || start === undefined ? null : { start, end: s.clubEnd[index] ?? null };
+  const start = s.clubs[2 * index];
+  return start === null || start === undefined ? null : { start, end: s.clubs[2 * index + 1] ?? null };
 }

@@ -83,7 +83,7 @@ export interface OrderRec {
  * kept as parallel arrays of numbers (cheap to scan, and to store).
  */
 export interface MemberState {
-  v: 2;
+  v: 3;
   id: string;
   signupAt: number;
   birthday: string | null;
@@ -101,34 +101,31 @@ export interface MemberState {
   /** The program layout the lists below were written for (metric and
    * window, limit and club slots); another program version re-maps them. */
   layout: string;
-  /** Tier metric contributions in the window, oldest first: when, when they
-   * leave the window, value (numerator/denominator), and the order id. */
-  mAt: number[];
-  mExit: number[];
-  mNum: number[];
-  mDen: number[];
+  /** Tier metric contributions in the window, in the order they leave it:
+   * four numbers each (when, when it leaves the window, value numerator,
+   * value denominator), and the order id of each in `mRef`. */
+  m: number[];
   mRef: (string | null)[];
   /** Sum of the integral values above, and how many are fractional. */
   msum: number;
   mfrac: number;
   /** Lifetime total of the metric (used by `over lifetime`), [num, den]. */
   life: [number, number];
-  /** Limit use by slot (rules with a limit, then event bonuses with one):
-   * the period key and what was used in it. */
-  limKey: number[];
-  limUsed: number[];
-  /** Latest membership by club (declaration order): start, end (null: none). */
-  clubStart: (number | null)[];
-  clubEnd: (number | null)[];
+  /** Limit use, two numbers a slot (rules with a limit, then event bonuses
+   * with one): the period key and what was used in it. */
+  lim: number[];
+  /** Latest membership by club (declaration order), two values a club:
+   * start and end (null: never joined; no end). */
+  clubs: (number | null)[];
   /** Referral rewards received as referrer in local calendar year `refYear`. */
   refYear: number;
   refCount: number;
   nextBirthday: number | null;
-  /** Lot expiry: lots oldest first (when they expire, points left); a
-   * deficit is covered first by new earnings. */
-  lotDue: number[];
-  lotPts: number[];
-  /** Whether lotDue ascends (it does, except around an autumn DST change). */
+  /** Lot expiry: lots oldest first, two numbers each (when it expires,
+   * points left); a deficit is covered first by new earnings. */
+  lots: number[];
+  /** Whether the lots' expiry times ascend (they do, except around an
+   * autumn DST change). */
   lotsInOrder: boolean;
   deficit: number;
   /** Inactivity expiry: when the balance expires unless there is activity. */
