@@ -57,11 +57,12 @@ class LedgerColumns {
   kind = new Uint8Array(1024);
   rule = new Int32Array(1024);
   line = new Int32Array(1024);
-  ref: (string | null)[] = [];
+  /** The entry's ref as the index of an order in the replay's OrderColumns (-1: none). */
+  ref = new Int32Array(1024);
   readonly rules: (string | null)[] = [];
   private readonly ruleIndex = new Map<string | null, number>();
 
-  push(member: number, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
+  push(member: number, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: number, line: number | null): void {
     if (this.size === this.at.length) this.grow();
     const i = this.size++;
     let r = this.ruleIndex.get(rule);
@@ -76,7 +77,7 @@ class LedgerColumns {
     this.kind[i] = KIND_CODE[kind];
     this.rule[i] = r;
     this.line[i] = line ?? 0;
-    this.ref.push(ref);
+    this.ref[i] = ref;
   }
 
   private grow(): void {
@@ -92,6 +93,7 @@ class LedgerColumns {
     this.kind = g(this.kind, Uint8Array);
     this.rule = g(this.rule, Int32Array);
     this.line = g(this.line, Int32Array);
+    this.ref = g(this.ref, Int32Array);
   }
 
   /** Entry indices grouped by member, each group in write order (a counting sort). */
@@ -105,8 +107,9 @@ class LedgerColumns {
     return { start, order };
   }
 
-  entry(i: number, atText: (ms: number) => string): ResultEntry {
-    return { at: atText(this.at[i]!), kind: KINDS[this.kind[i]!]!, points: this.points[i]!, rule: this.rules[this.rule[i]!]!, ref: this.ref[i]! };
+  entry(i: number, atText: (ms: number) => string, orderId: (i: number) => string): ResultEntry {
+    const ref = this.ref[i]!;
+    return { at: atText(this.at[i]!), kind: KINDS[this.kind[i]!]!, points: this.points[i]!, rule: this.rules[this.rule[i]!]!, ref: ref < 0 ? null : orderId(ref) };
   }
 }
 
@@ -167,26 +170,47 @@ class OrderColumns {
   private readonly index = new Map<string, number>();
   private n = 0;
   private ids: string[] = [];
-  private members: string[] = [];
+  /** The member of each order, as its index in `memberIds`. */
+  private members = new Int32Array(1024);
   private at = new Float64Array(1024);
   private e = new Float64Array(1024);
   private p = new Float64Array(1024);
   private rev = new Float64Array(1024);
   private start = new Int32Array(1025);
   private nl = 0;
-  private sku: string[] = [];
+  /** Each line's sku, as an index in `skuTable`. */
+  private sku = new Int32Array(2048);
+  private readonly skuTable: string[] = [];
   private qty = new Float64Array(2048);
   private paid = new Float64Array(2048);
   private eligible = new Uint8Array(2048);
   private refunded = new Float64Array(2048);
-  /** One string per distinct sku (the parsed events each bring their own). */
-  private readonly skus = new Map<string, string>();
+  private readonly skuIndex = new Map<string, number>();
 
-  private intern(sku: string): string {
-    let v = this.skus.get(sku);
+  /** `memberIds`: the replay's member ids by index; `memberIndex` the other way. */
+  constructor(
+    private readonly memberIds: string[],
+    private readonly memberIndex: (id: string) => number,
+  ) {}
+
+  get count(): number {
+    return this.n;
+  }
+
+  idOf(i: number): string {
+    return this.ids[i]!;
+  }
+
+  indexOf(id: string): number {
+    return this.index.get(id) ?? -1;
+  }
+
+  private skuOf(sku: string): number {
+    let v = this.skuIndex.get(sku);
     if (v === undefined) {
-      if (this.skus.size > 100_000) this.skus.clear();
-      this.skus.set(sku, (v = sku));
+      v = this.skuTable.length;
+      this.skuTable.push(sku);
+      this.skuIndex.set(sku, v);
     }
     return v;
   }
@@ -199,23 +223,23 @@ class OrderColumns {
     const i = this.index.get(id);
     if (i === undefined) return undefined;
     const lines: OrderRec['lines'] = [];
-    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.sku[j]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
-    return { id, member: this.members[i]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
+    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skuTable[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
+    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
   /** Keeps a new order, straight from the engine's order sink. */
-  add(id: string, member: string, at: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array): void {
+  add(id: string, member: number, at: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array): void {
     const i = this.slot(lines.length);
     this.index.set(id, i);
     this.ids.push(id);
-    this.members.push(member);
+    this.members[i] = member;
     this.at[i] = at;
     this.e[i] = e;
     this.p[i] = p;
     this.rev[i] = 0;
     for (let k = 0; k < lines.length; k++) {
       const j = this.nl++;
-      this.sku[j] = this.intern(lines[k]!.sku);
+      this.sku[j] = this.skuOf(lines[k]!.sku);
       this.qty[j] = lines[k]!.qty;
       this.paid[j] = paid[k]!;
       this.eligible[j] = eligible[k]!;
@@ -239,6 +263,7 @@ class OrderColumns {
       this.p = g(this.p, Float64Array, n);
       this.rev = g(this.rev, Float64Array, n);
       this.start = g(this.start, Int32Array, n + 1);
+      this.members = g(this.members, Int32Array, n);
     }
     while (this.nl + nlines > this.qty.length) {
       const n = this.qty.length * 2;
@@ -250,6 +275,9 @@ class OrderColumns {
       const b = new Uint8Array(n);
       b.set(this.eligible);
       this.eligible = b;
+      const sk = new Int32Array(n);
+      sk.set(this.sku);
+      this.sku = sk;
     }
     return i;
   }
@@ -266,14 +294,14 @@ class OrderColumns {
     const i = this.slot(o.lines.length);
     this.index.set(o.id, i);
     this.ids.push(o.id);
-    this.members.push(o.member);
+    this.members[i] = this.memberIndex(o.member);
     this.at[i] = o.at;
     this.e[i] = o.e;
     this.p[i] = o.p;
     this.rev[i] = o.rev;
     for (const l of o.lines) {
       const j = this.nl++;
-      this.sku[j] = this.intern(l[0]);
+      this.sku[j] = this.skuOf(l[0]);
       this.qty[j] = l[1];
       this.paid[j] = l[2];
       this.eligible[j] = l[3];
@@ -303,7 +331,10 @@ export class Replay {
   events = 0;
   lines = 0;
   /** Accepted orders (for refunds and order-id uniqueness). */
-  private readonly orders = new OrderColumns();
+  private readonly orders: OrderColumns;
+  /** The order being applied (its entries' ref), and the index it will get. */
+  private curOrderId: string | null = null;
+  private curOrderIdx = -1;
   /** By member index: the due time last pushed on the heap (NaN: none). */
   private readonly pushed: number[] = [];
   /** Members with their index; the last two looked up (an event touches one
@@ -323,6 +354,7 @@ export class Replay {
   constructor(program: Program, opts: ReplayOptions = {}) {
     this.program = program;
     this.rt = runtime(program);
+    this.orders = new OrderColumns(this.ids, (id) => this.indexOf(id));
     this.opts = opts;
     this.world = {
       get: (id) => {
@@ -391,6 +423,10 @@ export class Replay {
       this.tick(ev.at, line);
       return;
     }
+    if (ev.type === 'order') {
+      this.curOrderId = ev.id;
+      this.curOrderIdx = this.orders.count;
+    } else this.curOrderId = null;
     const out = this.apply(ev);
     if (ev.type === 'signup' && out.error === null) {
       const s = out.changed[0]!;
@@ -458,18 +494,27 @@ export class Replay {
   private record(entries: LedgerEntry[], line: number): void {
     for (const e of entries) {
       this.opts.onEntry?.(e, line);
-      this.ledger.push(this.indexOf(e.member), e.at, e.kind, e.points, e.rule, e.ref, e.line);
+      this.ledger.push(this.indexOf(e.member), e.at, e.kind, e.points, e.rule, this.refIndex(e.ref), e.line);
     }
   }
 
   /** Entries straight into the columns (when nobody asked for objects). */
-  private readonly sink: EntrySink = (member, at, kind, points, rule, ref, line) => this.ledger.push(this.indexOf(member), at, kind, points, rule, ref, line);
+  private readonly sink: EntrySink = (member, at, kind, points, rule, ref, line) => this.ledger.push(this.indexOf(member), at, kind, points, rule, this.refIndex(ref), line);
 
   // The sink is set around each call (no closure per event): the program's
   // runtime may be shared with other replays or a server.
   private readonly outcome: Outcome = { error: null, entries: [], changed: [], order: null };
 
-  private readonly orderSink: OrderSink = (id, member, at, e, p, lines, paid, eligible) => this.orders.add(id, member, at, e, p, lines, paid, eligible);
+  private readonly orderSink: OrderSink = (id, member, at, e, p, lines, paid, eligible) => this.orders.add(id, this.indexOf(member), at, e, p, lines, paid, eligible);
+
+  /** An entry's ref (an order id) as the order's index in the columns. */
+  private refIndex(ref: string | null): number {
+    if (ref === null) return -1;
+    if (ref === this.curOrderId) return this.curOrderIdx;
+    return this.orders.indexOf(ref);
+  }
+
+  private readonly orderId = (i: number): string => this.orders.idOf(i);
 
   private apply(ev: EngineEvent): Outcome {
     if (this.opts.onEntry || this.opts.serializeStates) return applyEvent(this.program, ev, this.world);
@@ -510,7 +555,7 @@ export class Replay {
     let rule = this.ruleJson.get(ruleName);
     if (rule === undefined) this.ruleJson.set(ruleName, (rule = JSON.stringify(ruleName)));
     const ref = L.ref[i]!;
-    return `{"at":"${this.atText(L.at[i]!)}","kind":"${KINDS[L.kind[i]!]}","points":${L.points[i]},"rule":${rule},"ref":${ref === null ? 'null' : JSON.stringify(ref)}}`;
+    return `{"at":"${this.atText(L.at[i]!)}","kind":"${KINDS[L.kind[i]!]}","points":${L.points[i]},"rule":${rule},"ref":${ref < 0 ? 'null' : JSON.stringify(this.orders.idOf(ref))}}`;
   }
 
   /** One member's ledger, with the program line that produced each entry. */
@@ -522,7 +567,7 @@ export class Replay {
     const L = this.ledger;
     for (let i = 0; i < L.size; i++)
       if (L.member[i] === m) {
-        entries.push(L.entry(i, this.atText));
+        entries.push(L.entry(i, this.atText, this.orderId));
         lines.push(L.line[i] || null);
       }
     return { entries, lines };
@@ -538,7 +583,7 @@ export class Replay {
     const members: Record<string, MemberResult> = {};
     this.ids.forEach((id, m) => {
       const ledger: ResultEntry[] = [];
-      for (let k = start[m]!; k < start[m + 1]!; k++) ledger.push(this.ledger.entry(order[k]!, this.atText));
+      for (let k = start[m]!; k < start[m + 1]!; k++) ledger.push(this.ledger.entry(order[k]!, this.atText, this.orderId));
       members[id] = { ...this.summary(this.members.get(id)!), ledger };
     });
     return { members, errors: this.errors };
