@@ -44,72 +44,96 @@ export interface ReplayOptions {
 const KINDS: LedgerEntry['kind'][] = ['earn', 'redeem', 'expire', 'reverse'];
 const KIND_CODE: Record<LedgerEntry['kind'], number> = { earn: 0, redeem: 1, expire: 2, reverse: 3 };
 
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const LOW = CHUNK - 1;
+
 /**
- * Every ledger entry of a replay, in columns (typed arrays, growing by
- * doubling) rather than one object each: a million-event replay writes
- * millions of entries, and this keeps them out of the garbage collector's way.
+ * Every ledger entry of a replay, in columns of typed arrays rather than an
+ * object each: a million-event replay writes millions of entries, and this
+ * keeps them out of the garbage collector's way. The columns grow by chunks
+ * of 64K entries (no copying, and no large reallocations that make V8
+ * collect early).
  */
 class LedgerColumns {
   size = 0;
-  member = new Int32Array(1024);
-  at = new Float64Array(1024);
-  points = new Float64Array(1024);
-  kind = new Uint8Array(1024);
-  rule = new Int32Array(1024);
-  line = new Int32Array(1024);
+  private member: Int32Array[] = [];
+  private at: Float64Array[] = [];
+  private points: Float64Array[] = [];
+  private kind: Uint8Array[] = [];
+  private rule: Int32Array[] = [];
+  private line: Int32Array[] = [];
   /** The entry's ref as the index of an order in the replay's OrderColumns (-1: none). */
-  ref = new Int32Array(1024);
+  private ref: Int32Array[] = [];
   readonly rules: (string | null)[] = [];
   private readonly ruleIndex = new Map<string | null, number>();
 
   push(member: number, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: number, line: number | null): void {
-    if (this.size === this.at.length) this.grow();
     const i = this.size++;
+    const c = i >>> CHUNK_BITS;
+    const o = i & LOW;
+    if (o === 0) this.grow();
     let r = this.ruleIndex.get(rule);
     if (r === undefined) {
       r = this.rules.length;
       this.rules.push(rule);
       this.ruleIndex.set(rule, r);
     }
-    this.member[i] = member;
-    this.at[i] = at;
-    this.points[i] = points;
-    this.kind[i] = KIND_CODE[kind];
-    this.rule[i] = r;
-    this.line[i] = line ?? 0;
-    this.ref[i] = ref;
+    this.member[c]![o] = member;
+    this.at[c]![o] = at;
+    this.points[c]![o] = points;
+    this.kind[c]![o] = KIND_CODE[kind];
+    this.rule[c]![o] = r;
+    this.line[c]![o] = line ?? 0;
+    this.ref[c]![o] = ref;
   }
 
   private grow(): void {
-    const n = this.at.length * 2;
-    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
-      const b = new make(n);
-      b.set(a);
-      return b;
-    };
-    this.member = g(this.member, Int32Array);
-    this.at = g(this.at, Float64Array);
-    this.points = g(this.points, Float64Array);
-    this.kind = g(this.kind, Uint8Array);
-    this.rule = g(this.rule, Int32Array);
-    this.line = g(this.line, Int32Array);
-    this.ref = g(this.ref, Int32Array);
+    this.member.push(new Int32Array(CHUNK));
+    this.at.push(new Float64Array(CHUNK));
+    this.points.push(new Float64Array(CHUNK));
+    this.kind.push(new Uint8Array(CHUNK));
+    this.rule.push(new Int32Array(CHUNK));
+    this.line.push(new Int32Array(CHUNK));
+    this.ref.push(new Int32Array(CHUNK));
+  }
+
+  memberOf(i: number): number {
+    return this.member[i >>> CHUNK_BITS]![i & LOW]!;
+  }
+  atOf(i: number): number {
+    return this.at[i >>> CHUNK_BITS]![i & LOW]!;
+  }
+  pointsOf(i: number): number {
+    return this.points[i >>> CHUNK_BITS]![i & LOW]!;
+  }
+  kindOf(i: number): LedgerEntry['kind'] {
+    return KINDS[this.kind[i >>> CHUNK_BITS]![i & LOW]!]!;
+  }
+  ruleOf(i: number): string | null {
+    return this.rules[this.rule[i >>> CHUNK_BITS]![i & LOW]!]!;
+  }
+  lineOf(i: number): number | null {
+    return this.line[i >>> CHUNK_BITS]![i & LOW]! || null;
+  }
+  refOf(i: number): number {
+    return this.ref[i >>> CHUNK_BITS]![i & LOW]!;
   }
 
   /** Entry indices grouped by member, each group in write order (a counting sort). */
   byMember(members: number): { start: Int32Array; order: Int32Array } {
     const start = new Int32Array(members + 1);
-    for (let i = 0; i < this.size; i++) start[this.member[i]! + 1]!++;
+    for (let i = 0; i < this.size; i++) start[this.memberOf(i) + 1]!++;
     for (let m = 0; m < members; m++) start[m + 1]! += start[m]!;
     const next = start.slice(0, members);
     const order = new Int32Array(this.size);
-    for (let i = 0; i < this.size; i++) order[next[this.member[i]!]!++] = i;
+    for (let i = 0; i < this.size; i++) order[next[this.memberOf(i)]!++] = i;
     return { start, order };
   }
 
   entry(i: number, atText: (ms: number) => string, orderId: (i: number) => string): ResultEntry {
-    const ref = this.ref[i]!;
-    return { at: atText(this.at[i]!), kind: KINDS[this.kind[i]!]!, points: this.points[i]!, rule: this.rules[this.rule[i]!]!, ref: ref < 0 ? null : orderId(ref) };
+    const ref = this.refOf(i);
+    return { at: atText(this.atOf(i)), kind: this.kindOf(i), points: this.pointsOf(i), rule: this.ruleOf(i), ref: ref < 0 ? null : orderId(ref) };
   }
 }
 
@@ -551,11 +575,11 @@ export class Replay {
 
   private entryJson(i: number): string {
     const L = this.ledger;
-    const ruleName = L.rules[L.rule[i]!]!;
+    const ruleName = L.ruleOf(i);
     let rule = this.ruleJson.get(ruleName);
     if (rule === undefined) this.ruleJson.set(ruleName, (rule = JSON.stringify(ruleName)));
-    const ref = L.ref[i]!;
-    return `{"at":"${this.atText(L.at[i]!)}","kind":"${KINDS[L.kind[i]!]}","points":${L.points[i]},"rule":${rule},"ref":${ref < 0 ? 'null' : JSON.stringify(this.orders.idOf(ref))}}`;
+    const ref = L.refOf(i);
+    return `{"at":"${this.atText(L.atOf(i))}","kind":"${L.kindOf(i)}","points":${L.pointsOf(i)},"rule":${rule},"ref":${ref < 0 ? 'null' : JSON.stringify(this.orders.idOf(ref))}}`;
   }
 
   /** One member's ledger, with the program line that produced each entry. */
@@ -566,9 +590,9 @@ export class Replay {
     if (m === undefined) return { entries, lines };
     const L = this.ledger;
     for (let i = 0; i < L.size; i++)
-      if (L.member[i] === m) {
+      if (L.memberOf(i) === m) {
         entries.push(L.entry(i, this.atText, this.orderId));
-        lines.push(L.line[i] || null);
+        lines.push(L.lineOf(i));
       }
     return { entries, lines };
   }
