@@ -135,7 +135,9 @@ export function generateOrderFn(rt: Runtime, h: Helpers): OrderFn {
     });
     L.push('}');
   }
-  L.push('return { lines: null, total, items, base, count: n };');
+  // One result object per program, overwritten by each order (used at once).
+  L.push('const calc = rt.calc; calc.total = total; calc.items = items; calc.base = base; calc.count = n;');
+  L.push('return calc;');
   const body = `return function order(s, at, lines, channel) {\n${L.join('\n')}\n};`;
   const make = new Function('rt', 'p', 'H', 'S', 'mulDivFloor', 'mulMulDivFloor', 'civilFromDays', 'DAY', body);
   return make(rt, p, h, sets, mulDivFloor, mulMulDivFloor, civilFromDays, DAY) as OrderFn;

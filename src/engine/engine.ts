@@ -47,6 +47,8 @@ export interface Runtime {
   orderFn: OrderFn | null;
   linePaid: Float64Array;
   lineElig: Uint8Array;
+  /** The generated evaluation's result, reused (read right after each call). */
+  calc: OrderCalc;
   /** Where new orders go while a caller has set one (replay). */
   orderSink: OrderSink | null;
   /** Scratch facts for `when` conditions (filled per order), and the rule
@@ -99,6 +101,7 @@ export function runtime(program: Program): Runtime {
     orderFn: null,
     linePaid: new Float64Array(64),
     lineElig: new Uint8Array(64),
+    calc: { lines: null, total: 0, items: 0, base: 0, count: 0 },
     orderSink: null,
   };
   // Lots and the tier window often share a duration (12 months): one
@@ -154,7 +157,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     orders: 0,
     tier: rt.program.tiers[0]?.name ?? null,
     graceUntil: null,
-    due: null,
+    due: -1,
     layout: rt.layout,
     m: [],
     mRef: [],
@@ -470,6 +473,9 @@ function tierDue(rt: Runtime, s: MemberState): number {
   if (s.graceUntil !== null) return s.graceUntil;
   const idx = tierIndexOf(rt, s);
   if (idx <= 0 || rt.program.window.kind === 'lifetime') return Infinity;
+  // Entries that left the window by now no longer count (bringTo may have
+  // skipped them: they could not change the tier).
+  pruneMetric(s, s.at);
   const threshold = tiers[idx]!.threshold;
   const m = s.m;
   const fast = metricFast(rt, s, s.at);
@@ -505,7 +511,7 @@ function tierDue(rt: Runtime, s: MemberState): number {
 export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry[]): void {
   // Nothing falls due before `s.due`, and the tier was evaluated after the
   // member's last change: bringing it forward only moves its clock.
-  if (s.layout === rt.layout && (s.due === null || t < s.due)) {
+  if (s.layout === rt.layout && (s.due < 0 || t < s.due)) {
     if (t > s.at) s.at = t;
     return;
   }
@@ -549,8 +555,8 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
 }
 
 /** The earliest time at which bringing the member forward would change
- * anything (an expiry, a birthday, a tier change), or null. */
-function computeDue(rt: Runtime, s: MemberState): number | null {
+ * anything (an expiry, a birthday, a tier change), or -1 for never. */
+function computeDue(rt: Runtime, s: MemberState): number {
   const p = rt.program;
   let due = Infinity;
   const exp = p.expire;
@@ -559,7 +565,7 @@ function computeDue(rt: Runtime, s: MemberState): number | null {
   if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
   const t = tierDue(rt, s);
   if (t < due) due = t;
-  return due === Infinity ? null : due;
+  return due === Infinity ? -1 : due;
 }
 
 /** When the member is next due for anything (kept in the state by every change). */
@@ -569,7 +575,7 @@ export function nextDue(program: Program, s: MemberState): number | null {
     prepare(rt, s);
     s.due = computeDue(rt, s);
   }
-  return s.due;
+  return s.due < 0 ? null : s.due;
 }
 
 /** Brings one member to `at` (a `tick`, or the server's advanceTime). */

@@ -488,7 +488,7 @@ export class Replay {
     }
     const due = state.due;
     const i = this.indexOf(state.id);
-    if (due === null) this.pushed[i] = NaN;
+    if (due < 0) this.pushed[i] = NaN;
     else if (this.pushed[i] !== due) {
       this.pushed[i] = due;
       this.heap.push(due, state.id);

@@ -112,7 +112,16 @@ export class Zone {
     if (d.unit === 'day' || d.unit === 'week') {
       day += d.amount * (d.unit === 'week' ? 7 : 1);
     } else {
-      const { y, m, d: dd } = civilFromDays(day);
+      // civilFromDays, inline (no object per call: this runs for every order).
+      const z = day + 719468;
+      const era = Math.floor(z / 146097);
+      const doe = z - era * 146097;
+      const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+      const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+      const mp = Math.floor((5 * doy + 2) / 153);
+      const dd = doy - Math.floor((153 * mp + 2) / 5) + 1;
+      const m = mp + (mp < 10 ? 3 : -9);
+      const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
       const total = y * 12 + (m - 1) + d.amount * (d.unit === 'year' ? 12 : 1);
       const y2 = Math.floor(total / 12);
       const m2 = total - y2 * 12 + 1;

@@ -96,8 +96,10 @@ export interface MemberState {
   /** Current tier name (null without tiers) and the end of a grace period. */
   tier: string | null;
   graceUntil: number | null;
-  /** When bringing the member forward next changes anything (null: never). */
-  due: number | null;
+  /** When bringing the member forward next changes anything; -1: never.
+   * (A number, never null: V8 then keeps it unboxed, and it is written on
+   * every event.) */
+  due: number;
   /** The program layout the lists below were written for (metric and
    * window, limit and club slots); another program version re-maps them. */
   layout: string;
