@@ -202,15 +202,13 @@ class OrderColumns {
   private rev = new Float64Array(1024);
   private start = new Int32Array(1025);
   private nl = 0;
-  /** Each line's sku, as an index in `skuTable`. */
-  private sku = new Int32Array(2048);
-  private readonly skuTable: string[] = [];
+  /** Each line's sku (the parsed event's own string: cheaper than finding
+   * it in a table by hashing it). */
+  private sku: string[] = [];
   private qty = new Float64Array(2048);
   private paid = new Float64Array(2048);
   private eligible = new Uint8Array(2048);
   private refunded = new Float64Array(2048);
-  private readonly skuIndex = new Map<string, number>();
-
   /** `memberIds`: the replay's member ids by index; `memberIndex` the other way. */
   constructor(
     private readonly memberIds: string[],
@@ -229,15 +227,7 @@ class OrderColumns {
     return this.index.get(id) ?? -1;
   }
 
-  private skuOf(sku: string): number {
-    let v = this.skuIndex.get(sku);
-    if (v === undefined) {
-      v = this.skuTable.length;
-      this.skuTable.push(sku);
-      this.skuIndex.set(sku, v);
-    }
-    return v;
-  }
+
 
   has(id: string): boolean {
     return this.index.has(id);
@@ -247,7 +237,7 @@ class OrderColumns {
     const i = this.index.get(id);
     if (i === undefined) return undefined;
     const lines: OrderRec['lines'] = [];
-    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skuTable[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
+    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.sku[j]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
     return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
@@ -263,7 +253,7 @@ class OrderColumns {
     this.rev[i] = 0;
     for (let k = 0; k < lines.length; k++) {
       const j = this.nl++;
-      this.sku[j] = this.skuOf(lines[k]!.sku);
+      this.sku[j] = lines[k]!.sku;
       this.qty[j] = lines[k]!.qty;
       this.paid[j] = paid[k]!;
       this.eligible[j] = eligible[k]!;
@@ -299,9 +289,6 @@ class OrderColumns {
       const b = new Uint8Array(n);
       b.set(this.eligible);
       this.eligible = b;
-      const sk = new Int32Array(n);
-      sk.set(this.sku);
-      this.sku = sk;
     }
     return i;
   }
@@ -325,7 +312,7 @@ class OrderColumns {
     this.rev[i] = o.rev;
     for (const l of o.lines) {
       const j = this.nl++;
-      this.sku[j] = this.skuOf(l[0]);
+      this.sku[j] = l[0];
       this.qty[j] = l[1];
       this.paid[j] = l[2];
       this.eligible[j] = l[3];
