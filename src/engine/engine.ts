@@ -554,9 +554,10 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
   evaluateTier(rt, s, t);
 }
 
-/** The earliest time at which bringing the member forward would change
- * anything (an expiry, a birthday, a tier change), or -1 for never. */
-function computeDue(rt: Runtime, s: MemberState): number {
+/** Sets when bringing the member forward next changes anything (an expiry,
+ * a birthday, a tier change), or -1 for never. (Stored here rather than
+ * returned: a returned double is boxed on the way out.) */
+function updateDue(rt: Runtime, s: MemberState): void {
   const p = rt.program;
   let due = Infinity;
   const exp = p.expire;
@@ -565,7 +566,7 @@ function computeDue(rt: Runtime, s: MemberState): number {
   if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
   const t = tierDue(rt, s);
   if (t < due) due = t;
-  return due === Infinity ? -1 : due;
+  s.due = due === Infinity ? -1 : due;
 }
 
 /** When the member is next due for anything (kept in the state by every change). */
@@ -573,7 +574,7 @@ export function nextDue(program: Program, s: MemberState): number | null {
   const rt = runtime(program);
   if (s.layout !== rt.layout) {
     prepare(rt, s);
-    s.due = computeDue(rt, s);
+    updateDue(rt, s);
   }
   return s.due < 0 ? null : s.due;
 }
@@ -584,7 +585,7 @@ export function advance(program: Program, s: MemberState, at: number): LedgerEnt
   if (at < s.at) return out;
   const rt = runtime(program);
   bringTo(rt, s, at, out);
-  s.due = computeDue(rt, s);
+  updateDue(rt, s);
   return out;
 }
 
@@ -1014,7 +1015,7 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
 function finish(rt: Runtime, outcome: Outcome, error: string | null): Outcome {
   outcome.error = error;
   if (error !== null) outcome.order = null;
-  for (const s of outcome.changed) s.due = computeDue(rt, s);
+  for (const s of outcome.changed) updateDue(rt, s);
   return outcome;
 }
 
