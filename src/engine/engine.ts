@@ -147,7 +147,7 @@ function addDuration(rt: Runtime, m: Memo, ms: number, d: Duration): number {
 
 export function newMember(rt: Runtime, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 3,
+    v: 4,
     id,
     signupAt: at,
     birthday,
@@ -160,7 +160,6 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     due: -1,
     layout: rt.layout,
     m: [],
-    mRef: [],
     msum: 0,
     mfrac: 0,
     life: [0, 1],
@@ -203,9 +202,7 @@ function prepare(rt: Runtime, s: MemberState): void {
   if (oldMetric !== rt.metricKey) {
     const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
     const old = s.m;
-    const oldRef = s.mRef;
     s.m = [];
-    s.mRef = [];
     s.msum = 0;
     s.mfrac = 0;
     const life = s.life;
@@ -213,7 +210,7 @@ function prepare(rt: Runtime, s: MemberState): void {
     s.layout = rt.layout;
     if (sameMetric) {
       if (oldMetric.endsWith('/lifetime') && p.window.kind === 'lifetime') s.life = life;
-      else for (let i = 0; i < oldRef.length; i++) addMetric(rt, s, old[4 * i]!, old[4 * i + 2]!, old[4 * i + 3]!, oldRef[i]!);
+      else for (let i = 0; i < old.length; i += M) addMetric(rt, s, old[i]!, old[i + 2]!, old[i + 3]!, old[i + 4]!);
     }
   }
   s.layout = rt.layout;
@@ -339,7 +336,11 @@ function consume(rt: Runtime, s: MemberState, points: number): void {
 // ---------------------------------------------------------------------------
 // Tier metric and evaluation (4.5)
 
-function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: number, ref: string | null): void {
+/** Numbers per tier-metric entry in MemberState.m. */
+const M = 5;
+
+/** A contribution to the tier metric; `seq` is the order's number (0: not an order). */
+function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: number, seq: number): void {
   const p = rt.program;
   if (!p.metric || num === 0) return;
   const w = p.window;
@@ -351,21 +352,16 @@ function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: nu
   const m = s.m;
   // Kept in the order entries leave the window (usually the order they come
   // in; not always around a DST change).
-  let i = s.mRef.length;
-  while (i > 0 && m[4 * i - 3]! > exit) i--;
-  if (i === s.mRef.length) {
-    m.push(at, exit, num, den);
-    s.mRef.push(ref);
-  } else {
-    m.splice(4 * i, 0, at, exit, num, den);
-    s.mRef.splice(i, 0, ref);
-  }
+  let i = m.length;
+  while (i > 0 && m[i - M + 1]! > exit) i -= M;
+  if (i === m.length) m.push(at, exit, num, den, seq);
+  else m.splice(i, 0, at, exit, num, den, seq);
   if (den === 1) s.msum += num;
   else s.mfrac++;
 }
 
 /** Change the metric contribution of an order (refunds), wherever it is. */
-function adjustOrderMetric(rt: Runtime, s: MemberState, orderId: string, at: number, delta: Rat): void {
+function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, at: number, delta: Rat): void {
   const p = rt.program;
   if (!p.metric || delta[0] === 0) return;
   if (p.window.kind === 'lifetime') {
@@ -373,13 +369,13 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, orderId: string, at: num
     return;
   }
   const m = s.m;
-  for (let i = s.mRef.length - 1; i >= 0; i--) {
-    if (s.mRef[i] === orderId && m[4 * i] === at) {
-      if (m[4 * i + 3] === 1) s.msum -= m[4 * i + 2]!;
+  for (let i = m.length - M; i >= 0; i -= M) {
+    if (m[i + 4] === seq && m[i] === at) {
+      if (m[i + 3] === 1) s.msum -= m[i + 2]!;
       else s.mfrac--;
-      const v = addRat([m[4 * i + 2]!, m[4 * i + 3]!], delta);
-      m[4 * i + 2] = v[0];
-      m[4 * i + 3] = v[1];
+      const v = addRat([m[i + 2]!, m[i + 3]!], delta);
+      m[i + 2] = v[0];
+      m[i + 3] = v[1];
       if (v[1] === 1) s.msum += v[0];
       else s.mfrac++;
       return;
@@ -391,17 +387,13 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, orderId: string, at: num
 /** Drops the entries that have left the window by `t`. */
 function pruneMetric(s: MemberState, t: number): void {
   const m = s.m;
-  const n = s.mRef.length;
   let k = 0;
-  while (k < n && m[4 * k + 1]! <= t) {
-    if (m[4 * k + 3] === 1) s.msum -= m[4 * k + 2]!;
+  while (k < m.length && m[k + 1]! <= t) {
+    if (m[k + 3] === 1) s.msum -= m[k + 2]!;
     else s.mfrac--;
-    k++;
+    k += M;
   }
-  if (k) {
-    dropFront(m, 4 * k);
-    dropFront(s.mRef, k);
-  }
+  if (k) dropFront(m, k);
 }
 
 /** The qualifying value at `t` when it is a whole number and the entries
@@ -418,7 +410,7 @@ export function metricValue(rt: Runtime, s: MemberState, t: number): Rat {
   const m = s.m;
   if (s.mfrac === 0 && (m.length === 0 || m[1]! > t)) return [s.msum, 1];
   let v: Rat = [0, 1];
-  for (let i = 0; i < m.length; i += 4) if (m[i + 1]! > t) v = addRat(v, [m[i + 2]!, m[i + 3]!]);
+  for (let i = 0; i < m.length; i += M) if (m[i + 1]! > t) v = addRat(v, [m[i + 2]!, m[i + 3]!]);
   return v;
 }
 
@@ -485,7 +477,7 @@ function tierDue(rt: Runtime, s: MemberState): number {
     // due for a (cheap) re-check rather than an exact answer now.
     let n = v0 === null ? fast : v0[0];
     let walked = 0;
-    for (let i = 0; i < m.length; i += 4) {
+    for (let i = 0; i < m.length; i += M) {
       const exit = m[i + 1]!;
       if (exit <= s.at) continue;
       if (m[i + 3] !== 1) return exit;
@@ -495,7 +487,7 @@ function tierDue(rt: Runtime, s: MemberState): number {
     return Infinity;
   }
   let v: Rat = v0;
-  for (let i = 0; i < m.length; i += 4) {
+  for (let i = 0; i < m.length; i += M) {
     if (m[i + 1]! <= s.at) continue;
     v = addRat(v, [-m[i + 2]!, m[i + 3]!]);
     if (!ratGte(v, [threshold, 1])) return m[i + 1]!;
@@ -544,7 +536,7 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
     } else if (b <= t) {
       if (bday && bday.points > 0) {
         earn(rt, s, b, bday.points, 'birthday', null, bday.line, out);
-        if (p.metric === 'points') addMetric(rt, s, b, bday.points, 1, null);
+        if (p.metric === 'points') addMetric(rt, s, b, bday.points, 1, 0);
       }
       const bd = parseBirthday(s.birthday!)!;
       s.nextBirthday = rt.zone.birthdayIn(rt.zone.localYear(b) + 1, bd.m, bd.d);
@@ -634,7 +626,7 @@ export function orderLines(rt: Runtime, calc: OrderCalc, lines: readonly OrderLi
 
 /** Receives a new accepted order (instead of an OrderRec in Outcome.order):
  * the lines, and each line's paid amount and eligibility in the arrays. */
-export type OrderSink = (id: string, member: string, at: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array) => void;
+export type OrderSink = (id: string, member: string, at: number, seq: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array) => void;
 
 /** The contributions of the last computeOrder, as objects. */
 export function contributions(rt: Runtime, calc: OrderCalc): Contribution[] {
@@ -866,19 +858,19 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
         r.refYear = year;
         r.refCount = count + 1;
         earn(rt, r, ev.at, ref.referrer, 'referral:referrer', ev.id, ref.referrerLine, out);
-        if (p.metric === 'points') addMetric(rt, r, ev.at, ref.referrer, 1, null);
+        if (p.metric === 'points') addMetric(rt, r, ev.at, ref.referrer, 1, 0);
         evaluateTier(rt, r, ev.at);
         outcome.changed.push(r);
       }
     }
   }
-  if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
-  else outcome.order = { id: ev.id, member: s.id, at: ev.at, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };
+  if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
+  else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };
   s.orders += 1;
   // Step 10: tier progress.
-  if (p.metric === 'spend') addMetric(rt, s, ev.at, calc.total, 1, ev.id);
-  else if (p.metric === 'points') addMetric(rt, s, ev.at, memberPoints, 1, ev.id);
-  else if (p.metric === 'orders') addMetric(rt, s, ev.at, 1, 1, ev.id);
+  if (p.metric === 'spend') addMetric(rt, s, ev.at, calc.total, 1, s.orders);
+  else if (p.metric === 'points') addMetric(rt, s, ev.at, memberPoints, 1, s.orders);
+  else if (p.metric === 'orders') addMetric(rt, s, ev.at, 1, 1, s.orders);
   evaluateTier(rt, s, ev.at);
   return null;
 }
@@ -925,10 +917,10 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
       entry(rt, outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
       consume(rt, s, delta);
       o.rev += delta;
-      if (rt.program.metric === 'points') adjustOrderMetric(rt, s, ev.order, o.at, [-delta, 1]);
+      if (rt.program.metric === 'points') adjustOrderMetric(rt, s, o.seq, o.at, [-delta, 1]);
     }
   }
-  if (rt.program.metric === 'spend') adjustOrderMetric(rt, s, ev.order, o.at, addRat(before, [-after[0], after[1]]));
+  if (rt.program.metric === 'spend') adjustOrderMetric(rt, s, o.seq, o.at, addRat(before, [-after[0], after[1]]));
   evaluateTier(rt, s, ev.at);
   return null;
 }
@@ -974,7 +966,7 @@ function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type:
   s.clubs[2 * i + 1] = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
   if (first && club.joinBonus > 0) {
     earn(rt, s, ev.at, club.joinBonus, `club:${club.name}:join`, null, club.joinLine, out);
-    if (rt.program.metric === 'points') addMetric(rt, s, ev.at, club.joinBonus, 1, null);
+    if (rt.program.metric === 'points') addMetric(rt, s, ev.at, club.joinBonus, 1, 0);
     evaluateTier(rt, s, ev.at);
   }
   return null;
@@ -1004,7 +996,7 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
     s.lim[slot + 1] = used + (lim.unit === 'points' ? points : 1);
   }
   earn(rt, s, ev.at, points, `event:${b.name}`, null, b.line, out);
-  if (rt.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, null);
+  if (rt.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, 0);
   evaluateTier(rt, s, ev.at);
   return null;
 }
@@ -1052,7 +1044,7 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
     outcome.changed.push(s);
     if (program.signup && program.signup.points > 0) {
       earn(rt, s, ev.at, program.signup.points, 'signup', null, program.signup.line, outcome.entries);
-      if (program.metric === 'points') addMetric(rt, s, ev.at, program.signup.points, 1, null);
+      if (program.metric === 'points') addMetric(rt, s, ev.at, program.signup.points, 1, 0);
     }
     evaluateTier(rt, s, ev.at);
     return finish(rt, outcome, null);
@@ -1060,7 +1052,7 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
 
   const s = world.get(ev.member);
   if (!s) return finish(rt, outcome, `unknown member "${ev.member}"`);
-  if (s.v !== 3) return finish(rt, outcome, `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`);
+  if (s.v !== 4) return finish(rt, outcome, `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`);
   if (ev.at < s.at) return finish(rt, outcome, `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`);
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);

@@ -197,6 +197,7 @@ class OrderColumns {
   /** The member of each order, as its index in `memberIds`. */
   private members = new Int32Array(1024);
   private at = new Float64Array(1024);
+  private seq = new Float64Array(1024);
   private e = new Float64Array(1024);
   private p = new Float64Array(1024);
   private rev = new Float64Array(1024);
@@ -238,16 +239,17 @@ class OrderColumns {
     if (i === undefined) return undefined;
     const lines: OrderRec['lines'] = [];
     for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.sku[j]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
-    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
+    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
   /** Keeps a new order, straight from the engine's order sink. */
-  add(id: string, member: number, at: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array): void {
+  add(id: string, member: number, at: number, seq: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array): void {
     const i = this.slot(lines.length);
     this.index.set(id, i);
     this.ids.push(id);
     this.members[i] = member;
     this.at[i] = at;
+    this.seq[i] = seq;
     this.e[i] = e;
     this.p[i] = p;
     this.rev[i] = 0;
@@ -273,6 +275,7 @@ class OrderColumns {
       };
       const n = this.at.length * 2;
       this.at = g(this.at, Float64Array, n);
+      this.seq = g(this.seq, Float64Array, n);
       this.e = g(this.e, Float64Array, n);
       this.p = g(this.p, Float64Array, n);
       this.rev = g(this.rev, Float64Array, n);
@@ -307,6 +310,7 @@ class OrderColumns {
     this.ids.push(o.id);
     this.members[i] = this.memberIndex(o.member);
     this.at[i] = o.at;
+    this.seq[i] = o.seq;
     this.e[i] = o.e;
     this.p[i] = o.p;
     this.rev[i] = o.rev;
@@ -516,7 +520,7 @@ export class Replay {
   // runtime may be shared with other replays or a server.
   private readonly outcome: Outcome = { error: null, entries: [], changed: [], order: null };
 
-  private readonly orderSink: OrderSink = (id, member, at, e, p, lines, paid, eligible) => this.orders.add(id, this.indexOf(member), at, e, p, lines, paid, eligible);
+  private readonly orderSink: OrderSink = (id, member, at, seq, e, p, lines, paid, eligible) => this.orders.add(id, this.indexOf(member), at, seq, e, p, lines, paid, eligible);
 
   /** An entry's ref (an order id) as the order's index in the columns. */
   private refIndex(ref: string | null): number {

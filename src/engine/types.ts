@@ -68,6 +68,8 @@ export interface OrderRec {
   id: string;
   member: string;
   at: number;
+  /** The order's number among the member's orders (1 for the first). */
+  seq: number;
   /** Sum of the order's earn entries other than referral rewards. */
   e: number;
   /** Eligible paid amount. */
@@ -83,7 +85,7 @@ export interface OrderRec {
  * kept as parallel arrays of numbers (cheap to scan, and to store).
  */
 export interface MemberState {
-  v: 3;
+  v: 4;
   id: string;
   signupAt: number;
   birthday: string | null;
@@ -104,10 +106,10 @@ export interface MemberState {
    * window, limit and club slots); another program version re-maps them. */
   layout: string;
   /** Tier metric contributions in the window, in the order they leave it:
-   * four numbers each (when, when it leaves the window, value numerator,
-   * value denominator), and the order id of each in `mRef`. */
+   * five numbers each (when, when it leaves the window, value numerator,
+   * value denominator, and the order's number among the member's orders, or
+   * 0 for a contribution that is not an order's). */
   m: number[];
-  mRef: (string | null)[];
   /** Sum of the integral values above, and how many are fractional. */
   msum: number;
   mfrac: number;
