@@ -68,16 +68,25 @@ class LedgerColumns {
   readonly rules: (string | null)[] = [];
   private readonly ruleIndex = new Map<string | null, number>();
 
+  private lastRule: string | null | undefined = undefined;
+  private lastRuleIdx = -1;
+
   push(member: number, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: number, line: number | null): void {
     const i = this.size++;
     const c = i >>> CHUNK_BITS;
     const o = i & LOW;
     if (o === 0) this.grow();
-    let r = this.ruleIndex.get(rule);
-    if (r === undefined) {
-      r = this.rules.length;
-      this.rules.push(rule);
-      this.ruleIndex.set(rule, r);
+    let r: number;
+    if (rule === this.lastRule) r = this.lastRuleIdx;
+    else {
+      let k = this.ruleIndex.get(rule);
+      if (k === undefined) {
+        k = this.rules.length;
+        this.rules.push(rule);
+        this.ruleIndex.set(rule, k);
+      }
+      this.lastRule = rule;
+      this.lastRuleIdx = r = k;
     }
     this.member[c]![o] = member;
     this.at[c]![o] = at;

@@ -10,6 +10,11 @@ import { Temporal } from 'temporal-polyfill';
 import { civilFromDays, daysFromCivil, daysInMonth, isLeapYear } from '../../dsl/values.ts';
 import type { Duration } from '../../dsl/program.ts';
 
+/** Days after 1970-01-01 whose zone offsets are cached in a typed array (to 2200). */
+const DAYS_CACHED = 84_006;
+/** Not looked up yet (no real offset is this large). */
+const UNKNOWN = 1e15;
+
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
@@ -17,7 +22,10 @@ export const DAY = 86_400_000;
 export class Zone {
   readonly name: string;
   private readonly utc: boolean;
-  /** UTC day (then hour) → offset in ms, or NaN when it changes within it. */
+  /** UTC day (then hour) → offset in ms, or NaN when it changes within it.
+   * Days from 1970 to 2200 in a typed array (looked up for every order),
+   * others and hours in maps. */
+  private readonly dayOffsets = new Float64Array(DAYS_CACHED).fill(UNKNOWN);
   private readonly days = new Map<number, number>();
   private readonly hours = new Map<number, number>();
 
@@ -36,12 +44,13 @@ export class Zone {
   offset(ms: number): number {
     if (this.utc) return 0;
     const day = Math.floor(ms / DAY);
-    let od = this.days.get(day);
-    if (od === undefined) {
+    let od = day >= 0 && day < DAYS_CACHED ? this.dayOffsets[day]! : (this.days.get(day) ?? UNKNOWN);
+    if (od === UNKNOWN) {
       const a = this.exactOffset(day * DAY);
       const b = this.exactOffset(day * DAY + DAY - 1);
       od = a === b ? a : NaN;
-      this.days.set(day, od);
+      if (day >= 0 && day < DAYS_CACHED) this.dayOffsets[day] = od;
+      else this.days.set(day, od);
     }
     if (od === od) return od;
     const h = Math.floor(ms / HOUR);
