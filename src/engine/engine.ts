@@ -157,6 +157,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     orders: 0,
     tier: rt.program.tiers[0]?.name ?? null,
     graceUntil: null,
+    tierDue: -1,
     due: -1,
     layout: rt.layout,
     m: [],
@@ -214,6 +215,7 @@ function prepare(rt: Runtime, s: MemberState): void {
     }
   }
   s.layout = rt.layout;
+  s.tierDue = -1;
   if (s.tier !== null && !rt.tierIndex.has(s.tier)) s.tier = p.tiers[0]?.name ?? null;
   if (s.tier === null && p.tiers.length) s.tier = p.tiers[0]!.name;
 }
@@ -364,6 +366,7 @@ function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: nu
 function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, at: number, delta: Rat): void {
   const p = rt.program;
   if (!p.metric || delta[0] === 0) return;
+  s.tierDue = -1; // a value went down: the tier may drop sooner
   if (p.window.kind === 'lifetime') {
     s.life = addRat(s.life, delta);
     return;
@@ -442,10 +445,12 @@ export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {
   const computed = tierFor(tiers, fast === fast ? null : metricValue(rt, s, t), fast);
   const current = tierIndexOf(rt, s);
   if (computed >= current) {
+    if (computed !== current || s.graceUntil !== null) s.tierDue = -1;
     if (computed !== current) s.tier = tiers[computed]!.name;
     s.graceUntil = null;
     return;
   }
+  s.tierDue = -1;
   const keep = rt.program.keep;
   if (!keep) {
     s.tier = tiers[computed]!.name;
@@ -556,9 +561,14 @@ function updateDue(rt: Runtime, s: MemberState): void {
   if (exp?.mode === 'lots') due = nextLotDue(s);
   if (exp?.mode === 'inactivity' && s.inactiveAt !== null && s.balance > 0) due = s.inactiveAt;
   if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
-  const t = tierDue(rt, s);
+  // The tier's due time is kept while it is still ahead (see MemberState.tierDue).
+  let t = s.tierDue;
+  if (!(t > s.at)) {
+    t = tierDue(rt, s);
+    s.tierDue = t === Infinity ? Number.MAX_VALUE : t;
+  }
   if (t < due) due = t;
-  s.due = due === Infinity ? -1 : due;
+  s.due = due === Infinity || due === Number.MAX_VALUE ? -1 : due;
 }
 
 /** When the member is next due for anything (kept in the state by every change). */

@@ -98,6 +98,10 @@ export interface MemberState {
   /** Current tier name (null without tiers) and the end of a grace period. */
   tier: string | null;
   graceUntil: number | null;
+  /** A time by which the tier could next change with time alone, kept
+   * between events (-1: to be worked out again). Never later than the real
+   * one: new contributions only put that later. */
+  tierDue: number;
   /** When bringing the member forward next changes anything; -1: never.
    * (A number, never null: V8 then keeps it unboxed, and it is written on
    * every event.) */
