@@ -289,9 +289,14 @@ class OrderColumns {
   private rev = new Float64Array(1024);
   private start = new Int32Array(1025);
   private nl = 0;
-  /** Each line's sku (the parsed event's own string: cheaper than finding
-   * it in a table by hashing it). */
-  private sku: string[] = [];
+  /** Each line's sku, as its index in `skus`: orders use few distinct skus,
+   * and a column of small integers stays out of the collected heap, where
+   * millions of string pointers would keep major collections busy. */
+  private sku = new Int32Array(2048);
+  private readonly skus: string[] = [];
+  private readonly skuIndex = new Map<string, number>();
+  private lastSku: string | undefined = undefined;
+  private lastSkuIdx = -1;
   private qty = new Float64Array(2048);
   private paid = new Float64Array(2048);
   private eligible = new Uint8Array(2048);
@@ -322,7 +327,7 @@ class OrderColumns {
     const i = this.index.get(id);
     if (i < 0) return undefined;
     const lines: OrderRec['lines'] = [];
-    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.sku[j]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
+    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skus[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
     return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
@@ -339,13 +344,26 @@ class OrderColumns {
     this.rev[i] = 0;
     for (let k = 0; k < lines.length; k++) {
       const j = this.nl++;
-      this.sku[j] = lines[k]!.sku;
+      this.sku[j] = this.skuOf(lines[k]!.sku);
       this.qty[j] = lines[k]!.qty;
       this.paid[j] = paid[k]!;
       this.eligible[j] = eligible[k]!;
       this.refunded[j] = 0;
     }
     this.start[i + 1] = this.nl;
+  }
+
+  private skuOf(sku: string): number {
+    if (sku === this.lastSku) return this.lastSkuIdx;
+    let k = this.skuIndex.get(sku);
+    if (k === undefined) {
+      k = this.skus.length;
+      this.skus.push(sku);
+      this.skuIndex.set(sku, k);
+    }
+    this.lastSku = sku;
+    this.lastSkuIdx = k;
+    return k;
   }
 
   /** Room for one more order of `nlines` lines; its index. */
@@ -376,6 +394,9 @@ class OrderColumns {
       const b = new Uint8Array(n);
       b.set(this.eligible);
       this.eligible = b;
+      const c = new Int32Array(n);
+      c.set(this.sku);
+      this.sku = c;
     }
     return i;
   }
@@ -400,7 +421,7 @@ class OrderColumns {
     this.rev[i] = o.rev;
     for (const l of o.lines) {
       const j = this.nl++;
-      this.sku[j] = l[0];
+      this.sku[j] = this.skuOf(l[0]);
       this.qty[j] = l[1];
       this.paid[j] = l[2];
       this.eligible[j] = l[3];
