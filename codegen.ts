@@ -1,6 +1,8 @@
 // graphql-codegen: typed operations for schema/operations/*.graphql, against
 // the committed schema/schema.graphql (npm run schema:print). The output is
-// committed; test/server/schema.test.ts fails when it is stale.
+// generated on install (`npm run generate`) and not committed;
+// test/server/schema.test.ts fails when it is stale (an operation edited
+// without running `npm run codegen`).
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {

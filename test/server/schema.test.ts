@@ -1,4 +1,4 @@
-// The committed schema and typed operations must match the code.
+// The committed schema and the generated typed operations must match the code.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generate } from '@graphql-codegen/cli';
@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import codegenConfig from '../../codegen.ts';
 import { printedSchema, SCHEMA_FILE } from '../../src/server/graphql/print.ts';
 
-describe('committed GraphQL artifacts', () => {
+describe('GraphQL artifacts', () => {
   test('schema/schema.graphql is current (run `npm run schema:print`)', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(printedSchema());
   });
