@@ -22,9 +22,10 @@
 //   redeem: 100 points = 1 USD, min 200, max 50% of order
 //   expire after 12 months (lots)
 
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FastLineParser } from '../src/engine/jsonl.ts';
+import { forEachLineBytes } from '../src/cli/lines.ts';
 import { DAY, HOUR, MINUTE, Zone, civilFromDays, daysFromCivil, daysInMonth, formatInstant, isLeap } from './tz.ts';
 
 // ---------------------------------------------------------------- events (the engine's EngineEvent shape)
@@ -1389,19 +1390,14 @@ export function evaluate(stream: ParsedStream): CoffeeReplay {
 }
 
 /**
- * Streams a JSONL file through the replay: reads in chunks of 4 MB and decodes
+ * Streams a JSONL file through the replay (the CLI's line reader) and decodes
  * each line from its bytes (FastLineParser), falling back to JSON.parse for
  * any line outside its fast path.
  */
-export function replayFile(path: string, chunkBytes = 4 << 20): CoffeeReplay {
-  const fd = openSync(path, 'r');
-  const r = new CoffeeReplay(Math.ceil(fstatSync(fd).size / 200)); // ~230 bytes an event
+export function replayFile(path: string, chunkBytes?: number): CoffeeReplay {
+  const r = new CoffeeReplay(Math.ceil(statSync(path).size / 200)); // ~230 bytes an event
   const fast = new FastLineParser();
-  let buf = Buffer.allocUnsafe(chunkBytes);
-  let have = 0; // bytes in buf (a partial line carried over, then what was read)
-  let line = 0;
-  const one = (a: number, b: number) => {
-    line++;
+  forEachLineBytes(path, (buf, a, b, line) => {
     let blank = true;
     for (let i = a; i < b; i++) {
       const c = buf[i]!;
@@ -1414,32 +1410,7 @@ export function replayFile(path: string, chunkBytes = 4 << 20): CoffeeReplay {
     const ev = fast.parse(buf, a, b);
     if (ev !== null) r.push(ev, line);
     else r.pushLine(buf.toString('utf8', a, b), line);
-  };
-  try {
-    for (;;) {
-      if (have === buf.length) {
-        // A line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, have);
-        buf = bigger;
-      }
-      const n = readSync(fd, buf, have, buf.length - have, null);
-      if (n === 0) break;
-      const end = have + n;
-      let from = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, from);
-        if (nl < 0 || nl >= end) break;
-        one(from, nl);
-        from = nl + 1;
-      }
-      buf.copy(buf, 0, from, end);
-      have = end - from;
-    }
-    if (have > 0) one(0, have);
-  } finally {
-    closeSync(fd);
-  }
+  }, undefined, chunkBytes);
   return r;
 }
 

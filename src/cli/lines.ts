@@ -7,13 +7,19 @@ const CHUNK = 4 << 20;
 /**
  * Calls `fn` for every line with its bytes [a, b) in `buf` (1-based numbers,
  * blank lines included; a trailing CR is not part of the line). `buf` is
- * reused: the bytes are valid only during the call.
+ * reused: the bytes are valid only during the call. `chunkBytes`: the size
+ * of a read (the buffer grows for a longer line).
  */
-export function forEachLineBytes(path: string, fn: (buf: Buffer, a: number, b: number, n: number) => void, onProgress?: (bytesRead: number, total: number) => void): void {
+export function forEachLineBytes(
+  path: string,
+  fn: (buf: Buffer, a: number, b: number, n: number) => void,
+  onProgress?: (bytesRead: number, total: number) => void,
+  chunkBytes = CHUNK,
+): void {
   const fd = path === '-' ? 0 : openSync(path, 'r');
   try {
     const total = path === '-' ? 0 : fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(CHUNK);
+    let buf = Buffer.allocUnsafe(chunkBytes);
     let have = 0; // bytes in buf: an unfinished line, then what was read
     let n = 0;
     let read = 0;
@@ -50,7 +56,6 @@ export function forEachLineBytes(path: string, fn: (buf: Buffer, a: number, b: n
     if (fd !== 0) closeSync(fd);
   }
 }
-
 
 /** Writes chunks to a stream, waiting when it asks us to. */
 export async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
