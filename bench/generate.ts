@@ -10,9 +10,10 @@
 // by time. The default (1,000,000 events, 20,000 members, 14 months from
 // 2026-01-01) is about 228 MB.
 
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeAllSync } from '../src/cli/lines.ts';
 import { DAY, HOUR, MINUTE, Zone, civilFromDays, daysFromCivil, formatInstant, weekdayOfDay } from './tz.ts';
 
 /** Bump when the output of a given seed/options changes (run.ts keys its cache on it). */
@@ -661,23 +662,9 @@ export function generateToFile(path: string, opts: Partial<GenerateOptions>): Ge
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'w');
   try {
-    return generate(opts, (chunk) => writeAll(fd, chunk));
+    return generate(opts, (chunk) => writeAllSync(fd, Buffer.from(chunk)));
   } finally {
     closeSync(fd);
-  }
-}
-
-/** writeSync that also copes with a non-blocking pipe (EAGAIN). */
-function writeAll(fd: number, chunk: string): void {
-  let b = Buffer.from(chunk);
-  while (b.length > 0) {
-    try {
-      const n = writeSync(fd, b);
-      b = b.subarray(n);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-    }
   }
 }
 
@@ -730,7 +717,7 @@ function parseArgs(argv: string[]): { opts: Partial<GenerateOptions>; out: strin
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { opts, out } = parseArgs(process.argv.slice(2));
   const t0 = process.hrtime.bigint();
-  const stats = out ? generateToFile(out, opts) : generate(opts, (c) => writeAll(1, c));
+  const stats = out ? generateToFile(out, opts) : generate(opts, (c) => writeAllSync(1, Buffer.from(c)));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   process.stderr.write(
     `${stats.lines} events (${Object.entries(stats.byType).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +

@@ -22,10 +22,10 @@
 //   redeem: 100 points = 1 USD, min 200, max 50% of order
 //   expire after 12 months (lots)
 
-import { statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FastLineParser } from '../src/engine/jsonl.ts';
-import { forEachLineBytes } from '../src/cli/lines.ts';
+import { forEachLineBytes, writeAllSync } from '../src/cli/lines.ts';
 import { DAY, HOUR, MINUTE, Zone, civilFromDays, daysFromCivil, daysInMonth, formatInstant, isLeap } from './tz.ts';
 
 // ---------------------------------------------------------------- events (the engine's EngineEvent shape)
@@ -1412,20 +1412,6 @@ export function replayFile(path: string, chunkBytes?: number): CoffeeReplay {
     else r.pushLine(buf.toString('utf8', a, b), line);
   }, undefined, chunkBytes);
   return r;
-}
-
-/** writeSync that also copes with a non-blocking stdout pipe (EAGAIN). */
-export function writeAllSync(fd: number, chunk: Uint8Array): void {
-  let b = chunk;
-  while (b.length > 0) {
-    try {
-      const n = writeSync(fd, b);
-      b = b.subarray(n);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-    }
-  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

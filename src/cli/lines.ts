@@ -1,6 +1,6 @@
 // Reading an events file line by line without holding it in memory: large
 // chunks, split on newlines at the byte level, decoded once.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 
 const CHUNK = 4 << 20;
 
@@ -34,8 +34,9 @@ export function forEachLineBytes(
       try {
         got = readSync(fd, buf, have, buf.length - have, null);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        waitForPipe();
+        continue;
       }
       if (got === 0) break;
       read += got;
@@ -63,4 +64,23 @@ export async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterabl
     if (!c) continue;
     if (!stream.write(c)) await new Promise<void>((resolve) => stream.once('drain', resolve));
   }
+}
+
+/** writeSync that also copes with a non-blocking pipe (EAGAIN). */
+export function writeAllSync(fd: number, chunk: Uint8Array): void {
+  let b = chunk;
+  while (b.length > 0) {
+    try {
+      const n = writeSync(fd, b);
+      b = b.subarray(n);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      waitForPipe();
+    }
+  }
+}
+
+/** A non-blocking pipe (stdin or stdout) is not ready: sleep 2 ms rather than spin. */
+function waitForPipe(): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
 }
