@@ -48,6 +48,29 @@ const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const LOW = CHUNK - 1;
 
+/** Values numbered in the order first seen (rule names, skus): columns keep
+ * the small number. The last value asked for is remembered (entries and
+ * lines often repeat it), which spares a hash lookup. */
+class Interner<T> {
+  readonly values: T[] = [];
+  private readonly index = new Map<T, number>();
+  private last: T | undefined = undefined;
+  private lastIdx = -1;
+
+  numberOf(v: T): number {
+    if (v === this.last && this.lastIdx >= 0) return this.lastIdx;
+    let k = this.index.get(v);
+    if (k === undefined) {
+      k = this.values.length;
+      this.values.push(v);
+      this.index.set(v, k);
+    }
+    this.last = v;
+    this.lastIdx = k;
+    return k;
+  }
+}
+
 /**
  * Every ledger entry of a replay, in columns of typed arrays rather than an
  * object each: a million-event replay writes millions of entries, and this
@@ -65,29 +88,14 @@ class LedgerColumns {
   private line: Int32Array[] = [];
   /** The entry's ref as the index of an order in the replay's OrderColumns (-1: none). */
   private ref: Int32Array[] = [];
-  readonly rules: (string | null)[] = [];
-  private readonly ruleIndex = new Map<string | null, number>();
-
-  private lastRule: string | null | undefined = undefined;
-  private lastRuleIdx = -1;
+  private readonly rules = new Interner<string | null>();
 
   push(member: number, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: number, line: number | null): void {
     const i = this.size++;
     const c = i >>> CHUNK_BITS;
     const o = i & LOW;
     if (o === 0) this.grow();
-    let r: number;
-    if (rule === this.lastRule) r = this.lastRuleIdx;
-    else {
-      let k = this.ruleIndex.get(rule);
-      if (k === undefined) {
-        k = this.rules.length;
-        this.rules.push(rule);
-        this.ruleIndex.set(rule, k);
-      }
-      this.lastRule = rule;
-      this.lastRuleIdx = r = k;
-    }
+    const r = this.rules.numberOf(rule);
     this.member[c]![o] = member;
     this.at[c]![o] = at;
     this.points[c]![o] = points;
@@ -120,7 +128,7 @@ class LedgerColumns {
     return KINDS[this.kind[i >>> CHUNK_BITS]![i & LOW]!]!;
   }
   ruleOf(i: number): string | null {
-    return this.rules[this.rule[i >>> CHUNK_BITS]![i & LOW]!]!;
+    return this.rules.values[this.rule[i >>> CHUNK_BITS]![i & LOW]!]!;
   }
   lineOf(i: number): number | null {
     return this.line[i >>> CHUNK_BITS]![i & LOW]! || null;
@@ -293,10 +301,7 @@ class OrderColumns {
    * and a column of small integers stays out of the collected heap, where
    * millions of string pointers would keep major collections busy. */
   private sku = new Int32Array(2048);
-  private readonly skus: string[] = [];
-  private readonly skuIndex = new Map<string, number>();
-  private lastSku: string | undefined = undefined;
-  private lastSkuIdx = -1;
+  private readonly skus = new Interner<string>();
   private qty = new Float64Array(2048);
   private paid = new Float64Array(2048);
   private eligible = new Uint8Array(2048);
@@ -327,7 +332,7 @@ class OrderColumns {
     const i = this.index.get(id);
     if (i < 0) return undefined;
     const lines: OrderRec['lines'] = [];
-    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skus[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
+    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skus.values[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
     return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
   }
 
@@ -344,7 +349,7 @@ class OrderColumns {
     this.rev[i] = 0;
     for (let k = 0; k < lines.length; k++) {
       const j = this.nl++;
-      this.sku[j] = this.skuOf(lines[k]!.sku);
+      this.sku[j] = this.skus.numberOf(lines[k]!.sku);
       this.qty[j] = lines[k]!.qty;
       this.paid[j] = paid[k]!;
       this.eligible[j] = eligible[k]!;
@@ -353,18 +358,6 @@ class OrderColumns {
     this.start[i + 1] = this.nl;
   }
 
-  private skuOf(sku: string): number {
-    if (sku === this.lastSku) return this.lastSkuIdx;
-    let k = this.skuIndex.get(sku);
-    if (k === undefined) {
-      k = this.skus.length;
-      this.skus.push(sku);
-      this.skuIndex.set(sku, k);
-    }
-    this.lastSku = sku;
-    this.lastSkuIdx = k;
-    return k;
-  }
 
   /** Room for one more order of `nlines` lines; its index. */
   private slot(nlines: number): number {
@@ -421,7 +414,7 @@ class OrderColumns {
     this.rev[i] = o.rev;
     for (const l of o.lines) {
       const j = this.nl++;
-      this.sku[j] = this.skuOf(l[0]);
+      this.sku[j] = this.skus.numberOf(l[0]);
       this.qty[j] = l[1];
       this.paid[j] = l[2];
       this.eligible[j] = l[3];
