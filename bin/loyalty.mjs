@@ -2,15 +2,18 @@
 // The `loyalty` command. The TypeScript CLI and its dependencies are bundled
 // with esbuild into node_modules/.cache (rebuilt when a source file is newer,
 // in well under a second), so it starts fast and replays of large files run
-// plain JavaScript with no loader in between.
+// plain JavaScript with no loader in between. What a command imports
+// lazily (the language server of `loyalty lsp`) is split into chunks of its
+// own, so the other commands neither load nor parse it.
 import { buildSync } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src/cli/main.ts');
-const out = join(root, 'node_modules/.cache/loyalty/cli.mjs');
+const dir = join(root, 'node_modules/.cache/loyalty');
+const out = join(dir, 'cli.mjs');
 
 function newest(dir) {
   let t = 0;
@@ -24,13 +27,18 @@ function newest(dir) {
 
 const stale = !existsSync(out) || statSync(out).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'dsl')));
 if (stale) {
-  mkdirSync(dirname(out), { recursive: true });
-  // Build beside and rename: concurrent runs never see half a file.
-  const tmp = `${out}.${process.pid}.tmp`;
+  mkdirSync(dir, { recursive: true });
+  // Build beside and rename: concurrent runs never see half a file. Chunks
+  // are named by their content, so moving them in first cannot break a run
+  // that is starting; the entry goes in last.
+  const tmp = join(dir, `build-${process.pid}`);
   buildSync({
-    entryPoints: [entry],
-    outfile: tmp,
+    entryPoints: { cli: entry },
+    outdir: tmp,
     bundle: true,
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -39,6 +47,11 @@ if (stale) {
     banner: { js: "import { createRequire as __loyaltyRequire } from 'node:module'; const require = __loyaltyRequire(import.meta.url);" },
     logLevel: 'error',
   });
-  renameSync(tmp, out);
+  const built = readdirSync(tmp);
+  for (const f of built) if (f !== 'cli.mjs') renameSync(join(tmp, f), join(dir, f));
+  renameSync(join(tmp, 'cli.mjs'), out);
+  rmSync(tmp, { recursive: true, force: true });
+  // Chunks of earlier builds are no longer imported by anything.
+  for (const f of readdirSync(dir)) if (f.startsWith('chunk-') && !built.includes(f)) rmSync(join(dir, f), { force: true });
 }
 await import(pathToFileURL(out).href);

@@ -1,4 +1,4 @@
-// `loyalty`: check, format and replay .loyalty programs.
+// `loyalty`: check, format and replay .loyalty programs; serve them to editors.
 import { Command, InvalidArgumentError } from 'commander';
 import { check, fmt, replay } from './commands.ts';
 
@@ -43,6 +43,21 @@ program
   .option('--no-progress', 'never show a progress bar')
   .action(async (prog: string, events: string, o: { json?: boolean; expect?: string; explain?: boolean; progress?: boolean }) => {
     process.exitCode = await replay(prog, events, { json: o.json, expect: o.expect, explain: o.explain, progress: o.progress === false ? false : undefined });
+  });
+
+program
+  .command('lsp')
+  .description('run the language server for editors (Language Server Protocol; see editors/vscode)')
+  .option('--stdio', 'speak the protocol over standard input and output (the one transport)')
+  .action(async (o: { stdio?: boolean }) => {
+    if (!o.stdio) {
+      process.stderr.write('error: loyalty lsp speaks over standard input and output only: run `loyalty lsp --stdio`\n');
+      process.exitCode = 2;
+      return;
+    }
+    // Loaded here so that the other commands never evaluate the server.
+    const { startServer } = await import('../lsp/server.ts');
+    startServer();
   });
 
 program.exitOverride((err) => {
