@@ -17,8 +17,16 @@ const db = await openDatabase({
 });
 console.log(db.embedded ? `Database: embedded PGlite in ${config.LOYALTY_DATA_DIR}` : 'Database: DATABASE_URL');
 
-const demo = config.LOYALTY_DEMO === '1' ? await ensureDemoMerchant(db.prisma) : null;
-const app = createApp(db, { maxBodyBytes: config.LOYALTY_MAX_BODY_BYTES, graphiqlApiKey: demo?.apiKey ?? null });
+// The demo merchant is for a first try on the embedded database only: a
+// PostgreSQL given by DATABASE_URL is a real deployment, where merchants are
+// created on purpose (npm run merchant:create).
+const demo = db.embedded && config.LOYALTY_DEMO === '1' ? await ensureDemoMerchant(db.prisma) : null;
+const app = createApp(db, {
+  maxBodyBytes: config.LOYALTY_MAX_BODY_BYTES,
+  corsOrigins: config.LOYALTY_CORS_ORIGINS,
+  graphiql: config.LOYALTY_GRAPHIQL === '1',
+  rateLimit: config.LOYALTY_RATE_LIMIT > 0 ? { perSecond: config.LOYALTY_RATE_LIMIT, burst: config.LOYALTY_RATE_BURST } : null,
+});
 const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS) : null;
 
 const server = createServer(app);

@@ -112,7 +112,17 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
     const server = await startServer({ DATABASE_URL: pgServer.url, LOYALTY_ADVANCE_INTERVAL_MS: '200' });
     cleanup.push(() => server.stop());
     expect(server.output()).toContain('Database: DATABASE_URL');
-    expect(server.apiKey).toMatch(/^lk_/);
+    // A real deployment gets no demo merchant: merchants are created on purpose.
+    expect(server.apiKey).toBeNull();
+    const createMerchant = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli/create-merchant.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: pgServer.url },
+        encoding: 'utf8',
+      });
+    const coffee = createMerchant('--name', 'Bean & Leaf', '--program', 'examples/coffee-chain.loyalty');
+    expect(coffee.status, coffee.stderr).toBe(0);
+    server.apiKey = /^API key: (\S+)$/m.exec(coffee.stdout)![1]!;
     const written = await gql(server.url, server.apiKey!, SIGNUP_AND_ORDER, { at: '2026-03-02T10:00:00Z' });
     expect(written.errors).toBeUndefined();
     expect(written.data!.signup).toEqual({ __typename: 'MemberPayload', points: 100 });
@@ -129,11 +139,7 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
     expect(await ledgerRules()).toContain('birthday');
 
     // `npm run merchant:create` against the same database: a new tenant with its own key.
-    const cli = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', 'src/server/cli/create-merchant.ts', '--name', 'Harvest Lane', '--program', 'examples/grocer.loyalty'],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: pgServer.url }, encoding: 'utf8' },
-    );
+    const cli = createMerchant('--name', 'Harvest Lane', '--program', 'examples/grocer.loyalty');
     expect(cli.status, cli.stderr).toBe(0);
     const key = /^API key: (\S+)$/m.exec(cli.stdout)![1]!;
     const grocer = await gql(server.url, key, '{ merchant { name } program { name currency } members(first: 5) { edges { node { id } } } }');
@@ -142,11 +148,7 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
       program: { name: 'Harvest Lane Rewards', currency: 'AUD' },
       members: { edges: [] },
     });
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli/create-merchant.ts', '--name', 'Broken', '--program', 'package.json'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: pgServer.url },
-      encoding: 'utf8',
-    });
+    const bad = createMerchant('--name', 'Broken', '--program', 'package.json');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('program.loyalty:1:');
     const names = await gql(server.url, key, '{ merchant { name } }');
