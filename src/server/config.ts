@@ -25,6 +25,16 @@ const schema = z.object({
   LOYALTY_RATE_LIMIT: z.coerce.number().min(0).default(50),
   /** Requests a credential may send at once after being idle. */
   LOYALTY_RATE_BURST: z.coerce.number().int().min(1).default(200),
+  /** On SIGTERM: how long /health answers 503 before the listener closes (for load balancers to notice). */
+  LOYALTY_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** On SIGTERM: how long requests in flight may take to finish before connections are cut. */
+  LOYALTY_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Log level of the structured (pino, JSON on stdout) log. */
+  LOYALTY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Serve Prometheus metrics on GET /metrics ("0" to turn it off). */
+  LOYALTY_METRICS: z.enum(['0', '1']).default('1'),
+  /** How often the last-used times of keys are written (ms). */
+  LOYALTY_KEY_USAGE_FLUSH_MS: z.coerce.number().int().positive().default(10_000),
   /** Connections in the pool for an external PostgreSQL. */
   LOYALTY_DB_POOL: z.coerce.number().int().positive().default(10),
 });

@@ -4,8 +4,10 @@
 // other modules go in the same list and are protected by listing their path
 // in `protectedPaths`.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { pino, type Logger } from 'pino';
 import type { Database } from './db/index.ts';
 import { createContext, type Context } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
@@ -14,6 +16,7 @@ import { bodyLimit } from './http/body-limit.ts';
 import { isDatabaseUnavailable, serviceUnavailable } from './http/database-errors.ts';
 import { graphiqlOptions, renderBundledGraphiQL } from './http/graphiql.ts';
 import { health } from './http/health.ts';
+import { observe } from './http/observe.ts';
 import { rateLimit, type RateLimitOptions } from './http/rate-limit.ts';
 import { KeyUsage } from './services/auth.ts';
 
@@ -34,6 +37,10 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions | null;
   /** True while the process drains for shutdown: /health answers 503. */
   isDraining?: () => boolean;
+  /** Structured logs: a line per request, errors (default: silent). */
+  logger?: Logger;
+  /** Serve Prometheus metrics on GET /metrics (default true). */
+  metrics?: boolean;
   /** Further plugins (routes, hooks), run after the built-in ones. */
   plugins?: Plugin[];
   /** Paths besides the GraphQL endpoint that need a credential. */
@@ -41,6 +48,20 @@ export interface AppOptions {
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context>;
+
+/**
+ * A client's malformed input that a library rejects with a plain error: a
+ * connection cursor Pothos cannot decode, or one that decodes to a value the
+ * column cannot hold (Prisma P2023, PostgreSQL 22P02: e.g. not a uuid).
+ */
+function malformedInput(error: unknown): string | null {
+  if (error instanceof PothosValidationError && /cursor/i.test(error.message)) return 'malformed cursor: pass a cursor the API returned';
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'P2023' || code === '22P02') return 'malformed cursor or id: pass a cursor the API returned';
+  }
+  return null;
+}
 
 /**
  * Errors that GraphQL itself raises carry no code; every error a client sees
@@ -67,7 +88,11 @@ function validationCodes(): Plugin {
 const rejectedByArmor = (_context: unknown, error: GraphQLError) => void withCode(error, 'GRAPHQL_VALIDATION_FAILED');
 
 export function createApp(db: Database, options: AppOptions = {}): App {
-  const logError = options.logError ?? (() => {});
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const logError = (error: unknown) => {
+    logger.error({ err: error }, 'unexpected error');
+    options.logError?.(error);
+  };
   const keyUsage = options.keyUsage ?? new KeyUsage(db.prisma, logError);
   if (!options.keyUsage) keyUsage.start(10_000);
   const graphiql = options.graphiql !== false;
@@ -78,6 +103,13 @@ export function createApp(db: Database, options: AppOptions = {}): App {
     // GET /health is answered by the health() plugin, which also asks the database.
     healthCheckEndpoint: '/_yoga/health',
     landingPage: false,
+    // yoga's own messages (it logs masked errors too) go to the same structured log.
+    logging: {
+      debug: (...args: unknown[]) => logger.debug({ args }, 'yoga'),
+      info: (...args: unknown[]) => logger.info({ args }, 'yoga'),
+      warn: (...args: unknown[]) => logger.warn({ args }, 'yoga'),
+      error: (...args: unknown[]) => logger.error({ err: args[0] }, 'yoga'),
+    },
     graphiql: graphiql ? graphiqlOptions() : false,
     renderGraphiQL: renderBundledGraphiQL,
     cors: corsOrigins.length
@@ -101,15 +133,19 @@ export function createApp(db: Database, options: AppOptions = {}): App {
         }
         const original = error instanceof GraphQLError ? error.originalError : error;
         const path = error instanceof GraphQLError ? error.path : undefined;
+        const malformed = malformedInput(original);
+        if (malformed) return new GraphQLError(malformed, { path, extensions: { code: 'BAD_USER_INPUT' } });
         if (isDatabaseUnavailable(original)) {
           const unavailable = serviceUnavailable();
           return new GraphQLError(unavailable.message, { path, extensions: unavailable.extensions });
         }
-        logError(original);
+        // yoga's logger logs it (with the request's log); the caller is told too.
+        options.logError?.(original);
         return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
     },
     plugins: [
+      observe({ logger, metricsPath: options.metrics === false ? null : '/metrics' }),
       health(db.prisma, options.isDraining ?? (() => false)),
       authentication({
         prisma: db.prisma,

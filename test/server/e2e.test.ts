@@ -1,53 +1,14 @@
 // End to end: the real server process (`npm start`'s command) over HTTP, on
 // the embedded database (first start creates the demo merchant; a restart
 // keeps the data) and on a PostgreSQL given by DATABASE_URL.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startPostgres } from './postgres.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Running {
-  url: string;
-  apiKey: string | null;
-  output: () => string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `node --import tsx src/server/server.ts` and waits for its GraphiQL line. */
-async function startServer(env: Record<string, string>): Promise<Running> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/GraphiQL: (\S+)/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: /GraphiQL: (\S+)/.exec(out)![1]!,
-    apiKey: /^API key: (\S+)$/m.exec(out)?.[1] ?? null,
-    output: () => out,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+import { ROOT, startServer } from './process.ts';
 
 async function gql(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(url, {
