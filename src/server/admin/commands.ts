@@ -21,7 +21,8 @@ export class CommandFailed extends Error {
   }
 }
 
-interface KeyView {
+/** A key as the CLIs print it (never the key itself). */
+export interface KeyView {
   id: string;
   prefix: string;
   scope: string;

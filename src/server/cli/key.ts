@@ -4,6 +4,7 @@
 // --merchant may be left out while there is one merchant. Uses DATABASE_URL,
 // or the embedded database: through the running server when one holds it.
 import { Command, Option } from 'commander';
+import type { KeyView } from '../admin/commands.ts';
 import { KEY_SCOPES } from '../services/auth.ts';
 import { runCli } from './run.ts';
 
@@ -11,15 +12,7 @@ interface Merchant {
   id: string;
   name: string;
 }
-interface Key {
-  id: string;
-  prefix: string;
-  scope: string;
-  label: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+type Key = KeyView;
 
 const describe = (k: Key) =>
   [k.id, k.prefix, k.scope.padEnd(5), k.revokedAt ? `revoked ${k.revokedAt}` : `last used ${k.lastUsedAt ?? 'never'}`, k.label ?? ''].join('  ');
