@@ -1,53 +1,14 @@
 // End to end: the real server process (`npm start`'s command) over HTTP, on
 // the embedded database (first start creates the demo merchant; a restart
 // keeps the data) and on a PostgreSQL given by DATABASE_URL.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startPostgres } from './postgres.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Running {
-  url: string;
-  apiKey: string | null;
-  output: () => string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `node --import tsx src/server/server.ts` and waits for its GraphiQL line. */
-async function startServer(env: Record<string, string>): Promise<Running> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/server/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 60_000;
-  while (!/GraphiQL: (\S+)/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: /GraphiQL: (\S+)/.exec(out)![1]!,
-    apiKey: /^API key: (\S+)$/m.exec(out)?.[1] ?? null,
-    output: () => out,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+import { ROOT, startServer } from './process.ts';
 
 async function gql(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(url, {
@@ -112,7 +73,17 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
     const server = await startServer({ DATABASE_URL: pgServer.url, LOYALTY_ADVANCE_INTERVAL_MS: '200' });
     cleanup.push(() => server.stop());
     expect(server.output()).toContain('Database: DATABASE_URL');
-    expect(server.apiKey).toMatch(/^lk_/);
+    // A real deployment gets no demo merchant: merchants are created on purpose.
+    expect(server.apiKey).toBeNull();
+    const createMerchant = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli/create-merchant.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: pgServer.url },
+        encoding: 'utf8',
+      });
+    const coffee = createMerchant('--name', 'Bean & Leaf', '--program', 'examples/coffee-chain.loyalty');
+    expect(coffee.status, coffee.stderr).toBe(0);
+    server.apiKey = /^API key: (\S+)$/m.exec(coffee.stdout)![1]!;
     const written = await gql(server.url, server.apiKey!, SIGNUP_AND_ORDER, { at: '2026-03-02T10:00:00Z' });
     expect(written.errors).toBeUndefined();
     expect(written.data!.signup).toEqual({ __typename: 'MemberPayload', points: 100 });
@@ -129,11 +100,7 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
     expect(await ledgerRules()).toContain('birthday');
 
     // `npm run merchant:create` against the same database: a new tenant with its own key.
-    const cli = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', 'src/server/cli/create-merchant.ts', '--name', 'Harvest Lane', '--program', 'examples/grocer.loyalty'],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: pgServer.url }, encoding: 'utf8' },
-    );
+    const cli = createMerchant('--name', 'Harvest Lane', '--program', 'examples/grocer.loyalty');
     expect(cli.status, cli.stderr).toBe(0);
     const key = /^API key: (\S+)$/m.exec(cli.stdout)![1]!;
     const grocer = await gql(server.url, key, '{ merchant { name } program { name currency } members(first: 5) { edges { node { id } } } }');
@@ -142,11 +109,7 @@ describe('the server process over HTTP', { timeout: 120_000 }, () => {
       program: { name: 'Harvest Lane Rewards', currency: 'AUD' },
       members: { edges: [] },
     });
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/server/cli/create-merchant.ts', '--name', 'Broken', '--program', 'package.json'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: pgServer.url },
-      encoding: 'utf8',
-    });
+    const bad = createMerchant('--name', 'Broken', '--program', 'package.json');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('program.loyalty:1:');
     const names = await gql(server.url, key, '{ merchant { name } }');

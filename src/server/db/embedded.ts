@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { lockDataDirectory } from './lock.ts';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -14,14 +15,24 @@ export interface EmbeddedDatabase {
 /**
  * Starts PGlite. `dataDir` null keeps the database in memory (tests).
  * PGlite is single-user: the socket server queues one connection's queries at a
- * time, so clients must use a pool of one connection (see db/index.ts).
+ * time, so clients must use a pool of one connection (see db/index.ts). A data
+ * directory is locked for this process (db/lock.ts): a second process fails
+ * at once with DataDirectoryLocked.
  */
 export async function startEmbedded(dataDir: string | null, port = 0): Promise<EmbeddedDatabase> {
   let db: PGlite;
+  let release = () => {};
   if (dataDir) {
+    mkdirSync(resolve(dataDir), { recursive: true });
+    release = lockDataDirectory(resolve(dataDir));
     const dir = resolve(dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
-    db = await PGlite.create(dir);
+    try {
+      db = await PGlite.create(dir);
+    } catch (error) {
+      release();
+      throw error;
+    }
   } else {
     db = await PGlite.create();
   }
@@ -33,6 +44,7 @@ export async function startEmbedded(dataDir: string | null, port = 0): Promise<E
     async stop() {
       await server.stop();
       await db.close();
+      release();
     },
   };
 }

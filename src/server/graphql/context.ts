@@ -1,15 +1,19 @@
-// The per-request context: the merchant of the API key, the database, and
+// The per-request context: the request's credential (an API key or a member
+// token, authenticated before the operation is parsed), the database, and
 // per-request loaders (so one request reads the active program once and
 // computes each member's view once).
 import type { PrismaClient } from '@prisma/client';
 import DataLoader from 'dataloader';
 import { memberView, type MemberState, type MemberView } from '../engine.ts';
-import type { AuthenticatedMerchant } from '../services/auth.ts';
+import type { AuthenticatedMerchant, Credential } from '../services/auth.ts';
 import { DomainError } from '../services/errors.ts';
 import { findActiveProgram, type ActiveProgram } from '../services/programs.ts';
 
 export interface Context {
   prisma: PrismaClient;
+  /** Who is calling; null only for a context made outside an authenticated request. */
+  credential: Credential | null;
+  /** The credential's merchant. */
   merchant: AuthenticatedMerchant | null;
   /** The active program of a merchant (null when none is published), batched per request. */
   programs: DataLoader<string, ActiveProgram | null>;
@@ -19,7 +23,7 @@ export interface Context {
   now: number;
 }
 
-export function createContext(prisma: PrismaClient, merchant: AuthenticatedMerchant | null): Context {
+export function createContext(prisma: PrismaClient, credential: Credential | null): Context {
   const programs = new DataLoader<string, ActiveProgram | null>(
     // One query per distinct merchant; a request only ever has one.
     (merchantIds) => Promise.all(merchantIds.map((id) => findActiveProgram(prisma, id))),
@@ -28,7 +32,8 @@ export function createContext(prisma: PrismaClient, merchant: AuthenticatedMerch
   const now = Date.now();
   return {
     prisma,
-    merchant,
+    credential,
+    merchant: credential?.merchant ?? null,
     programs,
     now,
     async view(member, at = now) {
@@ -42,7 +47,7 @@ export function createContext(prisma: PrismaClient, merchant: AuthenticatedMerch
   };
 }
 
-/** The authenticated merchant's id, or an UNAUTHENTICATED error. */
+/** The authenticated merchant's id, or an UNAUTHENTICATED error (the HTTP layer refuses such requests first). */
 export function merchantId(ctx: Context): string {
   if (!ctx.merchant) {
     throw new DomainError('UNAUTHENTICATED', 'send a valid API key as `Authorization: Bearer <key>`');

@@ -7,5 +7,6 @@ import './types/member.ts';
 import './types/order.ts';
 import './types/club.ts';
 import './types/merchant.ts';
+import './types/access.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,43 +1,294 @@
-// API keys: random, shown once, stored as SHA-256. Keys have ~190 bits of
+// Credentials: API keys with a scope, and member tokens.
+//
+// API keys are random, shown once, stored as SHA-256. Keys have ~190 bits of
 // entropy, so a fast hash with a unique index is the right lookup (a slow
 // password hash protects guessable secrets, which these are not).
-import { createHash, randomBytes } from 'node:crypto';
-import type { PrismaClient } from '@prisma/client';
+//
+// Member tokens are JWTs (HS256, jose) that a `write` key asks for and hands
+// to one member's browser or app. The signing secret is per merchant and lives
+// in the database (member_token_secrets), so every server process on the same
+// PostgreSQL verifies what any other one issued. A token expires (`exp`, at
+// most MAX_MEMBER_TOKEN_TTL); revoking a member's tokens moves the member's
+// token generation on (member_token_generations), and rotating the merchant's
+// secret revokes every token at once.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ApiKey, ApiKeyScope, PrismaClient } from '@prisma/client';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { DomainError } from './errors.ts';
 
 const KEY_PREFIX = 'lk_';
+const TOKEN_ISSUER = 'loyalty';
+export const DEFAULT_MEMBER_TOKEN_TTL = 3600;
+export const MIN_MEMBER_TOKEN_TTL = 60;
+export const MAX_MEMBER_TOKEN_TTL = 7 * 24 * 3600;
+
+export type KeyScope = ApiKeyScope;
+export const KEY_SCOPES: readonly KeyScope[] = ['admin', 'write', 'read'];
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+export interface NewApiKey {
+  /** The key itself: shown once, never stored. */
+  key: string;
+  record: ApiKey;
+}
+
+export async function newApiKey(
+  prisma: PrismaClient,
+  merchantId: string,
+  options: { scope: KeyScope; label?: string | null },
+): Promise<NewApiKey> {
+  const label = options.label?.trim() || null;
+  if (label && label.length > 100) throw new DomainError('BAD_USER_INPUT', 'a key label has at most 100 characters');
+  const key = KEY_PREFIX + randomBytes(24).toString('base64url');
+  const record = await prisma.apiKey.create({
+    data: { merchantId, prefix: key.slice(0, 10), hash: hashApiKey(key), label, scope: options.scope },
+  });
+  return { key, record };
+}
+
+/** A new key for the merchant; the merchant's first key (label given by the caller) is an admin key. */
 export async function createApiKey(
   prisma: PrismaClient,
   merchantId: string,
   label: string | null = null,
+  scope: KeyScope = 'admin',
 ): Promise<string> {
-  const key = KEY_PREFIX + randomBytes(24).toString('base64url');
-  await prisma.apiKey.create({
-    data: { merchantId, prefix: key.slice(0, 10), hash: hashApiKey(key), label },
-  });
-  return key;
+  return (await newApiKey(prisma, merchantId, { scope, label })).key;
 }
+
+export function listApiKeys(prisma: PrismaClient, merchantId: string): Promise<ApiKey[]> {
+  return prisma.apiKey.findMany({ where: { merchantId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+}
+
+/** Revokes one of the merchant's keys, by id or by its prefix (`lk_AbCdEfG`). Revoking twice is harmless. */
+export async function revokeApiKey(prisma: PrismaClient, merchantId: string, idOrPrefix: string): Promise<ApiKey> {
+  const where = UUID.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix };
+  const matches = await prisma.apiKey.findMany({ where: { merchantId, ...where } });
+  if (matches.length === 0) throw new DomainError('NOT_FOUND', `no API key "${idOrPrefix}"`);
+  if (matches.length > 1) throw new DomainError('BAD_USER_INPUT', `several keys start with "${idOrPrefix}": give the key's id`);
+  const key = matches[0]!;
+  if (key.revokedAt) return key;
+  return prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// ------------------------------------------------------------------ authentication
 
 export interface AuthenticatedMerchant {
   id: string;
   name: string;
 }
 
-/** The merchant of `Authorization: Bearer <key>`, or null. */
-export async function authenticate(
-  prisma: PrismaClient,
-  authorization: string | null,
-): Promise<AuthenticatedMerchant | null> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match?.[1]?.startsWith(KEY_PREFIX) || match[1].length > 200) return null;
-  const key = await prisma.apiKey.findUnique({
-    where: { hash: hashApiKey(match[1]) },
-    select: { revokedAt: true, merchant: { select: { id: true, name: true } } },
+/** Who is calling: a merchant's API key, or one member's token. */
+export type Credential =
+  | { kind: 'key'; keyId: string; prefix: string; label: string | null; scope: KeyScope; merchant: AuthenticatedMerchant }
+  | { kind: 'member'; tokenId: string; memberId: string; expiresAt: number; merchant: AuthenticatedMerchant };
+
+export type AuthFailure = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired';
+
+export type AuthResult = { ok: true; credential: Credential } | { ok: false; failure: AuthFailure; message: string };
+
+const FAILURE_MESSAGES: Record<AuthFailure, string> = {
+  missing: 'send an API key or a member token as `Authorization: Bearer <credential>`',
+  malformed: 'the Authorization header must be `Bearer <credential>`',
+  unknown: 'unknown credential',
+  revoked: 'this credential was revoked',
+  expired: 'this member token has expired',
+};
+
+const fail = (failure: AuthFailure): AuthResult => ({ ok: false, failure, message: FAILURE_MESSAGES[failure] });
+
+/** Reads `Authorization: Bearer <key or member token>`. Database errors propagate (the caller answers 503). */
+export async function authenticate(prisma: PrismaClient, authorization: string | null, now = Date.now()): Promise<AuthResult> {
+  if (!authorization) return fail('missing');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const credential = match?.[1];
+  if (!credential || credential.length > 2000) return fail('malformed');
+  if (credential.startsWith(KEY_PREFIX)) return authenticateKey(prisma, credential);
+  if (credential.split('.').length === 3) return authenticateMemberToken(prisma, credential, now);
+  return fail('unknown');
+}
+
+async function authenticateKey(prisma: PrismaClient, key: string): Promise<AuthResult> {
+  if (key.length > 200) return fail('unknown');
+  const found = await prisma.apiKey.findUnique({
+    where: { hash: hashApiKey(key) },
+    select: { id: true, prefix: true, label: true, scope: true, revokedAt: true, merchant: { select: { id: true, name: true } } },
   });
-  if (!key || key.revokedAt) return null;
-  return key.merchant;
+  if (!found) return fail('unknown');
+  if (found.revokedAt) return fail('revoked');
+  const { id, prefix, label, scope, merchant } = found;
+  return { ok: true, credential: { kind: 'key', keyId: id, prefix, label, scope, merchant } };
+}
+
+interface TokenClaims {
+  sub: string;
+  aud: string;
+  gen: number;
+  jti: string;
+  exp: number;
+}
+
+async function authenticateMemberToken(prisma: PrismaClient, token: string, now: number): Promise<AuthResult> {
+  let kid: string | undefined;
+  let subject: string | undefined;
+  try {
+    kid = decodeProtectedHeader(token).kid;
+    subject = decodeJwt(token).sub;
+  } catch {
+    return fail('unknown');
+  }
+  if (!kid || !UUID.test(kid) || !subject) return fail('unknown');
+  // One query: the secret named by the token, its merchant, and the member's
+  // current token generation (the subject is trusted only after verification).
+  const rows = await prisma.$queryRaw<{ secret: string; retired: boolean; merchant_id: string; merchant_name: string; generation: number | null }[]>`
+    SELECT s.secret, s.retired_at IS NOT NULL AS retired, m.id AS merchant_id, m.name AS merchant_name, g.generation
+      FROM member_token_secrets s
+      JOIN merchants m ON m.id = s.merchant_id
+      LEFT JOIN member_token_generations g ON g.merchant_id = s.merchant_id AND g.member_id = ${subject}
+     WHERE s.id = ${kid}::uuid`;
+  const row = rows[0];
+  if (!row) return fail('unknown');
+  let claims: TokenClaims;
+  try {
+    const verified = await jwtVerify<TokenClaims>(token, Buffer.from(row.secret, 'base64url'), {
+      algorithms: ['HS256'],
+      issuer: TOKEN_ISSUER,
+      audience: row.merchant_id,
+      requiredClaims: ['sub', 'exp', 'jti', 'gen'],
+      currentDate: new Date(now),
+    });
+    claims = verified.payload as TokenClaims;
+  } catch (error) {
+    return fail(error instanceof joseErrors.JWTExpired ? 'expired' : 'unknown');
+  }
+  if (row.retired || claims.gen !== (row.generation ?? 0)) return fail('revoked');
+  return {
+    ok: true,
+    credential: {
+      kind: 'member',
+      tokenId: claims.jti,
+      memberId: claims.sub,
+      expiresAt: claims.exp * 1000,
+      merchant: { id: row.merchant_id, name: row.merchant_name },
+    },
+  };
+}
+
+// ------------------------------------------------------------------ member tokens
+
+async function signingSecret(prisma: PrismaClient, merchantId: string): Promise<{ id: string; secret: string }> {
+  const current = await prisma.memberTokenSecret.findFirst({
+    where: { merchantId, retiredAt: null },
+    orderBy: { createdAt: 'desc' },
+    select: { id: true, secret: true },
+  });
+  // Two processes creating the first secret at once make two: both verify, the newest signs.
+  return current ?? prisma.memberTokenSecret.create({ data: { merchantId, secret: randomBytes(32).toString('base64url') } });
+}
+
+export interface MemberToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** A token for one existing member of the merchant, valid for `ttlSeconds`. */
+export async function createMemberToken(
+  prisma: PrismaClient,
+  merchantId: string,
+  memberId: string,
+  ttlSeconds: number = DEFAULT_MEMBER_TOKEN_TTL,
+  now = Date.now(),
+): Promise<MemberToken> {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_MEMBER_TOKEN_TTL || ttlSeconds > MAX_MEMBER_TOKEN_TTL) {
+    throw new DomainError('BAD_USER_INPUT', `ttl is a whole number of seconds from ${MIN_MEMBER_TOKEN_TTL} to ${MAX_MEMBER_TOKEN_TTL}`, {
+      min: MIN_MEMBER_TOKEN_TTL,
+      max: MAX_MEMBER_TOKEN_TTL,
+    });
+  }
+  const member = await prisma.member.findUnique({ where: { merchantId_externalId: { merchantId, externalId: memberId } }, select: { id: true } });
+  if (!member) throw new DomainError('NOT_FOUND', `unknown member "${memberId}"`);
+  const [secret, generation] = await Promise.all([
+    signingSecret(prisma, merchantId),
+    prisma.memberTokenGeneration.findUnique({ where: { merchantId_memberId: { merchantId, memberId } }, select: { generation: true } }),
+  ]);
+  const issuedAt = Math.floor(now / 1000);
+  const expiresAt = issuedAt + ttlSeconds;
+  const token = await new SignJWT({ gen: generation?.generation ?? 0 })
+    .setProtectedHeader({ alg: 'HS256', kid: secret.id, typ: 'JWT' })
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(merchantId)
+    .setSubject(memberId)
+    .setJti(randomUUID())
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt)
+    .sign(Buffer.from(secret.secret, 'base64url'));
+  return { token, expiresAt: expiresAt * 1000 };
+}
+
+/** Every token issued so far for this member stops working; new ones work. */
+export async function revokeMemberTokens(prisma: PrismaClient, merchantId: string, memberId: string): Promise<void> {
+  await prisma.memberTokenGeneration.upsert({
+    where: { merchantId_memberId: { merchantId, memberId } },
+    create: { merchantId, memberId, generation: 1 },
+    update: { generation: { increment: 1 } },
+  });
+}
+
+/** Retires the merchant's signing secrets (every member token stops working) and starts a new one. */
+export async function rotateMemberTokenSecret(prisma: PrismaClient, merchantId: string): Promise<void> {
+  await prisma.$transaction([
+    prisma.memberTokenSecret.updateMany({ where: { merchantId, retiredAt: null }, data: { retiredAt: new Date() } }),
+    prisma.memberTokenSecret.create({ data: { merchantId, secret: randomBytes(32).toString('base64url') } }),
+  ]);
+}
+
+// ------------------------------------------------------------------ last use of keys
+
+/**
+ * Remembers when each key was last used and writes it in one statement per
+ * flush, so authenticating a request never waits for a write. `lastUsedAt`
+ * is therefore up to one flush interval behind.
+ */
+export class KeyUsage {
+  private readonly pending = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  touch(keyId: string, at = Date.now()): void {
+    this.pending.set(keyId, at);
+  }
+
+  /** Flushes every `intervalMs` (the timer does not keep the process alive). */
+  start(intervalMs: number): void {
+    if (this.timer || intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.flush().catch(this.onError), intervalMs);
+    this.timer.unref();
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const ids = [...this.pending.keys()];
+    const times = ids.map((id) => new Date(this.pending.get(id)!));
+    this.pending.clear();
+    await this.prisma.$executeRaw`
+      UPDATE api_keys k SET last_used_at = u.at
+        FROM unnest(${ids}::uuid[], ${times}::timestamptz[]) AS u(id, at)
+       WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`;
+  }
+
+  /** Stops the timer and writes what is pending. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
 }

@@ -6,6 +6,10 @@ import type { Diagnostic } from '../engine.ts';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'COST_LIMIT_EXCEEDED'
+  | 'SERVICE_UNAVAILABLE'
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'NO_ACTIVE_PROGRAM'

@@ -1,7 +1,9 @@
 // Club membership history and referrals, as stored beside the engine state.
+import { KEYS } from '../access.ts';
 import { builder } from '../builder.ts';
 
 builder.prismaObject('ClubMembership', {
+  authScopes: KEYS,
   description: 'One club membership period.',
   fields: (t) => ({
     club: t.exposeString('club'),
@@ -12,6 +14,7 @@ builder.prismaObject('ClubMembership', {
 });
 
 builder.prismaObject('Referral', {
+  authScopes: KEYS,
   description: 'A referral: `referrer` brought `referee`.',
   fields: (t) => ({
     referrer: t.relation('referrer'),

@@ -2,6 +2,7 @@
 import { GraphQLError, Kind } from 'graphql';
 import { renderDiagnostic, type Diagnostic } from '../../engine.ts';
 import { EventRefusedError, ProgramInvalidError } from '../../services/errors.ts';
+import { KEYS, KEYS_AND_MEMBERS } from '../access.ts';
 import { builder } from '../builder.ts';
 
 /** ISO 8601 in UTC with `Z`, whole seconds unless the instant has milliseconds. */
@@ -64,6 +65,7 @@ export function formatMoney(m: MoneyShape): string {
 }
 
 export const Money = builder.objectRef<MoneyShape>('Money').implement({
+  authScopes: KEYS_AND_MEMBERS,
   description: 'An exact amount of money in the program currency.',
   fields: (t) => ({
     amount: t.string({ description: 'Decimal string, e.g. "4.50".', resolve: (m) => formatMoney(m) }),
@@ -73,11 +75,13 @@ export const Money = builder.objectRef<MoneyShape>('Money').implement({
 });
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
+  authScopes: KEYS,
   description: 'An expected failure; query `message` on any of them.',
   fields: (t) => ({ message: t.exposeString('message') }),
 });
 
 builder.objectType(EventRefusedError, {
+  authScopes: KEYS,
   name: 'EventRefused',
   description: 'The engine refused the event: nothing about it was written (entries that fell due before it were).',
   interfaces: [ErrorInterface],
@@ -87,6 +91,7 @@ builder.objectType(EventRefusedError, {
 });
 
 export const DiagnosticRef = builder.objectRef<Diagnostic & { source: string }>('Diagnostic').implement({
+  authScopes: KEYS,
   description: 'A compiler error or warning with its 1-based position.',
   fields: (t) => ({
     code: t.exposeString('code'),
@@ -110,6 +115,7 @@ export function withSource(diagnostics: readonly Diagnostic[], source: string) {
 }
 
 builder.objectType(ProgramInvalidError, {
+  authScopes: KEYS,
   name: 'ProgramInvalid',
   description: 'The program does not compile; nothing was changed.',
   interfaces: [ErrorInterface],

@@ -3,6 +3,7 @@
 import type { MemberView } from '../../engine.ts';
 import { EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
+import { KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
 import { merchantId, type Context } from '../context.ts';
 import type { InputRef } from '@pothos/core';
@@ -18,6 +19,7 @@ type ProgressShape = NonNullable<MemberView['progress']> & { merchantId: string 
 type TierShape = NonNullable<MemberView['tier']> & { progress: ProgressShape | null };
 
 const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
+  authScopes: KEYS_AND_MEMBERS,
   fields: (t) => ({
     name: t.exposeString('name'),
     multiplier: t.string({ nullable: true, description: 'Earn multiplier as written in the program, e.g. "1.25".', resolve: (x) => x.multiplier }),
@@ -34,6 +36,7 @@ const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
 const TierMetric = builder.enumType('TierMetric', { values: ['spend', 'points', 'orders'] as const });
 
 const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement({
+  authScopes: KEYS_AND_MEMBERS,
   description: 'How far the member is towards the next tier.',
   fields: (t) => ({
     metric: t.field({ type: TierMetric, resolve: (p) => p.metric }),
@@ -68,6 +71,7 @@ const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement(
 });
 
 const ActiveClub = builder.objectRef<MemberView['clubs'][number]>('ActiveClub').implement({
+  authScopes: KEYS_AND_MEMBERS,
   fields: (t) => ({
     name: t.exposeString('name'),
     since: t.field({ type: 'DateTime', resolve: (c) => c.since }),
@@ -77,15 +81,17 @@ const ActiveClub = builder.objectRef<MemberView['clubs'][number]>('ActiveClub').
 });
 
 export const MemberRef = builder.prismaObject('Member', {
+  authScopes: KEYS,
   description: 'A member of the merchant\'s program.',
   fields: (t) => ({
-    id: t.exposeID('externalId', { description: 'The merchant\'s own id for the member.' }),
+    id: t.exposeID('externalId', { ...MEMBER_VISIBLE, description: 'The merchant\'s own id for the member.' }),
     birthday: t.exposeString('birthday', { nullable: true }),
     signupAt: t.expose('signupAt', { type: 'DateTime' }),
     lastEventAt: t.expose('lastEventAt', { type: 'DateTime' }),
-    balance: t.exposeInt('balance', { description: 'Points balance: the sum of the ledger.' }),
+    balance: t.exposeInt('balance', { ...MEMBER_VISIBLE, description: 'Points balance: the sum of the ledger.' }),
     tier: t.field({
       type: MemberTier,
+      ...MEMBER_VISIBLE,
       nullable: true,
       description: 'Current tier; null when the program has no tiers.',
       resolve: async (m, _a, ctx) => {
@@ -97,11 +103,13 @@ export const MemberRef = builder.prismaObject('Member', {
     }),
     clubs: t.field({
       type: [ActiveClub],
+      ...MEMBER_VISIBLE,
       description: 'Club memberships active at `at` (default: now).',
       args: { at: t.arg({ type: 'DateTime', required: false }) },
       resolve: async (m, { at }, ctx) => (await viewAt(m, ctx, at))?.clubs ?? [],
     }),
     perks: t.stringList({
+      ...MEMBER_VISIBLE,
       description: 'Perks from the tier and the active clubs.',
       resolve: async (m, _a, ctx) => (await viewAt(m, ctx))?.perks ?? [],
     }),
@@ -121,6 +129,7 @@ export const MemberRef = builder.prismaObject('Member', {
       query: { orderBy: [{ at: 'desc' }, { id: 'desc' }] },
     }),
     ledger: t.relatedConnection('ledgerEntries', {
+      ...MEMBER_VISIBLE,
       cursor: 'id',
       description: 'The points ledger, newest entry first.',
       complexity: pageComplexity,
@@ -133,6 +142,7 @@ builder.queryFields((t) => ({
   member: t.prismaField({
     type: 'Member',
     nullable: true,
+    authScopes: (_root, { id }) => readOrSelf(String(id)),
     args: { id: t.arg.id({ required: true, description: 'The merchant\'s member id.' }) },
     resolve: (query, _root, { id }, ctx) =>
       ctx.prisma.member.findUnique({
@@ -143,6 +153,7 @@ builder.queryFields((t) => ({
   members: t.prismaConnection({
     type: 'Member',
     cursor: 'id',
+    authScopes: READ,
     description: 'Members in sign-up order, optionally only those in one tier.',
     complexity: pageComplexity,
     args: { tier: t.arg.string({ required: false }) },
@@ -159,6 +170,7 @@ builder.queryFields((t) => ({
 
 /** What every member write returns: the member afterwards and the entries written. */
 export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayload').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     member: t.prismaField({
       type: 'Member',
@@ -175,6 +187,7 @@ export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayl
 });
 
 export const MemberPayload = builder.objectRef<members.WriteResult>('MemberPayload').implement({
+  authScopes: KEYS,
   interfaces: [WritePayload],
 });
 
@@ -242,6 +255,7 @@ function memberMutation<Input extends { memberId: string | number }>(
   builder.mutationField(name, (t) =>
     t.field({
       type: MemberPayload,
+      authScopes: WRITE,
       description,
       errors: { types: [EventRefusedError] },
       args: { input: t.arg({ type: input, required: true }) },
@@ -273,6 +287,7 @@ type QuoteShape = Awaited<ReturnType<typeof members.quoteOrder>>;
 const asMoney = (q: QuoteShape, minor: number) => ({ minor, currency: q.currency, exponent: q.exponent });
 
 const QuoteEntry = builder.objectRef<QuoteShape['entries'][number]>('QuoteEntry').implement({
+  authScopes: KEYS_AND_MEMBERS,
   fields: (t) => ({
     rule: t.string({ nullable: true, resolve: (e) => e.rule }),
     points: t.exposeInt('points'),
@@ -283,6 +298,7 @@ const QuoteEntry = builder.objectRef<QuoteShape['entries'][number]>('QuoteEntry'
 const QuoteDiscount = builder
   .objectRef<{ sku: string; amount: { minor: number; currency: string; exponent: number } }>('QuoteDiscount')
   .implement({
+    authScopes: KEYS_AND_MEMBERS,
     fields: (t) => ({
       sku: t.exposeString('sku'),
       amount: t.field({ type: Money, resolve: (d) => d.amount }),
@@ -290,6 +306,7 @@ const QuoteDiscount = builder
   });
 
 const Quote = builder.objectRef<QuoteShape>('Quote').implement({
+  authScopes: KEYS_AND_MEMBERS,
   description: 'What an order would earn now; nothing is written.',
   fields: (t) => ({
     points: t.exposeInt('points'),
@@ -306,6 +323,7 @@ const Quote = builder.objectRef<QuoteShape>('Quote').implement({
 builder.queryField('quote', (t) =>
   t.field({
     type: Quote,
+    authScopes: (_root, { member }) => readOrSelf(String(member)),
     description: 'Points, discounts and perks an order would get for a member; nothing is written.',
     args: {
       member: t.arg.id({ required: true }),

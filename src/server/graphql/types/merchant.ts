@@ -1,9 +1,11 @@
 // The authenticated merchant, and advancing its clock.
 import { advanceTime } from '../../services/members.ts';
+import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { merchantId } from '../context.ts';
 
 builder.prismaObject('Merchant', {
+  authScopes: KEYS,
   description: 'The merchant the API key belongs to.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -15,6 +17,7 @@ builder.prismaObject('Merchant', {
 const AdvanceTimePayload = builder
   .objectRef<{ at: number; members: number; entries: number }>('AdvanceTimePayload')
   .implement({
+    authScopes: KEYS,
     fields: (t) => ({
       at: t.field({ type: 'DateTime', resolve: (p) => p.at }),
       members: t.exposeInt('members', { description: 'Members something fell due for.' }),
@@ -25,6 +28,7 @@ const AdvanceTimePayload = builder
 builder.queryField('merchant', (t) =>
   t.prismaField({
     type: 'Merchant',
+    authScopes: READ,
     resolve: (query, _root, _args, ctx) => ctx.prisma.merchant.findUniqueOrThrow({ ...query, where: { id: merchantId(ctx) } }),
   }),
 );
@@ -32,6 +36,7 @@ builder.queryField('merchant', (t) =>
 builder.mutationField('advanceTime', (t) =>
   t.field({
     type: AdvanceTimePayload,
+    authScopes: ADMIN,
     description:
       'Applies what falls due up to `at` (default now) for every member: lot and inactivity expiry, birthday bonuses, tier downgrades. The server also runs this on a schedule when LOYALTY_ADVANCE_INTERVAL_MS is set.',
     args: { at: t.arg({ type: 'DateTime', required: false }) },

@@ -1,6 +1,7 @@
 // Orders: recording (idempotent on the merchant's order id), refunds, reads.
 import { EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
+import { KEYS, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
 import { merchantId, type Context } from '../context.ts';
 import { Money, money } from './common.ts';
@@ -24,6 +25,7 @@ async function moneyOf(ctx: Context, merchant: string, minor: number) {
 }
 
 const OrderLine = builder.objectRef<StoredLine & { merchantId: string }>('OrderLine').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     sku: t.exposeString('sku'),
     category: t.exposeString('category'),
@@ -33,10 +35,12 @@ const OrderLine = builder.objectRef<StoredLine & { merchantId: string }>('OrderL
 });
 
 const RefundLine = builder.objectRef<{ sku: string; qty: number }>('RefundLine').implement({
+  authScopes: KEYS,
   fields: (t) => ({ sku: t.exposeString('sku'), qty: t.exposeInt('qty') }),
 });
 
 const Refund = builder.objectRef<StoredRefund>('Refund').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     at: t.field({ type: 'DateTime', resolve: (r) => r.at }),
     lines: t.field({ type: [RefundLine], resolve: (r) => r.lines }),
@@ -44,6 +48,7 @@ const Refund = builder.objectRef<StoredRefund>('Refund').implement({
 });
 
 builder.prismaObject('Order', {
+  authScopes: KEYS,
   description: 'An accepted order.',
   fields: (t) => ({
     id: t.exposeID('externalId', { description: 'The merchant\'s order id.' }),
@@ -91,6 +96,7 @@ const RefundOrderInput = builder.inputType('RefundOrderInput', {
 });
 
 const RecordOrderPayload = builder.objectRef<members.OrderResult>('RecordOrderPayload').implement({
+  authScopes: KEYS,
   interfaces: [WritePayload],
   fields: (t) => ({
     replayed: t.exposeBoolean('replayed', {
@@ -106,6 +112,7 @@ const RecordOrderPayload = builder.objectRef<members.OrderResult>('RecordOrderPa
 builder.mutationFields((t) => ({
   recordOrder: t.field({
     type: RecordOrderPayload,
+    authScopes: WRITE,
     description:
       'Records an order and awards its points. Idempotent on `orderId`: the same body returns the first result; a different body is an ORDER_ID_CONFLICT error.',
     errors: { types: [EventRefusedError] },
@@ -118,6 +125,7 @@ builder.mutationFields((t) => ({
   }),
   refundOrder: t.field({
     type: MemberPayload,
+    authScopes: WRITE,
     description: 'Refunds lines of an order; takes back the points they earned (referral rewards stay).',
     errors: { types: [EventRefusedError] },
     args: { input: t.arg({ type: RefundOrderInput, required: true }) },

@@ -3,11 +3,14 @@ import type { Program, ReplayResult } from '../../engine.ts';
 import { ProgramInvalidError } from '../../services/errors.ts';
 import { compileSource, programOf, publishProgram } from '../../services/programs.ts';
 import { simulate } from '../../services/simulate.ts';
+import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
+import { compileComplexity } from '../cost.ts';
 import { merchantId } from '../context.ts';
 import { DiagnosticRef, pageComplexity, withSource } from './common.ts';
 
 const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefinition').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     name: t.exposeString('name'),
     threshold: t.int({ description: 'Minor units for the spend metric; points or orders otherwise.', resolve: (x) => x.threshold }),
@@ -17,6 +20,7 @@ const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefiniti
 });
 
 const ClubDefinition = builder.objectRef<Program['clubs'][number]>('ClubDefinition').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     name: t.exposeString('name'),
     fee: t.string({
@@ -30,6 +34,7 @@ const ClubDefinition = builder.objectRef<Program['clubs'][number]>('ClubDefiniti
 });
 
 export const ProgramVersionRef = builder.prismaObject('ProgramVersion', {
+  authScopes: KEYS,
   description: 'One published version of the merchant\'s program.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -52,6 +57,7 @@ const CheckResult = builder
     'CheckProgramResult',
   )
   .implement({
+    authScopes: KEYS,
     fields: (t) => ({
       ok: t.exposeBoolean('ok', { description: 'true when the program compiles (warnings allowed).' }),
       name: t.string({ nullable: true, resolve: (r) => r.program?.name ?? null }),
@@ -63,6 +69,7 @@ const CheckResult = builder
 const PublishPayload = builder
   .objectRef<{ versionId: string; created: boolean; warnings: ReturnType<typeof withSource> }>('PublishProgramPayload')
   .implement({
+    authScopes: KEYS,
     fields: (t) => ({
       created: t.exposeBoolean('created', {
         description: 'false when the source equals the active version: nothing changed.',
@@ -76,6 +83,7 @@ const PublishPayload = builder
   });
 
 const SimulatedEntry = builder.objectRef<ReplayResult['members'][string]['ledger'][number]>('SimulatedLedgerEntry').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
     kind: t.string({ resolve: (e) => e.kind }),
@@ -88,6 +96,7 @@ const SimulatedEntry = builder.objectRef<ReplayResult['members'][string]['ledger
 const SimulatedMember = builder
   .objectRef<ReplayResult['members'][string] & { id: string }>('SimulatedMember')
   .implement({
+    authScopes: KEYS,
     fields: (t) => ({
       id: t.exposeID('id'),
       balance: t.exposeInt('balance'),
@@ -98,6 +107,7 @@ const SimulatedMember = builder
   });
 
 const SimulatedError = builder.objectRef<ReplayResult['errors'][number]>('SimulationError').implement({
+  authScopes: KEYS,
   fields: (t) => ({
     line: t.int({ description: 'Index of the event in `events`, from 1.', resolve: (e) => e.line }),
     message: t.exposeString('message'),
@@ -105,6 +115,7 @@ const SimulatedError = builder.objectRef<ReplayResult['errors'][number]>('Simula
 });
 
 const Simulation = builder.objectRef<ReplayResult>('Simulation').implement({
+  authScopes: KEYS,
   description: 'The replay result of a draft program over the given events; nothing is written.',
   fields: (t) => ({
     members: t.field({
@@ -119,6 +130,7 @@ const Simulation = builder.objectRef<ReplayResult>('Simulation').implement({
 builder.queryFields((t) => ({
   program: t.prismaField({
     type: 'ProgramVersion',
+    authScopes: READ,
     nullable: true,
     description: 'The active program version, or null before the first publish.',
     resolve: (query, _root, _args, ctx) =>
@@ -128,6 +140,7 @@ builder.queryFields((t) => ({
     {
       type: 'ProgramVersion',
       cursor: 'id',
+      authScopes: READ,
       description: 'Every published version, newest first.',
       complexity: pageComplexity,
       resolve: (query, _root, _args, ctx) =>
@@ -138,6 +151,8 @@ builder.queryFields((t) => ({
   ),
   checkProgram: t.field({
     type: CheckResult,
+    authScopes: ADMIN,
+    complexity: compileComplexity,
     description: 'Compiles a program and returns its diagnostics; changes nothing.',
     args: { source: t.arg.string({ required: true }) },
     resolve: (_root, { source }, ctx) => {
@@ -148,9 +163,10 @@ builder.queryFields((t) => ({
   }),
   simulate: t.field({
     type: Simulation,
+    authScopes: ADMIN,
     description: 'Replays events (replay.md objects) against a draft program; nothing is written.',
     errors: { types: [ProgramInvalidError] },
-    complexity: 50,
+    complexity: compileComplexity,
     args: {
       source: t.arg.string({ required: true }),
       events: t.arg({ type: ['JSON'], required: true }),
@@ -165,6 +181,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   publishProgram: t.field({
     type: PublishPayload,
+    authScopes: ADMIN,
+    complexity: compileComplexity,
     description: 'Compiles the program; on success stores it as a new version and makes it active.',
     errors: { types: [ProgramInvalidError] },
     args: { source: t.arg.string({ required: true }) },

@@ -1,0 +1,38 @@
+// Tells a database that cannot be reached (down, restarting, out of
+// connections) from other failures, so that clients get SERVICE_UNAVAILABLE
+// (HTTP 503, retry later) instead of an internal error.
+import { DomainError } from '../services/errors.ts';
+
+/** Network errors of the driver (node:net codes). */
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** Prisma: cannot reach / timed out / server closed the connection / pool timeout. */
+const PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/** PostgreSQL: shutting down, crash recovery, cannot connect now, too many connections. */
+const SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300']);
+const MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /Connection refused/i, /server closed the connection/i, /Client has encountered a connection error/i];
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const stack: unknown[] = [error];
+  while (stack.length) {
+    const e = stack.pop();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    for (const code of [o.code, o.originalCode]) {
+      if (typeof code !== 'string') continue;
+      if (NETWORK.has(code) || PRISMA.has(code) || SQLSTATE.has(code) || code.startsWith('08')) return true;
+    }
+    if (o.kind === 'DatabaseNotReachable' || o.kind === 'SocketTimeout' || o.kind === 'ConnectionClosed') return true;
+    if (typeof o.message === 'string' && MESSAGES.some((m) => m.test(o.message as string))) return true;
+    stack.push(o.cause, o.originalError, o.meta, (o.meta as Record<string, unknown> | undefined)?.driverAdapterError);
+    if (Array.isArray(o.errors)) stack.push(...(o.errors as unknown[]));
+  }
+  return false;
+}
+
+export const UNAVAILABLE_MESSAGE = 'the database is unavailable; retry later';
+
+export function serviceUnavailable(): DomainError {
+  return new DomainError('SERVICE_UNAVAILABLE', UNAVAILABLE_MESSAGE, { http: { status: 503, headers: { 'retry-after': '5' } } });
+}
