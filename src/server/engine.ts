@@ -9,11 +9,12 @@ import {
   memberView,
   nextDue,
   parseEvent,
+  parseInstant,
   quote,
   Replay,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, compile, formatInstant, memberView, nextDue, parseEvent, quote, renderDiagnostic, Replay };
+export { advance, applyEvent, compile, formatInstant, memberView, nextDue, parseEvent, parseInstant, quote, renderDiagnostic, Replay };
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;

@@ -456,6 +456,22 @@ export function apiSuite(backend: Backend) {
         expect(tooBig.data?.members.edges.length).toBe(7);
       });
 
+      test('a tier filter must name a tier; a malformed `at` is BAD_USER_INPUT', async () => {
+        const m = await coffeeMember();
+        for (const tier of ['silver', 'Platinum']) {
+          const res = await request(server.app, m.key, MembersDocument, { first: 10, tier });
+          expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', tiers: ['Green', 'Silver', 'Gold'] });
+          expect(res.errors?.[0]?.message).toContain('"Silver"');
+        }
+        for (const at of ['garbage', '2026-02-30T10:00:00Z', '2026-03-01T10:00:00']) {
+          const res = await rawRequest(server.app, { query: `{ member(id: "m") { clubs(at: ${JSON.stringify(at)}) { name } } }` }, m.key);
+          expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+          expect(res.errors?.[0]?.message).toContain(at);
+        }
+        const fine = await rawRequest(server.app, { query: '{ member(id: "m") { clubs(at: "2026-03-05T10:00:00+01:00") { name } } }' }, m.key);
+        expect(fine.errors).toBeUndefined();
+      });
+
       test('N+1: members(first: N) { ledger(first: 10) tier } costs the same SQL for 5 and 50 members', async () => {
         const m = await newMerchant(server, COFFEE);
         for (let i = 0; i < 50; i++) {

@@ -1,6 +1,6 @@
 // Scalars, money, and the error types shared by every domain type.
 import { GraphQLError, Kind } from 'graphql';
-import { renderDiagnostic, type Diagnostic } from '../../engine.ts';
+import { parseInstant, renderDiagnostic, type Diagnostic } from '../../engine.ts';
 import { EventRefusedError, ProgramInvalidError } from '../../services/errors.ts';
 import { KEYS, KEYS_AND_MEMBERS } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -10,17 +10,24 @@ export function isoInstant(value: Date | number | string): string {
   return new Date(value).toISOString().replace('.000Z', 'Z');
 }
 
+/** The input as given, once the engine's instant parser accepts it. */
+function checkedInstant(text: string): string {
+  const parsed = parseInstant(text);
+  if (parsed.ok) return text;
+  throw new GraphQLError(`DateTime ${JSON.stringify(text)} ${parsed.error}`, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
 builder.scalarType('DateTime', {
   description:
     'An instant. Output: ISO 8601 in UTC (`2026-03-01T09:30:00Z`). Input: `YYYY-MM-DDTHH:MM[:SS[.fff]]` then `Z` or `±HH:MM`.',
   serialize: (value) => isoInstant(value),
   parseValue: (value) => {
     if (typeof value !== 'string') throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
-    return value;
+    return checkedInstant(value);
   },
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be a string', { extensions: { code: 'BAD_USER_INPUT' } });
-    return ast.value;
+    return checkedInstant(ast.value);
   },
 });
 

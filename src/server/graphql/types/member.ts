@@ -1,7 +1,7 @@
 // Members: reads (balance, tier, progress, clubs, referrals, orders, ledger),
 // sign-up, redemption, clubs, custom events, and quotes.
 import type { MemberView } from '../../engine.ts';
-import { EventRefusedError } from '../../services/errors.ts';
+import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -138,6 +138,16 @@ export const MemberRef = builder.prismaObject('Member', {
   }),
 });
 
+/** A tier filter must name a tier of the active program: a typo or a
+ * miscased name would otherwise look like an empty tier. */
+async function checkTierName(ctx: Context, merchant: string, tier: string): Promise<void> {
+  const active = await ctx.programs.load(merchant);
+  const names = active?.program.tiers.map((x) => x.name) ?? [];
+  if (names.includes(tier)) return;
+  const known = names.length ? `the tiers are ${names.map((n) => JSON.stringify(n)).join(', ')}` : 'the active program has no tiers';
+  throw new DomainError('BAD_USER_INPUT', `unknown tier ${JSON.stringify(tier)}: ${known}`, { tiers: names });
+}
+
 builder.queryFields((t) => ({
   member: t.prismaField({
     type: 'Member',
@@ -156,13 +166,16 @@ builder.queryFields((t) => ({
     authScopes: READ,
     description: 'Members in sign-up order, optionally only those in one tier.',
     complexity: pageComplexity,
-    args: { tier: t.arg.string({ required: false }) },
-    resolve: (query, _root, { tier }, ctx) =>
-      ctx.prisma.member.findMany({
+    args: { tier: t.arg.string({ required: false, description: 'Only members in this tier, named exactly as in the active program.' }) },
+    resolve: async (query, _root, { tier }, ctx) => {
+      const id = merchantId(ctx);
+      if (tier != null) await checkTierName(ctx, id, tier);
+      return ctx.prisma.member.findMany({
         ...query,
-        where: { merchantId: merchantId(ctx), ...(tier ? { tier } : {}) },
+        where: { merchantId: id, ...(tier != null ? { tier } : {}) },
         orderBy: [{ signupAt: 'asc' }, { id: 'asc' }],
-      }),
+      });
+    },
   }, { name: 'MemberConnection' }, { name: 'MemberEdge' }),
 }));
 
