@@ -107,7 +107,7 @@ export async function feedFixture(app: App, key: string, jsonl: string): Promise
     let after: string | null = null;
     for (;;) {
       const page: NonNullable<MemberLedgerQuery['member']>['ledger'] = (await ok(app, key, MemberLedgerDocument, { id, first: 100, after })).member!.ledger;
-      for (const { node } of page.edges) ledger.push({ at: node.at, kind: node.kind, points: node.points, rule: node.rule, ref: node.ref });
+      for (const { node } of page.edges) ledger.push({ at: node.at, kind: node.kind.toLowerCase(), points: node.points, rule: node.rule, ref: node.ref });
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor ?? null;
     }

@@ -215,11 +215,11 @@ export function apiSuite(backend: Backend) {
         const res = await ok(server.app, m.key, MemberDocument, { id: 'ava' });
         const ava = res.member!;
         expect(ava).toMatchObject({ id: 'ava', balance: 100, birthday: '1990-07-14', tier: { name: 'Green' } });
-        expect(ava.tier?.progress).toMatchObject({ metric: 'spend', value: 0, nextTier: 'Silver', remaining: 25000 });
+        expect(ava.tier?.progress).toMatchObject({ metric: 'SPEND', value: 0, nextTier: 'Silver', remaining: 25000 });
         expect(ava.tier?.progress?.remainingMoney?.amount).toBe('250.00');
         const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'ava', first: 10 });
         const [entry] = ledger.member!.ledger.edges.map((e) => e.node);
-        expect(entry).toMatchObject({ kind: 'earn', points: 100, rule: 'signup', ref: null, programVersion: { version: 1 } });
+        expect(entry).toMatchObject({ kind: 'EARN', points: 100, rule: 'signup', ref: null, programVersion: { version: 1 } });
         expect(entry!.line).toBeGreaterThan(0);
         expect(entry!.sourceLine).toBe(COFFEE.split('\n')[entry!.line! - 1]!.trim());
         const again = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava' } });
@@ -280,7 +280,7 @@ export function apiSuite(backend: Backend) {
         });
         if (res.refundOrder.__typename !== 'MemberPayload') throw new Error(JSON.stringify(res));
         expect(res.refundOrder.entries).toHaveLength(1);
-        expect(res.refundOrder.entries[0]).toMatchObject({ kind: 'reverse', ref: 'R-1' });
+        expect(res.refundOrder.entries[0]).toMatchObject({ kind: 'REVERSE', ref: 'R-1' });
         expect(res.refundOrder.points).toBeLessThan(0);
         const orders = await ok(server.app, m.key, MemberOrdersDocument, { id: 'm' });
         expect(orders.member!.orders.edges[0]!.node.refunds[0]!.lines).toEqual([{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }]);
@@ -302,7 +302,7 @@ export function apiSuite(backend: Backend) {
         expect(overMax.redeemPoints.__typename).toBe('EventRefused');
         const fine = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 200, at: '2026-03-03T12:00:00Z' } });
         if (fine.redeemPoints.__typename !== 'MemberPayload') throw new Error(JSON.stringify(fine));
-        expect(fine.redeemPoints.entries).toMatchObject([{ kind: 'redeem', points: -200, rule: null }]);
+        expect(fine.redeemPoints.entries).toMatchObject([{ kind: 'REDEEM', points: -200, rule: null }]);
       });
 
       test('clubs: join, perks and multiplier, cancel, history', async () => {
@@ -371,8 +371,8 @@ export function apiSuite(backend: Backend) {
         expect(expiry.advanceTime.entries).toBeGreaterThanOrEqual(1);
         const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'm', first: 10 });
         const kinds = ledger.member!.ledger.edges.map((e) => [e.node.kind, e.node.rule, e.node.points]);
-        expect(kinds).toContainEqual(['earn', 'birthday', 500]);
-        expect(kinds).toContainEqual(['expire', null, -100]);
+        expect(kinds).toContainEqual(['EARN', 'birthday', 500]);
+        expect(kinds).toContainEqual(['EXPIRE', null, -100]);
       });
     });
 
@@ -401,7 +401,7 @@ export function apiSuite(backend: Backend) {
         const retry = await ok(server.app, m.key, RecordOrderDocument, { input });
         if (retry.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(retry));
         expect(retry.recordOrder).toMatchObject({ replayed: true, points: [...points][0] });
-        expect(retry.recordOrder.entries.every((e) => e.kind === 'earn')).toBe(true);
+        expect(retry.recordOrder.entries.every((e) => e.kind === 'EARN')).toBe(true);
 
         const conflict = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, lines: [latte(3)] } });
         expect(conflict.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');

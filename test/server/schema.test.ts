@@ -1,4 +1,5 @@
 // The committed schema and the generated typed operations must match the code.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generate } from '@graphql-codegen/cli';
@@ -9,6 +10,18 @@ import { printedSchema, SCHEMA_FILE } from '../../src/server/graphql/print.ts';
 describe('GraphQL artifacts', () => {
   test('schema/schema.graphql is current (run `npm run schema:print`)', () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(printedSchema());
+  });
+
+  test('graphql-schema-linter\'s default rules find nothing: every type, field, argument and enum value explains itself', () => {
+    const cli = fileURLToPath(new URL('../../node_modules/graphql-schema-linter/lib/cli.js', import.meta.url));
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [cli, '--format', 'json', SCHEMA_FILE], { encoding: 'utf8' });
+    } catch (e) {
+      out = String((e as { stdout?: string }).stdout ?? e); // exit 1 when it finds something
+    }
+    const { errors } = JSON.parse(out) as { errors: { message: string; location: { line: number } }[] };
+    expect(errors.map((x) => `${x.location.line}: ${x.message}`)).toEqual([]);
   });
 
   test('test/api/generated/operations.ts is current (run `npm run codegen`)', async () => {

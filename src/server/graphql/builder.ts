@@ -48,14 +48,32 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     // `edges` repeats what the connection's `first` already multiplies (pageComplexity).
-    edgesFieldOptions: { nullable: false, complexity: { field: 0, multiplier: 1 } },
-    nodeFieldOptions: { nullable: false },
+    edgesFieldOptions: {
+      nullable: false,
+      complexity: { field: 0, multiplier: 1 },
+      description: 'The items of this page, each with its cursor.',
+    },
+    nodeFieldOptions: { nullable: false, description: 'The item.' },
+    cursorFieldOptions: { description: 'Pass as `after` to get the items after this one.' },
+    pageInfoFieldOptions: { description: 'Where this page is in the whole list.' },
+    pageInfoTypeOptions: { description: 'Relay page information: whether there are more items, and the cursors at both ends.' },
+    hasNextPageFieldOptions: { description: 'True when items follow this page.' },
+    hasPreviousPageFieldOptions: { description: 'True when items come before this page.' },
+    startCursorFieldOptions: { description: 'The cursor of the first item on this page.' },
+    endCursorFieldOptions: { description: 'The cursor of the last item on this page: pass it as `after` for the next page.' },
+    firstArgOptions: { description: 'At most this many items (default 20, at most 100).' },
+    afterArgOptions: { description: 'Only items after this cursor (`endCursor` of the previous page).' },
+    lastArgOptions: { description: 'At most this many items, counted from the end.' },
+    beforeArgOptions: { description: 'Only items before this cursor.' },
+    defaultConnectionTypeOptions: { description: 'A page of a list (a Relay connection).' },
+    defaultEdgeTypeOptions: { description: 'One item of a page and its cursor.' },
   },
   errors: {
     defaultTypes: [],
     directResult: true,
     defaultUnionOptions: {
       name: ({ fieldName }) => `${upperFirst(fieldName)}Result`,
+      description: 'The result of the operation: its payload, or the typed error that says why nothing was done.',
     },
   },
   complexity: {
@@ -75,5 +93,5 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({ description: 'Reads. Every query sees only the merchant of the credential that calls it.' });
+builder.mutationType({ description: 'Writes. Each mutation is one transaction for the merchant of the key that calls it.' });

@@ -31,11 +31,11 @@ const ApiKeyRef = builder.prismaObject('ApiKey', {
   authScopes: ADMIN,
   description: 'An API key of the merchant. The key itself is shown only when it is created.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: 'The key\'s id, for `revokeApiKey`.' }),
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
     label: t.exposeString('label', { nullable: true, description: 'What the key is for, e.g. "POS terminals".' }),
-    scope: t.field({ type: ApiKeyScope, resolve: (k) => k.scope }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    scope: t.field({ type: ApiKeyScope, description: 'What the key may do.', resolve: (k) => k.scope }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the key was created.' }),
     lastUsedAt: t.expose('lastUsedAt', {
       type: 'DateTime',
       nullable: true,
@@ -47,9 +47,10 @@ const ApiKeyRef = builder.prismaObject('ApiKey', {
 
 const CreateApiKeyPayload = builder.objectRef<NewApiKey>('CreateApiKeyPayload').implement({
   authScopes: ADMIN,
+  description: 'A new API key, with the secret shown this once.',
   fields: (t) => ({
     key: t.exposeString('key', { description: 'The new key, `lk_...`: store it now, it is never shown again.' }),
-    apiKey: t.field({ type: ApiKeyRef, resolve: (k) => k.record }),
+    apiKey: t.field({ type: ApiKeyRef, description: 'The key\'s record, as `apiKeys` lists it.', resolve: (k) => k.record }),
   }),
 });
 
@@ -57,8 +58,8 @@ const MemberTokenRef = builder.objectRef<{ token: string; expiresAt: number; mem
   authScopes: KEYS,
   description: 'A token for one member\'s browser or app: send it as `Authorization: Bearer <token>`.',
   fields: (t) => ({
-    token: t.exposeString('token'),
-    expiresAt: t.field({ type: 'DateTime', resolve: (x) => x.expiresAt }),
+    token: t.exposeString('token', { description: 'The token itself (a signed JWT).' }),
+    expiresAt: t.field({ type: 'DateTime', description: 'When the token stops working.', resolve: (x) => x.expiresAt }),
     memberId: t.exposeID('memberId', { description: 'The member the token is for.' }),
   }),
 });
@@ -78,7 +79,7 @@ builder.mutationFields((t) => ({
     authScopes: ADMIN,
     description: 'Creates a key with the given scope; the payload holds the key, shown only this once.',
     args: {
-      scope: t.arg({ type: ApiKeyScope, required: true }),
+      scope: t.arg({ type: ApiKeyScope, required: true, description: 'What the new key may do.' }),
       label: t.arg.string({ required: false, description: 'What the key is for (at most 100 characters).' }),
     },
     resolve: (_root, { scope, label }, ctx) => newApiKey(ctx.prisma, merchantId(ctx), { scope, label }),
@@ -96,7 +97,7 @@ builder.mutationFields((t) => ({
     description:
       'A token with which a member\'s browser or app reads that member\'s own balance, tier, ledger and quotes, and nothing else.',
     args: {
-      memberId: t.arg.id({ required: true }),
+      memberId: t.arg.id({ required: true, description: 'The merchant\'s id of the member the token is for.' }),
       ttl: t.arg.int({
         required: false,
         defaultValue: DEFAULT_MEMBER_TOKEN_TTL,
@@ -112,7 +113,7 @@ builder.mutationFields((t) => ({
   revokeMemberTokens: t.boolean({
     authScopes: WRITE,
     description: 'Every token issued so far for the member stops working (tokens created afterwards work).',
-    args: { memberId: t.arg.id({ required: true }) },
+    args: { memberId: t.arg.id({ required: true, description: 'The merchant\'s member id.' }) },
     resolve: async (_root, { memberId }, ctx) => {
       await revokeMemberTokens(ctx.prisma, merchantId(ctx), String(memberId));
       return true;

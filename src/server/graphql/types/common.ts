@@ -84,7 +84,7 @@ export const Money = builder.objectRef<MoneyShape>('Money').implement({
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   authScopes: KEYS,
   description: 'An expected failure; query `message` on any of them.',
-  fields: (t) => ({ message: t.exposeString('message') }),
+  fields: (t) => ({ message: t.exposeString('message', { description: 'What went wrong, for a person to read.' }) }),
 });
 
 builder.objectType(EventRefusedError, {
@@ -93,7 +93,7 @@ builder.objectType(EventRefusedError, {
   description: 'The engine refused the event: nothing about it was written (entries that fell due before it were).',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    code: t.string({ resolve: () => 'EVENT_REFUSED' }),
+    code: t.string({ description: 'A stable code to act on (see docs/api.md).', resolve: () => 'EVENT_REFUSED' }),
   }),
 });
 
@@ -101,15 +101,15 @@ export const DiagnosticRef = builder.objectRef<Diagnostic & { source: string }>(
   authScopes: KEYS,
   description: 'A compiler error or warning with its 1-based position.',
   fields: (t) => ({
-    code: t.exposeString('code'),
-    severity: t.string({ resolve: (d) => d.severity }),
-    file: t.exposeString('file'),
-    line: t.exposeInt('line'),
-    column: t.exposeInt('column'),
-    endLine: t.exposeInt('endLine'),
-    endColumn: t.exposeInt('endColumn'),
-    message: t.exposeString('message'),
-    hint: t.string({ nullable: true, resolve: (d) => d.hint ?? null }),
+    code: t.exposeString('code', { description: 'A stable code, e.g. "E_UNKNOWN_TIER" (docs/dsl.md lists them).' }),
+    severity: t.string({ description: '"error" or "warning".', resolve: (d) => d.severity }),
+    file: t.exposeString('file', { description: 'The file name the program was checked as.' }),
+    line: t.exposeInt('line', { description: 'First line of the span, from 1.' }),
+    column: t.exposeInt('column', { description: 'First column of the span, from 1.' }),
+    endLine: t.exposeInt('endLine', { description: 'Last line of the span, from 1.' }),
+    endColumn: t.exposeInt('endColumn', { description: 'Column after the span, from 1.' }),
+    message: t.exposeString('message', { description: 'What is wrong.' }),
+    hint: t.string({ nullable: true, description: 'How to fix it, when the compiler knows.', resolve: (d) => d.hint ?? null }),
     rendered: t.string({
       description: 'The diagnostic as `loyalty check` prints it: position, message, source line and caret.',
       resolve: ({ source, ...d }) => renderDiagnostic(d, source, { color: false }),
@@ -127,7 +127,7 @@ builder.objectType(ProgramInvalidError, {
   description: 'The program does not compile; nothing was changed.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    diagnostics: t.field({ type: [DiagnosticRef], resolve: (e) => withSource(e.diagnostics, e.source) }),
+    diagnostics: t.field({ type: [DiagnosticRef], description: 'Errors and warnings, in source order.', resolve: (e) => withSource(e.diagnostics, e.source) }),
   }),
 });
 

@@ -4,11 +4,12 @@ import { KEYS, MEMBER_VISIBLE } from '../access.ts';
 import { builder } from '../builder.ts';
 
 export const LedgerKind = builder.enumType('LedgerKind', {
+  description: 'What a ledger entry did to the balance.',
   values: {
-    earn: { description: 'Points earned (rules, bonuses, tier and club multipliers, referrals).' },
-    redeem: { description: 'Points spent.' },
-    expire: { description: 'Points that expired.' },
-    reverse: { description: 'Points taken back by a refund.' },
+    EARN: { value: 'earn', description: 'Points earned (rules, bonuses, tier and club multipliers, referrals).' },
+    REDEEM: { value: 'redeem', description: 'Points spent.' },
+    EXPIRE: { value: 'expire', description: 'Points that expired.' },
+    REVERSE: { value: 'reverse', description: 'Points taken back by a refund.' },
   } as const,
 });
 
@@ -16,9 +17,9 @@ builder.prismaObject('LedgerEntry', {
   authScopes: KEYS,
   description: 'One line of a member\'s points ledger. Entries are never changed or deleted.',
   fields: (t) => ({
-    id: t.id({ ...MEMBER_VISIBLE, resolve: (e) => e.id.toString() }),
+    id: t.id({ ...MEMBER_VISIBLE, description: 'The entry\'s id; ids grow in the order entries were written.', resolve: (e) => e.id.toString() }),
     at: t.expose('at', { ...MEMBER_VISIBLE, type: 'DateTime', description: 'When the entry took effect (for expiry and birthdays: when it fell due).' }),
-    kind: t.field({ ...MEMBER_VISIBLE, type: LedgerKind, resolve: (e) => e.kind }),
+    kind: t.field({ ...MEMBER_VISIBLE, type: LedgerKind, description: 'Whether the entry earned, spent, expired or reversed points.', resolve: (e) => e.kind }),
     points: t.exposeInt('points', { ...MEMBER_VISIBLE, description: 'Signed: negative for redeem, expire and reverse.' }),
     rule: t.exposeString('rule', { ...MEMBER_VISIBLE,
       nullable: true,
@@ -32,8 +33,8 @@ builder.prismaObject('LedgerEntry', {
       select: { programVersion: true },
       resolve: (e) => (e.line === null ? null : (programOf(e.programVersion).lines[e.line]?.trim() ?? null)),
     }),
-    programVersion: t.relation('programVersion'),
-    order: t.relation('order', { nullable: true }),
-    member: t.relation('member'),
+    programVersion: t.relation('programVersion', { description: 'The program version whose rule produced the entry.' }),
+    order: t.relation('order', { nullable: true, description: 'The order the entry came from, if any.' }),
+    member: t.relation('member', { description: 'The member whose balance the entry changed.' }),
   }),
 });

@@ -20,10 +20,11 @@ type TierShape = NonNullable<MemberView['tier']> & { progress: ProgressShape | n
 
 const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
   authScopes: KEYS_AND_MEMBERS,
+  description: 'The tier a member is in, with what it gives.',
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'The tier\'s name in the program.' }),
     multiplier: t.string({ nullable: true, description: 'Earn multiplier as written in the program, e.g. "1.25".', resolve: (x) => x.multiplier }),
-    perks: t.stringList({ resolve: (x) => [...x.perks] }),
+    perks: t.stringList({ description: 'Perks the tier gives, as named in the program.', resolve: (x) => [...x.perks] }),
     progress: t.field({
       type: TierProgress,
       nullable: true,
@@ -33,15 +34,22 @@ const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
   }),
 });
 
-const TierMetric = builder.enumType('TierMetric', { values: ['spend', 'points', 'orders'] as const });
+const TierMetric = builder.enumType('TierMetric', {
+  description: 'What a program\'s tiers qualify on.',
+  values: {
+    SPEND: { value: 'spend', description: 'Money spent on eligible orders.' },
+    POINTS: { value: 'points', description: 'Points earned.' },
+    ORDERS: { value: 'orders', description: 'Number of accepted orders.' },
+  } as const,
+});
 
 const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement({
   authScopes: KEYS_AND_MEMBERS,
   description: 'How far the member is towards the next tier.',
   fields: (t) => ({
-    metric: t.field({ type: TierMetric, resolve: (p) => p.metric }),
+    metric: t.field({ type: TierMetric, description: 'What the tiers qualify on.', resolve: (p) => p.metric }),
     value: t.int({ description: 'Qualifying value now: minor units for spend, else points or orders.', resolve: (p) => p.value }),
-    nextTier: t.string({ nullable: true, resolve: (p) => p.nextTier }),
+    nextTier: t.string({ nullable: true, description: 'The next tier up; null at the top tier.', resolve: (p) => p.nextTier }),
     remaining: t.int({ nullable: true, description: 'Still needed for the next tier, in the unit of `value`.', resolve: (p) => p.remaining }),
     valueMoney: t.field({
       type: Money,
@@ -72,11 +80,12 @@ const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement(
 
 const ActiveClub = builder.objectRef<MemberView['clubs'][number]>('ActiveClub').implement({
   authScopes: KEYS_AND_MEMBERS,
+  description: 'A club membership active now (or at the time asked for).',
   fields: (t) => ({
-    name: t.exposeString('name'),
-    since: t.field({ type: 'DateTime', resolve: (c) => c.since }),
+    name: t.exposeString('name', { description: 'The club\'s name in the program.' }),
+    since: t.field({ type: 'DateTime', description: 'When the membership started.', resolve: (c) => c.since }),
     until: t.field({ type: 'DateTime', nullable: true, description: 'Exclusive end; null until cancelled for a free club.', resolve: (c) => c.until }),
-    perks: t.stringList({ resolve: (c) => [...c.perks] }),
+    perks: t.stringList({ description: 'Perks the club gives, as named in the program.', resolve: (c) => [...c.perks] }),
   }),
 });
 
@@ -85,9 +94,9 @@ export const MemberRef = builder.prismaObject('Member', {
   description: 'A member of the merchant\'s program.',
   fields: (t) => ({
     id: t.exposeID('externalId', { ...MEMBER_VISIBLE, description: 'The merchant\'s own id for the member.' }),
-    birthday: t.exposeString('birthday', { nullable: true }),
-    signupAt: t.expose('signupAt', { type: 'DateTime' }),
-    lastEventAt: t.expose('lastEventAt', { type: 'DateTime' }),
+    birthday: t.exposeString('birthday', { nullable: true, description: 'YYYY-MM-DD, if the member gave it.' }),
+    signupAt: t.expose('signupAt', { type: 'DateTime', description: 'When the member signed up.' }),
+    lastEventAt: t.expose('lastEventAt', { type: 'DateTime', description: 'The member\'s clock: the time of their last event. Earlier writes are refused.' }),
     balance: t.exposeInt('balance', { ...MEMBER_VISIBLE, description: 'Points balance: the sum of the ledger.' }),
     tier: t.field({
       type: MemberTier,
@@ -105,7 +114,7 @@ export const MemberRef = builder.prismaObject('Member', {
       type: [ActiveClub],
       ...MEMBER_VISIBLE,
       description: 'Club memberships active at `at` (default: now).',
-      args: { at: t.arg({ type: 'DateTime', required: false }) },
+      args: { at: t.arg({ type: 'DateTime', required: false, description: 'The time to look at; default now.' }) },
       resolve: async (m, { at }, ctx) => (await viewAt(m, ctx, at))?.clubs ?? [],
     }),
     perks: t.stringList({
@@ -117,7 +126,7 @@ export const MemberRef = builder.prismaObject('Member', {
       description: 'Every club membership period, oldest first.',
       query: { orderBy: { since: 'asc' } },
     }),
-    referredBy: t.relation('referredBy', { nullable: true }),
+    referredBy: t.relation('referredBy', { nullable: true, description: 'The referral that brought this member, if any.' }),
     referrals: t.relation('referralsMade', {
       description: 'Members this member referred, oldest first.',
       query: { orderBy: { createdAt: 'asc' } },
@@ -152,6 +161,7 @@ builder.queryFields((t) => ({
   member: t.prismaField({
     type: 'Member',
     nullable: true,
+    description: 'One member by the merchant\'s id; null if there is none.',
     authScopes: (_root, { id }) => readOrSelf(String(id)),
     args: { id: t.arg.id({ required: true, description: 'The merchant\'s member id.' }) },
     resolve: (query, _root, { id }, ctx) =>
@@ -184,9 +194,11 @@ builder.queryFields((t) => ({
 /** What every member write returns: the member afterwards and the entries written. */
 export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayload').implement({
   authScopes: KEYS,
+  description: 'What every member write returns: the member afterwards and the entries written.',
   fields: (t) => ({
     member: t.prismaField({
       type: 'Member',
+      description: 'The member as the write left them.',
       resolve: (query, p, _a, ctx) => ctx.prisma.member.findUniqueOrThrow({ ...query, where: { id: p.memberId } }),
     }),
     entries: t.prismaField({
@@ -201,6 +213,7 @@ export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayl
 
 export const MemberPayload = builder.objectRef<members.WriteResult>('MemberPayload').implement({
   authScopes: KEYS,
+  description: 'The result of a member write.',
   interfaces: [WritePayload],
 });
 
@@ -208,6 +221,7 @@ export const AT_DESCRIPTION =
   "When it happened (for backfills); default now. An event earlier than the member's last event is refused.";
 
 const SignupInput = builder.inputType('SignupInput', {
+  description: 'A new member.',
   fields: (t) => ({
     memberId: t.id({ required: true, description: 'The merchant\'s id for the new member.' }),
     birthday: t.string({ required: false, description: 'YYYY-MM-DD.' }),
@@ -217,43 +231,48 @@ const SignupInput = builder.inputType('SignupInput', {
 });
 
 const RedeemInput = builder.inputType('RedeemPointsInput', {
+  description: 'Points a member spends.',
   fields: (t) => ({
-    memberId: t.id({ required: true }),
-    points: t.int({ required: true }),
+    memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
+    points: t.int({ required: true, description: 'How many points to spend.' }),
     orderTotal: t.string({ required: false, description: 'Order value the points pay towards (decimal string); checked against `max N% of order`.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
 
 const ClubInput = builder.inputType('ClubInput', {
+  description: 'A member joining or leaving a club.',
   fields: (t) => ({
-    memberId: t.id({ required: true }),
-    club: t.string({ required: true }),
+    memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
+    club: t.string({ required: true, description: 'The club\'s name in the program.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
 
 const EventInput = builder.inputType('RecordEventInput', {
+  description: 'A custom event for a member.',
   fields: (t) => ({
-    memberId: t.id({ required: true }),
+    memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
     name: t.string({ required: true, description: 'Matches an `on event "NAME"` section; other names write nothing.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
 
 export const OrderLineInput = builder.inputType('OrderLineInput', {
+  description: 'One line of an order.',
   fields: (t) => ({
-    sku: t.string({ required: true }),
-    category: t.string({ required: true }),
-    qty: t.int({ required: true }),
+    sku: t.string({ required: true, description: 'The product\'s SKU; rules and discounts can name it.' }),
+    category: t.string({ required: true, description: 'The product\'s category; rules can name it.' }),
+    qty: t.int({ required: true, description: 'How many units, at least 1.' }),
     price: t.string({ required: true, description: 'Unit price, a decimal string in the program currency, e.g. "4.50".' }),
   }),
 });
 
 const QuoteInput = builder.inputType('QuoteInput', {
+  description: 'An order as it would be recorded.',
   fields: (t) => ({
-    lines: t.field({ type: [OrderLineInput], required: true }),
-    channel: t.string({ required: false }),
+    lines: t.field({ type: [OrderLineInput], required: true, description: 'The order\'s lines.' }),
+    channel: t.string({ required: false, description: 'Where the order would be placed, e.g. "app"; rules can name it.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
@@ -271,7 +290,7 @@ function memberMutation<Input extends { memberId: string | number }>(
       authScopes: WRITE,
       description,
       errors: { types: [EventRefusedError] },
-      args: { input: t.arg({ type: input, required: true }) },
+      args: { input: t.arg({ type: input, required: true, description: 'What to write.' }) },
       resolve: (_root, args, ctx) => {
         // Pothos cannot narrow the args of a generic input; the schema guarantees `input`.
         const { input: given } = args as unknown as { input: Input };
@@ -301,10 +320,11 @@ const asMoney = (q: QuoteShape, minor: number) => ({ minor, currency: q.currency
 
 const QuoteEntry = builder.objectRef<QuoteShape['entries'][number]>('QuoteEntry').implement({
   authScopes: KEYS_AND_MEMBERS,
+  description: 'Points one rule would give.',
   fields: (t) => ({
-    rule: t.string({ nullable: true, resolve: (e) => e.rule }),
-    points: t.exposeInt('points'),
-    line: t.int({ nullable: true, resolve: (e) => e.line }),
+    rule: t.string({ nullable: true, description: 'The rule, named as in ledger entries.', resolve: (e) => e.rule }),
+    points: t.exposeInt('points', { description: 'Points the rule would give.' }),
+    line: t.int({ nullable: true, description: 'Line of the program source with the rule.', resolve: (e) => e.line }),
   }),
 });
 
@@ -312,9 +332,10 @@ const QuoteDiscount = builder
   .objectRef<{ sku: string; amount: { minor: number; currency: string; exponent: number } }>('QuoteDiscount')
   .implement({
     authScopes: KEYS_AND_MEMBERS,
+    description: 'A discount on one order line.',
     fields: (t) => ({
-      sku: t.exposeString('sku'),
-      amount: t.field({ type: Money, resolve: (d) => d.amount }),
+      sku: t.exposeString('sku', { description: 'The discounted line\'s SKU.' }),
+      amount: t.field({ type: Money, description: 'How much is taken off the line.', resolve: (d) => d.amount }),
     }),
   });
 
@@ -322,14 +343,15 @@ const Quote = builder.objectRef<QuoteShape>('Quote').implement({
   authScopes: KEYS_AND_MEMBERS,
   description: 'What an order would earn now; nothing is written.',
   fields: (t) => ({
-    points: t.exposeInt('points'),
-    entries: t.field({ type: [QuoteEntry], resolve: (q) => [...q.entries] }),
+    points: t.exposeInt('points', { description: 'Points the order would earn in all.' }),
+    entries: t.field({ type: [QuoteEntry], description: 'Those points, rule by rule.', resolve: (q) => [...q.entries] }),
     total: t.field({ type: Money, description: 'Eligible paid amount after club discounts.', resolve: (q) => asMoney(q, q.total) }),
     discounts: t.field({
       type: [QuoteDiscount],
+      description: 'Discounts the member would get, line by line.',
       resolve: (q) => q.discounts.map((d) => ({ sku: d.sku, amount: asMoney(q, d.amount) })),
     }),
-    perks: t.stringList({ resolve: (q) => [...q.perks] }),
+    perks: t.stringList({ description: 'Perks the member has for this order.', resolve: (q) => [...q.perks] }),
   }),
 });
 
@@ -339,8 +361,8 @@ builder.queryField('quote', (t) =>
     authScopes: (_root, { member }) => readOrSelf(String(member)),
     description: 'Points, discounts and perks an order would get for a member; nothing is written.',
     args: {
-      member: t.arg.id({ required: true }),
-      order: t.arg({ type: QuoteInput, required: true }),
+      member: t.arg.id({ required: true, description: 'The merchant\'s member id.' }),
+      order: t.arg({ type: QuoteInput, required: true, description: 'The order to price.' }),
     },
     resolve: (_root, { member, order }, ctx) =>
       members.quoteOrder({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, { ...order, memberId: String(member) }),

@@ -26,24 +26,30 @@ async function moneyOf(ctx: Context, merchant: string, minor: number) {
 
 const OrderLine = builder.objectRef<StoredLine & { merchantId: string }>('OrderLine').implement({
   authScopes: KEYS,
+  description: 'A line of an order, as recorded.',
   fields: (t) => ({
-    sku: t.exposeString('sku'),
-    category: t.exposeString('category'),
-    qty: t.exposeInt('qty'),
+    sku: t.exposeString('sku', { description: 'The product\'s sku.' }),
+    category: t.exposeString('category', { description: 'The product category the program\'s rules match on.' }),
+    qty: t.exposeInt('qty', { description: 'Units bought.' }),
     price: t.field({ type: Money, description: 'Unit price.', resolve: (l, _a, ctx) => moneyOf(ctx, l.merchantId, l.price) }),
   }),
 });
 
 const RefundLine = builder.objectRef<{ sku: string; qty: number }>('RefundLine').implement({
   authScopes: KEYS,
-  fields: (t) => ({ sku: t.exposeString('sku'), qty: t.exposeInt('qty') }),
+  description: 'Units of one sku given back in a refund.',
+  fields: (t) => ({
+    sku: t.exposeString('sku', { description: 'The refunded sku.' }),
+    qty: t.exposeInt('qty', { description: 'Units refunded.' }),
+  }),
 });
 
 const Refund = builder.objectRef<StoredRefund>('Refund').implement({
   authScopes: KEYS,
+  description: 'A refund of some lines of an order.',
   fields: (t) => ({
-    at: t.field({ type: 'DateTime', resolve: (r) => r.at }),
-    lines: t.field({ type: [RefundLine], resolve: (r) => r.lines }),
+    at: t.field({ type: 'DateTime', description: 'When the refund happened.', resolve: (r) => r.at }),
+    lines: t.field({ type: [RefundLine], description: 'What was refunded.', resolve: (r) => r.lines }),
   }),
 });
 
@@ -52,10 +58,11 @@ builder.prismaObject('Order', {
   description: 'An accepted order.',
   fields: (t) => ({
     id: t.exposeID('externalId', { description: 'The merchant\'s order id.' }),
-    at: t.expose('at', { type: 'DateTime' }),
-    channel: t.exposeString('channel', { nullable: true }),
+    at: t.expose('at', { type: 'DateTime', description: 'When the order happened.' }),
+    channel: t.exposeString('channel', { nullable: true, description: 'The sales channel given with the order, e.g. "app".' }),
     lines: t.field({
       type: [OrderLine],
+      description: 'The order lines, as recorded.',
       resolve: (o) => (o.lines as unknown as StoredLine[]).map((l) => ({ ...l, merchantId: o.merchantId })),
     }),
     total: t.field({
@@ -63,8 +70,8 @@ builder.prismaObject('Order', {
       description: 'Sum of the line amounts before club discounts.',
       resolve: (o, _a, ctx) => moneyOf(ctx, o.merchantId, o.total),
     }),
-    refunds: t.field({ type: [Refund], resolve: (o) => o.refunds as unknown as StoredRefund[] }),
-    member: t.relation('member'),
+    refunds: t.field({ type: [Refund], description: 'Refunds of this order, oldest first.', resolve: (o) => o.refunds as unknown as StoredRefund[] }),
+    member: t.relation('member', { description: 'The member who placed the order.' }),
     entries: t.relation('ledgerEntries', {
       description: 'Ledger entries that refer to this order (earnings, reversals, a referrer\'s reward).',
       query: { orderBy: { id: 'asc' } },
@@ -73,37 +80,45 @@ builder.prismaObject('Order', {
 });
 
 const RecordOrderInput = builder.inputType('RecordOrderInput', {
+  description: 'An order to record.',
   fields: (t) => ({
-    memberId: t.id({ required: true }),
+    memberId: t.id({ required: true, description: 'The merchant\'s id of the member who placed it.' }),
     orderId: t.id({ required: true, description: 'The merchant\'s order id; recording it again with the same body returns the first result.' }),
-    lines: t.field({ type: [OrderLineInput], required: true }),
-    channel: t.string({ required: false, description: 'e.g. "app", for `when order.channel == "app"`.' }),
+    lines: t.field({ type: [OrderLineInput], required: true, description: 'The order lines (at least one).' }),
+    channel: t.string({ required: false, description: 'The sales channel, e.g. "app", for `when order.channel == "app"`.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
 
 const RefundLineInput = builder.inputType('RefundLineInput', {
-  fields: (t) => ({ sku: t.string({ required: true }), qty: t.int({ required: true }) }),
+  description: 'Units of one sku to refund.',
+  fields: (t) => ({
+    sku: t.string({ required: true, description: 'A sku of the order.' }),
+    qty: t.int({ required: true, description: 'Units to refund (at most what is left of the line).' }),
+  }),
 });
 
 const RefundOrderInput = builder.inputType('RefundOrderInput', {
+  description: 'A refund of some lines of a recorded order.',
   fields: (t) => ({
-    memberId: t.id({ required: true }),
-    orderId: t.id({ required: true }),
-    lines: t.field({ type: [RefundLineInput], required: true }),
+    memberId: t.id({ required: true, description: 'The member who placed the order.' }),
+    orderId: t.id({ required: true, description: 'The merchant\'s order id given to `recordOrder`.' }),
+    lines: t.field({ type: [RefundLineInput], required: true, description: 'What to refund.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
 
 const RecordOrderPayload = builder.objectRef<members.OrderResult>('RecordOrderPayload').implement({
   authScopes: KEYS,
+  description: 'A recorded order and the points it earned.',
   interfaces: [WritePayload],
   fields: (t) => ({
     replayed: t.exposeBoolean('replayed', {
-      description: 'true when this order id was already recorded with the same body: the first result, nothing written.',
+      description: 'True when this order id was already recorded with the same body: the first result, nothing written.',
     }),
     order: t.prismaField({
       type: 'Order',
+      description: 'The recorded order.',
       resolve: (query, p, _a, ctx) => ctx.prisma.order.findUniqueOrThrow({ ...query, where: { id: p.orderId } }),
     }),
   }),
@@ -116,7 +131,7 @@ builder.mutationFields((t) => ({
     description:
       'Records an order and awards its points. Idempotent on `orderId`: the same body returns the first result; a different body is an ORDER_ID_CONFLICT error.',
     errors: { types: [EventRefusedError] },
-    args: { input: t.arg({ type: RecordOrderInput, required: true }) },
+    args: { input: t.arg({ type: RecordOrderInput, required: true, description: 'The order.' }) },
     resolve: (_root, { input }, ctx) =>
       members.recordOrder(
         { prisma: ctx.prisma, merchantId: merchantId(ctx) },
@@ -128,7 +143,7 @@ builder.mutationFields((t) => ({
     authScopes: WRITE,
     description: 'Refunds lines of an order; takes back the points they earned (referral rewards stay).',
     errors: { types: [EventRefusedError] },
-    args: { input: t.arg({ type: RefundOrderInput, required: true }) },
+    args: { input: t.arg({ type: RefundOrderInput, required: true, description: 'The refund.' }) },
     resolve: (_root, { input }, ctx) =>
       members.refundOrder(
         { prisma: ctx.prisma, merchantId: merchantId(ctx) },

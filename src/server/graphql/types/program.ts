@@ -11,25 +11,27 @@ import { DiagnosticRef, pageComplexity, withSource } from './common.ts';
 
 const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefinition').implement({
   authScopes: KEYS,
+  description: 'A tier as the program defines it, lowest first.',
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'The tier name as written in the program.' }),
     threshold: t.int({ description: 'Minor units for the spend metric; points or orders otherwise.', resolve: (x) => x.threshold }),
     multiplier: t.string({ nullable: true, description: 'As written in the program, e.g. "1.25".', resolve: (x) => x.multiplierText }),
-    perks: t.stringList({ resolve: (x) => [...x.perks] }),
+    perks: t.stringList({ description: 'The perks members of this tier have, as written.', resolve: (x) => [...x.perks] }),
   }),
 });
 
 const ClubDefinition = builder.objectRef<Program['clubs'][number]>('ClubDefinition').implement({
   authScopes: KEYS,
+  description: 'A club (paid or free membership) as the program defines it.',
   fields: (t) => ({
-    name: t.exposeString('name'),
+    name: t.exposeString('name', { description: 'The club name as written in the program.' }),
     fee: t.string({
       nullable: true,
-      description: 'e.g. "9.99 USD per month"; null for a free club.',
+      description: 'The fee as written, e.g. "9.99 USD per month"; null for a free club.',
       resolve: (c) => c.fee?.text ?? null,
     }),
-    multiplier: t.string({ nullable: true, resolve: (c) => c.multiplierText }),
-    perks: t.stringList({ resolve: (c) => [...c.perks] }),
+    multiplier: t.string({ nullable: true, description: 'Earn multiplier as written, e.g. "2"; null when the club has none.', resolve: (c) => c.multiplierText }),
+    perks: t.stringList({ description: 'The perks members of this club have, as written.', resolve: (c) => [...c.perks] }),
   }),
 });
 
@@ -37,18 +39,18 @@ export const ProgramVersionRef = builder.prismaObject('ProgramVersion', {
   authScopes: KEYS,
   description: 'One published version of the merchant\'s program.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    version: t.exposeInt('version'),
-    name: t.exposeString('name'),
-    hash: t.exposeString('hash', { description: 'sha256 of the source; ledger entries name the version they came from.' }),
-    currency: t.exposeString('currency'),
-    active: t.exposeBoolean('active'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    source: t.exposeString('source'),
-    timezone: t.string({ resolve: (v) => programOf(v).timezone }),
+    id: t.exposeID('id', { description: 'The version\'s opaque id.' }),
+    version: t.exposeInt('version', { description: 'The version number: 1 for the first publish, then one more per change.' }),
+    name: t.exposeString('name', { description: 'The program name, from `program "..."`.' }),
+    hash: t.exposeString('hash', { description: 'The sha256 of the source; ledger entries name the version they came from.' }),
+    currency: t.exposeString('currency', { description: 'The program currency (ISO 4217), e.g. "USD".' }),
+    active: t.exposeBoolean('active', { description: 'True for the version that applies to new events.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was published.' }),
+    source: t.exposeString('source', { description: 'The `.loyalty` text exactly as published.' }),
+    timezone: t.string({ description: 'The program time zone (IANA name), in which days, hours and birthdays are read.', resolve: (v) => programOf(v).timezone }),
     unit: t.string({ description: 'Display name of the points unit.', resolve: (v) => programOf(v).unit }),
-    tiers: t.field({ type: [TierDefinition], resolve: (v) => [...programOf(v).tiers] }),
-    clubs: t.field({ type: [ClubDefinition], resolve: (v) => [...programOf(v).clubs] }),
+    tiers: t.field({ type: [TierDefinition], description: 'The tiers, lowest first (empty without a tiers section).', resolve: (v) => [...programOf(v).tiers] }),
+    clubs: t.field({ type: [ClubDefinition], description: 'The clubs, in program order.', resolve: (v) => [...programOf(v).clubs] }),
   }),
 });
 
@@ -58,11 +60,12 @@ const CheckResult = builder
   )
   .implement({
     authScopes: KEYS,
+    description: 'What the compiler says about a program text.',
     fields: (t) => ({
-      ok: t.exposeBoolean('ok', { description: 'true when the program compiles (warnings allowed).' }),
-      name: t.string({ nullable: true, resolve: (r) => r.program?.name ?? null }),
-      hash: t.string({ nullable: true, resolve: (r) => r.program?.hash ?? null }),
-      diagnostics: t.field({ type: [DiagnosticRef], resolve: (r) => r.diagnostics }),
+      ok: t.exposeBoolean('ok', { description: 'True when the program compiles (warnings allowed).' }),
+      name: t.string({ nullable: true, description: 'The program name; null when it does not compile.', resolve: (r) => r.program?.name ?? null }),
+      hash: t.string({ nullable: true, description: 'The sha256 of the source; null when it does not compile.', resolve: (r) => r.program?.hash ?? null }),
+      diagnostics: t.field({ type: [DiagnosticRef], description: 'Errors and warnings, in source order.', resolve: (r) => r.diagnostics }),
     }),
   });
 
@@ -70,26 +73,29 @@ const PublishPayload = builder
   .objectRef<{ versionId: string; created: boolean; warnings: ReturnType<typeof withSource> }>('PublishProgramPayload')
   .implement({
     authScopes: KEYS,
+    description: 'A published program version.',
     fields: (t) => ({
       created: t.exposeBoolean('created', {
-        description: 'false when the source equals the active version: nothing changed.',
+        description: 'False when the source equals the active version: nothing changed.',
       }),
       program: t.prismaField({
         type: 'ProgramVersion',
+        description: 'The active version after the publish.',
         resolve: (query, p, _a, ctx) => ctx.prisma.programVersion.findUniqueOrThrow({ ...query, where: { id: p.versionId } }),
       }),
-      warnings: t.field({ type: [DiagnosticRef], resolve: (p) => p.warnings }),
+      warnings: t.field({ type: [DiagnosticRef], description: 'Warnings the compiler gave (a program with errors is never published).', resolve: (p) => p.warnings }),
     }),
   });
 
 const SimulatedEntry = builder.objectRef<ReplayResult['members'][string]['ledger'][number]>('SimulatedLedgerEntry').implement({
   authScopes: KEYS,
+  description: 'A ledger entry a simulation would write (replay.md ledger format).',
   fields: (t) => ({
-    at: t.field({ type: 'DateTime', resolve: (e) => e.at }),
-    kind: t.string({ resolve: (e) => e.kind }),
-    points: t.exposeInt('points'),
-    rule: t.string({ nullable: true, resolve: (e) => e.rule }),
-    ref: t.string({ nullable: true, resolve: (e) => e.ref }),
+    at: t.field({ type: 'DateTime', description: 'When the entry would be written.', resolve: (e) => e.at }),
+    kind: t.string({ description: 'One of earn, redeem, reverse, expire, as in `loyalty replay` results.', resolve: (e) => e.kind }),
+    points: t.exposeInt('points', { description: 'Points, negative for redemptions, reversals and expiries.' }),
+    rule: t.string({ nullable: true, description: 'The rule that wrote it, by name; null for entries no rule wrote.', resolve: (e) => e.rule }),
+    ref: t.string({ nullable: true, description: 'The order, club or event it refers to.', resolve: (e) => e.ref }),
   }),
 });
 
@@ -97,20 +103,22 @@ const SimulatedMember = builder
   .objectRef<ReplayResult['members'][string] & { id: string }>('SimulatedMember')
   .implement({
     authScopes: KEYS,
+    description: 'A member at the end of a simulation.',
     fields: (t) => ({
-      id: t.exposeID('id'),
-      balance: t.exposeInt('balance'),
-      tier: t.string({ nullable: true, resolve: (m) => m.tier }),
-      clubs: t.stringList({ resolve: (m) => [...m.clubs] }),
-      ledger: t.field({ type: [SimulatedEntry], resolve: (m) => [...m.ledger] }),
+      id: t.exposeID('id', { description: 'The member id from the events.' }),
+      balance: t.exposeInt('balance', { description: 'Points balance at the end.' }),
+      tier: t.string({ nullable: true, description: 'Tier at the end; null without tiers.', resolve: (m) => m.tier }),
+      clubs: t.stringList({ description: 'Clubs active at the end.', resolve: (m) => [...m.clubs] }),
+      ledger: t.field({ type: [SimulatedEntry], description: 'Every entry the simulation wrote for the member, oldest first.', resolve: (m) => [...m.ledger] }),
     }),
   });
 
 const SimulatedError = builder.objectRef<ReplayResult['errors'][number]>('SimulationError').implement({
   authScopes: KEYS,
+  description: 'An event the simulation refused, and why.',
   fields: (t) => ({
     line: t.int({ description: 'Index of the event in `events`, from 1.', resolve: (e) => e.line }),
-    message: t.exposeString('message'),
+    message: t.exposeString('message', { description: 'Why the event was refused.' }),
   }),
 });
 
@@ -120,9 +128,10 @@ const Simulation = builder.objectRef<ReplayResult>('Simulation').implement({
   fields: (t) => ({
     members: t.field({
       type: [SimulatedMember],
+      description: 'Every member the events name, at the end.',
       resolve: (r) => Object.entries(r.members).map(([id, m]) => ({ ...m, id })),
     }),
-    errors: t.field({ type: [SimulatedError], resolve: (r) => [...r.errors] }),
+    errors: t.field({ type: [SimulatedError], description: 'The refused events, in order.', resolve: (r) => [...r.errors] }),
     result: t.field({ type: 'JSON', description: 'The same result as `loyalty replay --json`.', resolve: (r) => r }),
   }),
 });
@@ -154,7 +163,7 @@ builder.queryFields((t) => ({
     authScopes: ADMIN,
     complexity: compileComplexity,
     description: 'Compiles a program and returns its diagnostics; changes nothing.',
-    args: { source: t.arg.string({ required: true }) },
+    args: { source: t.arg.string({ required: true, description: 'The `.loyalty` program text.' }) },
     resolve: (_root, { source }, ctx) => {
       merchantId(ctx);
       const result = compileSource(source);
@@ -168,8 +177,8 @@ builder.queryFields((t) => ({
     errors: { types: [ProgramInvalidError] },
     complexity: compileComplexity,
     args: {
-      source: t.arg.string({ required: true }),
-      events: t.arg({ type: ['JSON'], required: true }),
+      source: t.arg.string({ required: true, description: 'The draft `.loyalty` program text.' }),
+      events: t.arg({ type: ['JSON'], required: true, description: 'Events as replay.md objects, in order.' }),
     },
     resolve: (_root, { source, events }, ctx) => {
       merchantId(ctx);
@@ -185,7 +194,7 @@ builder.mutationFields((t) => ({
     complexity: compileComplexity,
     description: 'Compiles the program; on success stores it as a new version and makes it active.',
     errors: { types: [ProgramInvalidError] },
-    args: { source: t.arg.string({ required: true }) },
+    args: { source: t.arg.string({ required: true, description: 'The `.loyalty` program text to publish.' }) },
     resolve: async (_root, { source }, ctx) => {
       const { version, created, diagnostics } = await publishProgram(ctx.prisma, merchantId(ctx), source);
       return { versionId: version.id, created, warnings: withSource(diagnostics, source) };
