@@ -11,6 +11,8 @@ const schema = z.object({
   LOYALTY_ADVANCE_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
   /** Create a demo merchant with the coffee example on first start ("0" to skip). */
   LOYALTY_DEMO: z.enum(['0', '1']).default('1'),
+  /** How far ahead of the server's clock a write's `at` may be (ms); sandbox merchants have no limit. */
+  LOYALTY_MAX_FUTURE_SKEW_MS: z.coerce.number().int().min(0).default(5 * 60_000),
   /** Maximum request body in bytes. */
   LOYALTY_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_000_000),
   /** Comma-separated origins that browsers may call the API from (CORS); empty = none. */

@@ -51,6 +51,7 @@ const keyUsage = new KeyUsage(db.prisma, (error) => logger.warn({ err: error }, 
 keyUsage.start(config.LOYALTY_KEY_USAGE_FLUSH_MS);
 const app = createApp(db, {
   maxBodyBytes: config.LOYALTY_MAX_BODY_BYTES,
+  maxFutureMs: config.LOYALTY_MAX_FUTURE_SKEW_MS,
   corsOrigins: config.LOYALTY_CORS_ORIGINS,
   graphiql: config.LOYALTY_GRAPHIQL === '1',
   rateLimit: config.LOYALTY_RATE_LIMIT > 0 ? { perSecond: config.LOYALTY_RATE_LIMIT, burst: config.LOYALTY_RATE_BURST } : null,

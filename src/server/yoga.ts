@@ -41,6 +41,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Serve Prometheus metrics on GET /metrics (default true). */
   metrics?: boolean;
+  /** How far ahead of the server's clock a write may be dated (default 5 minutes); sandbox merchants have no limit. */
+  maxFutureMs?: number;
   /** Further plugins (routes, hooks), run after the built-in ones. */
   plugins?: Plugin[];
   /** Paths besides the GraphQL endpoint that need a credential. */
@@ -122,7 +124,7 @@ export function createApp(db: Database, options: AppOptions = {}): App {
           maxAge: 600,
         }
       : false,
-    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null),
+    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null, { maxFutureMs: options.maxFutureMs }),
     maskedErrors: {
       // Expected failures are GraphQLErrors (DomainError, validation, limits):
       // they pass. A database that is down is SERVICE_UNAVAILABLE. Anything

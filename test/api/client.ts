@@ -92,8 +92,9 @@ export function example(name: string): string {
 
 let merchants = 0;
 /** A new merchant (a tenant of its own), optionally with a published program; returns its API key. */
-export async function newMerchant(server: TestServer, program?: string): Promise<{ id: string; key: string }> {
-  const m = await createMerchant(server.db.prisma, `Test merchant ${++merchants}`, program);
+/** A new merchant; a sandbox one may date events in the future (fixtures run into 2028). */
+export async function newMerchant(server: TestServer, program?: string, options: { sandbox?: boolean } = {}): Promise<{ id: string; key: string }> {
+  const m = await createMerchant(server.db.prisma, `Test merchant ${++merchants}`, program, options);
   return { id: m.id, key: m.apiKey };
 }
 

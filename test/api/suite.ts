@@ -57,8 +57,8 @@ export function apiSuite(backend: Backend) {
     });
 
     /** A merchant with the coffee program and member `m` signed up at `at`. */
-    async function coffeeMember(id = 'm', at = '2026-03-02T09:00:00Z') {
-      const merchant = await newMerchant(server, COFFEE);
+    async function coffeeMember(id = 'm', at = '2026-03-02T09:00:00Z', options: { sandbox?: boolean } = {}) {
+      const merchant = await newMerchant(server, COFFEE, options);
       const res = await ok(server.app, merchant.key, SignupDocument, { input: { memberId: id, at, birthday: '1990-07-14' } });
       expect(res.signup.__typename).toBe('MemberPayload');
       return merchant;
@@ -362,7 +362,8 @@ export function apiSuite(backend: Backend) {
       });
 
       test('advanceTime writes what fell due (birthday, expiry) once', async () => {
-        const m = await coffeeMember('m', '2026-03-02T09:00:00Z'); // birthday 07-14, lots expire after 12 months
+        // A sandbox: the run goes to 2027, ahead of the server's clock. Birthday 07-14, lots expire after 12 months.
+        const m = await coffeeMember('m', '2026-03-02T09:00:00Z', { sandbox: true });
         const first = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
         expect(first.advanceTime).toMatchObject({ members: 1, entries: 1 });
         const again = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
@@ -428,6 +429,90 @@ export function apiSuite(backend: Backend) {
         const end = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
         expect(end).toBe(start - accepted * 200);
         expect(end).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    describe('concurrent refunds and the time of a write', () => {
+      test('20 concurrent full refunds of one order: exactly one is accepted', async () => {
+        const m = await coffeeMember();
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'm', orderId: 'FULL', lines: [latte(2), beans(1)], at: '2026-03-03T10:00:00Z' },
+        });
+        const before = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
+        const input = {
+          memberId: 'm',
+          orderId: 'FULL',
+          lines: [{ sku: 'LATTE-12', qty: 2 }, { sku: 'WB-ETHIOPIA-12OZ', qty: 1 }],
+          at: '2026-03-04T10:00:00Z',
+        };
+        const results = await Promise.all(Array.from({ length: 20 }, () => ok(server.app, m.key, RefundOrderDocument, { input })));
+        const accepted = results.filter((r) => r.refundOrder.__typename === 'MemberPayload');
+        expect(accepted).toHaveLength(1);
+        expect(results.filter((r) => r.refundOrder.__typename === 'EventRefused')).toHaveLength(19);
+        const after = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
+        expect(after).toBe(100); // the signup bonus: the order's points are taken back once
+        expect(before - after).toBe(-(accepted[0]!.refundOrder.__typename === 'MemberPayload' ? accepted[0]!.refundOrder.points : 0));
+      });
+
+      test('concurrent refunds of two lines of one order both count', async () => {
+        const m = await coffeeMember();
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'm', orderId: 'TWO', lines: [latte(1), beans(1)], at: '2026-03-03T10:00:00Z' },
+        });
+        const refund = (sku: string) =>
+          ok(server.app, m.key, RefundOrderDocument, { input: { memberId: 'm', orderId: 'TWO', lines: [{ sku, qty: 1 }], at: '2026-03-04T10:00:00Z' } });
+        const both = await Promise.all([refund('LATTE-12'), refund('WB-ETHIOPIA-12OZ')]);
+        expect(both.map((r) => r.refundOrder.__typename)).toEqual(['MemberPayload', 'MemberPayload']);
+        const orders = await ok(server.app, m.key, MemberOrdersDocument, { id: 'm' });
+        expect(orders.member!.orders.edges[0]!.node.refunds.flatMap((r) => r.lines.map((l) => l.sku)).sort()).toEqual(['LATTE-12', 'WB-ETHIOPIA-12OZ']);
+        // Nothing is left to refund: a lost update would leave one line refundable again.
+        for (const sku of ['LATTE-12', 'WB-ETHIOPIA-12OZ']) expect((await refund(sku)).refundOrder.__typename).toBe('EventRefused');
+        expect((await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance).toBe(100);
+      });
+
+      test('bursts of writes without `at` for one member are never refused as out of order', async () => {
+        const m = await coffeeMember();
+        for (let burst = 0; burst < 5; burst++) {
+          const results = await Promise.all(
+            Array.from({ length: 4 }, (_, i) =>
+              ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: `B-${burst}-${i}`, lines: [latte()] } }),
+            ),
+          );
+          expect(results.map((r) => r.recordOrder.__typename)).toEqual(Array(4).fill('RecordOrderPayload'));
+        }
+      });
+
+      test('an `at` more than the allowed skew ahead of now is BAD_USER_INPUT, in every write and advanceTime', async () => {
+        const m = await coffeeMember();
+        const ahead = new Date(Date.now() + 3_600_000).toISOString();
+        const soon = new Date(Date.now() + 60_000).toISOString();
+        const refused = [
+          await request(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'F-1', lines: [latte()], at: ahead } }),
+          await request(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'F-2', lines: [latte()], at: '9000-01-01T00:00:00Z' } }),
+          await request(server.app, m.key, SignupDocument, { input: { memberId: 'n', at: ahead } }),
+          await request(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 50, at: ahead } }),
+          await request(server.app, m.key, RecordEventDocument, { input: { memberId: 'm', name: 'review', at: ahead } }),
+          await request(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: ahead } }),
+          await request(server.app, m.key, RefundOrderDocument, { input: { memberId: 'm', orderId: 'F-1', lines: [{ sku: 'LATTE-12', qty: 1 }], at: ahead } }),
+          await request(server.app, m.key, AdvanceTimeDocument, { at: '9999-12-31T23:59:59Z' }),
+        ];
+        for (const res of refused) {
+          expect(res.data ?? null).toBeNull();
+          expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+          expect(res.errors?.[0]?.message).toContain('in the future');
+        }
+        // Nothing moved the member's clock: a write dated now, and one a minute ahead (within the skew), go through.
+        const now = await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'F-3', lines: [latte()] } });
+        expect(now.recordOrder.__typename).toBe('RecordOrderPayload');
+        const skewed = await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'F-4', lines: [latte()], at: soon } });
+        expect(skewed.recordOrder.__typename).toBe('RecordOrderPayload');
+      });
+
+      test('a sandbox merchant may move its clock freely', async () => {
+        const m = await coffeeMember('m', '2026-03-02T09:00:00Z', { sandbox: true });
+        const later = await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'S-1', lines: [latte()], at: '2030-01-01T00:00:00Z' } });
+        expect(later.recordOrder.__typename).toBe('RecordOrderPayload');
+        expect((await ok(server.app, m.key, AdvanceTimeDocument, { at: '2031-01-01T00:00:00Z' })).advanceTime.at).toBe('2031-01-01T00:00:00Z');
       });
     });
 
@@ -565,7 +650,7 @@ export function apiSuite(backend: Backend) {
       test.each(names)('%s', async (name) => {
         const source = readFileSync(new URL(`${name}.loyalty`, EXAMPLES), 'utf8');
         const jsonl = readFileSync(new URL(`${name}.events.jsonl`, EXAMPLES), 'utf8');
-        const m = await newMerchant(server, source);
+        const m = await newMerchant(server, source, { sandbox: true }); // the fixtures run into 2028
         const api = await feedFixture(server.app, m.key, jsonl);
         const replay = new Replay(compile(source, `${name}.loyalty`).program!);
         jsonl.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));

@@ -58,11 +58,11 @@ const scope = z.enum(KEY_SCOPES as [string, ...string[]]).transform((s) => s as 
 
 const definitions = {
   'merchant.create': {
-    args: z.object({ name: z.string().trim().min(1).max(200), program: z.string().optional() }),
-    async run(prisma: PrismaClient, args: { name: string; program?: string | undefined }) {
+    args: z.object({ name: z.string().trim().min(1).max(200), program: z.string().optional(), sandbox: z.boolean().optional() }),
+    async run(prisma: PrismaClient, args: { name: string; program?: string | undefined; sandbox?: boolean | undefined }) {
       try {
-        const created = await createMerchant(prisma, args.name, args.program);
-        return { merchant: { id: created.id, name: created.name }, key: created.apiKey };
+        const created = await createMerchant(prisma, args.name, args.program, { sandbox: args.sandbox ?? false });
+        return { merchant: { id: created.id, name: created.name, sandbox: args.sandbox ?? false }, key: created.apiKey };
       } catch (error) {
         if (error instanceof ProgramInvalidError) {
           throw new CommandFailed(error.message, error.diagnostics.map((d) => renderDiagnostic(d, error.source, { color: false })));

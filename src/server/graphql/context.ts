@@ -7,6 +7,7 @@ import DataLoader from 'dataloader';
 import { memberView, type MemberState, type MemberView } from '../engine.ts';
 import type { AuthenticatedMerchant, Credential } from '../services/auth.ts';
 import { DomainError } from '../services/errors.ts';
+import { DEFAULT_MAX_FUTURE_MS, type Scope } from '../services/members.ts';
 import { findActiveProgram, type ActiveProgram } from '../services/programs.ts';
 
 export interface Context {
@@ -21,9 +22,15 @@ export interface Context {
   view(member: { id: string; merchantId: string; state: unknown }, at?: number): Promise<MemberView | null>;
   /** The request's notion of now, fixed for the whole request. */
   now: number;
+  /** How far ahead of now a write may be dated (LOYALTY_MAX_FUTURE_SKEW_MS). */
+  maxFutureMs: number;
 }
 
-export function createContext(prisma: PrismaClient, credential: Credential | null): Context {
+export function createContext(
+  prisma: PrismaClient,
+  credential: Credential | null,
+  options: { maxFutureMs?: number } = {},
+): Context {
   const programs = new DataLoader<string, ActiveProgram | null>(
     // One query per distinct merchant; a request only ever has one.
     (merchantIds) => Promise.all(merchantIds.map((id) => findActiveProgram(prisma, id))),
@@ -36,6 +43,7 @@ export function createContext(prisma: PrismaClient, credential: Credential | nul
     merchant: credential?.merchant ?? null,
     programs,
     now,
+    maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
     async view(member, at = now) {
       const key = `${member.id}@${at}`;
       if (!views.has(key)) {
@@ -53,4 +61,9 @@ export function merchantId(ctx: Context): string {
     throw new DomainError('UNAUTHENTICATED', 'send a valid API key as `Authorization: Bearer <key>`');
   }
   return ctx.merchant.id;
+}
+
+/** What the services need of a request: the database, the merchant, and the limits on writes. */
+export function scopeOf(ctx: Context): Scope {
+  return { prisma: ctx.prisma, merchantId: merchantId(ctx), maxFutureMs: ctx.maxFutureMs };
 }

@@ -19,7 +19,6 @@ import {
   type LedgerEntry,
   type MemberState,
   type OrderRecord,
-  type Program,
   type Quote,
 } from '../engine.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
@@ -29,7 +28,16 @@ import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
 export interface Scope {
   prisma: PrismaClient;
   merchantId: string;
+  /** How far ahead of now a write's `at` may be (default DEFAULT_MAX_FUTURE_MS); a sandbox merchant has no limit. */
+  maxFutureMs?: number;
 }
+
+/**
+ * Tills' clocks drift, so a write may be dated a little ahead of the server;
+ * much further would stop the member, since every later event earlier than
+ * it is refused as out of order (dsl.md 4.1).
+ */
+export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
 
 interface MemberRow {
   id: string;
@@ -81,21 +89,48 @@ const limits = z.looseObject({
   lines: z.array(z.looseObject({ sku: name, category: name.optional() })).max(500).optional(),
 });
 
+/** Events written without an `at`: their time is taken under the member's lock (stampTime). */
+const IMPLICIT_AT = new WeakSet<EngineEvent>();
+
 /**
  * Builds the replay-format JSON of an event and validates it with the engine's
  * own parser, so the API accepts exactly what replay accepts (money strings,
- * ISO times with an offset, positive quantities).
+ * ISO times with an offset, positive quantities). An explicit `at` may be at
+ * most `maxFutureMs` ahead of now, except for a sandbox merchant (QA moves
+ * its clock freely).
  */
-function toEvent(program: Program, raw: Record<string, unknown>): EngineEvent {
+function toEvent(scope: Scope, active: ActiveProgram, raw: Record<string, unknown>): EngineEvent {
   const checked = limits.safeParse(raw);
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
     throw new DomainError('BAD_USER_INPUT', `${issue.path.join('.') || 'input'}: ${issue.message}`);
   }
-  const value = { ...raw, at: raw.at ?? formatInstant(Date.now()) };
-  const parsed = parseEvent(program, value);
+  const now = Date.now();
+  const value = { ...raw, at: raw.at ?? formatInstant(now) };
+  const parsed = parseEvent(active.program, value);
   if (parsed.error !== undefined) throw new DomainError('BAD_USER_INPUT', parsed.error);
-  return parsed.event;
+  const event = parsed.event;
+  if (raw.at == null) IMPLICIT_AT.add(event);
+  const latest = now + (scope.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS);
+  if (!active.sandbox && event.at > latest) {
+    throw new DomainError(
+      'BAD_USER_INPUT',
+      `"at" ${formatInstant(event.at)} is in the future: the latest accepted now is ${formatInstant(latest)} (the server's clock plus the allowed skew); a sandbox merchant may move its clock freely`,
+      { at: formatInstant(event.at), latest: formatInstant(latest) },
+    );
+  }
+  return event;
+}
+
+/**
+ * An event sent without `at` happens when the member's lock is held, and
+ * never earlier than the member's last event: taking "now" before waiting
+ * for the lock would date it before a write that got the lock first, and the
+ * engine would refuse it as out of order.
+ */
+function stampTime(event: EngineEvent & { member: string }, rows: Map<string, MemberRow>): void {
+  if (!IMPLICIT_AT.has(event)) return;
+  event.at = Math.max(Date.now(), rows.get(event.member)?.lastEventAt.getTime() ?? 0);
 }
 
 // ---------------------------------------------------------------- persistence
@@ -211,6 +246,7 @@ async function applyMemberEvent(
   } = {},
 ): Promise<Applied> {
   const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
+  stampTime(event, rows);
   if (opts.also?.length) {
     // Read without a lock: if the engine changes one of these (a referrer's
     // reward), the version check in persist() catches a concurrent change.
@@ -251,7 +287,7 @@ export async function signup(
   input: { memberId: string; birthday?: string | null; referrerId?: string | null; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, {
+  const event = toEvent(scope, active, {
     type: 'signup',
     at: input.at,
     member: input.memberId,
@@ -324,7 +360,7 @@ export async function recordOrder(
 ): Promise<OrderResult> {
   const bodyHash = orderBodyHash(input);
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, {
+  const event = toEvent(scope, active, {
     type: 'order',
     at: input.at,
     member: input.memberId,
@@ -383,7 +419,7 @@ export async function refundOrder(
   input: { memberId: string; orderId: string; lines: RefundLineInput[]; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, {
+  const event = toEvent(scope, active, {
     type: 'refund',
     at: input.at,
     member: input.memberId,
@@ -391,12 +427,17 @@ export async function refundOrder(
     lines: input.lines,
   }) as EngineEvent & { type: 'refund'; member: string; order: string };
   return inTransaction(scope.prisma, async (tx) => {
-    const order = await tx.order.findUnique({
-      where: { merchantId_externalId: { merchantId: scope.merchantId, externalId: event.order } },
-      select: { id: true, refunds: true, record: true },
-    });
+    // The member, then the order, are locked before the order is read: what
+    // the refund decides on (the order's record of what is still refundable)
+    // is read under the locks, so concurrent refunds of one order apply one
+    // after another, each seeing the ones before it.
+    const locked = await loadMembers(tx, scope.merchantId, [event.member], true);
+    const [order] = await tx.$queryRaw<{ id: string; refunds: Prisma.JsonValue; record: Prisma.JsonValue | null }[]>`
+      SELECT id::text AS "id", refunds, record FROM orders
+       WHERE merchant_id = ${scope.merchantId}::uuid AND external_id = ${event.order} FOR UPDATE`;
     const record = (order?.record ?? undefined) as OrderRecord | undefined;
     const applied = await applyMemberEvent(tx, scope, active, event, {
+      locked,
       orderRefs: order ? new Map([[event.order, order.id]]) : new Map(),
       orders: record ? new Map([[event.order, record]]) : new Map(),
       afterPersist: async (_rows, _entries, changed) => {
@@ -420,7 +461,7 @@ export async function redeemPoints(
   input: { memberId: string; points: number; orderTotal?: string | null; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, {
+  const event = toEvent(scope, active, {
     type: 'redeem',
     at: input.at,
     member: input.memberId,
@@ -436,7 +477,7 @@ export async function joinClub(
   input: { memberId: string; club: string; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, { type: 'join_club', at: input.at, member: input.memberId, club: input.club }) as
+  const event = toEvent(scope, active, { type: 'join_club', at: input.at, member: input.memberId, club: input.club }) as
     EngineEvent & { type: 'join_club'; member: string; club: string };
   const applied = await inTransaction(scope.prisma, (tx) =>
     applyMemberEvent(tx, scope, active, event, {
@@ -463,7 +504,7 @@ export async function cancelClub(
   input: { memberId: string; club: string; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, { type: 'cancel_club', at: input.at, member: input.memberId, club: input.club }) as
+  const event = toEvent(scope, active, { type: 'cancel_club', at: input.at, member: input.memberId, club: input.club }) as
     EngineEvent & { type: 'cancel_club'; member: string; club: string };
   const applied = await inTransaction(scope.prisma, (tx) =>
     applyMemberEvent(tx, scope, active, event, {
@@ -489,7 +530,7 @@ export async function recordEvent(
   input: { memberId: string; name: string; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, { type: 'event', at: input.at, member: input.memberId, name: input.name }) as
+  const event = toEvent(scope, active, { type: 'event', at: input.at, member: input.memberId, name: input.name }) as
     EngineEvent & { member: string };
   const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event));
   return finish(applied, event.member);
@@ -502,7 +543,7 @@ export async function quoteOrder(
   input: { memberId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null },
 ): Promise<Quote & { currency: string; exponent: number }> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(active.program, {
+  const event = toEvent({ ...scope, maxFutureMs: Infinity }, active, {
     type: 'order',
     at: input.at,
     member: input.memberId,
@@ -534,7 +575,7 @@ export interface AdvanceResult {
 /** Applies what falls due up to `at` (expiry, birthdays, tier reviews) to every member it is due for. */
 export async function advanceTime(scope: Scope, when: string | null): Promise<AdvanceResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const { at } = toEvent(active.program, { type: 'tick', at: when ?? undefined });
+  const { at } = toEvent(scope, active, { type: 'tick', at: when ?? undefined });
   let members = 0;
   let entries = 0;
   let after: string | undefined;

@@ -19,13 +19,14 @@ export async function createMerchant(
   prisma: PrismaClient,
   name: string,
   programSource?: string,
+  options: { sandbox?: boolean } = {},
 ): Promise<CreatedMerchant> {
   if (programSource !== undefined) {
     // Refuse a broken program before anything is created.
     const { program, diagnostics } = compileSource(programSource);
     if (!program) throw new ProgramInvalidError(diagnostics, programSource);
   }
-  const merchant = await prisma.merchant.create({ data: { name } });
+  const merchant = await prisma.merchant.create({ data: { name, sandbox: options.sandbox ?? false } });
   if (programSource !== undefined) await publishProgram(prisma, merchant.id, programSource);
   const apiKey = await createApiKey(prisma, merchant.id, 'created with the merchant');
   return { id: merchant.id, name: merchant.name, apiKey };

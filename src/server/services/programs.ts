@@ -9,6 +9,8 @@ export const PROGRAM_FILE = 'program.loyalty';
 export interface ActiveProgram {
   version: ProgramVersion;
   program: Program;
+  /** The merchant is a sandbox (for QA): its writes may be dated any time, future included. */
+  sandbox: boolean;
 }
 
 /** Compiled programs by version id. Versions never change, so entries never go stale. */
@@ -39,8 +41,13 @@ export function programOf(version: ProgramVersion): Program {
 }
 
 export async function findActiveProgram(prisma: PrismaClient, merchantId: string): Promise<ActiveProgram | null> {
-  const version = await prisma.programVersion.findFirst({ where: { merchantId, active: true } });
-  return version ? { version, program: programOf(version) } : null;
+  const found = await prisma.programVersion.findFirst({
+    where: { merchantId, active: true },
+    include: { merchant: { select: { sandbox: true } } },
+  });
+  if (!found) return null;
+  const { merchant, ...version } = found;
+  return { version, program: programOf(version), sandbox: merchant.sandbox };
 }
 
 export async function requireActiveProgram(prisma: PrismaClient, merchantId: string): Promise<ActiveProgram> {

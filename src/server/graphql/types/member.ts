@@ -5,7 +5,7 @@ import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
-import { merchantId, type Context } from '../context.ts';
+import { merchantId, scopeOf, type Context } from '../context.ts';
 import type { InputRef } from '@pothos/core';
 import { Money, money, pageComplexity } from './common.ts';
 
@@ -294,7 +294,7 @@ function memberMutation<Input extends { memberId: string | number }>(
       resolve: (_root, args, ctx) => {
         // Pothos cannot narrow the args of a generic input; the schema guarantees `input`.
         const { input: given } = args as unknown as { input: Input };
-        return run({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, { ...given, memberId: String(given.memberId) });
+        return run(scopeOf(ctx), { ...given, memberId: String(given.memberId) });
       },
     }),
   );
@@ -365,6 +365,6 @@ builder.queryField('quote', (t) =>
       order: t.arg({ type: QuoteInput, required: true, description: 'The order to price.' }),
     },
     resolve: (_root, { member, order }, ctx) =>
-      members.quoteOrder({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, { ...order, memberId: String(member) }),
+      members.quoteOrder(scopeOf(ctx), { ...order, memberId: String(member) }),
   }),
 );

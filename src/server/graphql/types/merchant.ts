@@ -2,7 +2,7 @@
 import { advanceTime } from '../../services/members.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
-import { merchantId } from '../context.ts';
+import { merchantId, scopeOf } from '../context.ts';
 
 builder.prismaObject('Merchant', {
   authScopes: KEYS,
@@ -43,7 +43,7 @@ builder.mutationField('advanceTime', (t) =>
       'Applies what falls due up to `at` (default now) for every member: lot and inactivity expiry, birthday bonuses, tier downgrades. The server also runs this on a schedule when LOYALTY_ADVANCE_INTERVAL_MS is set.',
     args: { at: t.arg({ type: 'DateTime', required: false, description: 'Bring members up to this time; default now.' }) },
     resolve: async (_root, { at }, ctx) => {
-      return advanceTime({ prisma: ctx.prisma, merchantId: merchantId(ctx) }, at ?? null);
+      return advanceTime(scopeOf(ctx), at ?? null);
     },
   }),
 );

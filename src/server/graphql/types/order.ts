@@ -3,7 +3,7 @@ import { EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { KEYS, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
-import { merchantId, type Context } from '../context.ts';
+import { scopeOf, type Context } from '../context.ts';
 import { Money, money } from './common.ts';
 import { AT_DESCRIPTION, MemberPayload, OrderLineInput, WritePayload } from './member.ts';
 
@@ -134,7 +134,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RecordOrderInput, required: true, description: 'The order.' }) },
     resolve: (_root, { input }, ctx) =>
       members.recordOrder(
-        { prisma: ctx.prisma, merchantId: merchantId(ctx) },
+        scopeOf(ctx),
         { ...input, memberId: String(input.memberId), orderId: String(input.orderId) },
       ),
   }),
@@ -146,7 +146,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RefundOrderInput, required: true, description: 'The refund.' }) },
     resolve: (_root, { input }, ctx) =>
       members.refundOrder(
-        { prisma: ctx.prisma, merchantId: merchantId(ctx) },
+        scopeOf(ctx),
         { ...input, memberId: String(input.memberId), orderId: String(input.orderId) },
       ),
   }),
