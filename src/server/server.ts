@@ -60,7 +60,7 @@ const app = createApp(db, {
   metrics: config.LOYALTY_METRICS === '1',
   isDraining: () => draining,
 });
-const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS) : null;
+const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS, logger) : null;
 
 const server = createServer(app);
 // Keep idle connections longer than clients and proxies commonly do (60 s), so

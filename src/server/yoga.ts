@@ -124,7 +124,7 @@ export function createApp(db: Database, options: AppOptions = {}): App {
           maxAge: 600,
         }
       : false,
-    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null, { maxFutureMs: options.maxFutureMs }),
+    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null, { maxFutureMs: options.maxFutureMs, logger }),
     maskedErrors: {
       // Expected failures are GraphQLErrors (DomainError, validation, limits):
       // they pass. A database that is down is SERVICE_UNAVAILABLE. Anything

@@ -375,6 +375,30 @@ export function apiSuite(backend: Backend) {
         expect(kinds).toContainEqual(['EARN', 'birthday', 500]);
         expect(kinds).toContainEqual(['EXPIRE', null, -100]);
       });
+
+      test('advanceTime: a member it cannot bring up to date is reported and retried, the others go on', async () => {
+        const m = await coffeeMember('a');
+        for (const id of ['b', 'c']) await ok(server.app, m.key, SignupDocument, { input: { memberId: id, at: '2026-03-02T10:00:00Z', birthday: '1990-07-14' } });
+        // 'b' is in a state the engine cannot read (as a bad migration or a bug would leave it).
+        const good = await server.db.prisma.member.findFirstOrThrow({ where: { merchantId: m.id, externalId: 'b' }, select: { state: true } });
+        await server.db.prisma.$executeRaw`UPDATE members SET state = '{"v": 999}'::jsonb WHERE merchant_id = ${m.id}::uuid AND external_id = 'b'`;
+        const run = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
+        expect(run.advanceTime).toMatchObject({ members: 2, entries: 2, failed: 1 });
+        expect(run.advanceTime.failures.map((f) => f.memberId)).toEqual(['b']);
+        expect(run.advanceTime.failures[0]!.message.length).toBeGreaterThan(0);
+        for (const id of ['a', 'c']) expect((await ok(server.app, m.key, MemberDocument, { id })).member!.balance).toBe(600);
+        // Nothing was written for 'b', and it stays due: the next run tries it again; 'a' and 'c' have nothing left to change.
+        const b = await server.db.prisma.member.findFirstOrThrow({ where: { merchantId: m.id, externalId: 'b' } });
+        expect(b.balance).toBe(100);
+        expect(b.nextDueAt).not.toBeNull();
+        const again = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
+        expect(again.advanceTime).toMatchObject({ members: 0, entries: 0, failed: 1 });
+        // Once it is repaired (here: its state put back), the next run brings it up to date.
+        await server.db.prisma.member.updateMany({ where: { merchantId: m.id, externalId: 'b' }, data: { state: good.state as object } });
+        const repaired = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-08-01T00:00:00Z' });
+        expect(repaired.advanceTime).toMatchObject({ members: 1, entries: 1, failed: 0, failures: [] });
+        expect((await ok(server.app, m.key, MemberDocument, { id: 'b' })).member!.balance).toBe(600);
+      });
     });
 
     describe('idempotency and concurrency', () => {

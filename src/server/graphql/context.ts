@@ -3,6 +3,7 @@
 // per-request loaders (so one request reads the active program once and
 // computes each member's view once).
 import type { PrismaClient } from '@prisma/client';
+import type { Logger } from 'pino';
 import DataLoader from 'dataloader';
 import { memberView, type MemberState, type MemberView } from '../engine.ts';
 import type { AuthenticatedMerchant, Credential } from '../services/auth.ts';
@@ -24,12 +25,14 @@ export interface Context {
   now: number;
   /** How far ahead of now a write may be dated (LOYALTY_MAX_FUTURE_SKEW_MS). */
   maxFutureMs: number;
+  /** The server's logger (silent in tests that do not give one). */
+  logger: Logger | null;
 }
 
 export function createContext(
   prisma: PrismaClient,
   credential: Credential | null,
-  options: { maxFutureMs?: number } = {},
+  options: { maxFutureMs?: number | undefined; logger?: Logger | undefined } = {},
 ): Context {
   const programs = new DataLoader<string, ActiveProgram | null>(
     // One query per distinct merchant; a request only ever has one.
@@ -44,6 +47,7 @@ export function createContext(
     programs,
     now,
     maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+    logger: options.logger ?? null,
     async view(member, at = now) {
       const key = `${member.id}@${at}`;
       if (!views.has(key)) {

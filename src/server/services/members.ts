@@ -45,6 +45,9 @@ interface MemberRow {
   state: MemberState;
   version: number;
   lastEventAt: Date;
+  /** The cached columns as stored before this write. */
+  balance: number;
+  tier: string | null;
 }
 
 /** What a write did: the member it was for and the ledger entries it wrote, in order. */
@@ -140,11 +143,11 @@ async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lo
   if (ids.length === 0) return new Map();
   const rows = lock
     ? await tx.$queryRaw<MemberRow[]>`
-        SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt"
+        SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance, tier
           FROM members WHERE merchant_id = ${merchantId}::uuid AND external_id = ANY(${ids})
          ORDER BY id FOR UPDATE`
     : await tx.$queryRaw<MemberRow[]>`
-        SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt"
+        SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance, tier
           FROM members WHERE merchant_id = ${merchantId}::uuid AND external_id = ANY(${ids})`;
   return new Map(rows.map((r) => [r.externalId, r]));
 }
@@ -191,7 +194,7 @@ async function persist(
           ...cached,
         },
       });
-      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at) });
+      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at), balance: view.balance, tier: cached.tier });
     }
   }
   if (entries.length === 0) return [];
@@ -566,18 +569,42 @@ export async function quoteOrder(
 
 // ---------------------------------------------------------------- time
 
-export interface AdvanceResult {
-  at: number;
-  members: number;
-  entries: number;
+/** A member advanceTime could not bring up to date; its transaction rolled back and the next run tries again. */
+export interface AdvanceFailure {
+  memberId: string;
+  message: string;
 }
 
-/** Applies what falls due up to `at` (expiry, birthdays, tier reviews) to every member it is due for. */
-export async function advanceTime(scope: Scope, when: string | null): Promise<AdvanceResult> {
+export interface AdvanceResult {
+  at: number;
+  /** Members whose balance or tier changed, or that were written entries. */
+  members: number;
+  entries: number;
+  /** At most MAX_REPORTED_FAILURES of them; `failed` counts all. */
+  failures: AdvanceFailure[];
+  failed: number;
+}
+
+const MAX_REPORTED_FAILURES = 100;
+
+/**
+ * Applies what falls due up to `at` (expiry, birthdays, tier reviews) to
+ * every member it is due for, each member in its own transaction: a member
+ * that fails (a state the engine cannot read, a database error) is reported
+ * to `onFailure` and in the result, keeps its due time so that the next run
+ * tries it again, and the members after it go on.
+ */
+export async function advanceTime(
+  scope: Scope,
+  when: string | null,
+  onFailure: (memberId: string, error: unknown) => void = () => {},
+): Promise<AdvanceResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const { at } = toEvent(scope, active, { type: 'tick', at: when ?? undefined });
   let members = 0;
   let entries = 0;
+  let failed = 0;
+  const failures: AdvanceFailure[] = [];
   let after: string | undefined;
   for (;;) {
     const due = await scope.prisma.member.findMany({
@@ -589,19 +616,26 @@ export async function advanceTime(scope: Scope, when: string | null): Promise<Ad
     if (due.length === 0) break;
     after = due[due.length - 1]!.id;
     for (const { externalId } of due) {
-      const written = await inTransaction(scope.prisma, async (tx) => {
-        const rows = await loadMembers(tx, scope.merchantId, [externalId], true);
-        const row = rows.get(externalId);
-        if (!row) return -1;
-        const written = advance(active.program, row.state, at);
-        await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map());
-        return written.length;
-      });
-      if (written >= 0) {
-        members++;
-        entries += written;
+      try {
+        const step = await inTransaction(scope.prisma, async (tx) => {
+          const rows = await loadMembers(tx, scope.merchantId, [externalId], true);
+          const row = rows.get(externalId);
+          if (!row) return { entries: 0, changed: false };
+          const written = advance(active.program, row.state, at);
+          const view = memberView(active.program, row.state, at);
+          await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map());
+          return { entries: written.length, changed: written.length > 0 || view.balance !== row.balance || (view.tier?.name ?? null) !== row.tier };
+        });
+        entries += step.entries;
+        if (step.changed) members++;
+      } catch (error) {
+        failed++;
+        if (failures.length < MAX_REPORTED_FAILURES) {
+          failures.push({ memberId: externalId, message: error instanceof Error ? error.message : String(error) });
+        }
+        onFailure(externalId, error);
       }
     }
   }
-  return { at, members, entries };
+  return { at, members, entries, failures, failed };
 }
