@@ -7,6 +7,7 @@ import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.t
 import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
 import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, OrderLineRec, Outcome, World } from './types.ts';
 import { generateOrderFn, type OrderFn } from './codegen.ts';
+import { formatCurrency, refusal, type Refusal } from './refusals.ts';
 
 // ---------------------------------------------------------------------------
 // Per-program runtime: things derived once from the compiled program.
@@ -841,8 +842,8 @@ function evaluateOrder(rt: Runtime, s: MemberState, at: number, lines: readonly 
   return rt.orderFn(s, at, lines, channel);
 }
 
-function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, outcome: Outcome): string | null {
-  if (world.order(ev.id) !== undefined) return `duplicate order id "${ev.id}"`;
+function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, outcome: Outcome): Refusal | null {
+  if (world.order(ev.id) !== undefined) return refusal('DUPLICATE_ORDER', `duplicate order id "${ev.id}"`);
   const out = outcome.entries;
   const p = rt.program;
   const calc = evaluateOrder(rt, s, ev.at, ev.lines, ev.channel ?? null);
@@ -888,9 +889,9 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
 // ---------------------------------------------------------------------------
 // Refunds (4.8)
 
-function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, world: World, outcome: Outcome): string | null {
+function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, world: World, outcome: Outcome): Refusal | null {
   const o = world.order(ev.order);
-  if (!o || o.member !== s.id) return `unknown order "${ev.order}" for member "${s.id}"`;
+  if (!o || o.member !== s.id) return refusal('UNKNOWN_ORDER', `unknown order "${ev.order}" for member "${s.id}"`);
   // Check every line first: a refund is taken whole or not at all.
   const wanted = new Map<string, number>();
   for (const l of ev.lines) wanted.set(l.sku, (wanted.get(l.sku) ?? 0) + l.qty);
@@ -902,8 +903,8 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
         found = true;
         left += rec[1] - rec[4];
       }
-    if (!found) return `sku "${sku}" is not on order "${ev.order}"`;
-    if (qty > left) return `refund of ${qty} x ${sku} exceeds the ${left} not yet refunded`;
+    if (!found) return refusal('SKU_NOT_ON_ORDER', `sku "${sku}" is not on order "${ev.order}"`);
+    if (qty > left) return refusal('REFUND_EXCEEDS_ORDER', `refund of ${qty} x ${sku} exceeds the ${left} not yet refunded`, { refundable: left });
   }
   const before = refundedEligible(o.lines);
   // Refund lines take a sku's quantity from the order's lines in order.
@@ -948,15 +949,23 @@ function refundedEligible(lines: OrderLineRec[]): Rat {
 // ---------------------------------------------------------------------------
 // Redemption (4.6), clubs (4.4), event bonuses (4.3)
 
-function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem' }>, out: LedgerEntry[]): string | null {
+function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem' }>, out: LedgerEntry[]): Refusal | null {
   const r = rt.program.redeem;
-  if (!r) return 'the program has no redeem section';
-  if (ev.points < r.min) return `redeem of ${ev.points} is below the minimum of ${r.min}`;
-  if (ev.points > s.balance) return `redeem of ${ev.points} exceeds the balance of ${s.balance}`;
+  if (!r) return refusal('NO_REDEMPTION', 'the program has no redeem section');
+  if (ev.points < r.min) return refusal('BELOW_MINIMUM', `redeem of ${ev.points} is below the minimum of ${r.min}`, { requested: ev.points, required: r.min });
+  if (ev.points > s.balance) return refusal('INSUFFICIENT_POINTS', `redeem of ${ev.points} exceeds the balance of ${s.balance}`, { requested: ev.points, balance: s.balance });
   if (ev.orderTotal !== null && ev.orderTotal !== undefined && r.maxPercent) {
     const value = mulDivFloor(ev.points, r.value, r.points);
     const m = r.maxPercent;
-    if (BigInt(value) * 100n * BigInt(m.d) > BigInt(m.n) * BigInt(ev.orderTotal)) return `redeem worth ${value} minor units exceeds ${m.n / m.d}% of the order`;
+    if (BigInt(value) * 100n * BigInt(m.d) > BigInt(m.n) * BigInt(ev.orderTotal)) {
+      const max = Number((BigInt(m.n) * BigInt(ev.orderTotal)) / (100n * BigInt(m.d)));
+      const p = rt.program;
+      return refusal(
+        'ABOVE_MAX_SHARE',
+        `redeem worth ${formatCurrency(p, value)} exceeds ${m.n / m.d}% of the order (at most ${formatCurrency(p, max)})`,
+        { requested: ev.points, value, max },
+      );
+    }
   }
   entry(rt, out, s, ev.at, 'redeem', -ev.points, null, null, r.line);
   consume(rt, s, ev.points);
@@ -966,11 +975,11 @@ function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
   return null;
 }
 
-function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'join_club' }>, out: LedgerEntry[]): string | null {
+function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'join_club' }>, out: LedgerEntry[]): Refusal | null {
   const i = rt.program.clubIndex.get(ev.club);
-  if (i === undefined) return `unknown club "${ev.club}"`;
+  if (i === undefined) return refusal('UNKNOWN_CLUB', `unknown club "${ev.club}"`);
   const club = rt.program.clubs[i]!;
-  if (isActive(s, i, ev.at)) return `member "${s.id}" is already in club "${club.name}"`;
+  if (isActive(s, i, ev.at)) return refusal('ALREADY_IN_CLUB', `member "${s.id}" is already in club "${club.name}"`);
   const first = s.clubs[2 * i] === null;
   s.clubs[2 * i] = ev.at;
   s.clubs[2 * i + 1] = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
@@ -982,15 +991,15 @@ function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type:
   return null;
 }
 
-function applyCancel(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'cancel_club' }>): string | null {
+function applyCancel(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'cancel_club' }>): Refusal | null {
   const i = rt.program.clubIndex.get(ev.club);
-  if (i === undefined) return `unknown club "${ev.club}"`;
-  if (!isActive(s, i, ev.at)) return `member "${s.id}" is not in club "${ev.club}"`;
+  if (i === undefined) return refusal('UNKNOWN_CLUB', `unknown club "${ev.club}"`);
+  if (!isActive(s, i, ev.at)) return refusal('NOT_IN_CLUB', `member "${s.id}" is not in club "${ev.club}"`);
   s.clubs[2 * i + 1] = ev.at;
   return null;
 }
 
-function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'event' }>, out: LedgerEntry[]): string | null {
+function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'event' }>, out: LedgerEntry[]): Refusal | null {
   const b = rt.program.events.get(ev.name);
   if (!b || b.points <= 0) return null; // no section for it: nothing written, not an error
   let points = b.points;
@@ -1014,9 +1023,10 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
 // ---------------------------------------------------------------------------
 // The entry point
 
-function finish(rt: Runtime, outcome: Outcome, error: string | null): Outcome {
-  outcome.error = error;
-  if (error !== null) outcome.order = null;
+function finish(rt: Runtime, outcome: Outcome, refused: Refusal | null): Outcome {
+  outcome.refusal = refused;
+  outcome.error = refused === null ? null : refused.message;
+  if (refused !== null) outcome.order = null;
   for (const s of outcome.changed) updateDue(rt, s);
   return outcome;
 }
@@ -1029,12 +1039,13 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
   if (into) {
     outcome = into;
     outcome.error = null;
+    outcome.refusal = null;
     // pop() rather than `length = 0` (a runtime call, on every event).
     while (outcome.entries.length) outcome.entries.pop();
     while (outcome.changed.length) outcome.changed.pop();
     outcome.order = null;
-  } else outcome = { error: null, entries: [], changed: [], order: null };
-  if (ev.type === 'tick') return finish(rt, outcome, 'a tick brings every member forward: call advance for each member');
+  } else outcome = { error: null, refusal: null, entries: [], changed: [], order: null };
+  if (ev.type === 'tick') return finish(rt, outcome, refusal('NOT_A_MEMBER_EVENT', 'a tick brings every member forward: call advance for each member'));
 
   if (ev.type === 'signup') {
     const existing = world.get(ev.member);
@@ -1043,12 +1054,12 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
         bringTo(rt, existing, ev.at, outcome.entries);
         outcome.changed.push(existing);
       }
-      return finish(rt, outcome, `member "${ev.member}" already signed up`);
+      return finish(rt, outcome, refusal('ALREADY_SIGNED_UP', `member "${ev.member}" already signed up`));
     }
     const referrer = ev.referrer ?? null;
     if (referrer !== null) {
-      if (referrer === ev.member) return finish(rt, outcome, `member "${ev.member}" cannot refer itself`);
-      if (!world.get(referrer)) return finish(rt, outcome, `unknown referrer "${referrer}"`);
+      if (referrer === ev.member) return finish(rt, outcome, refusal('SELF_REFERRAL', `member "${ev.member}" cannot refer itself`));
+      if (!world.get(referrer)) return finish(rt, outcome, refusal('UNKNOWN_REFERRER', `unknown referrer "${referrer}"`));
     }
     const s = newMember(rt, ev.member, ev.at, ev.birthday ?? null, referrer);
     outcome.changed.push(s);
@@ -1061,15 +1072,15 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
   }
 
   const s = world.get(ev.member);
-  if (!s) return finish(rt, outcome, `unknown member "${ev.member}"`);
-  if (s.v !== 4) return finish(rt, outcome, `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`);
-  if (ev.at < s.at) return finish(rt, outcome, `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`);
+  if (!s) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
+  if (s.v !== 4) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
+  if (ev.at < s.at) return finish(rt, outcome, refusal('OUT_OF_ORDER', `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`, { last: s.at }));
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);
   return finish(rt, outcome, applyMemberEvent(rt, s, ev, world, outcome));
 }
 
-function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, { type: 'signup' }>, world: World, outcome: Outcome): string | null {
+function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, { type: 'signup' }>, world: World, outcome: Outcome): Refusal | null {
   const out = outcome.entries;
   switch (ev.type) {
     case 'order':

@@ -6,6 +6,8 @@ export { parseEvent, parseMoney } from './events.ts';
 export { Replay } from './replay.ts';
 export type { ReplayResult, MemberResult, ResultEntry, ReplayError, ReplayOptions } from './replay.ts';
 export { formatInstant, parseInstant, zoneFor } from './time.ts';
+export { formatCurrency } from './refusals.ts';
+export type { Refusal, RefusalCode, RefusalFigures } from './refusals.ts';
 export { memberView, quote } from './view.ts';
 export type { MemberView, Quote, TierView, ProgressView, ClubView } from './view.ts';
 export type * from './types.ts';

@@ -619,7 +619,7 @@ export class Replay {
 
   // The sink is set around each call (no closure per event): the program's
   // runtime may be shared with other replays or a server.
-  private readonly outcome: Outcome = { error: null, entries: [], changed: [], order: null };
+  private readonly outcome: Outcome = { error: null, refusal: null, entries: [], changed: [], order: null };
 
   private readonly orderSink: OrderSink = (id, member, at, seq, e, p, lines, paid, eligible) => this.orders.add(id, this.indexOf(member), at, seq, e, p, lines, paid, eligible);
 

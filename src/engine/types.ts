@@ -1,6 +1,8 @@
 // The engine's inputs and outputs. Instants are epoch milliseconds (UTC),
 // money is integer minor units of the program currency, points are integers.
 
+import type { Refusal } from './refusals.ts';
+
 export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse';
 
 export interface LedgerEntry {
@@ -49,8 +51,10 @@ export interface World {
 }
 
 export interface Outcome {
-  /** Why the event was refused, or null. */
+  /** Why the event was refused (refusal.message), or null. */
   error: string | null;
+  /** Why the event was refused: its code and figures, or null. */
+  refusal: Refusal | null;
   /** Entries written, in order (time-driven entries of a refused event too). */
   entries: LedgerEntry[];
   /** Every member state changed or created. */

@@ -5,6 +5,7 @@ import { compile, renderDiagnostic } from '../../dsl/index.ts';
 import {
   advance,
   applyEvent,
+  formatCurrency,
   formatInstant,
   memberView,
   nextDue,
@@ -14,7 +15,7 @@ import {
   Replay,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, compile, formatInstant, memberView, nextDue, parseEvent, parseInstant, quote, renderDiagnostic, Replay };
+export { advance, applyEvent, compile, formatCurrency, formatInstant, memberView, nextDue, parseEvent, parseInstant, quote, renderDiagnostic, Replay };
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;
@@ -30,3 +31,6 @@ export type MemberView = ReturnType<typeof memberView>;
 export type Quote = ReturnType<typeof quote>;
 export type QuoteOrder = Parameters<typeof quote>[2];
 export type ReplayResult = ReturnType<Replay['result']>;
+/** Why the engine refused an event: a stable code, a message, and its figures. */
+export type Refusal = NonNullable<Outcome['refusal']>;
+export type RefusalCode = Refusal['code'];

@@ -101,7 +101,7 @@ export async function newMerchant(server: TestServer, program?: string, options:
 /** Members whose cached balance differs from the sum of their ledger (must always be none). */
 export async function balanceMismatches(db: Database): Promise<unknown[]> {
   return db.prisma.$queryRaw<unknown[]>`
-    SELECT m.external_id, m.balance, COALESCE(l.total, 0)::int AS ledger
+    SELECT m.external_id, m.balance, COALESCE(l.total, 0)::bigint AS ledger
       FROM members m
       LEFT JOIN (SELECT member_id, SUM(points) AS total FROM ledger_entries GROUP BY member_id) l ON l.member_id = m.id
      WHERE m.balance <> COALESCE(l.total, 0)`;

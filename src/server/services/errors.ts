@@ -2,7 +2,7 @@
 // result unions; DomainErrors are GraphQLErrors carrying `extensions.code`,
 // which error masking lets through. Anything else is a bug: masked and logged.
 import { GraphQLError } from 'graphql';
-import type { Diagnostic } from '../engine.ts';
+import type { Diagnostic, Refusal } from '../engine.ts';
 
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -38,8 +38,12 @@ export class ProgramInvalidError extends Error {
 
 /** The engine refused the event (unknown member, too few points...). A typed result. */
 export class EventRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    readonly refusal: Refusal,
+    /** The program's currency, for the figures that are money. */
+    readonly currency: { currency: string; currencyExponent: number },
+  ) {
+    super(refusal.message);
     this.name = 'EventRefusedError';
   }
 }

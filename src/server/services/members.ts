@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   advance,
   applyEvent,
+  formatCurrency,
   formatInstant,
   memberView,
   nextDue,
@@ -20,6 +21,7 @@ import {
   type MemberState,
   type OrderRecord,
   type Quote,
+  type Refusal,
 } from '../engine.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { requireActiveProgram, type ActiveProgram } from './programs.ts';
@@ -46,7 +48,7 @@ interface MemberRow {
   version: number;
   lastEventAt: Date;
   /** The cached columns as stored before this write. */
-  balance: number;
+  balance: bigint;
   tier: string | null;
 }
 
@@ -92,6 +94,48 @@ const limits = z.looseObject({
   lines: z.array(z.looseObject({ sku: name, category: name.optional() })).max(500).optional(),
 });
 
+/**
+ * Amounts the API accepts. Within them the engine's arithmetic is exact and
+ * every figure fits the columns (64-bit) and GraphQL's Int (32-bit) that
+ * carry it; beyond them a write is BAD_USER_INPUT and nothing is written.
+ */
+export const LIMITS = {
+  /** Units of a sku on one order line. */
+  quantity: 1_000_000,
+  /** A unit price, minor units (100,000,000.00 USD; 10,000,000,000 JPY). */
+  unitPrice: 10_000_000_000,
+  /** An order's total, Σ qty × price, and a redemption's `orderTotal`, minor units. */
+  orderTotal: 1_000_000_000_000,
+  /** A balance and a ledger entry, points (GraphQL's Int). */
+  points: 2_147_483_647,
+} as const;
+
+function checkAmounts(active: ActiveProgram, event: EngineEvent): void {
+  const money = (minor: number) => formatCurrency(active.program, minor);
+  const refuse = (message: string, details: Record<string, unknown>) => {
+    throw new DomainError('BAD_USER_INPUT', message, details);
+  };
+  if ('lines' in event && event.type === 'order') {
+    let total = 0;
+    event.lines.forEach((l, i) => {
+      if (l.qty > LIMITS.quantity) refuse(`lines.${i}.qty ${l.qty} is above the limit of ${LIMITS.quantity}`, { limit: LIMITS.quantity });
+      if (l.price > LIMITS.unitPrice) {
+        refuse(`lines.${i}.price ${money(l.price)} is above the limit of ${money(LIMITS.unitPrice)}`, { limit: money(LIMITS.unitPrice) });
+      }
+      total += l.qty * l.price;
+    });
+    if (total > LIMITS.orderTotal) refuse(`the order's total ${money(total)} is above the limit of ${money(LIMITS.orderTotal)}`, { limit: money(LIMITS.orderTotal) });
+  }
+  if (event.type === 'refund') {
+    event.lines.forEach((l, i) => {
+      if (l.qty > LIMITS.quantity) refuse(`lines.${i}.qty ${l.qty} is above the limit of ${LIMITS.quantity}`, { limit: LIMITS.quantity });
+    });
+  }
+  if (event.type === 'redeem' && event.orderTotal != null && event.orderTotal > LIMITS.orderTotal) {
+    refuse(`orderTotal ${money(event.orderTotal)} is above the limit of ${money(LIMITS.orderTotal)}`, { limit: money(LIMITS.orderTotal) });
+  }
+}
+
 /** Events written without an `at`: their time is taken under the member's lock (stampTime). */
 const IMPLICIT_AT = new WeakSet<EngineEvent>();
 
@@ -113,6 +157,7 @@ function toEvent(scope: Scope, active: ActiveProgram, raw: Record<string, unknow
   const parsed = parseEvent(active.program, value);
   if (parsed.error !== undefined) throw new DomainError('BAD_USER_INPUT', parsed.error);
   const event = parsed.event;
+  checkAmounts(active, event);
   if (raw.at == null) IMPLICIT_AT.add(event);
   const latest = now + (scope.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS);
   if (!active.sandbox && event.at > latest) {
@@ -164,8 +209,18 @@ async function persist(
   orderRefs: ReadonlyMap<string, string>,
 ): Promise<bigint[]> {
   const { program, version: programVersion } = active;
+  for (const e of entries) {
+    if (Math.abs(e.points) > LIMITS.points) {
+      throw new DomainError('BAD_USER_INPUT', `the event would write an entry of ${e.points} points, beyond the limit of ${LIMITS.points}`, { limit: LIMITS.points });
+    }
+  }
   for (const state of changed) {
     const view = memberView(program, state, at);
+    if (Math.abs(view.balance) > LIMITS.points) {
+      throw new DomainError('BAD_USER_INPUT', `the event would bring member "${view.id}"'s balance to ${view.balance} points, beyond the limit of ${LIMITS.points}`, {
+        limit: LIMITS.points,
+      });
+    }
     const due = nextDue(program, state);
     const cached = {
       state: state as unknown as Prisma.InputJsonValue,
@@ -194,7 +249,7 @@ async function persist(
           ...cached,
         },
       });
-      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at), balance: view.balance, tier: cached.tier });
+      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at), balance: BigInt(view.balance), tier: cached.tier });
     }
   }
   if (entries.length === 0) return [];
@@ -221,7 +276,8 @@ async function persist(
 }
 
 interface Applied {
-  error: string | null;
+  refusal: Refusal | null;
+  program: ActiveProgram['program'];
   entryIds: bigint[];
   entries: readonly LedgerEntry[];
   rows: Map<string, MemberRow>;
@@ -272,11 +328,11 @@ async function applyMemberEvent(
     opts.orderRefs ?? new Map(),
   );
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
-  return { error: outcome.error, entryIds, entries: outcome.entries, rows };
+  return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows };
 }
 
 function finish(applied: Applied, memberExternalId: string): WriteResult {
-  if (applied.error) throw new EventRefusedError(applied.error);
+  if (applied.refusal) throw new EventRefusedError(applied.refusal, applied.program);
   const row = applied.rows.get(memberExternalId);
   if (!row) throw new Error('accepted event without its member row');
   const points = applied.entries.reduce((sum, e) => (e.member === memberExternalId ? sum + e.points : sum), 0);
@@ -352,7 +408,7 @@ async function existingOrder(
     orderId: order.id,
     memberId: order.memberId,
     entryIds: entries.map((e) => e.id),
-    points: entries.reduce((sum, e) => (e.memberId === order.memberId ? sum + e.points : sum), 0),
+    points: entries.reduce((sum, e) => (e.memberId === order.memberId ? sum + Number(e.points) : sum), 0),
     replayed: true,
   };
 }
@@ -624,7 +680,7 @@ export async function advanceTime(
           const written = advance(active.program, row.state, at);
           const view = memberView(active.program, row.state, at);
           await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map());
-          return { entries: written.length, changed: written.length > 0 || view.balance !== row.balance || (view.tier?.name ?? null) !== row.tier };
+          return { entries: written.length, changed: written.length > 0 || BigInt(view.balance) !== row.balance || (view.tier?.name ?? null) !== row.tier };
         });
         entries += step.entries;
         if (step.changed) members++;

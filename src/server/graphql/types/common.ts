@@ -1,6 +1,6 @@
 // Scalars, money, and the error types shared by every domain type.
 import { GraphQLError, Kind } from 'graphql';
-import { parseInstant, renderDiagnostic, type Diagnostic } from '../../engine.ts';
+import { parseInstant, renderDiagnostic, type Diagnostic, type RefusalCode } from '../../engine.ts';
 import { EventRefusedError, ProgramInvalidError } from '../../services/errors.ts';
 import { KEYS, KEYS_AND_MEMBERS } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -76,7 +76,10 @@ export const Money = builder.objectRef<MoneyShape>('Money').implement({
   description: 'An exact amount of money in the program currency.',
   fields: (t) => ({
     amount: t.string({ description: 'Decimal string, e.g. "4.50".', resolve: (m) => formatMoney(m) }),
-    minorUnits: t.int({ description: 'Integer minor units (cents for USD).', resolve: (m) => m.minor }),
+    minorUnits: t.float({
+      description: 'Integer minor units (cents for USD); typed Float because an order total can exceed the 32 bits of GraphQL Int (it is always a whole number).',
+      resolve: (m) => m.minor,
+    }),
     currency: t.exposeString('currency', { description: 'ISO 4217 code.' }),
   }),
 });
@@ -87,13 +90,77 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   fields: (t) => ({ message: t.exposeString('message', { description: 'What went wrong, for a person to read.' }) }),
 });
 
+const REFUSALS: Record<RefusalCode, string> = {
+  UNKNOWN_MEMBER: 'No member with this id has signed up: sign them up first.',
+  ALREADY_SIGNED_UP: 'The member has signed up already.',
+  SELF_REFERRAL: 'A member cannot refer themselves.',
+  UNKNOWN_REFERRER: 'The referrer has not signed up.',
+  OUT_OF_ORDER: 'The event is dated before the member\'s last event (`lastEventAt`): send events in time order.',
+  UNREADABLE_STATE: 'The member\'s stored state is of a version this server cannot read (a server older than the data).',
+  DUPLICATE_ORDER: 'An order with this id was already recorded.',
+  UNKNOWN_ORDER: 'The member has no order with this id.',
+  SKU_NOT_ON_ORDER: 'A refund names a sku the order does not have.',
+  REFUND_EXCEEDS_ORDER: 'A refund takes back more of a sku than is left to refund (`refundable`).',
+  NO_REDEMPTION: 'The program has no redeem section.',
+  BELOW_MINIMUM: 'The redemption is below the program\'s minimum (`required`).',
+  INSUFFICIENT_POINTS: 'The member has fewer points (`balance`) than the redemption asks for (`requested`).',
+  ABOVE_MAX_SHARE: 'The redemption is worth more (`value`) than the program lets pay of this order (`max`).',
+  UNKNOWN_CLUB: 'The program has no club of this name.',
+  ALREADY_IN_CLUB: 'The member\'s membership of the club is active.',
+  NOT_IN_CLUB: 'The member has no active membership of the club.',
+  NOT_A_MEMBER_EVENT: 'The event does not belong to one member.',
+};
+
+const RefusalCodeEnum = builder.enumType('RefusalCode', {
+  description: 'Why the program refused an event.',
+  values: Object.fromEntries(Object.entries(REFUSALS).map(([code, description]) => [code, { value: code as RefusalCode, description }])),
+});
+
 builder.objectType(EventRefusedError, {
   authScopes: KEYS,
   name: 'EventRefused',
   description: 'The engine refused the event: nothing about it was written (entries that fell due before it were).',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    code: t.string({ description: 'A stable code to act on (see docs/api.md).', resolve: () => 'EVENT_REFUSED' }),
+    code: t.field({ type: RefusalCodeEnum, description: 'A stable code to act on (see docs/api.md).', resolve: (e) => e.refusal.code }),
+    balance: t.int({
+      nullable: true,
+      description: 'The member\'s balance, in points (INSUFFICIENT_POINTS).',
+      resolve: (e) => e.refusal.balance ?? null,
+    }),
+    requested: t.int({
+      nullable: true,
+      description: 'The points the event asked for (BELOW_MINIMUM, INSUFFICIENT_POINTS, ABOVE_MAX_SHARE).',
+      resolve: (e) => e.refusal.requested ?? null,
+    }),
+    required: t.int({
+      nullable: true,
+      description: 'The fewest points a redemption may be (BELOW_MINIMUM).',
+      resolve: (e) => e.refusal.required ?? null,
+    }),
+    value: t.field({
+      type: Money,
+      nullable: true,
+      description: 'What the redemption would have been worth (ABOVE_MAX_SHARE).',
+      resolve: (e) => (e.refusal.value === undefined ? null : money(e.refusal.value, e.currency)),
+    }),
+    max: t.field({
+      type: Money,
+      nullable: true,
+      description: 'The most a redemption may be worth for this order (ABOVE_MAX_SHARE).',
+      resolve: (e) => (e.refusal.max === undefined ? null : money(e.refusal.max, e.currency)),
+    }),
+    refundable: t.int({
+      nullable: true,
+      description: 'The quantity of the sku still refundable (REFUND_EXCEEDS_ORDER).',
+      resolve: (e) => e.refusal.refundable ?? null,
+    }),
+    lastEventAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'The member\'s last event: send events at or after it (OUT_OF_ORDER).',
+      resolve: (e) => e.refusal.last ?? null,
+    }),
   }),
 });
 

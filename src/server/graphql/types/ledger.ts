@@ -20,7 +20,7 @@ builder.prismaObject('LedgerEntry', {
     id: t.id({ ...MEMBER_VISIBLE, description: 'The entry\'s id; ids grow in the order entries were written.', resolve: (e) => e.id.toString() }),
     at: t.expose('at', { ...MEMBER_VISIBLE, type: 'DateTime', description: 'When the entry took effect (for expiry and birthdays: when it fell due).' }),
     kind: t.field({ ...MEMBER_VISIBLE, type: LedgerKind, description: 'Whether the entry earned, spent, expired or reversed points.', resolve: (e) => e.kind }),
-    points: t.exposeInt('points', { ...MEMBER_VISIBLE, description: 'Signed: negative for redeem, expire and reverse.' }),
+    points: t.int({ ...MEMBER_VISIBLE, description: 'Signed: negative for redeem, expire and reverse.', resolve: (e) => Number(e.points) }),
     rule: t.exposeString('rule', { ...MEMBER_VISIBLE,
       nullable: true,
       description: 'Rule name, or base, signup, birthday, event:NAME, tier:NAME, club:NAME, club:NAME:join, referral:referee, referral:referrer.',

@@ -48,9 +48,9 @@ const TierProgress = builder.objectRef<ProgressShape>('TierProgress').implement(
   description: 'How far the member is towards the next tier.',
   fields: (t) => ({
     metric: t.field({ type: TierMetric, description: 'What the tiers qualify on.', resolve: (p) => p.metric }),
-    value: t.int({ description: 'Qualifying value now: minor units for spend, else points or orders.', resolve: (p) => p.value }),
+    value: t.float({ description: 'Qualifying value now: minor units for spend, else points or orders (a whole number; Float because spend can exceed 32 bits).', resolve: (p) => p.value }),
     nextTier: t.string({ nullable: true, description: 'The next tier up; null at the top tier.', resolve: (p) => p.nextTier }),
-    remaining: t.int({ nullable: true, description: 'Still needed for the next tier, in the unit of `value`.', resolve: (p) => p.remaining }),
+    remaining: t.float({ nullable: true, description: 'Still needed for the next tier, in the unit of `value`.', resolve: (p) => p.remaining }),
     valueMoney: t.field({
       type: Money,
       nullable: true,
@@ -97,7 +97,7 @@ export const MemberRef = builder.prismaObject('Member', {
     birthday: t.exposeString('birthday', { nullable: true, description: 'YYYY-MM-DD, if the member gave it.' }),
     signupAt: t.expose('signupAt', { type: 'DateTime', description: 'When the member signed up.' }),
     lastEventAt: t.expose('lastEventAt', { type: 'DateTime', description: 'The member\'s clock: the time of their last event. Earlier writes are refused.' }),
-    balance: t.exposeInt('balance', { ...MEMBER_VISIBLE, description: 'Points balance: the sum of the ledger.' }),
+    balance: t.int({ ...MEMBER_VISIBLE, description: 'Points balance: the sum of the ledger.', resolve: (m) => Number(m.balance) }),
     tier: t.field({
       type: MemberTier,
       ...MEMBER_VISIBLE,

@@ -68,7 +68,7 @@ builder.prismaObject('Order', {
     total: t.field({
       type: Money,
       description: 'Sum of the line amounts before club discounts.',
-      resolve: (o, _a, ctx) => moneyOf(ctx, o.merchantId, o.total),
+      resolve: (o, _a, ctx) => moneyOf(ctx, o.merchantId, Number(o.total)),
     }),
     refunds: t.field({ type: [Refund], description: 'Refunds of this order, oldest first.', resolve: (o) => o.refunds as unknown as StoredRefund[] }),
     member: t.relation('member', { description: 'The member who placed the order.' }),

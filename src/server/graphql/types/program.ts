@@ -14,7 +14,7 @@ const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefiniti
   description: 'A tier as the program defines it, lowest first.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The tier name as written in the program.' }),
-    threshold: t.int({ description: 'Minor units for the spend metric; points or orders otherwise.', resolve: (x) => x.threshold }),
+    threshold: t.float({ description: 'Minor units for the spend metric; points or orders otherwise (a whole number; Float because spend can exceed 32 bits).', resolve: (x) => x.threshold }),
     multiplier: t.string({ nullable: true, description: 'As written in the program, e.g. "1.25".', resolve: (x) => x.multiplierText }),
     perks: t.stringList({ description: 'The perks members of this tier have, as written.', resolve: (x) => [...x.perks] }),
   }),
