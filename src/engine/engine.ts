@@ -189,7 +189,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
 /** A state written under another program version: limit uses and club
  * memberships are re-mapped by name, the tier metric history is re-dated for
  * a new window, or restarted for a new metric. */
-function prepare(rt: Runtime, s: MemberState): void {
+export function prepare(rt: Runtime, s: MemberState): void {
   if (s.layout === rt.layout) return;
   const p = rt.program;
   const [oldMetric, oldLimits, oldClubs] = JSON.parse(s.layout) as [string, string[], string[]];
@@ -555,7 +555,7 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
 /** Sets when bringing the member forward next changes anything (an expiry,
  * a birthday, a tier change), or -1 for never. (Stored here rather than
  * returned: a returned double is boxed on the way out.) */
-function updateDue(rt: Runtime, s: MemberState): void {
+export function updateDue(rt: Runtime, s: MemberState): void {
   const p = rt.program;
   let due = Infinity;
   const exp = p.expire;

@@ -1,6 +1,7 @@
 // The engine: pure evaluation of a compiled program against member states.
 // Replay and the GraphQL server call the same functions (docs/engine-api.md).
 export { applyEvent, advance, nextDue, clubsAt, membership, newMember, runtime } from './engine.ts';
+export { carryOver } from './carry.ts';
 export type { Contribution } from './engine.ts';
 export { parseEvent, parseMoney } from './events.ts';
 export { Replay } from './replay.ts';

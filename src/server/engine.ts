@@ -5,6 +5,7 @@ import { compile, renderDiagnostic } from '../../dsl/index.ts';
 import {
   advance,
   applyEvent,
+  carryOver,
   formatCurrency,
   formatInstant,
   memberView,
@@ -15,7 +16,7 @@ import {
   Replay,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, compile, formatCurrency, formatInstant, memberView, nextDue, parseEvent, parseInstant, quote, renderDiagnostic, Replay };
+export { advance, applyEvent, carryOver, compile, formatCurrency, formatInstant, memberView, nextDue, parseEvent, parseInstant, quote, renderDiagnostic, Replay };
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;

@@ -111,6 +111,33 @@ export function apiSuite(backend: Backend) {
     });
 
     describe('programs', () => {
+      test('publish re-derives every member\'s tier under the new version at once', async () => {
+        const m = await coffeeMember('a');
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'b', at: '2026-03-02T10:00:00Z' } });
+        // 'a' spends 160 USD (Green; Silver is at 250), 'b' spends 300 USD (Silver).
+        await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'a', orderId: 'A', lines: [beans(10)], at: '2026-03-03T10:00:00Z' } });
+        await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'b', orderId: 'B', lines: [beans(10), beans(5), { ...beans(1), sku: 'WB-2', price: '60.00' }], at: '2026-03-03T10:00:00Z' } });
+        const tiers = async () =>
+          Object.fromEntries(
+            (await ok(server.app, m.key, MembersDocument, { first: 10 })).members.edges.map((e) => [e.node.id, e.node.tier?.name ?? null]),
+          );
+        expect(await tiers()).toEqual({ a: 'Green', b: 'Silver' });
+        // Silver at 100 USD: 'a' qualifies now, not at its next order.
+        const cheaper = COFFEE.replace('tier Silver at 250 USD', 'tier Silver at 100 USD');
+        const pub = await ok(server.app, m.key, PublishProgramDocument, { source: cheaper });
+        expect(pub.publishProgram).toMatchObject({ __typename: 'PublishProgramPayload', created: true, retiered: 1 });
+        expect(await tiers()).toEqual({ a: 'Silver', b: 'Silver' });
+        const silver = await ok(server.app, m.key, MembersDocument, { first: 10, tier: 'Silver' });
+        expect(silver.members.edges.map((e) => e.node.id).sort()).toEqual(['a', 'b']);
+        // Silver at 400 USD: 'b' falls below it and keeps Silver for the program's 30 days of grace, then drops.
+        const dearer = COFFEE.replace('tier Silver at 250 USD', 'tier Silver at 400 USD');
+        const again = await ok(server.app, m.key, PublishProgramDocument, { source: dearer });
+        expect(again.publishProgram).toMatchObject({ retiered: 2 });
+        expect(await tiers()).toEqual({ a: 'Silver', b: 'Silver' });
+        await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-04-03T10:00:01Z' });
+        expect(await tiers()).toEqual({ a: 'Green', b: 'Green' });
+      });
+
       test('publish: diagnostics change nothing; success makes a new active version', async () => {
         const m = await newMerchant(server);
         const bad = await ok(server.app, m.key, PublishProgramDocument, {

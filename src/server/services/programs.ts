@@ -1,6 +1,6 @@
 // Program versions: compile, check, publish, and the active program of a merchant.
-import type { PrismaClient, ProgramVersion } from '@prisma/client';
-import { compile, type CompileResult, type Program } from '../engine.ts';
+import type { Prisma, PrismaClient, ProgramVersion } from '@prisma/client';
+import { carryOver, compile, memberView, nextDue, type CompileResult, type MemberState, type Program } from '../engine.ts';
 import { DomainError, ProgramInvalidError } from './errors.ts';
 
 export const MAX_SOURCE_CHARS = 200_000;
@@ -64,6 +64,8 @@ export interface PublishResult {
   created: boolean;
   /** Warnings from the compiler (there are no errors). */
   diagnostics: CompileResult['diagnostics'];
+  /** Members whose tier the new version changed (re-derived when it was published). */
+  retiered: number;
 }
 
 /**
@@ -75,12 +77,12 @@ export async function publishProgram(prisma: PrismaClient, merchantId: string, s
   const program = result.program;
   if (!program) throw new ProgramInvalidError(result.diagnostics, source);
   const { diagnostics } = result;
-  return prisma.$transaction(async (tx) => {
+  const published = await prisma.$transaction(async (tx) => {
     // Serialise publications of one merchant: version numbers and the single
     // active flag are decided under this lock.
     await tx.$executeRaw`SELECT 1 FROM merchants WHERE id = ${merchantId}::uuid FOR UPDATE`;
     const active = await tx.programVersion.findFirst({ where: { merchantId, active: true } });
-    if (active?.hash === program.hash) return { version: active, created: false, diagnostics };
+    if (active?.hash === program.hash) return { version: active, created: false, diagnostics, retiered: 0 };
     if (active && active.currency !== program.currency) {
       throw new DomainError(
         'CURRENCY_CHANGE',
@@ -105,6 +107,48 @@ export async function publishProgram(prisma: PrismaClient, merchantId: string, s
       },
     });
     compiled.set(version.id, program);
-    return { version, created: true, diagnostics };
+    return { version, created: true, diagnostics, retiered: 0 };
   });
+  if (!published.created) return published;
+  return { ...published, retiered: await rederiveTiers(prisma, merchantId, program) };
+}
+
+/**
+ * After a publish, every member's tier under the new version (carryOver), so
+ * that `tier` and the `members(tier:)` filter never show the old program's.
+ * Runs after the version is active, page by page; a member written in the
+ * meantime was evaluated under the new version by its write, and the
+ * version check leaves it alone. Returns how many members changed tier.
+ */
+export async function rederiveTiers(prisma: PrismaClient, merchantId: string, program: Program): Promise<number> {
+  if (program.tiers.length === 0) return 0;
+  let changed = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const page = await prisma.$queryRaw<{ id: string; state: MemberState; version: number }[]>`
+      SELECT id::text AS "id", state, version FROM members
+       WHERE merchant_id = ${merchantId}::uuid AND id > ${after}::uuid
+       ORDER BY id LIMIT 1000`;
+    if (page.length === 0) return changed;
+    after = page[page.length - 1]!.id;
+    for (const row of page) {
+      try {
+        // A state this engine cannot read is reported by the member's next write or advanceTime run.
+        if (!carryOver(program, row.state)) continue;
+      } catch {
+        continue;
+      }
+      const due = nextDue(program, row.state);
+      const { count } = await prisma.member.updateMany({
+        where: { id: row.id, merchantId, version: row.version },
+        data: {
+          state: row.state as unknown as Prisma.InputJsonValue,
+          tier: memberView(program, row.state, row.state.at).tier?.name ?? null,
+          nextDueAt: due === null ? null : new Date(due),
+          version: { increment: 1 },
+        },
+      });
+      changed += count;
+    }
+  }
 }

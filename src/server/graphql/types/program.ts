@@ -70,13 +70,16 @@ const CheckResult = builder
   });
 
 const PublishPayload = builder
-  .objectRef<{ versionId: string; created: boolean; warnings: ReturnType<typeof withSource> }>('PublishProgramPayload')
+  .objectRef<{ versionId: string; created: boolean; retiered: number; warnings: ReturnType<typeof withSource> }>('PublishProgramPayload')
   .implement({
     authScopes: KEYS,
     description: 'A published program version.',
     fields: (t) => ({
       created: t.exposeBoolean('created', {
         description: 'False when the source equals the active version: nothing changed.',
+      }),
+      retiered: t.exposeInt('retiered', {
+        description: "Members whose tier the new version changed at once: each member's tier is re-derived under it, as of their last event.",
       }),
       program: t.prismaField({
         type: 'ProgramVersion',
@@ -196,8 +199,8 @@ builder.mutationFields((t) => ({
     errors: { types: [ProgramInvalidError] },
     args: { source: t.arg.string({ required: true, description: 'The `.loyalty` program text to publish.' }) },
     resolve: async (_root, { source }, ctx) => {
-      const { version, created, diagnostics } = await publishProgram(ctx.prisma, merchantId(ctx), source);
-      return { versionId: version.id, created, warnings: withSource(diagnostics, source) };
+      const { version, created, diagnostics, retiered } = await publishProgram(ctx.prisma, merchantId(ctx), source);
+      return { versionId: version.id, created, retiered, warnings: withSource(diagnostics, source) };
     },
   }),
 }));
