@@ -20,6 +20,7 @@ import {
   MembersDocument,
   MembersWithLedgerDocument,
   MerchantDocument,
+  OrderDocument,
   ProgramVersionsDocument,
   PublishProgramDocument,
   QuoteDocument,
@@ -599,12 +600,22 @@ export function apiSuite(backend: Backend) {
         for (;;) {
           const page: MembersQuery = await ok(server.app, m.key, MembersDocument, { first: 3, after });
           seen.push(...page.members.edges.map((e) => e.node.id));
+          expect(page.members.totalCount).toBe(7);
           if (!page.members.pageInfo.hasNextPage) break;
           after = page.members.pageInfo.endCursor ?? null;
         }
         expect(seen).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
         const silver = await ok(server.app, m.key, MembersDocument, { first: 10, tier: 'Silver' });
         expect(silver.members.edges.map((e) => e.node.id)).toEqual(['p3']);
+        expect(silver.members.totalCount).toBe(1);
+        const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'p3', first: 1 });
+        expect(ledger.member!.ledger.edges).toHaveLength(1);
+        const stored = await server.db.prisma.ledgerEntry.count({ where: { member: { merchantId: m.id, externalId: 'p3' } } });
+        expect(stored).toBeGreaterThan(1);
+        expect(ledger.member!.ledger.totalCount).toBe(stored);
+        const order = await ok(server.app, m.key, OrderDocument, { id: 'rich' });
+        expect(order.order).toMatchObject({ id: 'rich', member: { id: 'p3' }, total: { amount: '320.00' }, lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 20 }] });
+        expect((await ok(server.app, m.key, OrderDocument, { id: 'nope' })).order).toBeNull();
         const tooBig = await request(server.app, m.key, MembersDocument, { first: 1000 });
         expect(tooBig.errors?.length ?? 0).toBe(0);
         expect(tooBig.data?.members.edges.length).toBe(7);

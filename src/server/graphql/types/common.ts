@@ -198,6 +198,22 @@ builder.objectType(ProgramInvalidError, {
   }),
 });
 
+/**
+ * Connection options that give `totalCount` (added by the Prisma plugin for a
+ * connection with `totalCount`) a description; the plugin's own resolver
+ * reads the count the same way: a function for prismaConnection, a number
+ * for relatedConnection.
+ */
+export const totalCountField = {
+  nullable: false,
+  description: 'How many items the whole list has, on every page.',
+  extensions: { pothosPrismaTotalCount: true },
+  resolve: (parent: object): number | Promise<number> => {
+    const count = (parent as { totalCount?: number | (() => number | Promise<number>) }).totalCount;
+    return typeof count === 'function' ? count() : (count ?? 0);
+  },
+} as const;
+
 /** Connection `first` as a complexity multiplier. */
 export const pageComplexity = (args: { first?: number | null; last?: number | null }) => ({
   field: 1,

@@ -7,7 +7,7 @@ import { KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from 
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf, type Context } from '../context.ts';
 import type { InputRef } from '@pothos/core';
-import { Money, money, pageComplexity } from './common.ts';
+import { Money, money, pageComplexity, totalCountField } from './common.ts';
 
 type ViewSource = { id: string; merchantId: string; state: unknown };
 
@@ -135,15 +135,17 @@ export const MemberRef = builder.prismaObject('Member', {
       cursor: 'id',
       description: 'Accepted orders, newest first.',
       complexity: pageComplexity,
+      totalCount: true,
       query: { orderBy: [{ at: 'desc' }, { id: 'desc' }] },
-    }),
+    }, { fields: (t) => ({ totalCount: t.int(totalCountField) }) }),
     ledger: t.relatedConnection('ledgerEntries', {
       ...MEMBER_VISIBLE,
       cursor: 'id',
       description: 'The points ledger, newest entry first.',
       complexity: pageComplexity,
+      totalCount: true,
       query: { orderBy: { id: 'desc' } },
-    }),
+    }, { fields: (t) => ({ totalCount: t.int(totalCountField) }) }),
   }),
 });
 
@@ -177,6 +179,7 @@ builder.queryFields((t) => ({
     description: 'Members in sign-up order, optionally only those in one tier.',
     complexity: pageComplexity,
     args: { tier: t.arg.string({ required: false, description: 'Only members in this tier, named exactly as in the active program.' }) },
+    totalCount: (_root, { tier }, ctx) => ctx.prisma.member.count({ where: { merchantId: merchantId(ctx), ...(tier != null ? { tier } : {}) } }),
     resolve: async (query, _root, { tier }, ctx) => {
       const id = merchantId(ctx);
       if (tier != null) await checkTierName(ctx, id, tier);
@@ -186,7 +189,7 @@ builder.queryFields((t) => ({
         orderBy: [{ signupAt: 'asc' }, { id: 'asc' }],
       });
     },
-  }, { name: 'MemberConnection' }, { name: 'MemberEdge' }),
+  }, { name: 'MemberConnection', fields: (t) => ({ totalCount: t.int(totalCountField) }) }, { name: 'MemberEdge' }),
 }));
 
 // ------------------------------------------------------------------ writes

@@ -1,9 +1,9 @@
 // Orders: recording (idempotent on the merchant's order id), refunds, reads.
 import { EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
-import { KEYS, WRITE } from '../access.ts';
+import { KEYS, READ, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
-import { scopeOf, type Context } from '../context.ts';
+import { merchantId, scopeOf, type Context } from '../context.ts';
 import { Money, money } from './common.ts';
 import { AT_DESCRIPTION, MemberPayload, OrderLineInput, WritePayload } from './member.ts';
 
@@ -151,3 +151,18 @@ builder.mutationFields((t) => ({
       ),
   }),
 }));
+
+builder.queryField('order', (t) =>
+  t.prismaField({
+    type: 'Order',
+    nullable: true,
+    authScopes: READ,
+    description: "One order by the merchant's order id; null if there is none.",
+    args: { id: t.arg.id({ required: true, description: "The merchant's order id (`orderId` of recordOrder)." }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.prisma.order.findUnique({
+        ...query,
+        where: { merchantId_externalId: { merchantId: merchantId(ctx), externalId: String(id) } },
+      }),
+  }),
+);

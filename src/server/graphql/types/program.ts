@@ -7,7 +7,7 @@ import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { compileComplexity } from '../cost.ts';
 import { merchantId } from '../context.ts';
-import { DiagnosticRef, pageComplexity, withSource } from './common.ts';
+import { DiagnosticRef, pageComplexity, totalCountField, withSource } from './common.ts';
 
 const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefinition').implement({
   authScopes: KEYS,
@@ -155,10 +155,11 @@ builder.queryFields((t) => ({
       authScopes: READ,
       description: 'Every published version, newest first.',
       complexity: pageComplexity,
+      totalCount: (_root, _args, ctx) => ctx.prisma.programVersion.count({ where: { merchantId: merchantId(ctx) } }),
       resolve: (query, _root, _args, ctx) =>
         ctx.prisma.programVersion.findMany({ ...query, where: { merchantId: merchantId(ctx) }, orderBy: { version: 'desc' } }),
     },
-    { name: 'ProgramVersionConnection' },
+    { name: 'ProgramVersionConnection', fields: (t) => ({ totalCount: t.int(totalCountField) }) },
     { name: 'ProgramVersionEdge' },
   ),
   checkProgram: t.field({
