@@ -351,6 +351,18 @@ export function apiSuite(backend: Backend) {
         expect(fine.redeemPoints.entries).toMatchObject([{ kind: 'REDEEM', points: -200, rule: null }]);
       });
 
+      test('a write dated by the server shows its own effect: joinClub and cancelClub without `at`', async () => {
+        const m = await coffeeMember();
+        // The server dates the write when it holds the member's lock, a little
+        // after the request began; the payload's member is viewed at that time.
+        const join = await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club' } });
+        if (join.joinClub.__typename !== 'MemberPayload') throw new Error(JSON.stringify(join));
+        expect(join.joinClub.member.activeClubs.map((c) => c.name)).toEqual(['Bean Club']);
+        const cancel = await ok(server.app, m.key, CancelClubDocument, { input: { memberId: 'm', club: 'Bean Club' } });
+        if (cancel.cancelClub.__typename !== 'MemberPayload') throw new Error(JSON.stringify(cancel));
+        expect(cancel.cancelClub.member.activeClubs).toEqual([]);
+      });
+
       test('clubs: join, perks and multiplier, cancel, history', async () => {
         const m = await coffeeMember();
         const join = await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: '2026-03-03T09:00:00Z' } });
@@ -386,7 +398,11 @@ export function apiSuite(backend: Backend) {
         });
         if (order.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(order));
         const rules = order.recordOrder.entries.map((e) => e.rule);
-        expect(rules.slice(-2)).toEqual(['referral:referee', 'referral:referrer']);
+        expect(rules.at(-1)).toBe('referral:referee');
+        expect(rules).not.toContain('referral:referrer');
+        // The referrer's reward is reported apart, naming whose it is.
+        expect(order.recordOrder.referrerEntries.map((e) => [e.rule, e.memberId, e.points])).toEqual([['referral:referrer', 'ava', 300]]);
+        expect(order.recordOrder.points).toBe(order.recordOrder.entries.reduce((s, e) => s + e.points, 0));
         const ava = (await ok(server.app, m.key, MemberDocument, { id: 'ava' })).member!;
         expect(ava.balance).toBe(100 + 300);
         expect(ava.referrals).toMatchObject([{ referee: { id: 'ben' }, rewardOrder: { id: 'B-1' } }]);

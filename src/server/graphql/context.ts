@@ -11,6 +11,15 @@ import { DomainError } from '../services/errors.ts';
 import { DEFAULT_MAX_FUTURE_MS, type Scope } from '../services/members.ts';
 import { findActiveProgram, type ActiveProgram } from '../services/programs.ts';
 
+/** What a member view is computed from: a members row (version and clock when selected). */
+export interface ViewedMember {
+  id: string;
+  merchantId: string;
+  state: unknown;
+  version?: number;
+  lastEventAt?: Date;
+}
+
 export interface Context {
   prisma: PrismaClient;
   /** Who is calling; null only for a context made outside an authenticated request. */
@@ -20,7 +29,7 @@ export interface Context {
   /** The active program of a merchant (null when none is published), batched per request. */
   programs: DataLoader<string, ActiveProgram | null>;
   /** memberView at `at`, computed once per member and time in a request. */
-  view(member: { id: string; merchantId: string; state: unknown }, at?: number): Promise<MemberView | null>;
+  view(member: ViewedMember, at?: number): Promise<MemberView | null>;
   /** The request's notion of now, fixed for the whole request. */
   now: number;
   /** How far ahead of now a write may be dated (LOYALTY_MAX_FUTURE_SKEW_MS). */
@@ -48,8 +57,13 @@ export function createContext(
     now,
     maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
     logger: options.logger ?? null,
-    async view(member, at = now) {
-      const key = `${member.id}@${at}`;
+    async view(member, given) {
+      // By default "now", and never before the member's own clock: a write
+      // in this request is dated when it got the member's lock, after the
+      // request started, and its result must show what it did.
+      const at = given ?? Math.max(now, member.lastEventAt?.getTime() ?? 0);
+      // Keyed by the state's version too: a write in this request changes it.
+      const key = `${member.id}:${member.version ?? ''}@${at}`;
       if (!views.has(key)) {
         const active = await programs.load(member.merchantId);
         views.set(key, active ? memberView(active.program, member.state as MemberState, at) : null);

@@ -36,5 +36,10 @@ builder.prismaObject('LedgerEntry', {
     programVersion: t.relation('programVersion', { description: 'The program version whose rule produced the entry.' }),
     order: t.relation('order', { nullable: true, description: 'The order the entry came from, if any.' }),
     member: t.relation('member', { description: 'The member whose balance the entry changed.' }),
+    memberId: t.string({ ...MEMBER_VISIBLE,
+      description: 'The merchant\'s id of the member whose balance the entry changed.',
+      select: { member: { select: { externalId: true } } },
+      resolve: (e) => e.member.externalId,
+    }),
   }),
 });

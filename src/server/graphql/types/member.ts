@@ -5,13 +5,12 @@ import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
-import { merchantId, scopeOf, type Context } from '../context.ts';
+import { merchantId, scopeOf, type Context, type ViewedMember } from '../context.ts';
 import type { InputRef } from '@pothos/core';
 import { Money, money, pageComplexity, totalCountField } from './common.ts';
 
-type ViewSource = { id: string; merchantId: string; state: unknown };
 
-async function viewAt(member: ViewSource, ctx: Context, at?: string | null): Promise<MemberView | null> {
+async function viewAt(member: ViewedMember, ctx: Context, at?: string | null): Promise<MemberView | null> {
   return ctx.view(member, at ? Date.parse(at) : undefined);
 }
 
@@ -206,9 +205,15 @@ export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayl
     }),
     entries: t.prismaField({
       type: ['LedgerEntry'],
-      description: 'The ledger entries this write produced (for any member), in the order they were written.',
+      description: "The ledger entries this write produced for the member, in the order they were written (a referrer's reward is in `referrerEntries`).",
       resolve: (query, p, _a, ctx) =>
-        ctx.prisma.ledgerEntry.findMany({ ...query, where: { id: { in: p.entryIds } }, orderBy: { id: 'asc' } }),
+        ctx.prisma.ledgerEntry.findMany({ ...query, where: { id: { in: p.entryIds }, memberId: p.memberId }, orderBy: { id: 'asc' } }),
+    }),
+    referrerEntries: t.prismaField({
+      type: ['LedgerEntry'],
+      description: "The entries this write produced for the member's referrer (the referral reward an order earned them), in order; usually none.",
+      resolve: (query, p, _a, ctx) =>
+        ctx.prisma.ledgerEntry.findMany({ ...query, where: { id: { in: p.entryIds }, memberId: { not: p.memberId } }, orderBy: { id: 'asc' } }),
     }),
     points: t.exposeInt('points', { description: 'Sum of the points this write gave the member.' }),
   }),
