@@ -45,11 +45,12 @@ export type HwEvent =
   | { type: 'redeem'; at: number; member: string; points: number; orderTotal?: number | null }
   | { type: 'join_club' | 'cancel_club'; at: number; member: string; club: string }
   | { type: 'event'; at: number; member: string; name: string }
+  | { type: 'adjust'; at: number; member: string; points: number; reason?: string | null }
   | { type: 'tick'; at: number };
 
 export interface LedgerEntryJson {
   at: string;
-  kind: 'earn' | 'redeem' | 'expire' | 'reverse';
+  kind: 'earn' | 'redeem' | 'expire' | 'reverse' | 'adjust';
   points: number;
   rule: string | null;
   ref: string | null;
@@ -196,7 +197,7 @@ export function parseEventValue(v: unknown): HwEvent | string {
   if (at !== at) return `field "at" is not a time such as "2026-03-01T09:30:00Z": ${q(atv)}`;
   if (type === 'tick') return { type, at };
   const known =
-    type === 'order' || type === 'signup' || type === 'refund' || type === 'redeem' || type === 'join_club' || type === 'cancel_club' || type === 'event';
+    type === 'order' || type === 'signup' || type === 'refund' || type === 'redeem' || type === 'join_club' || type === 'cancel_club' || type === 'event' || type === 'adjust';
   if (!known) return `unknown event type ${q(type)}`;
   const member = o.member;
   if (member === undefined || member === null) return 'missing field "member"';
@@ -275,6 +276,14 @@ export function parseEventValue(v: unknown): HwEvent | string {
       if (typeof name !== 'string') return 'field "name" must be a string';
       return { type, at, member, name };
     }
+    case 'adjust': {
+      const p = o.points;
+      if (p === undefined || p === null) return 'missing field "points"';
+      if (typeof p !== 'number' || !Number.isSafeInteger(p) || p === 0) return 'field "points" must be a non-zero integer';
+      const reason = o.reason;
+      if (reason !== undefined && reason !== null && typeof reason !== 'string') return 'field "reason" must be a string';
+      return { type, at, member, points: p, reason: (reason as string | null | undefined) ?? null };
+    }
   }
   return `unknown event type ${q(type)}`;
 }
@@ -331,6 +340,7 @@ const C_SURVEY = 14;
 const C_REDEEM = 15;
 const C_EXPIRE = 16;
 const C_REVERSE = 17;
+const C_ADJUST = 18;
 const CODE_RULE: (string | null)[] = [
   'base',
   'Pastry pairing',
@@ -350,9 +360,10 @@ const CODE_RULE: (string | null)[] = [
   null,
   null,
   null,
+  null,
 ];
 type Kind = LedgerEntryJson['kind'];
-const CODE_KIND: Kind[] = CODE_RULE.map((_, c) => (c === C_REDEEM ? 'redeem' : c === C_EXPIRE ? 'expire' : c === C_REVERSE ? 'reverse' : 'earn'));
+const CODE_KIND: Kind[] = CODE_RULE.map((_, c) => (c === C_REDEEM ? 'redeem' : c === C_EXPIRE ? 'expire' : c === C_REVERSE ? 'reverse' : c === C_ADJUST ? 'adjust' : 'earn'));
 const CODE_JSON = CODE_RULE.map((r, c) => `", "kind": "${CODE_KIND[c]}", "points": `);
 const CODE_RULE_JSON = CODE_RULE.map((r) => `, "rule": ${r === null ? 'null' : JSON.stringify(r)}, "ref": `);
 const TIER_CODE = [-1, C_TIER_SILVER, C_TIER_GOLD];
@@ -776,6 +787,9 @@ export class CoffeeReplay {
         break;
       case 'event':
         err = namedEvent(m, ev.name, t);
+        break;
+      case 'adjust':
+        err = adjust(m, ev.points, t);
         break;
     }
     if (err === null) this.lastAccepted = t;
@@ -1310,6 +1324,19 @@ function redeem(m: Member, points: number, orderTotal: number | null, t: number)
   m.L.add(m, t, C_REDEEM, -points, -1);
   m.balance -= points;
   consume(m, points);
+  evalTier(m, t);
+  refreshDue(m);
+  return null;
+}
+
+/** A staff correction: a lot of its own (after any deficit), or the oldest lots first. */
+function adjust(m: Member, points: number, t: number): string | null {
+  if (points > 0) earn(m, t, C_ADJUST, points, -1, plus12Months(t));
+  else {
+    m.L.add(m, t, C_ADJUST, points, -1);
+    m.balance += points;
+    consume(m, -points);
+  }
   evalTier(m, t);
   refreshDue(m);
   return null;

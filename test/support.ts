@@ -32,10 +32,32 @@ export function conformanceDir(): string | undefined {
 
 export function conformanceCases(): Case[] {
   const dir = conformanceDir();
-  if (!dir) return [];
+  return dir ? casesIn(dir) : [];
+}
+
+function casesIn(dir: string, only?: ReadonlySet<string>): Case[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'program.loyalty')))
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'program.loyalty')) && (!only || only.has(d.name)))
     .map((d) => ({ name: d.name, program: join(dir, d.name, 'program.loyalty'), events: join(dir, d.name, 'events.jsonl'), expected: join(dir, d.name, 'expected.json') }));
+}
+
+/**
+ * The cases of ../shared/conformance-next ($LOYALTY_CONFORMANCE_NEXT_DIR)
+ * whose features are built. 20–23 (tier discounts, rewards, pending,
+ * challenges) join this list when language v2 lands; then the whole folder.
+ */
+export const NEXT_CASES_BUILT: ReadonlySet<string> = new Set(['24-adjustments']);
+
+export function conformanceNextDir(): string | undefined {
+  const env = process.env.LOYALTY_CONFORMANCE_NEXT_DIR;
+  if (env) return resolve(env);
+  const def = resolve(ROOT, '../shared/conformance-next');
+  return existsSync(def) ? def : undefined;
+}
+
+export function conformanceNextCases(): Case[] {
+  const dir = conformanceNextDir();
+  return dir ? casesIn(dir, NEXT_CASES_BUILT) : [];
 }
 
 export function compileFile(path: string): Program {

@@ -222,6 +222,7 @@ function writeHuman(r: Replay, program: Program, programFile: string, explain: b
         const ln = srcLines[i];
         if (ln) out.write(`      ${c.cyan(`${programFile}:${ln}`)}  ${program.lines[ln]!.trim()}\n`);
         else if (e.kind === 'reverse') out.write(c.dim(`      refund of ${e.ref}: its earn entries, in proportion to the eligible amount refunded\n`));
+        else if (e.kind === 'adjust') out.write(c.dim('      a correction by staff (an adjust event)\n'));
       });
       out.write('\n');
     }

@@ -2,6 +2,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { check, fmt, replay } from './commands.ts';
 
+// A reader that stops early (`| head`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(0);
+});
+
 const date = (v: string) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new InvalidArgumentError('expected a date such as 2026-12-01');
   return v;

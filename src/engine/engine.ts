@@ -245,13 +245,21 @@ export function withSink<T>(program: Program, sink: EntrySink, fn: () => T): T {
 /** An earn entry: the balance, the lots (4.7) and the inactivity clock. */
 function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: string, ref: string | null, line: number | null, out: LedgerEntry[]): void {
   entry(rt, out, s, at, 'earn', points, rule, ref, line);
-  s.balance += points;
   const exp = rt.program.expire;
-  if (!exp) return;
-  if (exp.mode === 'inactivity') {
+  if (exp?.mode === 'inactivity') {
+    s.balance += points;
     s.inactiveAt = addDuration(rt, rt.lotMemo, at, exp.after);
     return;
   }
+  addToLots(rt, s, at, points);
+}
+
+/** Points entering the balance at `at`: under `expire after D` they first
+ * cover a deficit, and the rest forms a lot due D later (4.7). */
+function addToLots(rt: Runtime, s: MemberState, at: number, points: number): void {
+  s.balance += points;
+  const exp = rt.program.expire;
+  if (exp?.mode !== 'lots') return;
   // While the balance is negative, new points first cover the deficit.
   let rest = points;
   if (s.deficit > 0) {
@@ -1020,6 +1028,18 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
   return null;
 }
 
+/** A staff correction (4.12): never refused for a known member. A positive
+ * one covers a deficit and forms a lot with the rest, a negative one takes
+ * the oldest lots first and may leave a deficit. Not activity, not in the
+ * `points` tier metric, no room back under any limit. */
+function applyAdjust(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'adjust' }>, out: LedgerEntry[]): Refusal | null {
+  entry(rt, out, s, ev.at, 'adjust', ev.points, null, null, null);
+  if (ev.points > 0) addToLots(rt, s, ev.at, ev.points);
+  else consume(rt, s, -ev.points);
+  evaluateTier(rt, s, ev.at);
+  return null;
+}
+
 // ---------------------------------------------------------------------------
 // The entry point
 
@@ -1095,6 +1115,8 @@ function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, 
       return applyCancel(rt, s, ev);
     case 'event':
       return applyNamedEvent(rt, s, ev, out);
+    case 'adjust':
+      return applyAdjust(rt, s, ev, out);
   }
 }
 

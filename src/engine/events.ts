@@ -8,7 +8,7 @@ import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
 export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: undefined; error: string };
 
-const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'tick']);
+const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'tick']);
 const MONEY = /^\d+(?:\.\d+)?$/;
 
 class Malformed {
@@ -184,6 +184,12 @@ function parse(p: Program, value: unknown): EngineEvent {
       return { type, at, member, club: str(o, 'club') };
     case 'event':
       return { type, at, member, name: str(o, 'name') };
+    case 'adjust': {
+      const points = o.points;
+      if (points === undefined || points === null) fail('missing field "points"');
+      if (typeof points !== 'number' || !Number.isSafeInteger(points) || points === 0) fail('field "points" must be a non-zero integer');
+      return { type, at, member, points, reason: optStr(o, 'reason') };
+    }
   }
   return fail(`unknown event type ${JSON.stringify(type)}`);
 }

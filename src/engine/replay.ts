@@ -41,8 +41,8 @@ export interface ReplayOptions {
   onEntry?: (e: LedgerEntry, line: number) => void;
 }
 
-const KINDS: LedgerEntry['kind'][] = ['earn', 'redeem', 'expire', 'reverse'];
-const KIND_CODE: Record<LedgerEntry['kind'], number> = { earn: 0, redeem: 1, expire: 2, reverse: 3 };
+const KINDS: LedgerEntry['kind'][] = ['earn', 'redeem', 'expire', 'reverse', 'adjust'];
+const KIND_CODE: Record<LedgerEntry['kind'], number> = { earn: 0, redeem: 1, expire: 2, reverse: 3, adjust: 4 };
 
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;

@@ -3,7 +3,7 @@
 
 import type { Refusal } from './refusals.ts';
 
-export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse';
+export type EntryKind = 'earn' | 'redeem' | 'expire' | 'reverse' | 'adjust';
 
 export interface LedgerEntry {
   member: string;
@@ -39,6 +39,8 @@ export type EngineEvent =
   | { type: 'join_club'; at: number; member: string; club: string }
   | { type: 'cancel_club'; at: number; member: string; club: string }
   | { type: 'event'; at: number; member: string; name: string }
+  /** A correction by the merchant's staff (dsl.md 4.12): non-zero points, either sign. */
+  | { type: 'adjust'; at: number; member: string; points: number; reason?: string | null }
   | { type: 'tick'; at: number };
 
 export type MemberEvent = Exclude<EngineEvent, { type: 'tick' }>;

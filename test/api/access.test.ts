@@ -122,6 +122,7 @@ describe('access', { timeout: 120_000 }, () => {
         ['mutation($s: String!) { publishProgram(source: $s) { __typename } }', 'admin'],
         ['query($s: String!) { checkProgram(source: $s) { ok } }', 'admin'],
         ['mutation { advanceTime(at: "2026-03-05T11:00:00Z") { entries } }', 'admin'],
+        ['mutation { adjustPoints(input: { memberId: "ava", points: 5, reason: "test", idempotencyKey: "k" }) { __typename } }', 'admin'],
         ['{ apiKeys { id } }', 'admin'],
         ['mutation { createApiKey(scope: READ) { key } }', 'admin'],
       ];

@@ -10,6 +10,7 @@ import { balanceMismatches, example, newMerchant, ok, rawRequest, request, start
 import { feedFixture } from './fixtures.ts';
 import {
   ActiveProgramDocument,
+  AdjustPointsDocument,
   AdvanceTimeDocument,
   CancelClubDocument,
   CheckProgramDocument,
@@ -361,6 +362,39 @@ export function apiSuite(backend: Backend) {
         const cancel = await ok(server.app, m.key, CancelClubDocument, { input: { memberId: 'm', club: 'Bean Club' } });
         if (cancel.cancelClub.__typename !== 'MemberPayload') throw new Error(JSON.stringify(cancel));
         expect(cancel.cancelClub.member.activeClubs).toEqual([]);
+      });
+
+      test('adjustPoints: an adjust entry with reason and actor, applied once per key, may go below zero', async () => {
+        const m = await coffeeMember();
+        const before = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
+        const input = { memberId: 'm', points: 50, reason: 'goodwill', idempotencyKey: 'ticket-1', at: '2026-03-03T09:00:00Z' };
+        const first = await ok(server.app, m.key, AdjustPointsDocument, { input });
+        if (first.adjustPoints.__typename !== 'AdjustPointsPayload') throw new Error(JSON.stringify(first));
+        expect(first.adjustPoints.replayed).toBe(false);
+        expect(first.adjustPoints.entries).toMatchObject([{ kind: 'ADJUST', points: 50, rule: null, ref: null, reason: 'goodwill' }]);
+        expect(first.adjustPoints.entries[0]!.actor).toEqual(expect.any(String));
+        expect(first.adjustPoints.member.balance).toBe(before + 50);
+        // A retry, `at` spelled in another offset: the first result, nothing written.
+        const again = await ok(server.app, m.key, AdjustPointsDocument, { input: { ...input, at: '2026-03-03T10:00:00+01:00' } });
+        if (again.adjustPoints.__typename !== 'AdjustPointsPayload') throw new Error(JSON.stringify(again));
+        expect(again.adjustPoints.replayed).toBe(true);
+        expect(again.adjustPoints.entries.map((e) => e.id)).toEqual(first.adjustPoints.entries.map((e) => e.id));
+        expect(again.adjustPoints.member.balance).toBe(before + 50);
+        const conflict = await request(server.app, m.key, AdjustPointsDocument, { input: { ...input, points: 60 } });
+        expect(conflict.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+        // Never refused for a known member: it may leave a deficit.
+        const down = await ok(server.app, m.key, AdjustPointsDocument, {
+          input: { memberId: 'm', points: -(before + 80), reason: 'claw-back', idempotencyKey: 'ticket-2', at: '2026-03-04T09:00:00Z' },
+        });
+        if (down.adjustPoints.__typename !== 'AdjustPointsPayload') throw new Error(JSON.stringify(down));
+        expect(down.adjustPoints.member.balance).toBe(-30);
+        for (const bad of [{ points: 0 }, { reason: '  ' }, { idempotencyKey: '' }]) {
+          const res = await request(server.app, m.key, AdjustPointsDocument, { input: { ...input, idempotencyKey: 'ticket-3', ...bad } });
+          expect(res.errors?.[0]?.extensions?.code, JSON.stringify(bad)).toBe('BAD_USER_INPUT');
+        }
+        const unknown = await ok(server.app, m.key, AdjustPointsDocument, { input: { ...input, memberId: 'ghost', idempotencyKey: 'ticket-4' } });
+        expect(unknown.adjustPoints).toMatchObject({ __typename: 'EventRefused', code: 'UNKNOWN_MEMBER' });
+        expect(await balanceMismatches(server.db)).toEqual([]);
       });
 
       test('clubs: join, perks and multiplier, cancel, history', async () => {

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileFile, exampleCases, replayFile, ROOT } from '../support.ts';
+import { generateToString } from '../../bench/generate.ts';
+import { compileFile, conformanceNextCases, exampleCases, replayFile, ROOT } from '../support.ts';
 
 function loyalty(...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/loyalty.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined } });
@@ -107,7 +108,7 @@ describe('loyalty fmt', slow, () => {
 });
 
 describe('loyalty replay', slow, () => {
-  for (const c of exampleCases()) {
+  for (const c of [...exampleCases(), ...conformanceNextCases()]) {
     it(`${c.name}: --expect exits 0`, () => {
       const r = loyalty('replay', c.program, c.events, '--expect', c.expected);
       expect(r.stderr).toBe('');
@@ -163,6 +164,20 @@ describe('loyalty replay', slow, () => {
 
   it('is reachable as npm run loyalty', () => {
     const r = spawnSync('npm', ['run', '-s', 'loyalty', '--', 'check', 'examples/grocer.loyalty'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('output to a pipe closed early', slow, () => {
+  it('`loyalty replay --explain | head` stops quietly, without an EPIPE trace', () => {
+    // Far more than a pipe's buffer, so the writes go on after head exits.
+    const events = temp('big.jsonl', generateToString({ events: 3_000, members: 60, seed: 3 }));
+    const program = join(ROOT, 'examples/coffee-chain.loyalty');
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" bin/loyalty.mjs replay "${program}" "${events}" --explain | head -c 100 >/dev/null`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compareResults } from '../../src/engine/compare.ts';
-import { compileFile, conformanceCases, conformanceDir, exampleCases, replayFile, type Case } from '../support.ts';
+import { compileFile, conformanceCases, conformanceDir, conformanceNextCases, conformanceNextDir, exampleCases, NEXT_CASES_BUILT, replayFile, type Case } from '../support.ts';
 
 function check(c: Case) {
   const result = replayFile(compileFile(c.program), c.events);
@@ -20,6 +20,12 @@ describe('conformance', () => {
   it.runIf(process.env.CI)('has a conformance directory in CI', () => expect(dir).toBeDefined());
   const cases = conformanceCases();
   if (dir) it('finds the cases', () => expect(cases.length).toBeGreaterThan(0));
+  for (const c of cases) it(c.name, () => check(c));
+});
+
+describe('conformance-next (the cases of what is built)', () => {
+  const cases = conformanceNextCases();
+  if (conformanceNextDir()) it('finds every built case', () => expect(cases.map((c) => c.name).sort()).toEqual([...NEXT_CASES_BUILT].sort()));
   for (const c of cases) it(c.name, () => check(c));
 });
 

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'NO_ACTIVE_PROGRAM'
   | 'CURRENCY_CHANGE'
   | 'ORDER_ID_CONFLICT'
+  | 'IDEMPOTENCY_CONFLICT'
   | 'WRITE_CONFLICT';
 
 /** An expected failure reported as a GraphQL error with `extensions.code`. */

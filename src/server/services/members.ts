@@ -207,6 +207,7 @@ async function persist(
   changed: readonly MemberState[],
   entries: readonly LedgerEntry[],
   orderRefs: ReadonlyMap<string, string>,
+  correction: Correction | null = null,
 ): Promise<bigint[]> {
   const { program, version: programVersion } = active;
   for (const e of entries) {
@@ -268,6 +269,7 @@ async function persist(
         line: e.line,
         programVersionId: programVersion.id,
         orderId: e.ref === null ? null : (orderRefs.get(e.ref) ?? null),
+        ...(correction !== null && e.kind === 'adjust' ? correction : {}),
       };
     }),
     select: { id: true },
@@ -298,6 +300,8 @@ async function applyMemberEvent(
     locked?: Map<string, MemberRow>;
     also?: string[];
     orderRefs?: Map<string, string>;
+    /** What the `adjust` entry of a correction records besides the engine's fields. */
+    correction?: Correction;
     /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
     orders?: Map<string, OrderRecord>;
     beforePersist?: (rows: Map<string, MemberRow>, order: OrderRecord | null) => Promise<void>;
@@ -326,6 +330,7 @@ async function applyMemberEvent(
     outcome.changed,
     outcome.entries,
     opts.orderRefs ?? new Map(),
+    opts.correction ?? null,
   );
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
   return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows };
@@ -593,6 +598,83 @@ export async function recordEvent(
     EngineEvent & { member: string };
   const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event));
   return finish(applied, event.member);
+}
+
+// ---------------------------------------------------------------- corrections
+
+/** Stored with the `adjust` entry of adjustPoints. */
+interface Correction {
+  reason: string;
+  actor: string;
+  idempotencyKey: string;
+  bodyHash: string;
+}
+
+export interface AdjustResult extends WriteResult {
+  /** true when this key was already applied with the same body: the first result, nothing written. */
+  replayed: boolean;
+}
+
+const reasonText = z.string().trim().min(1, 'give the reason for the correction').max(500);
+const keyText = z.string().min(1).max(200);
+
+/**
+ * A staff correction (dsl.md 4.12): one `adjust` entry of `points` (either
+ * sign; it may take the balance below zero), never refused for a known
+ * member. Applied at most once per `idempotencyKey`: the same key with the
+ * same body returns the first result, another body is IDEMPOTENCY_CONFLICT.
+ */
+export async function adjustPoints(
+  scope: Scope,
+  actor: string,
+  input: { memberId: string; points: number; reason: string; idempotencyKey: string; at?: string | null },
+): Promise<AdjustResult> {
+  const reason = reasonText.safeParse(input.reason);
+  if (!reason.success) throw new DomainError('BAD_USER_INPUT', `reason: ${reason.error.issues[0]!.message}`);
+  const key = keyText.safeParse(input.idempotencyKey);
+  if (!key.success) throw new DomainError('BAD_USER_INPUT', `idempotencyKey: ${key.error.issues[0]!.message}`);
+  if (Math.abs(input.points) > LIMITS.points) {
+    throw new DomainError('BAD_USER_INPUT', `points ${input.points} is beyond the limit of ${LIMITS.points}`, { limit: LIMITS.points });
+  }
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(scope, active, {
+    type: 'adjust',
+    at: input.at,
+    member: input.memberId,
+    points: input.points,
+    reason: reason.data,
+  }) as EngineEvent & { type: 'adjust'; member: string };
+  const bodyHash = createHash('sha256')
+    .update(JSON.stringify({
+      member: event.member,
+      points: event.points,
+      reason: reason.data,
+      // Canonical: the instant, not its spelling; a retry that leaves `at` to the server matches.
+      at: input.at == null ? null : event.at,
+    }))
+    .digest('hex');
+  return inTransaction(scope.prisma, async (tx) => {
+    // Under the member's lock a concurrent retry has either committed (and is
+    // found) or not begun; one for another member meets the unique index.
+    const locked = await loadMembers(tx, scope.merchantId, [event.member], true);
+    const first = await tx.ledgerEntry.findUnique({
+      where: { merchantId_idempotencyKey: { merchantId: scope.merchantId, idempotencyKey: key.data } },
+      select: { id: true, memberId: true, points: true, bodyHash: true },
+    });
+    if (first) {
+      if (first.bodyHash !== bodyHash) {
+        throw new DomainError('IDEMPOTENCY_CONFLICT', `idempotencyKey "${key.data}" was already used for another correction`, {
+          idempotencyKey: key.data,
+        });
+      }
+      return { memberId: first.memberId, entryIds: [first.id], points: Number(first.points), replayed: true };
+    }
+    const applied = await applyMemberEvent(tx, scope, active, event, {
+      locked,
+      correction: { reason: reason.data, actor, idempotencyKey: key.data, bodyHash },
+    });
+    return { ...finish(applied, event.member), replayed: false };
+  });
 }
 
 // ---------------------------------------------------------------- dry run

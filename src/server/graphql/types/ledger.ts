@@ -10,6 +10,7 @@ export const LedgerKind = builder.enumType('LedgerKind', {
     REDEEM: { value: 'redeem', description: 'Points spent.' },
     EXPIRE: { value: 'expire', description: 'Points that expired.' },
     REVERSE: { value: 'reverse', description: 'Points taken back by a refund.' },
+    ADJUST: { value: 'adjust', description: 'A correction by the merchant\'s staff (adjustPoints), either sign.' },
   } as const,
 });
 
@@ -19,11 +20,16 @@ builder.prismaObject('LedgerEntry', {
   fields: (t) => ({
     id: t.id({ ...MEMBER_VISIBLE, description: 'The entry\'s id; ids grow in the order entries were written.', resolve: (e) => e.id.toString() }),
     at: t.expose('at', { ...MEMBER_VISIBLE, type: 'DateTime', description: 'When the entry took effect (for expiry and birthdays: when it fell due).' }),
-    kind: t.field({ ...MEMBER_VISIBLE, type: LedgerKind, description: 'Whether the entry earned, spent, expired or reversed points.', resolve: (e) => e.kind }),
-    points: t.int({ ...MEMBER_VISIBLE, description: 'Signed: negative for redeem, expire and reverse.', resolve: (e) => Number(e.points) }),
+    kind: t.field({ ...MEMBER_VISIBLE, type: LedgerKind, description: 'Whether the entry earned, spent, expired, reversed or adjusted points.', resolve: (e) => e.kind }),
+    points: t.int({ ...MEMBER_VISIBLE, description: 'Signed: negative for redeem, expire and reverse; either sign for adjust.', resolve: (e) => Number(e.points) }),
     rule: t.exposeString('rule', { ...MEMBER_VISIBLE,
       nullable: true,
       description: 'Rule name, or base, signup, birthday, event:NAME, tier:NAME, club:NAME, club:NAME:join, referral:referee, referral:referrer.',
+    }),
+    reason: t.exposeString('reason', { ...MEMBER_VISIBLE, nullable: true, description: 'Why staff made an `adjust` entry, as they gave it; null for other kinds.' }),
+    actor: t.exposeString('actor', {
+      nullable: true,
+      description: 'Who made an `adjust` entry: the label of the admin key (its id when it has no label); null for other kinds.',
     }),
     ref: t.exposeString('ref', { ...MEMBER_VISIBLE, nullable: true, description: 'The merchant\'s order id the entry refers to.' }),
     line: t.exposeInt('line', { ...MEMBER_VISIBLE, nullable: true, description: 'Line of the program source that produced the entry.' }),

@@ -3,7 +3,7 @@
 import type { MemberView } from '../../engine.ts';
 import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
-import { KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
+import { ADMIN, KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf, type Context, type ViewedMember } from '../context.ts';
 import type { InputRef } from '@pothos/core';
@@ -320,6 +320,52 @@ memberMutation(
 memberMutation('joinClub', 'Starts a club membership for one fee period.', ClubInput, members.joinClub);
 memberMutation('cancelClub', 'Ends an active club membership.', ClubInput, members.cancelClub);
 memberMutation('recordEvent', 'Records a custom event such as "review"; awards its `on event` bonus.', EventInput, members.recordEvent);
+
+// ------------------------------------------------------------------ corrections
+
+const AdjustPointsInput = builder.inputType('AdjustPointsInput', {
+  description: "A correction of a member's points by the merchant's staff.",
+  fields: (t) => ({
+    memberId: t.id({ required: true, description: "The merchant's member id." }),
+    points: t.int({ required: true, description: 'Points to add (positive) or take away (negative); not zero. May take the balance below zero.' }),
+    reason: t.string({ required: true, description: 'Why, for the ledger and the audit (at most 500 characters).' }),
+    idempotencyKey: t.string({
+      required: true,
+      description: 'Your key for this correction: a retry with the same key and body returns the first result and writes nothing; another body is IDEMPOTENCY_CONFLICT.',
+    }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
+const AdjustPointsPayload = builder.objectRef<members.AdjustResult>('AdjustPointsPayload').implement({
+  authScopes: KEYS,
+  description: 'A correction applied: its `adjust` entry (after any expiries that fell due before it).',
+  interfaces: [WritePayload],
+  fields: (t) => ({
+    replayed: t.exposeBoolean('replayed', {
+      description: 'True when this idempotencyKey was already applied with the same body: the first result (its adjust entry), nothing written.',
+    }),
+  }),
+});
+
+/** Who a correction is recorded as made by: the key's label, or its id when it has none. */
+function actorOf(ctx: Context): string {
+  const c = ctx.credential;
+  if (c?.kind !== 'key') throw new DomainError('FORBIDDEN', 'corrections are made with an admin key');
+  return c.label ?? `key ${c.prefix}`;
+}
+
+builder.mutationField('adjustPoints', (t) =>
+  t.field({
+    type: AdjustPointsPayload,
+    authScopes: ADMIN,
+    description:
+      "Corrects a member's points (dsl.md 4.12): one `adjust` entry with the reason and the key's label. Never refused for a known member; idempotent on `idempotencyKey`.",
+    errors: { types: [EventRefusedError] },
+    args: { input: t.arg({ type: AdjustPointsInput, required: true, description: 'The correction.' }) },
+    resolve: (_root, { input }, ctx) => members.adjustPoints(scopeOf(ctx), actorOf(ctx), { ...input, memberId: String(input.memberId) }),
+  }),
+);
 
 // ------------------------------------------------------------------ quote
 
