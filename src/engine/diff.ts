@@ -9,7 +9,8 @@ import { parseEvent } from './events.ts';
 import { FastLineParser } from './jsonl.ts';
 import { Replay, type DecodedLine, type ReplayError } from './replay.ts';
 import { formatCurrency } from './refusals.ts';
-import { formatInstant } from './time.ts';
+import { daysFromCivil } from '../../dsl/values.ts';
+import { formatInstant, parseBirthday, parseInstant, zoneFor, type InstantResult } from './time.ts';
 import type { EntryKind } from './types.ts';
 
 export interface DiffOptions {
@@ -242,8 +243,27 @@ function sideOf(r: Replay): Side {
     totals.outstanding += m.balance;
     totals.tiers[tierIndex.get(m.tier)!]!.members++;
   }
-  if (program.redeem) totals.outstandingValue = formatCurrency(program, Math.floor((totals.outstanding * program.redeem.value) / program.redeem.points));
+  const value = redeemValue(program, totals.outstanding);
+  if (value !== null) totals.outstandingValue = formatCurrency(program, value);
   return { totals, members, byRule };
+}
+
+/** A diff's `from` as text: a date (00:00 that day in the program's
+ * timezone, when a publish made that morning would take effect) or an
+ * instant as events give it. */
+export function parseFrom(program: Program, text: string): InstantResult {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const d = parseBirthday(text);
+    if (!d) return { ok: false, error: `${JSON.stringify(text)} is not a date` };
+    return { ok: true, ms: zoneFor(program.timezone).startOfDay(daysFromCivil(d.y, d.m, d.d)) };
+  }
+  return parseInstant(text);
+}
+
+/** What `points` are worth at the program's redeem rate, in minor units
+ * (dsl.md 4.6: floor(P × X / N)); null when the program has no `redeem`. */
+export function redeemValue(program: Program, points: number): number | null {
+  return program.redeem ? Math.floor((points * program.redeem.value) / program.redeem.points) : null;
 }
 
 function tierMatrix(moves: Map<string | null, Map<string | null, number>>, before: Program, after: Program): TierMove[] {
