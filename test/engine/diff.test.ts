@@ -136,3 +136,96 @@ describe('diffPrograms on generated streams and programs', () => {
     );
   });
 });
+
+// --- the coffee chain, worked out by hand -------------------------------------------
+//
+// examples/coffee-chain: base 10 Beans per USD (gift cards and tax excluded);
+// Bean Club members pay 15% less for whole beans; Silver's 1.25x and the
+// club's 2x multiply the base points only. Weeks start on Monday, in New York.
+
+describe('coffee chain', () => {
+  const program = compileFile(join(ROOT, 'examples/coffee-chain.loyalty'));
+  const events = lines(join(ROOT, 'examples/coffee-chain.events.jsonl'));
+
+  it('raising Silver from 250 to 300 USD costs ava one order of Silver bonus, which would have expired anyway', () => {
+    const draft = compileText(COFFEE.replace('tier Silver at 250 USD', 'tier Silver at 300 USD'));
+    const d = diffPrograms(program, draft, events);
+    // ava's spend over 12 months, in eligible USD:
+    //   A-1001  4.75 + 3.95                         =   8.70
+    //   A-1002  2 × 16.00 × 0.85 + 4.75             =  31.95   (40.65)
+    //   A-1003  189.00 + 3 × 18.50 × 0.85 + 4.75    = 240.925  (281.575: Silver at 250, not at 300)
+    //   A-1004  2 × 17.00 × 0.85                    =  28.90   (310.475: Silver at 300 too)
+    // The tier bonus goes by the tier at the start of an order, so A-1004
+    // earns tier:Silver 0.25 × 289 = 72 at 250 and nothing at 300; A-1005,
+    // A-1006 and A-1007 earn it in both (70 + 21 + 92 = 183; the refund of
+    // A-1003 on 04-10 leaves ava within 30 days of grace until A-1007).
+    expect(d.totals.before.earnedByRule['tier:Silver']).toBe(72 + 183);
+    expect(d.totals.after.earnedByRule['tier:Silver']).toBe(183);
+    expect(d.totals.after.earned - d.totals.before.earned).toBe(-72);
+    // A-1004's lot (289 base + 50 weekend beans + 72 Silver + 289 club = 700)
+    // expires whole on 2027-03-22; without the 72 it is 628.
+    expect(d.totals.before.expired - d.totals.after.expired).toBe(72);
+    // So every member ends as before: the change shows in the totals only.
+    expect(d.members).toEqual([]);
+    expect(d.totals.after.outstanding).toBe(d.totals.before.outstanding);
+    expect(d.totals.changed).toEqual({ members: 0, balance: 0, tier: 0, clubs: 0 });
+    expect(d.tierMatrix).toEqual([{ from: 'Green', to: 'Green', members: 4 }]);
+  });
+
+  const WEEKEND = COFFEE.replace(
+    '  rule "App order" {',
+    `  rule "Weekend treat" {
+    days sat, sun
+    extra 10 points per 1 USD
+    limit 300 points per week
+  }
+
+  rule "App order" {`,
+  );
+
+  it('adding "Weekend treat" (10 more Beans per USD on weekends, at most 300 a week)', () => {
+    const d = diffPrograms(program, compileText(WEEKEND), events);
+    // Weekend orders (New York time) and their treat:
+    //   A-1002  Sun 2026-03-01  31.95 USD → 319, capped at 300
+    //   A-1003  Sat 2026-03-21  240.925   → 2409, capped at 300
+    //   A-1004  Sun 2026-03-22  same week as A-1003: the 300 are used up → 0
+    //   A-1007  Sat 2026-04-18  37.00     → 370, capped at 300
+    //   B-2005  Sun 2026-03-15 (00:45Z on the 16th)  11.25 → 112
+    //   B-2007  Sat 2027-03-27  2 lines, 16.00 × 0.85 + 4.75 = 18.35 → 183
+    expect(d.totals.after.earnedByRule['Weekend treat']).toBe(300 + 300 + 300 + 112 + 183);
+    expect(d.totals.after.earned - d.totals.before.earned).toBe(1195);
+    // The refund of the 189 USD grinder from A-1003 reverses its entries in
+    // proportion: the treat's share is 300 × 189 / 240.925 = 235.3 → 235.
+    expect(d.totals.after.reversed - d.totals.before.reversed).toBe(235);
+    // By 2027-04-01 every Bean ava earned up to 2026-03-22 is spent or
+    // expired, so the rest of A-1002's and A-1003's treat expires:
+    // 300 + 300 − 235 = 365; ben's 112 expire with B-2005's lot on 2027-03-16.
+    expect(d.totals.after.expired - d.totals.before.expired).toBe(365 + 112);
+    // What remains: ava's A-1007 treat (its lot expires 2027-04-18, after the
+    // stream) and ben's B-2007 treat. 483 Beans at 100 = 1 USD: 4.83 USD.
+    expect(d.members).toEqual([
+      { id: 'ava', before: { balance: 1984, tier: 'Green', clubs: [] }, after: { balance: 1984 + 300, tier: 'Green', clubs: [] }, byRule: expect.objectContaining({}) },
+      { id: 'ben', before: { balance: 656, tier: 'Green', clubs: ['Bean Club'] }, after: { balance: 656 + 183, tier: 'Green', clubs: ['Bean Club'] }, byRule: expect.objectContaining({}) },
+    ]);
+    expect(d.members[0]!.byRule.after['Weekend treat']).toBe(900);
+    expect(d.members[0]!.byRule.before['Weekend treat']).toBeUndefined();
+    expect(d.members[1]!.byRule.after['Weekend treat']).toBe(112 + 183);
+    expect(d.totals.after.outstanding - d.totals.before.outstanding).toBe(483);
+    expect([d.totals.before.outstandingValue, d.totals.after.outstandingValue]).toEqual(['35.01 USD', '39.84 USD']);
+    expect(d.totals.changed).toEqual({ members: 2, balance: 2, tier: 0, clubs: 0 });
+  });
+
+  it('adding "Weekend treat" from 2026-04-01: only A-1007 and B-2007 earn it', () => {
+    const d = diffPrograms(program, compileText(WEEKEND), events, { from: Date.parse('2026-04-01T04:00:00Z') });
+    // Before April both sides replay the old program: no treat on A-1002,
+    // A-1003 or B-2005, so nothing extra to reverse or expire.
+    expect(d.from).toBe('2026-04-01T04:00:00Z');
+    expect(d.totals.after.earnedByRule['Weekend treat']).toBe(300 + 183);
+    expect(d.totals.after.reversed).toBe(d.totals.before.reversed);
+    expect(d.totals.after.expired).toBe(d.totals.before.expired);
+    expect(d.members.map((m) => [m.id, m.after.balance - m.before.balance])).toEqual([
+      ['ava', 300],
+      ['ben', 183],
+    ]);
+  });
+});
