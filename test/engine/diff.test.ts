@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateToString } from '../../bench/generate.ts';
 import { compile, type Program } from '../../dsl/index.ts';
-import { diffPrograms, Replay, type DiffResult, type ReplayResult } from '../../src/engine/index.ts';
+import { carryOver, clubsAt, diffPrograms, Replay, type DiffResult, type ReplayResult } from '../../src/engine/index.ts';
 import { compileFile, exampleCases, replayFile, ROOT } from '../support.ts';
 
 const lines = (path: string): string[] => readFileSync(path, 'utf8').split(/\r?\n/);
@@ -120,6 +120,32 @@ describe('diffPrograms on generated streams and programs', () => {
     );
     // The law is not vacuous: the generated changes do move members.
     expect(changed).toBeGreaterThan(100);
+  });
+
+  it('with `from` after the last event carries every member into the draft, as a publish does', { timeout: 60_000 }, () => {
+    let moved = 0;
+    fc.assert(
+      fc.property(knobsArb, knobsArb, fc.integer({ min: 1, max: 1e6 }), (ka, kb, seed) => {
+        const a = compileText(coffeeWith(ka));
+        const b = compileText(coffeeWith(kb));
+        const events = generateToString({ events: 300, members: 20, seed, months: 6 }).split('\n');
+        const r = new Replay(a);
+        events.forEach((l, i) => r.pushLine(l, i + 1));
+        const published = new Map<string, { balance: number; tier: string | null; clubs: string[] }>();
+        for (const [id, s] of r.members) {
+          carryOver(b, s);
+          published.set(id, { balance: s.balance, tier: s.tier, clubs: clubsAt(b, s, r.clock) });
+        }
+        const d = diffPrograms(a, b, events, { from: Date.parse('2030-01-01T00:00:00Z') });
+        for (const m of d.members) expect(m.after).toEqual(published.get(m.id));
+        expect(d.totals.after.tiers.map((t) => t.members)).toEqual(b.tiers.map((t) => [...published.values()].filter((m) => m.tier === t.name).length));
+        // Nothing is earned under the draft: only tiers can move.
+        expect(d.totals.after.earned).toBe(d.totals.before.earned);
+        moved += d.totals.changed.tier;
+      }),
+      { numRuns: 10 },
+    );
+    expect(moved).toBeGreaterThan(0);
   });
 
   it('with `from` before the first event is the diff from the start', { timeout: 60_000 }, () => {
