@@ -15,7 +15,7 @@ export interface Io {
   stderr: NodeJS.WriteStream;
 }
 
-const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr });
+export const defaultIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr });
 
 function today(): string {
   return new Date().toISOString().slice(0, 10);
@@ -98,6 +98,22 @@ export function fmt(files: string[], opts: FmtOptions, io: Io = defaultIo()): nu
 
 // --- replay -------------------------------------------------------------------
 
+/** Reads and compiles a program, or prints why it cannot (exit status 2). */
+export function loadProgram(file: string, io: Io, c: Colors): Program | null {
+  const src = readText(file);
+  if ('error' in src) {
+    io.stderr.write(`${c.red('error')} ${src.error}\n`);
+    return null;
+  }
+  const compiled = compile(src.text, file);
+  if (!compiled.program) {
+    printDiagnostics(compiled.diagnostics.filter((d) => d.severity === 'error'), src.text, io, c);
+    io.stderr.write(`${file} does not compile\n`);
+    return null;
+  }
+  return compiled.program;
+}
+
 export interface ReplayCliOptions {
   json?: boolean;
   expect?: string;
@@ -111,18 +127,8 @@ const PROGRESS_BYTES = 16 << 20;
 export async function replay(programFile: string, eventsFile: string, opts: ReplayCliOptions, io: Io = defaultIo()): Promise<number> {
   const ce = colorsFor(io.stderr);
   const co = colorsFor(io.stdout);
-  const src = readText(programFile);
-  if ('error' in src) {
-    io.stderr.write(`${ce.red('error')} ${src.error}\n`);
-    return 2;
-  }
-  const compiled = compile(src.text, programFile);
-  if (!compiled.program) {
-    printDiagnostics(compiled.diagnostics.filter((d) => d.severity === 'error'), src.text, io, ce);
-    io.stderr.write(`${programFile} does not compile\n`);
-    return 2;
-  }
-  const program = compiled.program;
+  const program = loadProgram(programFile, io, ce);
+  if (!program) return 2;
   let expected: unknown;
   if (opts.expect) {
     const e = readText(opts.expect);

@@ -1,6 +1,7 @@
 // `loyalty`: check, format and replay .loyalty programs; serve them to editors.
 import { Command, InvalidArgumentError } from 'commander';
 import { check, fmt, replay } from './commands.ts';
+import { diff } from './diff.ts';
 
 // A reader that stops early (`| head`) closes the pipe: stop quietly, as Unix tools do.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -14,7 +15,7 @@ const date = (v: string) => {
 };
 
 const program = new Command('loyalty')
-  .description('Check, format and replay .loyalty loyalty programs.')
+  .description('Check, format, replay and compare .loyalty loyalty programs.')
   .showHelpAfterError()
   .configureOutput({ outputError: (s, write) => write(s) });
 
@@ -49,6 +50,18 @@ program
   .option('--no-progress', 'never show a progress bar')
   .action(async (prog: string, events: string, o: { json?: boolean; expect?: string; explain?: boolean; progress?: boolean }) => {
     process.exitCode = await replay(prog, events, { json: o.json, expect: o.expect, explain: o.explain, progress: o.progress === false ? false : undefined });
+  });
+
+program
+  .command('diff')
+  .description('backtest a program change: replay the events under both programs and compare (exit 2 on bad input)')
+  .argument('<old>', 'the program in use (.loyalty)')
+  .argument('<new>', 'the changed program (.loyalty)')
+  .argument('<events>', 'events, one JSON object a line ("-" for stdin)')
+  .option('--from <date>', 'the new program applies from this date (00:00 in its timezone) or instant; before it, both sides replay the old one')
+  .option('--json', 'print the comparison as JSON on stdout')
+  .action((before: string, after: string, events: string, o: { json?: boolean; from?: string }) => {
+    process.exitCode = diff(before, after, events, o);
   });
 
 program

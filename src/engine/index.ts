@@ -12,3 +12,5 @@ export type { Refusal, RefusalCode, RefusalFigures } from './refusals.ts';
 export { memberView, quote } from './view.ts';
 export type { MemberView, Quote, TierView, ProgressView, ClubView } from './view.ts';
 export type * from './types.ts';
+export { diffPrograms, parseFrom, ProgramDiff, redeemValue } from './diff.ts';
+export type { DiffOptions, DiffResult, MemberDiff, MemberSummary, SideTotals, ChangedCounts, TierMove } from './diff.ts';

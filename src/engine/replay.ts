@@ -2,6 +2,7 @@
 // a time; members live in memory; a `tick` touches only the members that
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
+import { carryOver } from './carry.ts';
 import { applyEvent, clubsAt, advance, runtime, type EntrySink, type OrderSink, type Runtime } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { FastLineParser } from './jsonl.ts';
@@ -430,8 +431,15 @@ interface MemberRec {
   state: MemberState | null;
 }
 
+/** One line of an events file, decoded: its event, or why it is malformed. */
+export type DecodedLine = { event: EngineEvent } | { error: string };
+
 export class Replay {
-  readonly program: Program;
+  /** The program events are applied under (changed only by `adopt`). */
+  private current: Program;
+  get program(): Program {
+    return this.current;
+  }
   readonly members = new Map<string, MemberState>();
   readonly errors: ReplayError[] = [];
   private readonly ledger = new LedgerColumns();
@@ -463,10 +471,10 @@ export class Replay {
   private lastAtText = '';
   private readonly ruleJson = new Map<string | null, string>();
 
-  private readonly rt: Runtime;
+  private rt: Runtime;
 
   constructor(program: Program, opts: ReplayOptions = {}) {
-    this.program = program;
+    this.current = program;
     this.rt = runtime(program);
     this.orders = new OrderColumns(this.ids, (id) => this.indexOf(id));
     this.opts = opts;
@@ -516,6 +524,36 @@ export class Replay {
       return;
     }
     this.pushValue(value, line);
+  }
+
+  /** A non-blank line decoded elsewhere (a diff decodes each line once for
+   * two replays). */
+  pushDecoded(d: DecodedLine, line: number): void {
+    this.lines++;
+    if ('error' in d) this.errors.push({ line, message: d.error });
+    else this.pushEvent(d.event, line);
+  }
+
+  /**
+   * Carries every member into `program`, as publishing a new version does
+   * (carry.ts): later events apply under it. Its currency must be this one's,
+   * since events already read were read in it.
+   */
+  adopt(program: Program): void {
+    if (program.currency !== this.current.currency || program.currencyExponent !== this.current.currencyExponent)
+      throw new Error(`cannot carry members from ${this.current.currency} into a program in ${program.currency}`);
+    this.current = program;
+    this.rt = runtime(program);
+    for (const s of this.members.values()) {
+      carryOver(program, s);
+      this.settle(s);
+    }
+  }
+
+  /** Every ledger entry in write order, with its member's id. */
+  forEachEntry(fn: (member: string, kind: LedgerEntry['kind'], points: number, rule: string | null) => void): void {
+    const L = this.ledger;
+    for (let i = 0; i < L.size; i++) fn(this.ids[L.memberOf(i)]!, L.kindOf(i), L.pointsOf(i), L.ruleOf(i));
   }
 
   pushValue(value: unknown, line: number): void {
