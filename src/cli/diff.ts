@@ -79,6 +79,7 @@ function writeReport(r: DiffResult, ctx: ReportContext, out: NodeJS.WritableStre
     row('redeemed', (t) => t.redeemed),
     row('expired', (t) => t.expired),
     row('reversed', (t) => t.reversed),
+    row('adjusted', (t) => t.adjusted),
     row('outstanding', (t) => t.outstanding),
   ];
   const valueBefore = redeemValue(ctx.before, b.outstanding);

@@ -45,7 +45,9 @@ export interface SideTotals {
   redeemed: number;
   expired: number;
   reversed: number;
-  /** Sum of the balances at the end: earned − redeemed − expired − reversed. */
+  /** Net points of staff corrections (adjust entries, either sign). */
+  adjusted: number;
+  /** Sum of the balances at the end: earned − redeemed − expired − reversed + adjusted. */
   outstanding: number;
   /** What `outstanding` is worth at the program's redeem rate, e.g. "123.45 USD"
    * (floor of outstanding × X / N minor units); null without a `redeem` section. */
@@ -204,7 +206,7 @@ interface Side {
   byRule: Map<string, Record<string, number>>;
 }
 
-const TAKEN: Record<Exclude<EntryKind, 'earn'>, 'redeemed' | 'expired' | 'reversed'> = { redeem: 'redeemed', expire: 'expired', reverse: 'reversed' };
+const TAKEN: Record<Exclude<EntryKind, 'earn' | 'adjust'>, 'redeemed' | 'expired' | 'reversed'> = { redeem: 'redeemed', expire: 'expired', reverse: 'reversed' };
 
 function sideOf(r: Replay): Side {
   const program = r.program;
@@ -217,6 +219,7 @@ function sideOf(r: Replay): Side {
     redeemed: 0,
     expired: 0,
     reversed: 0,
+    adjusted: 0,
     outstanding: 0,
     outstandingValue: null,
     tiers: program.tiers.length ? program.tiers.map((t) => ({ tier: t.name, members: 0 })) : [{ tier: null, members: 0 }],
@@ -224,6 +227,10 @@ function sideOf(r: Replay): Side {
   };
   const byRule = new Map<string, Record<string, number>>();
   r.forEachEntry((member, kind, points, rule) => {
+    if (kind === 'adjust') {
+      totals.adjusted += points;
+      return;
+    }
     if (kind !== 'earn') {
       totals[TAKEN[kind]] -= points;
       return;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { generateToString } from '../../bench/generate.ts';
 import { compile, type Program } from '../../dsl/index.ts';
 import { carryOver, clubsAt, diffPrograms, Replay, type DiffResult, type ReplayResult } from '../../src/engine/index.ts';
-import { compileFile, exampleCases, replayFile, ROOT } from '../support.ts';
+import { compileFile, conformanceNextCases, exampleCases, replayFile, ROOT } from '../support.ts';
 
 const lines = (path: string): string[] => readFileSync(path, 'utf8').split(/\r?\n/);
 
@@ -51,10 +51,10 @@ describe.each(exampleCases())('$name against itself', (c) => {
     expect(d.totals.after).toEqual(d.totals.before);
   });
 
-  it('has totals that add up: earned − redeemed − expired − reversed = outstanding = Σ balances', () => {
+  it('has totals that add up: earned − redeemed − expired − reversed + adjusted = outstanding = Σ balances', () => {
     const d = diffPrograms(program, program, events);
     const t = d.totals.before;
-    expect(t.earned - t.redeemed - t.expired - t.reversed).toBe(t.outstanding);
+    expect(t.earned - t.redeemed - t.expired - t.reversed + t.adjusted).toBe(t.outstanding);
     const result = replayFile(program, c.events);
     expect(t.outstanding).toBe(Object.values(result.members).reduce((a, m) => a + m.balance, 0));
     expect(Object.values(t.earnedByRule).reduce((a, b) => a + b, 0)).toBe(t.earned);
@@ -253,5 +253,14 @@ describe('coffee chain', () => {
       ['ava', 300],
       ['ben', 183],
     ]);
+  });
+});
+
+describe('corrections in the history', () => {
+  const c = conformanceNextCases().find((x) => x.name === '24-adjustments');
+  it.runIf(c)('totals count adjust entries apart: +50 − 100 − 60 = −110 adjusted, 80 + 40 earned, 30 expired, −20 outstanding', () => {
+    const program = compileFile(c!.program);
+    const t = diffPrograms(program, program, lines(c!.events)).totals.before;
+    expect(t).toMatchObject({ earned: 120, redeemed: 0, expired: 30, reversed: 0, adjusted: -110, outstanding: -20 });
   });
 });
