@@ -15,6 +15,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKey, ApiKeyScope, PrismaClient } from '@prisma/client';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { DomainError } from './errors.ts';
+import type { Tx } from './transaction.ts';
 
 const KEY_PREFIX = 'lk_';
 const TOKEN_ISSUER = 'loyalty';
@@ -231,7 +232,7 @@ export async function createMemberToken(
 }
 
 /** Every token issued so far for this member stops working; new ones work. */
-export async function revokeMemberTokens(prisma: PrismaClient, merchantId: string, memberId: string): Promise<void> {
+export async function revokeMemberTokens(prisma: PrismaClient | Tx, merchantId: string, memberId: string): Promise<void> {
   await prisma.memberTokenGeneration.upsert({
     where: { merchantId_memberId: { merchantId, memberId } },
     create: { merchantId, memberId, generation: 1 },

@@ -41,7 +41,7 @@ export interface Scope {
  */
 export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
 
-interface MemberRow {
+export interface MemberRow {
   id: string;
   externalId: string;
   state: MemberState;
@@ -183,7 +183,7 @@ function stampTime(event: EngineEvent & { member: string }, rows: Map<string, Me
 
 // ---------------------------------------------------------------- persistence
 
-async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lock: boolean): Promise<Map<string, MemberRow>> {
+export async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lock: boolean): Promise<Map<string, MemberRow>> {
   const ids = [...new Set(externalIds)];
   if (ids.length === 0) return new Map();
   const rows = lock
@@ -198,7 +198,7 @@ async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lo
 }
 
 /** Stores changed member states (insert for a new member) and the entries; returns entry ids. */
-async function persist(
+export async function persist(
   tx: Tx,
   merchantId: string,
   active: ActiveProgram,

@@ -1,6 +1,7 @@
 // The authenticated merchant, and advancing its clock.
 import { recordAdvanceTimeRun } from '../../metrics.ts';
 import { advanceTime, type AdvanceFailure, type AdvanceResult } from '../../services/members.ts';
+import { recordAudit } from '../../services/audit.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf } from '../context.ts';
@@ -61,6 +62,12 @@ builder.mutationField('advanceTime', (t) =>
       const result = await advanceTime(scopeOf(ctx), at ?? null, (memberId, error) =>
         ctx.logger?.error({ err: error, merchantId: merchantId(ctx), memberId }, 'advanceTime failed for a member'),
       );
+      await recordAudit(ctx.prisma, ctx, 'advanceTime', null, {
+        at: new Date(result.at).toISOString(),
+        members: result.members,
+        entries: result.entries,
+        failed: result.failed,
+      });
       recordAdvanceTimeRun({ trigger: 'request', changed: result.members, failed: result.failed, entries: result.entries, seconds: (performance.now() - started) / 1000 });
       return result;
     },
