@@ -1,9 +1,8 @@
 // Corrections (issue 7): updateMember, the GDPR export and erasure, and the
-// audit log of admin actions; admin only. On embedded PGlite, as
-// access.test.ts (the writes share their SQL with the suite's, which runs
-// on both databases).
+// audit log of admin actions; admin only. On embedded PGlite and on a real
+// PostgreSQL, as the API suite.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, type TestServer } from './client.ts';
+import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, type Backend, type TestServer } from './client.ts';
 import {
   AuditLogDocument,
   EraseMemberDocument,
@@ -33,11 +32,11 @@ interface Exported {
   audit: { action: string; actor: string | null; details: Record<string, unknown> }[];
 }
 
-describe('corrections', { timeout: 120_000 }, () => {
+describe.each<Backend>(['pglite', 'postgres'])('corrections on %s', { timeout: 120_000 }, (backend) => {
   let server: TestServer;
 
   beforeAll(async () => {
-    server = await startTestServer('pglite');
+    server = await startTestServer(backend);
   }, 120_000);
   afterAll(async () => {
     await server?.stop();

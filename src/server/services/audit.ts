@@ -3,7 +3,7 @@
 // version), with details that are never personal data. recordAudit writes
 // one entry; call it inside the action's transaction when it has one, so
 // the entry and the change commit together.
-import { Prisma, type PrismaClient } from '@prisma/client';
+import type { Prisma, PrismaClient } from '@prisma/client';
 import type { Credential } from './auth.ts';
 import type { Tx } from './transaction.ts';
 
@@ -24,12 +24,16 @@ export const MEMBER_ACTIONS: AuditAction[] = ['updateMember', 'eraseMember', 'ad
 /** Who acts: what a request's context carries (the GraphQL Context is one). */
 export interface AuditActor {
   credential: Credential | null;
+  /** Who acts without a key: the command line (`npm run key`), say. */
+  label?: string;
 }
 
+/** The admin commands of the command line (`npm run key`), which act without a key. */
+export const COMMAND_LINE: AuditActor = { credential: null, label: 'command line' };
+
 /**
- * Writes one audit entry for the credential's merchant. Only keys perform
- * admin actions; a context without one (the server itself) is recorded with
- * no actor only when `merchantId` is given.
+ * Writes one audit entry for the credential's merchant (or `merchantId`,
+ * which an actor without a credential, such as the command line, needs).
  */
 export async function recordAudit(
   tx: Tx | PrismaClient,
@@ -47,7 +51,7 @@ export async function recordAudit(
     data: {
       merchantId: merchant,
       actorKeyId: key?.keyId ?? null,
-      actorLabel: key ? (key.label ?? key.prefix) : null,
+      actorLabel: key ? (key.label ?? key.prefix) : (ctx.label ?? null),
       action,
       target,
       details: details as Prisma.InputJsonObject,

@@ -23,6 +23,7 @@ import {
   type Quote,
   type Refusal,
 } from '../engine.ts';
+import { recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
@@ -654,6 +655,8 @@ export async function advanceTime(
   scope: Scope,
   when: string | null,
   onFailure: (memberId: string, error: unknown) => void = () => {},
+  /** Who asked, for the audit log (an admin request; the server's own runs are not recorded). */
+  actor?: AuditActor,
 ): Promise<AdvanceResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const { at } = toEvent(scope, active, { type: 'tick', at: when ?? undefined });
@@ -693,5 +696,7 @@ export async function advanceTime(
       }
     }
   }
+  // A summary of the run: each member's changes committed on their own.
+  if (actor) await recordAudit(scope.prisma, actor, 'advanceTime', null, { at: formatInstant(at), members, entries, failed }, scope.merchantId);
   return { at, members, entries, failures, failed };
 }

@@ -1,7 +1,6 @@
 // The authenticated merchant, and advancing its clock.
 import { recordAdvanceTimeRun } from '../../metrics.ts';
 import { advanceTime, type AdvanceFailure, type AdvanceResult } from '../../services/members.ts';
-import { recordAudit } from '../../services/audit.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf } from '../context.ts';
@@ -59,15 +58,12 @@ builder.mutationField('advanceTime', (t) =>
     args: { at: t.arg({ type: 'DateTime', required: false, description: 'Bring members up to this time; default now.' }) },
     resolve: async (_root, { at }, ctx) => {
       const started = performance.now();
-      const result = await advanceTime(scopeOf(ctx), at ?? null, (memberId, error) =>
-        ctx.logger?.error({ err: error, merchantId: merchantId(ctx), memberId }, 'advanceTime failed for a member'),
+      const result = await advanceTime(
+        scopeOf(ctx),
+        at ?? null,
+        (memberId, error) => ctx.logger?.error({ err: error, merchantId: merchantId(ctx), memberId }, 'advanceTime failed for a member'),
+        ctx,
       );
-      await recordAudit(ctx.prisma, ctx, 'advanceTime', null, {
-        at: new Date(result.at).toISOString(),
-        members: result.members,
-        entries: result.entries,
-        failed: result.failed,
-      });
       recordAdvanceTimeRun({ trigger: 'request', changed: result.members, failed: result.failed, entries: result.entries, seconds: (performance.now() - started) / 1000 });
       return result;
     },

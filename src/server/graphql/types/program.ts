@@ -3,7 +3,6 @@ import type { Program, ReplayResult } from '../../engine.ts';
 import { ProgramInvalidError } from '../../services/errors.ts';
 import { compileSource, programOf, publishProgram } from '../../services/programs.ts';
 import { simulate } from '../../services/simulate.ts';
-import { recordAudit } from '../../services/audit.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { compileComplexity } from '../cost.ts';
@@ -201,8 +200,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ProgramInvalidError] },
     args: { source: t.arg.string({ required: true, description: 'The `.loyalty` program text to publish.' }) },
     resolve: async (_root, { source }, ctx) => {
-      const { version, created, diagnostics, retiered } = await publishProgram(ctx.prisma, merchantId(ctx), source);
-      await recordAudit(ctx.prisma, ctx, 'publishProgram', String(version.version), { created, retiered, hash: version.hash, name: version.name });
+      const { version, created, diagnostics, retiered } = await publishProgram(ctx.prisma, merchantId(ctx), source, ctx);
       return { versionId: version.id, created, retiered, warnings: withSource(diagnostics, source) };
     },
   }),
