@@ -175,14 +175,8 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     deficit: 0,
     inactiveAt: null,
   };
-  const b = birthday ? parseBirthday(birthday) : null;
-  if (b) {
-    // Only birthdays after signup: the first one due strictly after it.
-    let y = rt.zone.localYear(at);
-    let due = rt.zone.birthdayIn(y, b.m, b.d);
-    if (due <= at) due = rt.zone.birthdayIn(++y, b.m, b.d);
-    s.nextBirthday = due;
-  }
+  // Only birthdays after signup: the first one due strictly after it.
+  s.nextBirthday = birthdayAfter(rt, birthday, at);
   return s;
 }
 
@@ -598,6 +592,48 @@ export function advance(program: Program, s: MemberState, at: number): LedgerEnt
   bringTo(rt, s, at, out);
   updateDue(rt, s);
   return out;
+}
+
+/** The first time birthday `birthday` falls due strictly after `at`, or null without one. */
+function birthdayAfter(rt: Runtime, birthday: string | null, at: number): number | null {
+  const b = birthday ? parseBirthday(birthday) : null;
+  if (!b) return null;
+  let y = rt.zone.localYear(at);
+  let due = rt.zone.birthdayIn(y, b.m, b.d);
+  if (due <= at) due = rt.zone.birthdayIn(++y, b.m, b.d);
+  return due;
+}
+
+/** A correction of a member's birthday (or its removal, with null) at
+ * `at`: the member is first brought to `at` (what fell due by then, under
+ * the old birthday, is written), then the next birthday bonus is the first
+ * of the new birthday strictly after `at`, never one already past. */
+export function changeBirthday(program: Program, s: MemberState, birthday: string | null, at: number): LedgerEntry[] {
+  if (birthday !== null && !parseBirthday(birthday)) throw new Error(`not a date: ${JSON.stringify(birthday)}`);
+  const out: LedgerEntry[] = [];
+  const rt = runtime(program);
+  const t = Math.max(at, s.at);
+  bringTo(rt, s, t, out);
+  s.birthday = birthday;
+  s.nextBirthday = birthdayAfter(rt, birthday, t);
+  updateDue(rt, s);
+  return out;
+}
+
+/** An erased member: the state keeps its figures (balance, lots, tier
+ * history) under the pseudonym `id`, without the birthday. */
+export function eraseState(program: Program, s: MemberState, id: string): void {
+  const rt = runtime(program);
+  prepare(rt, s);
+  s.id = id;
+  s.birthday = null;
+  s.nextBirthday = null;
+  updateDue(rt, s);
+}
+
+/** A referee whose referrer was erased names the referrer by its pseudonym. */
+export function renameReferrer(s: MemberState, referrer: string): void {
+  s.referrer = referrer;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 // The engine: pure evaluation of a compiled program against member states.
 // Replay and the GraphQL server call the same functions (docs/engine-api.md).
-export { applyEvent, advance, nextDue, clubsAt, membership, newMember, runtime } from './engine.ts';
+export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDue, clubsAt, membership, newMember, runtime } from './engine.ts';
 export { carryOver } from './carry.ts';
 export type { Contribution } from './engine.ts';
 export { parseEvent, parseMoney } from './events.ts';
 export { Replay } from './replay.ts';
 export type { ReplayResult, MemberResult, ResultEntry, ReplayError, ReplayOptions } from './replay.ts';
-export { formatInstant, parseInstant, zoneFor } from './time.ts';
+export { formatInstant, parseBirthday, parseInstant, zoneFor } from './time.ts';
 export { formatCurrency } from './refusals.ts';
 export type { Refusal, RefusalCode, RefusalFigures } from './refusals.ts';
 export { memberView, quote } from './view.ts';

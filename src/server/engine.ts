@@ -6,17 +6,21 @@ import {
   advance,
   applyEvent,
   carryOver,
+  changeBirthday,
+  eraseState,
   formatCurrency,
   formatInstant,
   memberView,
   nextDue,
+  parseBirthday,
   parseEvent,
   parseInstant,
   quote,
+  renameReferrer,
   Replay,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, compile, formatCurrency, formatInstant, memberView, nextDue, parseEvent, parseInstant, quote, renderDiagnostic, Replay };
+export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, renameReferrer, renderDiagnostic, Replay };
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;

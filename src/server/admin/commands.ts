@@ -6,6 +6,7 @@
 import type { PrismaClient } from '@prisma/client';
 import { z } from 'zod';
 import { renderDiagnostic } from '../engine.ts';
+import { COMMAND_LINE } from '../services/audit.ts';
 import { KEY_SCOPES, listApiKeys, newApiKey, revokeApiKey } from '../services/auth.ts';
 import { ProgramInvalidError } from '../services/errors.ts';
 import { createMerchant } from '../services/merchants.ts';
@@ -75,7 +76,7 @@ const definitions = {
     args: z.object({ merchant: z.string().optional(), scope, label: z.string().max(100).optional() }),
     async run(prisma: PrismaClient, args: { merchant?: string | undefined; scope: (typeof KEY_SCOPES)[number]; label?: string | undefined }) {
       const merchant = await merchantOf(prisma, args.merchant);
-      const { key, record } = await newApiKey(prisma, merchant.id, { scope: args.scope, label: args.label ?? null });
+      const { key, record } = await newApiKey(prisma, merchant.id, { scope: args.scope, label: args.label ?? null }, COMMAND_LINE);
       return { merchant, key, apiKey: view(record) };
     },
   },
@@ -90,7 +91,7 @@ const definitions = {
     args: z.object({ merchant: z.string().optional(), key: z.string().min(1) }),
     async run(prisma: PrismaClient, args: { merchant?: string | undefined; key: string }) {
       const merchant = await merchantOf(prisma, args.merchant);
-      return { merchant, apiKey: view(await revokeApiKey(prisma, merchant.id, args.key)) };
+      return { merchant, apiKey: view(await revokeApiKey(prisma, merchant.id, args.key, COMMAND_LINE)) };
     },
   },
 } as const;

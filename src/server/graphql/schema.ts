@@ -8,5 +8,7 @@ import './types/order.ts';
 import './types/club.ts';
 import './types/merchant.ts';
 import './types/access.ts';
+import './types/corrections.ts';
+import './types/audit.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -14,7 +14,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKey, ApiKeyScope, PrismaClient } from '@prisma/client';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { recordAudit, type AuditActor } from './audit.ts';
 import { DomainError } from './errors.ts';
+import type { Tx } from './transaction.ts';
 
 const KEY_PREFIX = 'lk_';
 const TOKEN_ISSUER = 'loyalty';
@@ -39,14 +41,19 @@ export async function newApiKey(
   prisma: PrismaClient,
   merchantId: string,
   options: { scope: KeyScope; label?: string | null },
+  /** Who creates it, for the audit log (an admin request); none for the merchant's first key. */
+  actor?: AuditActor,
 ): Promise<NewApiKey> {
   const label = options.label?.trim() || null;
   if (label && label.length > 100) throw new DomainError('BAD_USER_INPUT', 'a key label has at most 100 characters');
   const key = KEY_PREFIX + randomBytes(24).toString('base64url');
-  const record = await prisma.apiKey.create({
-    data: { merchantId, prefix: key.slice(0, 10), hash: hashApiKey(key), label, scope: options.scope },
+  return prisma.$transaction(async (tx) => {
+    const record = await tx.apiKey.create({
+      data: { merchantId, prefix: key.slice(0, 10), hash: hashApiKey(key), label, scope: options.scope },
+    });
+    if (actor) await recordAudit(tx, actor, 'createApiKey', record.id, { scope: record.scope, label, prefix: record.prefix }, merchantId);
+    return { key, record };
   });
-  return { key, record };
 }
 
 /** A new key for the merchant; the merchant's first key (label given by the caller) is an admin key. */
@@ -64,14 +71,18 @@ export function listApiKeys(prisma: PrismaClient, merchantId: string): Promise<A
 }
 
 /** Revokes one of the merchant's keys, by id or by its prefix (`lk_AbCdEfG`). Revoking twice is harmless. */
-export async function revokeApiKey(prisma: PrismaClient, merchantId: string, idOrPrefix: string): Promise<ApiKey> {
+export async function revokeApiKey(prisma: PrismaClient, merchantId: string, idOrPrefix: string, actor?: AuditActor): Promise<ApiKey> {
   const where = UUID.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix };
   const matches = await prisma.apiKey.findMany({ where: { merchantId, ...where } });
   if (matches.length === 0) throw new DomainError('NOT_FOUND', `no API key "${idOrPrefix}"`);
   if (matches.length > 1) throw new DomainError('BAD_USER_INPUT', `several keys start with "${idOrPrefix}": give the key's id`);
   const key = matches[0]!;
   if (key.revokedAt) return key;
-  return prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+  return prisma.$transaction(async (tx) => {
+    const revoked = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    if (actor) await recordAudit(tx, actor, 'revokeApiKey', key.id, { label: key.label, prefix: key.prefix }, merchantId);
+    return revoked;
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -231,7 +242,7 @@ export async function createMemberToken(
 }
 
 /** Every token issued so far for this member stops working; new ones work. */
-export async function revokeMemberTokens(prisma: PrismaClient, merchantId: string, memberId: string): Promise<void> {
+export async function revokeMemberTokens(prisma: PrismaClient | Tx, merchantId: string, memberId: string): Promise<void> {
   await prisma.memberTokenGeneration.upsert({
     where: { merchantId_memberId: { merchantId, memberId } },
     create: { merchantId, memberId, generation: 1 },
@@ -240,11 +251,12 @@ export async function revokeMemberTokens(prisma: PrismaClient, merchantId: strin
 }
 
 /** Retires the merchant's signing secrets (every member token stops working) and starts a new one. */
-export async function rotateMemberTokenSecret(prisma: PrismaClient, merchantId: string): Promise<void> {
-  await prisma.$transaction([
-    prisma.memberTokenSecret.updateMany({ where: { merchantId, retiredAt: null }, data: { retiredAt: new Date() } }),
-    prisma.memberTokenSecret.create({ data: { merchantId, secret: randomBytes(32).toString('base64url') } }),
-  ]);
+export async function rotateMemberTokenSecret(prisma: PrismaClient, merchantId: string, actor?: AuditActor): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await tx.memberTokenSecret.updateMany({ where: { merchantId, retiredAt: null }, data: { retiredAt: new Date() } });
+    await tx.memberTokenSecret.create({ data: { merchantId, secret: randomBytes(32).toString('base64url') } });
+    if (actor) await recordAudit(tx, actor, 'rotateMemberTokenSecret', null, {}, merchantId);
+  });
 }
 
 // ------------------------------------------------------------------ last use of keys

@@ -23,6 +23,7 @@ import {
   type Quote,
   type Refusal,
 } from '../engine.ts';
+import { recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
@@ -41,7 +42,7 @@ export interface Scope {
  */
 export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
 
-interface MemberRow {
+export interface MemberRow {
   id: string;
   externalId: string;
   state: MemberState;
@@ -183,7 +184,7 @@ function stampTime(event: EngineEvent & { member: string }, rows: Map<string, Me
 
 // ---------------------------------------------------------------- persistence
 
-async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lock: boolean): Promise<Map<string, MemberRow>> {
+export async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lock: boolean): Promise<Map<string, MemberRow>> {
   const ids = [...new Set(externalIds)];
   if (ids.length === 0) return new Map();
   const rows = lock
@@ -198,7 +199,7 @@ async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lo
 }
 
 /** Stores changed member states (insert for a new member) and the entries; returns entry ids. */
-async function persist(
+export async function persist(
   tx: Tx,
   merchantId: string,
   active: ActiveProgram,
@@ -736,6 +737,8 @@ export async function advanceTime(
   scope: Scope,
   when: string | null,
   onFailure: (memberId: string, error: unknown) => void = () => {},
+  /** Who asked, for the audit log (an admin request; the server's own runs are not recorded). */
+  actor?: AuditActor,
 ): Promise<AdvanceResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const { at } = toEvent(scope, active, { type: 'tick', at: when ?? undefined });
@@ -775,5 +778,7 @@ export async function advanceTime(
       }
     }
   }
+  // A summary of the run: each member's changes committed on their own.
+  if (actor) await recordAudit(scope.prisma, actor, 'advanceTime', null, { at: formatInstant(at), members, entries, failed }, scope.merchantId);
   return { at, members, entries, failures, failed };
 }

@@ -1,6 +1,7 @@
 // Program versions: compile, check, publish, and the active program of a merchant.
 import type { Prisma, PrismaClient, ProgramVersion } from '@prisma/client';
 import { carryOver, compile, memberView, nextDue, type CompileResult, type MemberState, type Program } from '../engine.ts';
+import { recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, ProgramInvalidError } from './errors.ts';
 
 export const MAX_SOURCE_CHARS = 200_000;
@@ -72,7 +73,7 @@ export interface PublishResult {
  * Compiles `source`; on errors throws ProgramInvalidError and changes nothing;
  * otherwise stores it as the next version and makes it the active one.
  */
-export async function publishProgram(prisma: PrismaClient, merchantId: string, source: string): Promise<PublishResult> {
+export async function publishProgram(prisma: PrismaClient, merchantId: string, source: string, actor?: AuditActor): Promise<PublishResult> {
   const result = compileSource(source);
   const program = result.program;
   if (!program) throw new ProgramInvalidError(result.diagnostics, source);
@@ -82,7 +83,10 @@ export async function publishProgram(prisma: PrismaClient, merchantId: string, s
     // active flag are decided under this lock.
     await tx.$executeRaw`SELECT 1 FROM merchants WHERE id = ${merchantId}::uuid FOR UPDATE`;
     const active = await tx.programVersion.findFirst({ where: { merchantId, active: true } });
-    if (active?.hash === program.hash) return { version: active, created: false, diagnostics, retiered: 0 };
+    if (active?.hash === program.hash) {
+      if (actor) await recordAudit(tx, actor, 'publishProgram', String(active.version), { created: false, hash: active.hash, name: active.name }, merchantId);
+      return { version: active, created: false, diagnostics, retiered: 0 };
+    }
     if (active && active.currency !== program.currency) {
       throw new DomainError(
         'CURRENCY_CHANGE',
@@ -107,6 +111,7 @@ export async function publishProgram(prisma: PrismaClient, merchantId: string, s
       },
     });
     compiled.set(version.id, program);
+    if (actor) await recordAudit(tx, actor, 'publishProgram', String(version.version), { created: true, hash: version.hash, name: version.name }, merchantId);
     return { version, created: true, diagnostics, retiered: 0 };
   });
   if (!published.created) return published;

@@ -18,7 +18,7 @@ import { merchantId } from '../context.ts';
 export const ApiKeyScope = builder.enumType('ApiKeyScope', {
   description: 'What a key may do. Each scope includes the ones below it.',
   values: {
-    ADMIN: { value: 'admin', description: 'Everything: programs, keys, advanceTime, and all that `WRITE` may do.' },
+    ADMIN: { value: 'admin', description: 'Everything: programs, keys, advanceTime, corrections (updateMember, exportMember, eraseMember), the audit log, and all that `WRITE` may do.' },
     WRITE: {
       value: 'write',
       description: 'A POS or shop backend: orders, refunds, redemptions, events, clubs, signups, member tokens, and reads.',
@@ -82,14 +82,14 @@ builder.mutationFields((t) => ({
       scope: t.arg({ type: ApiKeyScope, required: true, description: 'What the new key may do.' }),
       label: t.arg.string({ required: false, description: 'What the key is for (at most 100 characters).' }),
     },
-    resolve: (_root, { scope, label }, ctx) => newApiKey(ctx.prisma, merchantId(ctx), { scope, label }),
+    resolve: (_root, { scope, label }, ctx) => newApiKey(ctx.prisma, merchantId(ctx), { scope, label }, ctx),
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
     authScopes: ADMIN,
     description: 'Revokes a key at once (the next request with it is refused with HTTP 401). Revoking twice is harmless.',
     args: { id: t.arg.id({ required: true, description: 'The key\'s id, or its prefix.' }) },
-    resolve: (_root, { id }, ctx) => revokeApiKey(ctx.prisma, merchantId(ctx), String(id)),
+    resolve: (_root, { id }, ctx) => revokeApiKey(ctx.prisma, merchantId(ctx), String(id), ctx),
   }),
   createMemberToken: t.field({
     type: MemberTokenRef,
@@ -123,7 +123,7 @@ builder.mutationFields((t) => ({
     authScopes: ADMIN,
     description: 'Replaces the secret that signs member tokens: every member token issued so far stops working.',
     resolve: async (_root, _args, ctx) => {
-      await rotateMemberTokenSecret(ctx.prisma, merchantId(ctx));
+      await rotateMemberTokenSecret(ctx.prisma, merchantId(ctx), ctx);
       return true;
     },
   }),

@@ -94,6 +94,8 @@ export const MemberRef = builder.prismaObject('Member', {
   fields: (t) => ({
     id: t.exposeID('externalId', { ...MEMBER_VISIBLE, description: 'The merchant\'s own id for the member.' }),
     birthday: t.exposeString('birthday', { nullable: true, description: 'YYYY-MM-DD, if the member gave it.' }),
+    note: t.exposeString('note', { nullable: true, description: "The merchant's note on the member (updateMember); keys read it, member tokens do not." }),
+    erasedAt: t.expose('erasedAt', { type: 'DateTime', nullable: true, description: 'When eraseMember removed the member\'s personal data; null otherwise.' }),
     signupAt: t.expose('signupAt', { type: 'DateTime', description: 'When the member signed up.' }),
     lastEventAt: t.expose('lastEventAt', { type: 'DateTime', description: 'The member\'s clock: the time of their last event. Earlier writes are refused.' }),
     balance: t.int({ ...MEMBER_VISIBLE, description: 'Points balance: the sum of the ledger.', resolve: (m) => Number(m.balance) }),

@@ -58,8 +58,11 @@ builder.mutationField('advanceTime', (t) =>
     args: { at: t.arg({ type: 'DateTime', required: false, description: 'Bring members up to this time; default now.' }) },
     resolve: async (_root, { at }, ctx) => {
       const started = performance.now();
-      const result = await advanceTime(scopeOf(ctx), at ?? null, (memberId, error) =>
-        ctx.logger?.error({ err: error, merchantId: merchantId(ctx), memberId }, 'advanceTime failed for a member'),
+      const result = await advanceTime(
+        scopeOf(ctx),
+        at ?? null,
+        (memberId, error) => ctx.logger?.error({ err: error, merchantId: merchantId(ctx), memberId }, 'advanceTime failed for a member'),
+        ctx,
       );
       recordAdvanceTimeRun({ trigger: 'request', changed: result.members, failed: result.failed, entries: result.entries, seconds: (performance.now() - started) / 1000 });
       return result;

@@ -200,7 +200,7 @@ builder.mutationFields((t) => ({
     errors: { types: [ProgramInvalidError] },
     args: { source: t.arg.string({ required: true, description: 'The `.loyalty` program text to publish.' }) },
     resolve: async (_root, { source }, ctx) => {
-      const { version, created, diagnostics, retiered } = await publishProgram(ctx.prisma, merchantId(ctx), source);
+      const { version, created, diagnostics, retiered } = await publishProgram(ctx.prisma, merchantId(ctx), source, ctx);
       return { versionId: version.id, created, retiered, warnings: withSource(diagnostics, source) };
     },
   }),
