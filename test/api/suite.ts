@@ -394,6 +394,10 @@ export function apiSuite(backend: Backend) {
         }
         const unknown = await ok(server.app, m.key, AdjustPointsDocument, { input: { ...input, memberId: 'ghost', idempotencyKey: 'ticket-4' } });
         expect(unknown.adjustPoints).toMatchObject({ __typename: 'EventRefused', code: 'UNKNOWN_MEMBER' });
+        // Each applied correction is in the audit log once (not the replay, not the refusal).
+        const audit = await rawRequest(server.app, { query: '{ auditLog(first: 10, action: "adjustPoints") { edges { node { target details } } } }' }, m.key);
+        const logged = (audit as { data: { auditLog: { edges: { node: { target: string; details: { points: number; reason: string } } }[] } } }).data.auditLog.edges;
+        expect(logged.map((e) => [e.node.target, e.node.details.points, e.node.details.reason])).toEqual([['m', -(before + 80), 'claw-back'], ['m', 50, 'goodwill']]);
         expect(await balanceMismatches(server.db)).toEqual([]);
       });
 

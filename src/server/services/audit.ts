@@ -7,7 +7,7 @@ import type { Prisma, PrismaClient } from '@prisma/client';
 import type { Credential } from './auth.ts';
 import type { Tx } from './transaction.ts';
 
-/** The admin mutations the log records (adjustPoints to come). */
+/** The admin mutations the log records. */
 export type AuditAction =
   | 'createApiKey'
   | 'revokeApiKey'
@@ -31,6 +31,13 @@ export interface AuditActor {
 /** The admin commands of the command line (`npm run key`), which act without a key. */
 export const COMMAND_LINE: AuditActor = { credential: null, label: 'command line' };
 
+/** How an actor is named in the log and on the entries it makes: the key's label, else its prefix. */
+export function actorLabel(ctx: AuditActor): string | null {
+  const credential = ctx.credential;
+  if (credential?.kind === 'key') return credential.label ?? credential.prefix;
+  return ctx.label ?? null;
+}
+
 /**
  * Writes one audit entry for the credential's merchant (or `merchantId`,
  * which an actor without a credential, such as the command line, needs).
@@ -51,7 +58,7 @@ export async function recordAudit(
     data: {
       merchantId: merchant,
       actorKeyId: key?.keyId ?? null,
-      actorLabel: key ? (key.label ?? key.prefix) : (ctx.label ?? null),
+      actorLabel: actorLabel(ctx),
       action,
       target,
       details: details as Prisma.InputJsonObject,

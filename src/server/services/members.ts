@@ -23,7 +23,7 @@ import {
   type Quote,
   type Refusal,
 } from '../engine.ts';
-import { recordAudit, type AuditActor } from './audit.ts';
+import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
@@ -627,7 +627,7 @@ const keyText = z.string().min(1).max(200);
  */
 export async function adjustPoints(
   scope: Scope,
-  actor: string,
+  actor: AuditActor,
   input: { memberId: string; points: number; reason: string; idempotencyKey: string; at?: string | null },
 ): Promise<AdjustResult> {
   const reason = reasonText.safeParse(input.reason);
@@ -672,9 +672,11 @@ export async function adjustPoints(
     }
     const applied = await applyMemberEvent(tx, scope, active, event, {
       locked,
-      correction: { reason: reason.data, actor, idempotencyKey: key.data, bodyHash },
+      correction: { reason: reason.data, actor: actorLabel(actor) ?? 'unknown', idempotencyKey: key.data, bodyHash },
     });
-    return { ...finish(applied, event.member), replayed: false };
+    const result = { ...finish(applied, event.member), replayed: false };
+    await recordAudit(tx, actor, 'adjustPoints', event.member, { points: event.points, reason: reason.data, idempotencyKey: key.data }, scope.merchantId);
+    return result;
   });
 }
 

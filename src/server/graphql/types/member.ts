@@ -350,13 +350,6 @@ const AdjustPointsPayload = builder.objectRef<members.AdjustResult>('AdjustPoint
   }),
 });
 
-/** Who a correction is recorded as made by: the key's label, or its id when it has none. */
-function actorOf(ctx: Context): string {
-  const c = ctx.credential;
-  if (c?.kind !== 'key') throw new DomainError('FORBIDDEN', 'corrections are made with an admin key');
-  return c.label ?? `key ${c.prefix}`;
-}
-
 builder.mutationField('adjustPoints', (t) =>
   t.field({
     type: AdjustPointsPayload,
@@ -365,7 +358,7 @@ builder.mutationField('adjustPoints', (t) =>
       "Corrects a member's points (dsl.md 4.12): one `adjust` entry with the reason and the key's label. Never refused for a known member; idempotent on `idempotencyKey`.",
     errors: { types: [EventRefusedError] },
     args: { input: t.arg({ type: AdjustPointsInput, required: true, description: 'The correction.' }) },
-    resolve: (_root, { input }, ctx) => members.adjustPoints(scopeOf(ctx), actorOf(ctx), { ...input, memberId: String(input.memberId) }),
+    resolve: (_root, { input }, ctx) => members.adjustPoints(scopeOf(ctx), ctx, { ...input, memberId: String(input.memberId) }),
   }),
 );
 
