@@ -3,6 +3,7 @@
 // recordWrite and recordAdvanceTimeRun (labels are bounded: schema field
 // names and fixed outcomes, never ids).
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { DomainError, EventRefusedError } from './services/errors.ts';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'loyalty_' });
@@ -79,6 +80,28 @@ export type WriteOutcome = 'accepted' | 'replayed' | 'refused' | 'conflict' | 'e
 export function recordWrite(operation: string, outcome: WriteOutcome, seconds?: number): void {
   writes.inc({ operation, outcome });
   if (seconds !== undefined) writeDuration.observe({ operation }, seconds);
+}
+
+function outcomeOf(error: unknown): WriteOutcome {
+  if (error instanceof EventRefusedError) return 'refused';
+  if (error instanceof DomainError && (error.code === 'ORDER_ID_CONFLICT' || error.code === 'IDEMPOTENCY_CONFLICT' || error.code === 'WRITE_CONFLICT')) {
+    return 'conflict';
+  }
+  return 'error';
+}
+
+/** Runs one member write and records its outcome and time. */
+export async function measuredWrite<T extends object>(operation: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const result = await run();
+    recordWrite(operation, 'replayed' in result && result.replayed ? 'replayed' : 'accepted', seconds());
+    return result;
+  } catch (error) {
+    recordWrite(operation, outcomeOf(error), seconds());
+    throw error;
+  }
 }
 
 export interface AdvanceTimeRun {

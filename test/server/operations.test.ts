@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../../src/server/db/index.ts';
-import { recordAdvanceTimeRun, recordWrite, registry } from '../../src/server/metrics.ts';
+import { recordAdvanceTimeRun, registry } from '../../src/server/metrics.ts';
 import { createMerchant } from '../../src/server/services/merchants.ts';
 import { createApp } from '../../src/server/yoga.ts';
 import { example, rawRequest, startTestServer } from '../api/client.ts';
@@ -220,13 +220,26 @@ describe('operations', { timeout: 180_000 }, () => {
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', reqId: generated.headers.get('x-request-id'), status: 401 }));
     expect(JSON.stringify(lines)).not.toContain(merchant.apiKey);
 
-    recordWrite('recordOrder', 'accepted', 0.02);
-    recordWrite('redeemPoints', 'refused');
+    // Real writes through the API: an order accepted, then retried; a redemption refused.
+    const write = (query: string) =>
+      app.fetch('http://loyalty.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${merchant.apiKey}` },
+        body: JSON.stringify({ query }),
+      });
+    await write('mutation { signup(input: { memberId: "obs", at: "2026-03-01T09:00:00Z" }) { __typename } }');
+    const order = 'mutation { recordOrder(input: { memberId: "obs", orderId: "O-1", at: "2026-03-02T09:00:00Z", lines: [{ sku: "LATTE-12", category: "espresso", qty: 1, price: "4.75" }] }) { __typename } }';
+    await write(order);
+    await write(order);
+    await write('mutation { redeemPoints(input: { memberId: "obs", points: 100000, at: "2026-03-02T10:00:00Z" }) { __typename } }');
     recordAdvanceTimeRun({ trigger: 'schedule', changed: 3, failed: 1, entries: 4, seconds: 0.5 });
     const metrics = await (await app.fetch('http://loyalty.test/metrics')).text();
     expect(metrics).toMatch(/loyalty_http_requests_total\{operation="query merchant\+program",status="200"\} [1-9]/);
     expect(metrics).toMatch(/loyalty_http_request_duration_seconds_count\{operation="query merchant\+program"\} [1-9]/);
+    expect(metrics).toMatch(/loyalty_writes_total\{operation="signup",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/loyalty_writes_total\{operation="recordOrder",outcome="accepted"\} [1-9]/);
+    expect(metrics).toMatch(/loyalty_writes_total\{operation="recordOrder",outcome="replayed"\} [1-9]/);
+    expect(metrics).toMatch(/loyalty_write_duration_seconds_count\{operation="recordOrder"\} [2-9]/);
     expect(metrics).toMatch(/loyalty_writes_total\{operation="redeemPoints",outcome="refused"\} [1-9]/);
     expect(metrics).toMatch(/loyalty_advance_time_runs_total\{trigger="schedule",result="failures"\} [1-9]/);
     expect(metrics).toMatch(/loyalty_advance_time_members_total\{result="changed"\} [3-9]/);

@@ -4,6 +4,7 @@ import type { MemberView } from '../../engine.ts';
 import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { ADMIN, KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
+import { measuredWrite } from '../../metrics.ts';
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf, type Context, type ViewedMember } from '../context.ts';
 import type { InputRef } from '@pothos/core';
@@ -304,7 +305,7 @@ function memberMutation<Input extends { memberId: string | number }>(
       resolve: (_root, args, ctx) => {
         // Pothos cannot narrow the args of a generic input; the schema guarantees `input`.
         const { input: given } = args as unknown as { input: Input };
-        return run(scopeOf(ctx), { ...given, memberId: String(given.memberId) });
+        return measuredWrite<members.WriteResult>(name, () => run(scopeOf(ctx), { ...given, memberId: String(given.memberId) }));
       },
     }),
   );
@@ -358,7 +359,8 @@ builder.mutationField('adjustPoints', (t) =>
       "Corrects a member's points (dsl.md 4.12): one `adjust` entry with the reason and the key's label. Never refused for a known member; idempotent on `idempotencyKey`.",
     errors: { types: [EventRefusedError] },
     args: { input: t.arg({ type: AdjustPointsInput, required: true, description: 'The correction.' }) },
-    resolve: (_root, { input }, ctx) => members.adjustPoints(scopeOf(ctx), ctx, { ...input, memberId: String(input.memberId) }),
+    resolve: (_root, { input }, ctx) =>
+      measuredWrite('adjustPoints', () => members.adjustPoints(scopeOf(ctx), ctx, { ...input, memberId: String(input.memberId) })),
   }),
 );
 

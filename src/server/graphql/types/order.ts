@@ -1,4 +1,5 @@
 // Orders: recording (idempotent on the merchant's order id), refunds, reads.
+import { measuredWrite } from '../../metrics.ts';
 import { EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { KEYS, READ, WRITE } from '../access.ts';
@@ -133,10 +134,8 @@ builder.mutationFields((t) => ({
     errors: { types: [EventRefusedError] },
     args: { input: t.arg({ type: RecordOrderInput, required: true, description: 'The order.' }) },
     resolve: (_root, { input }, ctx) =>
-      members.recordOrder(
-        scopeOf(ctx),
-        { ...input, memberId: String(input.memberId), orderId: String(input.orderId) },
-      ),
+      measuredWrite('recordOrder', () =>
+        members.recordOrder(scopeOf(ctx), { ...input, memberId: String(input.memberId), orderId: String(input.orderId) })),
   }),
   refundOrder: t.field({
     type: MemberPayload,
@@ -145,10 +144,8 @@ builder.mutationFields((t) => ({
     errors: { types: [EventRefusedError] },
     args: { input: t.arg({ type: RefundOrderInput, required: true, description: 'The refund.' }) },
     resolve: (_root, { input }, ctx) =>
-      members.refundOrder(
-        scopeOf(ctx),
-        { ...input, memberId: String(input.memberId), orderId: String(input.orderId) },
-      ),
+      measuredWrite('refundOrder', () =>
+        members.refundOrder(scopeOf(ctx), { ...input, memberId: String(input.memberId), orderId: String(input.orderId) })),
   }),
 }));
 
