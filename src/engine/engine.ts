@@ -557,6 +557,10 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
 /** Sets when bringing the member forward next changes anything (an expiry,
  * a birthday, a tier change), or -1 for never. (Stored here rather than
  * returned: a returned double is boxed on the way out.) */
+/** "Never" in a state: the last instant a Date holds. A state is stored as
+ * JSON, and the database driver writes Number.MAX_VALUE (like Infinity) as null. */
+const NEVER = 8_640_000_000_000_000;
+
 export function updateDue(rt: Runtime, s: MemberState): void {
   const p = rt.program;
   let due = Infinity;
@@ -568,10 +572,10 @@ export function updateDue(rt: Runtime, s: MemberState): void {
   let t = s.tierDue;
   if (!(t > s.at)) {
     t = tierDue(rt, s);
-    s.tierDue = t === Infinity ? Number.MAX_VALUE : t;
+    s.tierDue = t === Infinity ? NEVER : t;
   }
   if (t < due) due = t;
-  s.due = due === Infinity || due === Number.MAX_VALUE ? -1 : due;
+  s.due = due === Infinity || due === NEVER ? -1 : due;
 }
 
 /** When the member is next due for anything (kept in the state by every change). */

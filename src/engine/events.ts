@@ -3,7 +3,7 @@
 // event gets a message naming the field; nothing here throws.
 import type { Program } from '../../dsl/program.ts';
 import { toMinorUnits } from '../../dsl/values.ts';
-import { instantMs, parseBirthday, parseInstant } from './time.ts';
+import { formatInstant, instantMs, parseBirthday, parseInstant } from './time.ts';
 import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
 export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: undefined; error: string };
@@ -192,4 +192,63 @@ function parse(p: Program, value: unknown): EngineEvent {
     }
   }
   return fail(`unknown event type ${JSON.stringify(type)}`);
+}
+
+/** Minor units as the decimal string replay.md writes: `4.50`, `500` (JPY). */
+function moneyString(program: Program, minor: number): string {
+  const e = program.currencyExponent;
+  const digits = String(minor).padStart(e + 1, '0');
+  return e === 0 ? digits : `${digits.slice(0, -e)}.${digits.slice(-e)}`;
+}
+
+/**
+ * The event as a replay.md line (the inverse of parseEvent): one canonical
+ * spelling, with fields in a fixed order, money with the currency's
+ * decimals and times in UTC. `at: false` leaves the time out (a body hash
+ * of an event the server dated).
+ */
+export function eventLine(program: Program, ev: EngineEvent, options: { at?: boolean; extra?: Record<string, string> } = {}): string {
+  const o: Record<string, unknown> = { type: ev.type };
+  if (options.at !== false) o.at = formatInstant(ev.at);
+  switch (ev.type) {
+    case 'tick':
+      break;
+    case 'signup':
+      o.member = ev.member;
+      if (ev.birthday != null) o.birthday = ev.birthday;
+      if (ev.referrer != null) o.referrer = ev.referrer;
+      break;
+    case 'order':
+      o.member = ev.member;
+      o.id = ev.id;
+      o.lines = ev.lines.map((l) => ({ sku: l.sku, category: l.category, qty: l.qty, price: moneyString(program, l.price) }));
+      if (ev.channel != null) o.channel = ev.channel;
+      break;
+    case 'refund':
+      o.member = ev.member;
+      o.order = ev.order;
+      o.lines = ev.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
+      break;
+    case 'redeem':
+      o.member = ev.member;
+      o.points = ev.points;
+      if (ev.orderTotal != null) o.order_total = moneyString(program, ev.orderTotal);
+      break;
+    case 'join_club':
+    case 'cancel_club':
+      o.member = ev.member;
+      o.club = ev.club;
+      break;
+    case 'event':
+      o.member = ev.member;
+      o.name = ev.name;
+      break;
+    case 'adjust':
+      o.member = ev.member;
+      o.points = ev.points;
+      if (ev.reason != null) o.reason = ev.reason;
+      break;
+  }
+  if (options.extra) Object.assign(o, options.extra);
+  return JSON.stringify(o);
 }

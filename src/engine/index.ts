@@ -3,7 +3,7 @@
 export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDue, clubsAt, membership, newMember, runtime } from './engine.ts';
 export { carryOver } from './carry.ts';
 export type { Contribution } from './engine.ts';
-export { parseEvent, parseMoney } from './events.ts';
+export { eventLine, parseEvent, parseMoney } from './events.ts';
 export { Replay } from './replay.ts';
 export type { ReplayResult, MemberResult, ResultEntry, ReplayError, ReplayOptions } from './replay.ts';
 export { formatInstant, parseBirthday, parseInstant, zoneFor } from './time.ts';

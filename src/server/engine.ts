@@ -8,6 +8,7 @@ import {
   carryOver,
   changeBirthday,
   eraseState,
+  eventLine,
   formatCurrency,
   formatInstant,
   memberView,
@@ -20,7 +21,7 @@ import {
   Replay,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, renameReferrer, renderDiagnostic, Replay };
+export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, renameReferrer, renderDiagnostic, Replay };
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;

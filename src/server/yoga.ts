@@ -15,6 +15,7 @@ import { authentication, credentialOf } from './http/authentication.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { isDatabaseUnavailable, serviceUnavailable } from './http/database-errors.ts';
 import { graphiqlOptions, renderBundledGraphiQL } from './http/graphiql.ts';
+import { EVENTS_PATH, eventsExport } from './http/events-export.ts';
 import { health } from './http/health.ts';
 import { observe } from './http/observe.ts';
 import { rateLimit, type RateLimitOptions } from './http/rate-limit.ts';
@@ -151,12 +152,13 @@ export function createApp(db: Database, options: AppOptions = {}): App {
       health(db.prisma, options.isDraining ?? (() => false)),
       authentication({
         prisma: db.prisma,
-        paths: [GRAPHQL_ENDPOINT, ...(options.protectedPaths ?? [])],
+        paths: [GRAPHQL_ENDPOINT, EVENTS_PATH, ...(options.protectedPaths ?? [])],
         graphiql: graphiql ? { endpoint: GRAPHQL_ENDPOINT } : null,
         usage: keyUsage,
         onError: logError,
       }),
       ...(options.rateLimit ? [rateLimit(options.rateLimit)] : []),
+      eventsExport(db.prisma),
       bodyLimit(options.maxBodyBytes ?? 1_000_000),
       // Before armor: the hook then sees the errors armor's rules add as well.
       validationCodes(),

@@ -70,7 +70,7 @@ export async function feedFixture(app: App, key: string, jsonl: string): Promise
         });
         break;
       case 'refund':
-        res = await send(RefundOrderDocument, { input: { memberId: e.member, orderId: e.order, lines: e.lines, at } });
+        res = await send(RefundOrderDocument, { input: { memberId: e.member, orderId: e.order, refundId: `line-${n}`, lines: e.lines, at } });
         break;
       case 'redeem':
         res = await send(RedeemPointsDocument, {

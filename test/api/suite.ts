@@ -4,6 +4,7 @@
 // cached balances must equal the ledger sums.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { verifyAll } from '../../src/server/services/verify.ts';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, type Backend, type TestServer } from './client.ts';
@@ -50,7 +51,10 @@ export function apiSuite(backend: Backend) {
     }, 120_000);
 
     afterAll(async () => {
+      // The law of the event log: replaying every merchant's log gives what is stored.
+      const differences = server ? (await verifyAll(server.db.prisma)).flatMap((r) => r.differences) : [];
       await server?.stop();
+      expect(differences).toEqual([]);
     });
 
     afterEach(async () => {
@@ -191,7 +195,7 @@ export function apiSuite(backend: Backend) {
         expect(versions).toContainEqual(['v2-order', 2]);
         // A refund of the v1 order is computed from what that order earned.
         const refund = await ok(server.app, m.key, RefundOrderDocument, {
-          input: { memberId: 'ava', orderId: 'v1-order', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-04T10:00:00Z' },
+          input: { memberId: 'ava', orderId: 'v1-order', refundId: 'rf-1', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-04T10:00:00Z' },
         });
         if (refund.refundOrder.__typename !== 'MemberPayload') throw new Error(JSON.stringify(refund));
         const v1Earned = ledger.member!.ledger.edges.filter((e) => e.node.ref === 'v1-order').reduce((a, e) => a + e.node.points, 0);
@@ -251,8 +255,11 @@ export function apiSuite(backend: Backend) {
         expect(entry).toMatchObject({ kind: 'EARN', points: 100, rule: 'signup', ref: null, programVersion: { version: 1 } });
         expect(entry!.line).toBeGreaterThan(0);
         expect(entry!.sourceLine).toBe(COFFEE.split('\n')[entry!.line! - 1]!.trim());
-        const again = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava' } });
-        expect(again.signup.__typename).toBe('EventRefused');
+        // A member signs up once: the same signup again is a retry, another body a conflict.
+        const again = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', birthday: '1990-07-14' } });
+        expect(again.signup).toMatchObject({ __typename: 'MemberPayload', replayed: true, points: 100 });
+        const other = await request(server.app, m.key, SignupDocument, { input: { memberId: 'ava' } });
+        expect(other.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
       });
 
       test('recordOrder awards points with provenance; quote predicted them', async () => {
@@ -307,7 +314,7 @@ export function apiSuite(backend: Backend) {
           input: { memberId: 'm', orderId: 'R-1', lines: [latte(2), beans(1)], at: '2026-03-03T10:00:00Z' },
         });
         const res = await ok(server.app, m.key, RefundOrderDocument, {
-          input: { memberId: 'm', orderId: 'R-1', lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }], at: '2026-03-04T10:00:00Z' },
+          input: { memberId: 'm', orderId: 'R-1', refundId: 'rf-2', lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }], at: '2026-03-04T10:00:00Z' },
         });
         if (res.refundOrder.__typename !== 'MemberPayload') throw new Error(JSON.stringify(res));
         expect(res.refundOrder.entries).toHaveLength(1);
@@ -316,15 +323,15 @@ export function apiSuite(backend: Backend) {
         const orders = await ok(server.app, m.key, MemberOrdersDocument, { id: 'm' });
         expect(orders.member!.orders.edges[0]!.node.refunds[0]!.lines).toEqual([{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }]);
         const twice = await ok(server.app, m.key, RefundOrderDocument, {
-          input: { memberId: 'm', orderId: 'R-1', lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }], at: '2026-03-04T11:00:00Z' },
+          input: { memberId: 'm', orderId: 'R-1', refundId: 'rf-3', lines: [{ sku: 'WB-ETHIOPIA-12OZ', qty: 1 }], at: '2026-03-04T11:00:00Z' },
         });
         expect(twice.refundOrder).toMatchObject({ __typename: 'EventRefused', code: 'REFUND_EXCEEDS_ORDER', refundable: 0 });
         const tooMany = await ok(server.app, m.key, RefundOrderDocument, {
-          input: { memberId: 'm', orderId: 'R-1', lines: [{ sku: 'LATTE-12', qty: 3 }], at: '2026-03-04T11:00:00Z' },
+          input: { memberId: 'm', orderId: 'R-1', refundId: 'rf-4', lines: [{ sku: 'LATTE-12', qty: 3 }], at: '2026-03-04T11:00:00Z' },
         });
         expect(tooMany.refundOrder).toMatchObject({ code: 'REFUND_EXCEEDS_ORDER', refundable: 2 });
         const unknown = await ok(server.app, m.key, RefundOrderDocument, {
-          input: { memberId: 'm', orderId: 'R-404', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-04T11:00:00Z' },
+          input: { memberId: 'm', orderId: 'R-404', refundId: 'rf-5', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-04T11:00:00Z' },
         });
         expect(unknown.refundOrder).toMatchObject({ code: 'UNKNOWN_ORDER' });
       });
@@ -521,7 +528,7 @@ export function apiSuite(backend: Backend) {
 
         // After a refund, a retry still answers with the order's own entries.
         await ok(server.app, m.key, RefundOrderDocument, {
-          input: { memberId: 'm', orderId: 'SAME', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-03T11:00:00Z' },
+          input: { memberId: 'm', orderId: 'SAME', refundId: 'rf-6', lines: [{ sku: 'LATTE-12', qty: 1 }], at: '2026-03-03T11:00:00Z' },
         });
         const retry = await ok(server.app, m.key, RecordOrderDocument, { input });
         if (retry.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(retry));
@@ -569,10 +576,18 @@ export function apiSuite(backend: Backend) {
           lines: [{ sku: 'LATTE-12', qty: 2 }, { sku: 'WB-ETHIOPIA-12OZ', qty: 1 }],
           at: '2026-03-04T10:00:00Z',
         };
-        const results = await Promise.all(Array.from({ length: 20 }, () => ok(server.app, m.key, RefundOrderDocument, { input })));
+        // 20 refunds (each its own refundId) race: one takes the points back, the others find nothing left.
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ok(server.app, m.key, RefundOrderDocument, { input: { ...input, refundId: `full-${i}` } })));
         const accepted = results.filter((r) => r.refundOrder.__typename === 'MemberPayload');
         expect(accepted).toHaveLength(1);
         expect(results.filter((r) => r.refundOrder.__typename === 'EventRefused')).toHaveLength(19);
+        // One refund sent 10 times at once (a client's retries): applied once, the others get its first result.
+        const again = await Promise.all(Array.from({ length: 10 }, () => ok(server.app, m.key, RefundOrderDocument, { input: { ...input, refundId: 'full-0' } })));
+        const first = results[0]!.refundOrder;
+        for (const r of again) {
+          expect(r.refundOrder.__typename).toBe(first.__typename);
+          if (r.refundOrder.__typename === 'MemberPayload') expect(r.refundOrder.replayed).toBe(true);
+        }
         const after = (await ok(server.app, m.key, MemberDocument, { id: 'm' })).member!.balance;
         expect(after).toBe(100); // the signup bonus: the order's points are taken back once
         expect(before - after).toBe(-(accepted[0]!.refundOrder.__typename === 'MemberPayload' ? accepted[0]!.refundOrder.points : 0));
@@ -583,8 +598,9 @@ export function apiSuite(backend: Backend) {
         await ok(server.app, m.key, RecordOrderDocument, {
           input: { memberId: 'm', orderId: 'TWO', lines: [latte(1), beans(1)], at: '2026-03-03T10:00:00Z' },
         });
+        let refunds = 0;
         const refund = (sku: string) =>
-          ok(server.app, m.key, RefundOrderDocument, { input: { memberId: 'm', orderId: 'TWO', lines: [{ sku, qty: 1 }], at: '2026-03-04T10:00:00Z' } });
+          ok(server.app, m.key, RefundOrderDocument, { input: { memberId: 'm', orderId: 'TWO', refundId: `two-${++refunds}`, lines: [{ sku, qty: 1 }], at: '2026-03-04T10:00:00Z' } });
         const both = await Promise.all([refund('LATTE-12'), refund('WB-ETHIOPIA-12OZ')]);
         expect(both.map((r) => r.refundOrder.__typename)).toEqual(['MemberPayload', 'MemberPayload']);
         const orders = await ok(server.app, m.key, MemberOrdersDocument, { id: 'm' });
@@ -617,7 +633,7 @@ export function apiSuite(backend: Backend) {
           await request(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'm', points: 50, at: ahead } }),
           await request(server.app, m.key, RecordEventDocument, { input: { memberId: 'm', name: 'review', at: ahead } }),
           await request(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: ahead } }),
-          await request(server.app, m.key, RefundOrderDocument, { input: { memberId: 'm', orderId: 'F-1', lines: [{ sku: 'LATTE-12', qty: 1 }], at: ahead } }),
+          await request(server.app, m.key, RefundOrderDocument, { input: { memberId: 'm', orderId: 'F-1', refundId: 'rf-8', lines: [{ sku: 'LATTE-12', qty: 1 }], at: ahead } }),
           await request(server.app, m.key, AdvanceTimeDocument, { at: '9999-12-31T23:59:59Z' }),
         ];
         for (const res of refused) {

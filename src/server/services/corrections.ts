@@ -10,7 +10,7 @@ import { changeBirthday, eraseState, parseBirthday, renameReferrer, type MemberS
 import { recordAudit, renameAuditTarget, MEMBER_ACTIONS, type AuditActor } from './audit.ts';
 import { revokeMemberTokens } from './auth.ts';
 import { DomainError } from './errors.ts';
-import { loadMembers, persist, type MemberRow, type Scope, type WriteResult } from './members.ts';
+import { loadMembers, logBirthdayCorrection, persist, type MemberRow, type Scope, type WriteResult } from './members.ts';
 import { requireActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
 
@@ -62,7 +62,8 @@ export async function updateMember(scope: Scope, actor: AuditActor, input: Membe
     if (input.birthday !== undefined) {
       const at = Math.max(Date.now(), row.lastEventAt.getTime());
       const entries = changeBirthday(active.program, row.state, input.birthday, at);
-      entryIds = await persist(tx, scope.merchantId, active, at, rows, [row.state], entries, new Map());
+      const seq = await logBirthdayCorrection(tx, scope.merchantId, active, input.memberId, input.birthday, at);
+      entryIds = await persist(tx, scope.merchantId, active, at, rows, [row.state], entries, new Map(), seq);
       points = entries.reduce((sum, e) => sum + e.points, 0);
     }
     // persist() bumped the version when it stored the state; the columns follow it.
@@ -75,7 +76,7 @@ export async function updateMember(scope: Scope, actor: AuditActor, input: Membe
     });
     const fields = [...(input.birthday !== undefined ? ['birthday'] : []), ...(input.note !== undefined ? ['note'] : [])];
     await recordAudit(tx, actor, 'updateMember', input.memberId, { fields }, scope.merchantId);
-    return { memberId: row.id, entryIds, points };
+    return { memberId: row.id, entryIds, points, replayed: false };
   });
 }
 
@@ -150,6 +151,25 @@ export function pseudonym(): string {
 }
 
 /**
+ * The one change the append-only event log allows (its trigger checks
+ * `loyalty.rewrite_events`): the member's id becomes the pseudonym in their
+ * events and as the referrer of others, and birthdays are dropped.
+ */
+async function eraseFromLog(tx: Tx, merchantId: string, memberId: string, alias: string): Promise<void> {
+  await tx.$executeRaw`SELECT set_config('loyalty.rewrite_events', 'on', true)`;
+  await tx.$executeRaw`
+    UPDATE events SET member = ${alias},
+           line = ((line::jsonb - 'birthday') || jsonb_build_object('member', ${alias}::text))::text,
+           -- The signup's key names the member; the id is free for a new member.
+           key = CASE WHEN key = 'signup:' || ${memberId}::text THEN 'signup:' || ${alias}::text ELSE key END
+     WHERE merchant_id = ${merchantId}::uuid AND member = ${memberId}`;
+  await tx.$executeRaw`
+    UPDATE events SET line = jsonb_set(line::jsonb, '{referrer}', to_jsonb(${alias}::text))::text
+     WHERE merchant_id = ${merchantId}::uuid AND type = 'signup' AND line::jsonb ->> 'referrer' = ${memberId}`;
+  await tx.$executeRaw`SELECT set_config('loyalty.rewrite_events', 'off', true)`;
+}
+
+/**
  * Erases a member's personal data (GDPR erasure), keeping what accounting
  * needs. Gone: the merchant's id for the member (replaced by a pseudonym,
  * in the state, in referees' states and in audit entries about them), the
@@ -187,9 +207,10 @@ export async function eraseMember(scope: Scope, actor: AuditActor, memberId: str
       });
       if (count !== 1) throw new VersionConflict(referee.id);
     }
+    await eraseFromLog(tx, scope.merchantId, memberId, alias);
     await revokeMemberTokens(tx, scope.merchantId, memberId);
     await renameAuditTarget(tx, scope.merchantId, memberId, alias);
     await recordAudit(tx, actor, 'eraseMember', alias, {}, scope.merchantId);
-    return { memberId: row.id, entryIds: [], points: 0, pseudonym: alias };
+    return { memberId: row.id, entryIds: [], points: 0, replayed: false, pseudonym: alias };
   });
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   advance,
   applyEvent,
+  eventLine,
   formatCurrency,
   formatInstant,
   memberView,
@@ -59,12 +60,12 @@ export interface WriteResult {
   entryIds: bigint[];
   /** Sum of the points the write gave the member (not the referrer). */
   points: number;
+  /** true when this was a retry of a write already applied (same key and body): its first result, nothing written. */
+  replayed: boolean;
 }
 
 export interface OrderResult extends WriteResult {
   orderId: string;
-  /** true when this was a retry of an order already recorded: nothing was written. */
-  replayed: boolean;
 }
 
 // ---------------------------------------------------------------- inputs
@@ -208,6 +209,7 @@ export async function persist(
   changed: readonly MemberState[],
   entries: readonly LedgerEntry[],
   orderRefs: ReadonlyMap<string, string>,
+  eventSeq: bigint,
   correction: Correction | null = null,
 ): Promise<bigint[]> {
   const { program, version: programVersion } = active;
@@ -270,6 +272,7 @@ export async function persist(
         line: e.line,
         programVersionId: programVersion.id,
         orderId: e.ref === null ? null : (orderRefs.get(e.ref) ?? null),
+        eventSeq,
         ...(correction !== null && e.kind === 'adjust' ? correction : {}),
       };
     }),
@@ -284,6 +287,8 @@ interface Applied {
   entryIds: bigint[];
   entries: readonly LedgerEntry[];
   rows: Map<string, MemberRow>;
+  /** The first result, when the event's key was already applied. */
+  replayed: WriteResult | null;
 }
 
 /**
@@ -301,6 +306,8 @@ async function applyMemberEvent(
     locked?: Map<string, MemberRow>;
     also?: string[];
     orderRefs?: Map<string, string>;
+    /** The client's idempotency key: an accepted event holds it, and a retry with it gets the first result. */
+    key?: string;
     /** What the `adjust` entry of a correction records besides the engine's fields. */
     correction?: Correction;
     /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
@@ -311,6 +318,12 @@ async function applyMemberEvent(
 ): Promise<Applied> {
   const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
   stampTime(event, rows);
+  const bodyHash = eventBodyHash(active.program, event);
+  if (opts.key !== undefined) {
+    // Under the member's lock, a concurrent retry has committed (and is found) or not begun.
+    const first = await firstResult(tx, scope.merchantId, opts.key, event, bodyHash);
+    if (first) return { refusal: null, program: active.program, entryIds: first.entryIds, entries: [], rows, replayed: first };
+  }
   if (opts.also?.length) {
     // Read without a lock: if the engine changes one of these (a referrer's
     // reward), the version check in persist() catches a concurrent change.
@@ -322,6 +335,7 @@ async function applyMemberEvent(
     order: (id: string) => opts.orders?.get(id),
   });
   if (!outcome.error) await opts.beforePersist?.(rows, outcome.order);
+  const seq = await logEvent(tx, scope.merchantId, active, event, outcome.refusal, outcome.refusal ? null : (opts.key ?? null), bodyHash);
   const entryIds = await persist(
     tx,
     scope.merchantId,
@@ -331,18 +345,127 @@ async function applyMemberEvent(
     outcome.changed,
     outcome.entries,
     opts.orderRefs ?? new Map(),
+    seq,
     opts.correction ?? null,
   );
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
-  return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows };
+  return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows, replayed: null };
 }
 
 function finish(applied: Applied, memberExternalId: string): WriteResult {
+  if (applied.replayed) return applied.replayed;
   if (applied.refusal) throw new EventRefusedError(applied.refusal, applied.program);
   const row = applied.rows.get(memberExternalId);
   if (!row) throw new Error('accepted event without its member row');
   const points = applied.entries.reduce((sum, e) => (e.member === memberExternalId ? sum + e.points : sum), 0);
-  return { memberId: row.id, entryIds: applied.entryIds, points };
+  return { memberId: row.id, entryIds: applied.entryIds, points, replayed: false };
+}
+
+// ---------------------------------------------------------------- the event log
+
+const keyText = z.string().min(1).max(200);
+
+/** A client's key, checked, in the namespace of its kind of write (`refund:R-1`, `write:K`). */
+function writeKey(field: string, value: string, namespace: string): string {
+  const key = keyText.safeParse(value);
+  if (!key.success) throw new DomainError('BAD_USER_INPUT', `${field}: ${key.error.issues[0]!.message}`);
+  return `${namespace}:${key.data}`;
+}
+
+/** The optional `idempotencyKey` of redeemPoints, recordEvent, joinClub, cancelClub (and adjustPoints). */
+function clientKey(input: { idempotencyKey?: string | null }): string | undefined {
+  return input.idempotencyKey == null ? undefined : writeKey('idempotencyKey', input.idempotencyKey, 'write');
+}
+
+/**
+ * sha256 of the event's canonical body: its replay.md line without `at`
+ * (`"25.0"` and `"25.00"` are one price). The time is compared apart: a
+ * retry that leaves `at` to the server matches the stored one.
+ */
+function eventBodyHash(program: ActiveProgram['program'], event: EngineEvent): string {
+  return createHash('sha256').update(eventLine(program, event, { at: false })).digest('hex');
+}
+
+/**
+ * A correction that replay.md has no event for (a birthday corrected by
+ * updateMember), logged so that verify can derive the state from the log;
+ * the export leaves it out.
+ */
+export async function logBirthdayCorrection(tx: Tx, merchantId: string, active: ActiveProgram, member: string, birthday: string | null, at: number): Promise<bigint> {
+  const line = JSON.stringify({ type: 'birthday', at: formatInstant(at), member, birthday });
+  const row = await tx.event.create({
+    data: {
+      merchantId,
+      type: 'birthday',
+      member,
+      at: new Date(at),
+      line,
+      bodyHash: createHash('sha256').update(line).digest('hex'),
+      programVersionId: active.version.id,
+      accepted: true,
+    },
+    select: { seq: true },
+  });
+  return row.seq;
+}
+
+/** An advanceTime run's tick, in a transaction of its own (each member's step has its own). */
+async function logTick(scope: Scope, active: ActiveProgram, at: number): Promise<bigint> {
+  const event: EngineEvent = { type: 'tick', at };
+  return inTransaction(scope.prisma, (tx) => logEvent(tx, scope.merchantId, active, event, null, null, eventBodyHash(active.program, event)));
+}
+
+/** Appends the event to the log (in the write's transaction); returns its sequence number. */
+async function logEvent(
+  tx: Tx,
+  merchantId: string,
+  active: ActiveProgram,
+  event: EngineEvent,
+  refusal: Refusal | null,
+  key: string | null,
+  bodyHash: string,
+): Promise<bigint> {
+  const row = await tx.event.create({
+    data: {
+      merchantId,
+      type: event.type,
+      member: 'member' in event ? event.member : null,
+      at: new Date(event.at),
+      line: eventLine(active.program, event),
+      key,
+      bodyHash,
+      programVersionId: active.version.id,
+      accepted: refusal === null,
+      refusalCode: refusal?.code ?? null,
+      refusal: refusal?.message ?? null,
+    },
+    select: { seq: true },
+  });
+  return row.seq;
+}
+
+/**
+ * The first result of the accepted event that holds `key`, or null when
+ * there is none. The same key with another body (or another explicit `at`)
+ * is IDEMPOTENCY_CONFLICT.
+ */
+async function firstResult(tx: Tx, merchantId: string, key: string, event: EngineEvent, bodyHash: string): Promise<WriteResult | null> {
+  const first = await tx.event.findUnique({
+    where: { merchantId_key: { merchantId, key } },
+    select: { seq: true, member: true, at: true, bodyHash: true },
+  });
+  if (!first) return null;
+  if (first.bodyHash !== bodyHash || (!IMPLICIT_AT.has(event) && first.at.getTime() !== event.at)) {
+    throw new DomainError('IDEMPOTENCY_CONFLICT', `the key "${key}" was already used for a write with another body`, { key });
+  }
+  const member = await tx.member.findUniqueOrThrow({ where: { merchantId_externalId: { merchantId, externalId: first.member! } }, select: { id: true } });
+  const entries = await tx.ledgerEntry.findMany({ where: { eventSeq: first.seq }, select: { id: true, memberId: true, points: true }, orderBy: { id: 'asc' } });
+  return {
+    memberId: member.id,
+    entryIds: entries.map((e) => e.id),
+    points: entries.reduce((sum, e) => (e.memberId === member.id ? sum + Number(e.points) : sum), 0),
+    replayed: true,
+  };
 }
 
 // ---------------------------------------------------------------- writes
@@ -361,6 +484,8 @@ export async function signup(
   }) as EngineEvent & { type: 'signup'; member: string };
   const applied = await inTransaction(scope.prisma, (tx) =>
     applyMemberEvent(tx, scope, active, event, {
+      // A member signs up once: a retry gets the first result, another body is a conflict.
+      key: `signup:${event.member}`,
       also: event.referrer ? [event.referrer] : [],
       afterPersist: async (rows) => {
         const referrer = event.referrer ? rows.get(event.referrer) : undefined;
@@ -376,30 +501,21 @@ export async function signup(
   return finish(applied, event.member);
 }
 
-function orderBodyHash(input: { memberId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null }): string {
-  const body = {
-    member: input.memberId,
-    lines: input.lines.map((l) => ({ sku: l.sku, category: l.category, qty: l.qty, price: l.price })),
-    channel: input.channel ?? null,
-    // A retry that leaves `at` to the server still matches; an explicit time is part of the body.
-    at: input.at ?? null,
-  };
-  return createHash('sha256').update(JSON.stringify(body)).digest('hex');
-}
-
 /** The first result of an order already recorded (its earn entries), or an ORDER_ID_CONFLICT. */
 async function existingOrder(
   db: Tx,
   merchantId: string,
   externalId: string,
+  event: EngineEvent,
   bodyHash: string,
 ): Promise<OrderResult | null> {
   const order = await db.order.findUnique({
     where: { merchantId_externalId: { merchantId, externalId } },
-    select: { id: true, memberId: true, bodyHash: true },
+    select: { id: true, memberId: true, bodyHash: true, at: true },
   });
   if (!order) return null;
-  if (order.bodyHash !== bodyHash) {
+  // Canonical bodies ("25.0" is "25.00"); a retry that leaves `at` to the server matches the stored time.
+  if (order.bodyHash !== bodyHash || (!IMPLICIT_AT.has(event) && order.at.getTime() !== event.at)) {
     throw new DomainError('ORDER_ID_CONFLICT', `order "${externalId}" was already recorded with a different body`, {
       orderId: externalId,
     });
@@ -423,7 +539,6 @@ export async function recordOrder(
   scope: Scope,
   input: { memberId: string; orderId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null },
 ): Promise<OrderResult> {
-  const bodyHash = orderBodyHash(input);
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(scope, active, {
     type: 'order',
@@ -433,12 +548,13 @@ export async function recordOrder(
     lines: input.lines,
     channel: input.channel,
   }) as EngineEvent & { type: 'order'; member: string; id: string };
+  const bodyHash = eventBodyHash(active.program, event);
   const orderId = randomUUID();
   const result = await inTransaction(scope.prisma, async (tx) => {
     // Lock the member first: a concurrent request for the same order has then
     // either committed (and is found here) or not started its write.
     const locked = await loadMembers(tx, scope.merchantId, [event.member], true);
-    const again = await existingOrder(tx, scope.merchantId, input.orderId, bodyHash);
+    const again = await existingOrder(tx, scope.merchantId, input.orderId, event, bodyHash);
     if (again) return again;
     const referral = await tx.referral.findFirst({
       where: { merchantId: scope.merchantId, referee: { externalId: event.member } },
@@ -446,6 +562,7 @@ export async function recordOrder(
     });
     const applied = await applyMemberEvent(tx, scope, active, event, {
       locked,
+      key: `order:${event.id}`,
       also: referral ? [referral.referrer.externalId] : [],
       orderRefs: new Map([[event.id, orderId]]),
       beforePersist: async (rows, record) => {
@@ -474,15 +591,16 @@ export async function recordOrder(
         }
       },
     });
-    return { ...finish(applied, event.member), orderId, replayed: false };
+    return { ...finish(applied, event.member), orderId };
   });
   return result;
 }
 
 export async function refundOrder(
   scope: Scope,
-  input: { memberId: string; orderId: string; lines: RefundLineInput[]; at?: string | null },
+  input: { memberId: string; orderId: string; refundId: string; lines: RefundLineInput[]; at?: string | null },
 ): Promise<WriteResult> {
+  const refundKey = writeKey('refundId', input.refundId, 'refund');
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(scope, active, {
     type: 'refund',
@@ -503,6 +621,7 @@ export async function refundOrder(
     const record = (order?.record ?? undefined) as OrderRecord | undefined;
     const applied = await applyMemberEvent(tx, scope, active, event, {
       locked,
+      key: refundKey,
       orderRefs: order ? new Map([[event.order, order.id]]) : new Map(),
       orders: record ? new Map([[event.order, record]]) : new Map(),
       afterPersist: async (_rows, _entries, changed) => {
@@ -523,7 +642,7 @@ export async function refundOrder(
 
 export async function redeemPoints(
   scope: Scope,
-  input: { memberId: string; points: number; orderTotal?: string | null; at?: string | null },
+  input: { memberId: string; points: number; orderTotal?: string | null; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(scope, active, {
@@ -533,19 +652,20 @@ export async function redeemPoints(
     points: input.points,
     order_total: input.orderTotal,
   }) as EngineEvent & { member: string };
-  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event));
+  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
   return finish(applied, event.member);
 }
 
 export async function joinClub(
   scope: Scope,
-  input: { memberId: string; club: string; at?: string | null },
+  input: { memberId: string; club: string; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(scope, active, { type: 'join_club', at: input.at, member: input.memberId, club: input.club }) as
     EngineEvent & { type: 'join_club'; member: string; club: string };
   const applied = await inTransaction(scope.prisma, (tx) =>
     applyMemberEvent(tx, scope, active, event, {
+      key: clientKey(input),
       afterPersist: async (rows) => {
         const row = rows.get(event.member)!;
         const view = memberView(active.program, row.state, event.at);
@@ -566,13 +686,14 @@ export async function joinClub(
 
 export async function cancelClub(
   scope: Scope,
-  input: { memberId: string; club: string; at?: string | null },
+  input: { memberId: string; club: string; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(scope, active, { type: 'cancel_club', at: input.at, member: input.memberId, club: input.club }) as
     EngineEvent & { type: 'cancel_club'; member: string; club: string };
   const applied = await inTransaction(scope.prisma, (tx) =>
     applyMemberEvent(tx, scope, active, event, {
+      key: clientKey(input),
       afterPersist: async (rows) => {
         const at = new Date(event.at);
         await tx.clubMembership.updateMany({
@@ -592,12 +713,12 @@ export async function cancelClub(
 
 export async function recordEvent(
   scope: Scope,
-  input: { memberId: string; name: string; at?: string | null },
+  input: { memberId: string; name: string; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
   const active = await requireActiveProgram(scope.prisma, scope.merchantId);
   const event = toEvent(scope, active, { type: 'event', at: input.at, member: input.memberId, name: input.name }) as
     EngineEvent & { member: string };
-  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event));
+  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
   return finish(applied, event.member);
 }
 
@@ -607,17 +728,11 @@ export async function recordEvent(
 interface Correction {
   reason: string;
   actor: string;
-  idempotencyKey: string;
-  bodyHash: string;
 }
 
-export interface AdjustResult extends WriteResult {
-  /** true when this key was already applied with the same body: the first result, nothing written. */
-  replayed: boolean;
-}
+export type AdjustResult = WriteResult;
 
 const reasonText = z.string().trim().min(1, 'give the reason for the correction').max(500);
-const keyText = z.string().min(1).max(200);
 
 /**
  * A staff correction (dsl.md 4.12): one `adjust` entry of `points` (either
@@ -632,8 +747,7 @@ export async function adjustPoints(
 ): Promise<AdjustResult> {
   const reason = reasonText.safeParse(input.reason);
   if (!reason.success) throw new DomainError('BAD_USER_INPUT', `reason: ${reason.error.issues[0]!.message}`);
-  const key = keyText.safeParse(input.idempotencyKey);
-  if (!key.success) throw new DomainError('BAD_USER_INPUT', `idempotencyKey: ${key.error.issues[0]!.message}`);
+  const key = writeKey('idempotencyKey', input.idempotencyKey, 'write');
   if (Math.abs(input.points) > LIMITS.points) {
     throw new DomainError('BAD_USER_INPUT', `points ${input.points} is beyond the limit of ${LIMITS.points}`, { limit: LIMITS.points });
   }
@@ -645,37 +759,15 @@ export async function adjustPoints(
     points: input.points,
     reason: reason.data,
   }) as EngineEvent & { type: 'adjust'; member: string };
-  const bodyHash = createHash('sha256')
-    .update(JSON.stringify({
-      member: event.member,
-      points: event.points,
-      reason: reason.data,
-      // Canonical: the instant, not its spelling; a retry that leaves `at` to the server matches.
-      at: input.at == null ? null : event.at,
-    }))
-    .digest('hex');
   return inTransaction(scope.prisma, async (tx) => {
-    // Under the member's lock a concurrent retry has either committed (and is
-    // found) or not begun; one for another member meets the unique index.
-    const locked = await loadMembers(tx, scope.merchantId, [event.member], true);
-    const first = await tx.ledgerEntry.findUnique({
-      where: { merchantId_idempotencyKey: { merchantId: scope.merchantId, idempotencyKey: key.data } },
-      select: { id: true, memberId: true, points: true, bodyHash: true },
-    });
-    if (first) {
-      if (first.bodyHash !== bodyHash) {
-        throw new DomainError('IDEMPOTENCY_CONFLICT', `idempotencyKey "${key.data}" was already used for another correction`, {
-          idempotencyKey: key.data,
-        });
-      }
-      return { memberId: first.memberId, entryIds: [first.id], points: Number(first.points), replayed: true };
-    }
     const applied = await applyMemberEvent(tx, scope, active, event, {
-      locked,
-      correction: { reason: reason.data, actor: actorLabel(actor) ?? 'unknown', idempotencyKey: key.data, bodyHash },
+      key,
+      correction: { reason: reason.data, actor: actorLabel(actor) ?? 'unknown' },
     });
-    const result = { ...finish(applied, event.member), replayed: false };
-    await recordAudit(tx, actor, 'adjustPoints', event.member, { points: event.points, reason: reason.data, idempotencyKey: key.data }, scope.merchantId);
+    const result = finish(applied, event.member);
+    if (!result.replayed) {
+      await recordAudit(tx, actor, 'adjustPoints', event.member, { points: event.points, reason: reason.data, idempotencyKey: input.idempotencyKey }, scope.merchantId);
+    }
     return result;
   });
 }
@@ -749,6 +841,7 @@ export async function advanceTime(
   let failed = 0;
   const failures: AdvanceFailure[] = [];
   let after: string | undefined;
+  let tick: bigint | undefined;
   for (;;) {
     const due = await scope.prisma.member.findMany({
       where: { merchantId: scope.merchantId, nextDueAt: { lte: new Date(at) }, ...(after ? { id: { gt: after } } : {}) },
@@ -757,6 +850,9 @@ export async function advanceTime(
       take: 500,
     });
     if (due.length === 0) break;
+    // The run is one tick in the log, written once some member is due: the
+    // members' entries name it, and replaying the log brings them forward too.
+    tick ??= await logTick(scope, active, at);
     after = due[due.length - 1]!.id;
     for (const { externalId } of due) {
       try {
@@ -766,7 +862,7 @@ export async function advanceTime(
           if (!row) return { entries: 0, changed: false };
           const written = advance(active.program, row.state, at);
           const view = memberView(active.program, row.state, at);
-          await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map());
+          await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map(), tick!);
           return { entries: written.length, changed: written.length > 0 || BigInt(view.balance) !== row.balance || (view.tier?.name ?? null) !== row.tier };
         });
         entries += step.entries;

@@ -99,9 +99,12 @@ export async function publishProgram(prisma: PrismaClient, merchantId: string, s
       select: { version: true },
     });
     await tx.programVersion.updateMany({ where: { merchantId, active: true }, data: { active: false } });
+    // The version applies to the events logged after this one (db:verify switches there).
+    const logged = await tx.event.aggregate({ where: { merchantId }, _max: { seq: true } });
     const version = await tx.programVersion.create({
       data: {
         merchantId,
+        fromSeq: logged._max.seq ?? 0n,
         version: (last?.version ?? 0) + 1,
         name: program.name,
         source,

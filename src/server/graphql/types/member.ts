@@ -219,6 +219,9 @@ export const WritePayload = builder.interfaceRef<members.WriteResult>('WritePayl
         ctx.prisma.ledgerEntry.findMany({ ...query, where: { id: { in: p.entryIds }, memberId: { not: p.memberId } }, orderBy: { id: 'asc' } }),
     }),
     points: t.exposeInt('points', { description: 'Sum of the points this write gave the member.' }),
+    replayed: t.exposeBoolean('replayed', {
+      description: 'True when this was a retry of a write already applied (same key and body): its first result, and nothing was written.',
+    }),
   }),
 });
 
@@ -227,6 +230,9 @@ export const MemberPayload = builder.objectRef<members.WriteResult>('MemberPaylo
   description: 'The result of a member write.',
   interfaces: [WritePayload],
 });
+
+const IDEMPOTENCY_DESCRIPTION =
+  'Your key for this write; always send one. A retry with the same key and body returns the first result (`replayed`) and writes nothing; another body is IDEMPOTENCY_CONFLICT.';
 
 export const AT_DESCRIPTION =
   "When it happened (for backfills); default now. An event earlier than the member's last event is refused.";
@@ -247,6 +253,7 @@ const RedeemInput = builder.inputType('RedeemPointsInput', {
     memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
     points: t.int({ required: true, description: 'How many points to spend.' }),
     orderTotal: t.string({ required: false, description: 'Order value the points pay towards (decimal string); checked against `max N% of order`.' }),
+    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_DESCRIPTION }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
@@ -256,6 +263,7 @@ const ClubInput = builder.inputType('ClubInput', {
   fields: (t) => ({
     memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
     club: t.string({ required: true, description: 'The club\'s name in the program.' }),
+    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_DESCRIPTION }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
@@ -265,6 +273,7 @@ const EventInput = builder.inputType('RecordEventInput', {
   fields: (t) => ({
     memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
     name: t.string({ required: true, description: 'Matches an `on event "NAME"` section; other names write nothing.' }),
+    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_DESCRIPTION }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
 });
@@ -344,11 +353,6 @@ const AdjustPointsPayload = builder.objectRef<members.AdjustResult>('AdjustPoint
   authScopes: KEYS,
   description: 'A correction applied: its `adjust` entry (after any expiries that fell due before it).',
   interfaces: [WritePayload],
-  fields: (t) => ({
-    replayed: t.exposeBoolean('replayed', {
-      description: 'True when this idempotencyKey was already applied with the same body: the first result (its adjust entry), nothing written.',
-    }),
-  }),
 });
 
 builder.mutationField('adjustPoints', (t) =>

@@ -104,6 +104,10 @@ const RefundOrderInput = builder.inputType('RefundOrderInput', {
   fields: (t) => ({
     memberId: t.id({ required: true, description: 'The member who placed the order.' }),
     orderId: t.id({ required: true, description: 'The merchant\'s order id given to `recordOrder`.' }),
+    refundId: t.id({
+      required: true,
+      description: 'Your id for this refund: a retry with it and the same body returns the first result and writes nothing; another body is IDEMPOTENCY_CONFLICT.',
+    }),
     lines: t.field({ type: [RefundLineInput], required: true, description: 'What to refund.' }),
     at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
   }),
@@ -114,9 +118,6 @@ const RecordOrderPayload = builder.objectRef<members.OrderResult>('RecordOrderPa
   description: 'A recorded order and the points it earned.',
   interfaces: [WritePayload],
   fields: (t) => ({
-    replayed: t.exposeBoolean('replayed', {
-      description: 'True when this order id was already recorded with the same body: the first result, nothing written.',
-    }),
     order: t.prismaField({
       type: 'Order',
       description: 'The recorded order.',
@@ -145,7 +146,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RefundOrderInput, required: true, description: 'The refund.' }) },
     resolve: (_root, { input }, ctx) =>
       measuredWrite('refundOrder', () =>
-        members.refundOrder(scopeOf(ctx), { ...input, memberId: String(input.memberId), orderId: String(input.orderId) })),
+        members.refundOrder(scopeOf(ctx), { ...input, memberId: String(input.memberId), orderId: String(input.orderId), refundId: String(input.refundId) })),
   }),
 }));
 

@@ -1,0 +1,112 @@
+// GET /events.jsonl: the merchant's event log as replay.md lines, streamed
+// page by page (constant memory), so that
+//   loyalty replay PROGRAM <(curl -H "authorization: Bearer $KEY" .../events.jsonl)
+// gives the server's results (for a history under one program version).
+//
+// Lines come by time, then by sequence number: the server orders events per
+// member (concurrent tills), replay orders the whole stream (dsl.md 4.1), and
+// in time order replay accepts what the server accepted. Left out: events the
+// server refused as earlier than the member's last event (in time order
+// replay would accept them) and corrections replay.md has no event for (a
+// corrected birthday). Each line carries its idempotency key as `key`
+// (replay ignores it), so an export can be imported elsewhere unchanged.
+import type { Prisma, PrismaClient } from '@prisma/client';
+import type { Plugin } from 'graphql-yoga';
+import { parseInstant } from '../engine.ts';
+import { credentialOf } from './authentication.ts';
+import { errorResponse } from './respond.ts';
+
+export const EVENTS_PATH = '/events.jsonl';
+
+const PAGE = 1000;
+/** Event types of replay.md; the log also holds corrections it has none for. */
+const REPLAY_TYPES = ['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'tick'];
+/** Refusals that depend on the order the server met the events in. */
+const ORDER_DEPENDENT = ['OUT_OF_ORDER'];
+
+export interface ExportFilter {
+  from?: Date;
+  to?: Date;
+  member?: string;
+}
+
+/** A time as `from`/`to` take it: an instant, or a date (00:00 UTC that day). */
+function instant(text: string): Date | null {
+  const t = parseInstant(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  return t.ok ? new Date(t.ms) : null;
+}
+
+/** The export's lines, page by page, by time then sequence number. */
+export async function* exportLines(prisma: PrismaClient, merchantId: string, filter: ExportFilter = {}): AsyncGenerator<string> {
+  let cursor: { at: Date; seq: bigint } | null = null;
+  for (;;) {
+    const where: Prisma.EventWhereInput = {
+      merchantId,
+      type: { in: REPLAY_TYPES },
+      OR: [{ refusalCode: null }, { refusalCode: { notIn: ORDER_DEPENDENT } }],
+      ...(filter.member !== undefined ? { member: filter.member } : {}),
+      AND: [
+        ...(filter.from ? [{ at: { gte: filter.from } }] : []),
+        ...(filter.to ? [{ at: { lt: filter.to } }] : []),
+        ...(cursor ? [{ OR: [{ at: { gt: cursor.at } }, { at: cursor.at, seq: { gt: cursor.seq } }] }] : []),
+      ],
+    };
+    const page = await prisma.event.findMany({ where, orderBy: [{ at: 'asc' }, { seq: 'asc' }], take: PAGE, select: { seq: true, at: true, line: true, key: true } });
+    for (const e of page) yield e.key === null ? e.line : `${e.line.slice(0, -1)},"key":${JSON.stringify(e.key)}}`;
+    if (page.length < PAGE) return;
+    const last = page[page.length - 1]!;
+    cursor = { at: last.at, seq: last.seq };
+  }
+}
+
+export function eventsExport(prisma: PrismaClient): Plugin {
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== EVENTS_PATH) return;
+      if (request.method !== 'GET') {
+        endResponse(errorResponse(fetchAPI, 405, 'BAD_USER_INPUT', `${EVENTS_PATH} answers GET`, { headers: { allow: 'GET' } }));
+        return;
+      }
+      const credential = credentialOf(request);
+      if (credential?.kind !== 'key') {
+        endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', 'the event log is exported with an API key, not a member token'));
+        return;
+      }
+      const filter: ExportFilter = {};
+      for (const name of ['from', 'to'] as const) {
+        const text = url.searchParams.get(name);
+        if (text === null) continue;
+        const at = instant(text);
+        if (!at) {
+          endResponse(errorResponse(fetchAPI, 400, 'BAD_USER_INPUT', `${name} must be a date such as 2026-03-01 or a time such as 2026-03-01T09:30:00Z`));
+          return;
+        }
+        filter[name] = at;
+      }
+      const member = url.searchParams.get('member');
+      if (member !== null) filter.member = member;
+      const lines = exportLines(prisma, credential.merchant.id, filter);
+      const encoder = new TextEncoder();
+      const body = new fetchAPI.ReadableStream<Uint8Array>({
+        async pull(controller) {
+          // One page a pull: the stream asks for more as the client reads.
+          let text = '';
+          for (let i = 0; i < PAGE; i++) {
+            const next = await lines.next();
+            if (next.done) {
+              if (text) controller.enqueue(encoder.encode(text));
+              controller.close();
+              return;
+            }
+            text += `${next.value}\n`;
+          }
+          controller.enqueue(encoder.encode(text));
+        },
+        async cancel() {
+          await lines.return(undefined);
+        },
+      });
+      endResponse(new fetchAPI.Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8' } }));
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// The event log (issue 6): every write appends its event in its own
+// transaction, the log is append-only, replaying it gives what is stored
+// (verify), the export replays to the server's results, and every write is
+// applied at most once per key. On embedded PGlite and on a real PostgreSQL.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compile } from '../../dsl/index.ts';
+import { Replay } from '../../src/engine/index.ts';
+import { verifyAll, verifyMerchant } from '../../src/server/services/verify.ts';
+import { conformanceDir } from '../support.ts';
+import { example, newMerchant, ok, request, startTestServer, type Backend, type TestServer } from './client.ts';
+import { feedFixture } from './fixtures.ts';
+import {
+  AdjustPointsDocument,
+  AdvanceTimeDocument,
+  RecordEventDocument,
+  RecordOrderDocument,
+  RedeemPointsDocument,
+  SignupDocument,
+} from './generated/operations.ts';
+
+const COFFEE = example('coffee-chain.loyalty');
+const latte = (price = '4.75') => ({ sku: 'LATTE-12', category: 'espresso', qty: 2, price });
+
+function eventLog(backend: Backend) {
+  describe(`event log on ${backend}`, { timeout: 120_000 }, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer(backend);
+    }, 120_000);
+    afterAll(async () => {
+      const differences = server ? (await verifyAll(server.db.prisma)).flatMap((r) => r.differences) : [];
+      await server?.stop();
+      expect(differences).toEqual([]);
+    });
+
+    const exportOf = async (key: string | null, query = '') => {
+      const res = await server.app.fetch(`http://loyalty.test/events.jsonl${query}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+    };
+    const logOf = (merchantId: string) => server.db.prisma.event.findMany({ where: { merchantId }, orderBy: { seq: 'asc' } });
+
+    test('every write appends its event, accepted or refused, with its version; advanceTime a tick; entries name their event', async () => {
+      const m = await newMerchant(server, COFFEE);
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', birthday: '1990-07-14', at: '2026-03-01T09:00:00Z' } });
+      await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'ava', orderId: 'A-1', lines: [latte()], at: '2026-03-02T09:00:00Z' } });
+      const refused = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'ava', points: 99_999, at: '2026-03-02T10:00:00Z' } });
+      expect(refused.redeemPoints.__typename).toBe('EventRefused');
+      await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-07-15T00:00:00Z' });
+      const log = await logOf(m.id);
+      expect(log.map((e) => [e.type, e.member, e.accepted, e.refusalCode])).toEqual([
+        ['signup', 'ava', true, null],
+        ['order', 'ava', true, null],
+        ['redeem', 'ava', false, 'INSUFFICIENT_POINTS'],
+        ['tick', null, true, null],
+      ]);
+      expect(JSON.parse(log[1]!.line)).toEqual({
+        type: 'order', at: '2026-03-02T09:00:00Z', member: 'ava', id: 'A-1', lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }],
+      });
+      expect(log.map((e) => e.key)).toEqual(['signup:ava', 'order:A-1', null, null]);
+      const version = await server.db.prisma.programVersion.findFirstOrThrow({ where: { merchantId: m.id, active: true } });
+      expect(new Set(log.map((e) => e.programVersionId))).toEqual(new Set([version.id]));
+      // Every entry names the event that wrote it: the birthday bonus is the tick's.
+      const entries = await server.db.prisma.ledgerEntry.findMany({ where: { merchantId: m.id }, orderBy: { id: 'asc' } });
+      expect(entries.every((e) => e.eventSeq !== null)).toBe(true);
+      expect(entries.find((e) => e.rule === 'birthday')?.eventSeq).toBe(log[3]!.seq);
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+    });
+
+    test('the log is append-only: the database refuses UPDATE and DELETE', async () => {
+      const m = await newMerchant(server, COFFEE);
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', at: '2026-03-01T09:00:00Z' } });
+      const prisma = server.db.prisma;
+      await expect(prisma.$transaction((tx) => tx.$executeRaw`DELETE FROM events WHERE merchant_id = ${m.id}::uuid`)).rejects.toThrow(/append-only/);
+      await expect(prisma.$transaction((tx) => tx.$executeRaw`UPDATE events SET line = '{}' WHERE merchant_id = ${m.id}::uuid`)).rejects.toThrow(/append-only/);
+      expect(await logOf(m.id)).toHaveLength(1);
+    });
+
+    test('verify finds a stored balance, ledger or state that the log does not give', async () => {
+      const m = await newMerchant(server, COFFEE);
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', at: '2026-03-01T09:00:00Z' } });
+      await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'ava', orderId: 'A-1', lines: [latte()], at: '2026-03-02T09:00:00Z' } });
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+      const entry = await server.db.prisma.ledgerEntry.findFirstOrThrow({ where: { merchantId: m.id, rule: 'base' } });
+      await server.db.prisma.ledgerEntry.update({ where: { id: entry.id }, data: { points: entry.points + 5n } });
+      await server.db.prisma.member.updateMany({ where: { merchantId: m.id }, data: { balance: { increment: 5 } } });
+      const report = await verifyMerchant(server.db.prisma, m.id);
+      expect(report.differences.map((d) => [d.member, d.what])).toEqual([['ava', 'balance'], ['ava', 'ledger']]);
+      // Put it back, so that the suite's own verify passes.
+      await server.db.prisma.ledgerEntry.update({ where: { id: entry.id }, data: { points: entry.points } });
+      await server.db.prisma.member.updateMany({ where: { merchantId: m.id }, data: { balance: { decrement: 5 } } });
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+    });
+
+    const fixtures: [string, string, string][] = [['coffee-chain', COFFEE, example('coffee-chain.events.jsonl')]];
+    const conformance = conformanceDir();
+    const case19 = conformance && join(conformance, '19-event-errors');
+    if (case19 && existsSync(case19)) {
+      fixtures.push(['conformance 19 (events earlier than another member\'s)', readFileSync(join(case19, 'program.loyalty'), 'utf8'), readFileSync(join(case19, 'events.jsonl'), 'utf8')]);
+    }
+    for (const [name, program, events] of fixtures) {
+      test(`${name}: loyalty replay of the export gives the server's balances, tiers and ledgers`, async () => {
+        const m = await newMerchant(server, program, { sandbox: true });
+        const api = await feedFixture(server.app, m.key, events);
+        const exported = await exportOf(m.key);
+        expect(exported.status).toBe(200);
+        expect(exported.type).toContain('application/x-ndjson');
+        const replay = new Replay(compile(program, `${name}.loyalty`).program!);
+        exported.text.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));
+        const result = replay.result();
+        for (const [id, member] of Object.entries(api.members)) {
+          const replayed = result.members[id];
+          expect(replayed, id).toBeDefined();
+          expect({ balance: replayed!.balance, tier: replayed!.tier, ledger: replayed!.ledger }, id).toEqual({ balance: member.balance, tier: member.tier, ledger: member.ledger });
+        }
+        expect(Object.keys(result.members).sort()).toEqual(Object.keys(api.members).sort());
+        // An accepted line carries its key, which replay ignores; lines come in time order.
+        const lines = exported.text.trim().split('\n').map((l) => JSON.parse(l) as { at: string; key?: string; type: string; member?: string });
+        for (const id of Object.keys(api.members)) expect(lines.filter((l) => l.key === `signup:${id}`)).toHaveLength(1);
+        expect(lines.map((l) => Date.parse(l.at))).toEqual(lines.map((l) => Date.parse(l.at)).sort((a, b) => a - b));
+      });
+    }
+
+    test('the export filters by member and time, needs a key, and refuses a bad time', async () => {
+      const m = await newMerchant(server, COFFEE);
+      for (const id of ['ava', 'ben']) await ok(server.app, m.key, SignupDocument, { input: { memberId: id, at: '2026-03-01T09:00:00Z' } });
+      await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'ava', orderId: 'A-1', lines: [latte()], at: '2026-03-05T09:00:00Z' } });
+      const types = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => `${(JSON.parse(l) as { type: string; member: string }).type}:${(JSON.parse(l) as { member: string }).member}`);
+      expect(types((await exportOf(m.key, '?member=ava')).text)).toEqual(['signup:ava', 'order:ava']);
+      expect(types((await exportOf(m.key, '?from=2026-03-02')).text)).toEqual(['order:ava']);
+      expect(types((await exportOf(m.key, '?to=2026-03-02T00:00:00Z')).text)).toEqual(['signup:ava', 'signup:ben']);
+      expect((await exportOf(null)).status).toBe(401);
+      expect((await exportOf(m.key, '?from=yesterday')).status).toBe(400);
+    });
+
+    test('a write is applied once per key: the same body returns the first result, another body is IDEMPOTENCY_CONFLICT', async () => {
+      const m = await newMerchant(server, COFFEE);
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', at: '2026-03-01T09:00:00Z' } });
+      const order = { memberId: 'ava', orderId: 'A-1', lines: [latte('25.0')], at: '2026-03-02T09:00:00Z' };
+      const first = await ok(server.app, m.key, RecordOrderDocument, { input: order });
+      // "25.0" and "25.00" are one price; a retry without `at` matches the stored time.
+      const retry = await ok(server.app, m.key, RecordOrderDocument, { input: { ...order, lines: [latte('25.00')], at: undefined } });
+      expect(retry.recordOrder).toMatchObject({ replayed: true, points: first.recordOrder.__typename === 'RecordOrderPayload' ? first.recordOrder.points : -1 });
+      const moved = await request(server.app, m.key, RecordOrderDocument, { input: { ...order, at: '2026-03-02T09:05:00Z' } });
+      expect(moved.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
+
+      const event = { memberId: 'ava', name: 'survey', idempotencyKey: 'survey-1', at: '2026-03-03T09:00:00Z' };
+      const a = await ok(server.app, m.key, RecordEventDocument, { input: event });
+      const b = await ok(server.app, m.key, RecordEventDocument, { input: { ...event, at: undefined } });
+      expect(a.recordEvent).toMatchObject({ __typename: 'MemberPayload', replayed: false });
+      expect(b.recordEvent).toMatchObject({ __typename: 'MemberPayload', replayed: true });
+      if (a.recordEvent.__typename === 'MemberPayload' && b.recordEvent.__typename === 'MemberPayload') {
+        expect(b.recordEvent.entries.map((e) => e.id)).toEqual(a.recordEvent.entries.map((e) => e.id));
+      }
+      const other = await request(server.app, m.key, RecordEventDocument, { input: { ...event, name: 'review' } });
+      expect(other.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+      // The same key for another kind of write is the same key.
+      const adjust = await request(server.app, m.key, AdjustPointsDocument, { input: { memberId: 'ava', points: 5, reason: 'x', idempotencyKey: 'survey-1' } });
+      expect(adjust.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+      // A refused write does not take its key: it may be retried once it can succeed.
+      const early = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'ava', points: 5000, idempotencyKey: 'r-1', at: '2026-03-04T09:00:00Z' } });
+      expect(early.redeemPoints).toMatchObject({ __typename: 'EventRefused', code: 'INSUFFICIENT_POINTS' });
+      await ok(server.app, m.key, AdjustPointsDocument, { input: { memberId: 'ava', points: 5000, reason: 'goodwill', idempotencyKey: 'adj-1', at: '2026-03-04T10:00:00Z' } });
+      const later = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'ava', points: 5000, idempotencyKey: 'r-1', at: '2026-03-04T11:00:00Z' } });
+      expect(later.redeemPoints).toMatchObject({ __typename: 'MemberPayload', replayed: false, points: -5000 });
+      const log = await logOf(m.id);
+      expect(log.filter((e) => e.type === 'event')).toHaveLength(1);
+      expect(log.filter((e) => e.key === 'write:r-1').map((e) => e.accepted)).toEqual([true]);
+    });
+  });
+}
+
+eventLog('pglite');
+eventLog('postgres');
