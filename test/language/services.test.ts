@@ -50,7 +50,9 @@ describe('completion', () => {
     expect(labels(HEAD + '  rule "R" {\n    days mon, |')).toEqual(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
     expect(labels(HEAD + '  rule "R" {\n    limit 5 times per |')).toEqual(['day', 'week', 'month', 'year', 'order', 'member']);
     expect(labels(HEAD + '  rule "R" {\n    when order.|')).toEqual(['total', 'items', 'channel']);
-    expect(labels(HEAD + TIERS.replace('{ perk', '{ |perk'))).toEqual(['multiplier', 'perk']);
+    expect(labels(HEAD + TIERS.replace('{ perk', '{ |perk'))).toEqual(['multiplier', 'discount', 'perk']);
+    expect(labels(HEAD + TIERS.replace('{ perk', '{ discount 5% on |perk'))).toEqual(['category', 'everything']);
+    expect(labels(HEAD + '  club "C" {\n    discount 5% on |')).toEqual(['category', 'everything']);
   });
 
   it('replaces the word being typed', () => {
