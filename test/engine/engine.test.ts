@@ -156,7 +156,7 @@ describe('member view', () => {
     apply(p, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
     apply(p, { type: 'order', at: '2026-01-02T10:00:00Z', member: 'a', id: 'o1', lines: [{ sku: 'S', category: 'c', qty: 1, price: '120.25' }] });
     const v = memberView(p, members.get('a')!);
-    expect(v.tier).toEqual({ name: 'Silver', index: 1, multiplier: '1.5', perks: ['free-shipping'] });
+    expect(v.tier).toEqual({ name: 'Silver', index: 1, multiplier: '1.5', discounts: [], perks: ['free-shipping'] });
     expect(v.progress).toEqual({ metric: 'spend', value: 12025, nextTier: 'Gold', remaining: 25050 - 12025, graceUntil: null });
     // 30 days later the order leaves the window: grace starts at the next evaluation.
     const s = members.get('a')!;
@@ -305,5 +305,6 @@ describe('tier discounts (dsl.md 2.4, 4.2 step 2)', () => {
     expect(q.discounts).toEqual([{ sku: 'S', amount: 99 }]);
     expect(q.total).toBe(900);
     expect(q.points).toBe(9);
+    expect(memberView(p, members.get('a')!).tier).toMatchObject({ name: 'A', discounts: [{ percent: '10', categories: null }] });
   });
 });
