@@ -150,7 +150,7 @@ export interface TierNode {
   threshold: Num | MoneyNode;
   /** Whether the tier was written with a `{ ... }` block. */
   block: boolean;
-  body: (MultiplierNode | PerkNode)[];
+  body: (MultiplierNode | DiscountNode | PerkNode)[];
   loc: Loc;
 }
 export interface KeepNode {
@@ -173,7 +173,10 @@ export interface FeeNode {
 export interface DiscountNode {
   kind: 'discount';
   percent: Num;
+  /** The categories of `on category ...`; empty with `on everything`. */
   categories: Str[];
+  /** The `everything` keyword of `on everything`, null with `on category`. */
+  everything: Loc | null;
   loc: Loc;
 }
 export interface JoinBonusNode {
@@ -577,7 +580,10 @@ class AstBuilder extends StrictCstVisitor {
     const n = tok(ctx.NumberLit);
     if (!k || !name || (!m && !n)) return null;
     const threshold: Num | MoneyNode = m ? money(m) : num(n!);
-    const body = this.known<MultiplierNode | PerkNode>('tierDef', inOrder([ctx.multiplierStmt, ctx.perkStmt, ctx.unknownStmt]).map((x) => this.visit(x) as MultiplierNode | PerkNode | Unknown | null));
+    const body = this.known<TierNode['body'][number]>(
+      'tierDef',
+      inOrder([ctx.multiplierStmt, ctx.discountStmt, ctx.perkStmt, ctx.unknownStmt]).map((x) => this.visit(x) as TierNode['body'][number] | Unknown | null),
+    );
     const close = tok(ctx.RBrace);
     return { kind: 'tier', name: word(name), threshold, block: !!tok(ctx.LBrace), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : threshold.loc) };
   }
@@ -626,9 +632,12 @@ class AstBuilder extends StrictCstVisitor {
   discountStmt(ctx: C.DiscountStmtCstChildren): DiscountNode | null {
     const k = tok(ctx.Kw_discount);
     const p = tok(ctx.PercentLit);
+    const all = tok(ctx.Kw_everything);
+    const everything = all ? tokenLoc(all) : null;
     const categories = ctx.stringList?.[0] ? (this.visit(ctx.stringList[0]) as Str[]) : [];
-    if (!k || !p || categories.length === 0) return null;
-    return { kind: 'discount', percent: { raw: p.image.slice(0, -1), loc: tokenLoc(p) }, categories, loc: span(tokenLoc(k), categories[categories.length - 1]!.loc) };
+    if (!k || !p || (categories.length === 0 && !everything)) return null;
+    const end = everything ?? categories[categories.length - 1]!.loc;
+    return { kind: 'discount', percent: { raw: p.image.slice(0, -1), loc: tokenLoc(p) }, categories, everything, loc: span(tokenLoc(k), end) };
   }
 
   joinBonusStmt(ctx: C.JoinBonusStmtCstChildren): JoinBonusNode | null {

@@ -121,11 +121,44 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     const r = parseDecimal(m.factor.raw);
     if (!r || r.n < r.d) err('E042', m.factor.loc, `multiplier ${m.factor.raw}x is below 1x`, 'a multiplier of k gives k times the base points; use extra or bonus for smaller amounts');
   };
-  const percent = (p: A.Num, what: string) => {
+  const percent = (p: A.Num, what: string, hint?: string) => {
     const r = parseDecimal(p.raw);
-    if (isNegative(p.raw)) err('E043', p.loc, `${what} cannot be negative`);
+    if (isNegative(p.raw)) err('E043', p.loc, `${what} cannot be negative`, hint);
     else if (!decimal(p, what)) return;
-    else if (r && r.n > 100 * r.d) err('E044', p.loc, `${what} ${p.raw}% is above 100%`);
+    else if (r && r.n > 100 * r.d) err('E044', p.loc, `${what} ${p.raw}% is above 100%`, hint);
+  };
+  /** The discounts of one tier or club (2.4, 2.5): each percentage checked,
+   * and a warning for a discount that can never be the largest on any line
+   * (another discount of the same block covers all its lines with as much). */
+  const discounts = (body: readonly { kind: string }[], owner: string) => {
+    const ds = body.filter((s): s is A.DiscountNode => s.kind === 'discount');
+    for (const d of ds) percent(d.percent, 'a discount', 'a discount takes between 0% and 100% off a line, for example `discount 10% on category "beans"`');
+    const value = (d: A.DiscountNode) => parseDecimal(d.percent.raw);
+    ds.forEach((d, i) => {
+      const v = value(d);
+      if (!v || isNegative(d.percent.raw) || v.n > 100 * v.d) return;
+      if (v.n === 0) {
+        warn('W004', d.loc, `${owner} has a discount of ${d.percent.raw}%, which takes nothing off`, 'remove it, or give it a percentage above 0%');
+        return;
+      }
+      const covers = (o: A.DiscountNode) => o.everything !== null || (d.everything === null && d.categories.every((c) => o.categories.some((x) => x.text === c.text)));
+      const shadow = ds.find((o, j) => {
+        if (j === i || !covers(o)) return false;
+        const w = value(o);
+        if (!w || isNegative(o.percent.raw) || w.n > 100 * w.d) return false;
+        const cmp = w.n * v.d - v.n * w.d;
+        // An equal discount covering the same lines shadows only the later one.
+        return cmp > 0 || (cmp === 0 && (j < i || !sameLines(o, d)));
+      });
+      if (shadow)
+        warn('W004', d.loc, `${owner}: discount ${d.percent.raw}% never applies: discount ${shadow.percent.raw}% on line ${shadow.loc.line} covers the same lines`, 'only the largest discount applies to a line; remove this one or raise it');
+    });
+  };
+  const sameLines = (a: A.DiscountNode, b: A.DiscountNode): boolean => {
+    if (a.everything !== null || b.everything !== null) return a.everything !== null && b.everything !== null;
+    const sa = new Set(a.categories.map((c) => c.text));
+    const sb = new Set(b.categories.map((c) => c.text));
+    return sa.size === sb.size && [...sa].every((c) => sb.has(c));
   };
   const rate = (r: A.RateNode, what: string) => {
     if (isNegative(r.points.raw)) err('E043', r.points.loc, `${what} cannot be negative points`);
@@ -352,6 +385,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
         if (!hasBase) warn('W002', m.loc, `tier ${tier.name.text} multiplies the base, but the program has no base earning`, 'add a setting such as `base 1 point per 1 USD`');
       }
       for (const m of mults.slice(1)) err('E061', m.loc, `tier ${tier.name.text} has more than one multiplier`);
+      discounts(tier.body, `tier ${tier.name.text}`);
     });
   }
 
@@ -386,13 +420,13 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
       const xs = byKind(k);
       for (const x of xs.slice(1)) err('E061', x.loc, `club ${c.name.raw} has more than one ${k === 'joinBonus' ? 'join bonus' : k}`);
     }
+    discounts(c.body, `club ${c.name.raw}`);
     for (const s of c.body) {
       if (s.kind === 'fee') money(s.amount, 'a fee');
       else if (s.kind === 'multiplier') {
         multiplier(s);
         if (!hasBase) warn('W002', s.loc, `club ${c.name.raw} multiplies the base, but the program has no base earning`, 'add a setting such as `base 1 point per 1 USD`');
-      } else if (s.kind === 'discount') percent(s.percent, 'a discount');
-      else if (s.kind === 'joinBonus') points(s.points, 'a join bonus');
+      } else if (s.kind === 'joinBonus') points(s.points, 'a join bonus');
     }
   }
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type * as A from './ast.ts';
 import { currencyExponent } from './currencies.ts';
-import type { BonusSpec, Club, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Rule, Tier, TierWindow } from './program.ts';
+import type { BonusSpec, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Rule, Tier, TierWindow } from './program.ts';
 import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
 
 export function compileAst(ast: A.ProgramAst, source: string, fileName: string): Program {
@@ -16,6 +16,10 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
     return r.minor;
   };
   const dec = (n: A.Num): Ratio => parseDecimal(n.raw)!;
+  const discountsOf = (body: readonly { kind: string }[]): Discount[] =>
+    body
+      .filter((s): s is A.DiscountNode => s.kind === 'discount')
+      .map((d) => ({ categories: d.everything ? null : new Set(d.categories.map((x) => x.text)), percent: dec(d.percent), text: d.percent.raw, line: d.loc.line }));
   const int = (n: A.Num): number => parseInteger(n.raw)!;
   const dur = (d: A.DurationNode): Duration => ({ amount: int(d.amount), unit: durationUnit(d.unit.text) });
   /** `N points per X` → points per minor unit. */
@@ -51,6 +55,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
       multiplier: mult ? dec(mult.factor) : null,
       multiplierText: mult ? mult.factor.raw : null,
       multiplierLine: mult ? mult.loc.line : null,
+      discounts: discountsOf(t.body),
       perks: t.body.filter((s): s is A.PerkNode => s.kind === 'perk').map((p) => p.name.text),
       line: t.loc.line,
     };
@@ -70,9 +75,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
       multiplier: mult ? dec(mult.factor) : null,
       multiplierText: mult ? mult.factor.raw : null,
       multiplierLine: mult ? mult.loc.line : null,
-      discounts: c.body
-        .filter((s): s is A.DiscountNode => s.kind === 'discount')
-        .map((d) => ({ categories: new Set(d.categories.map((x) => x.text)), percent: dec(d.percent), text: d.percent.raw })),
+      discounts: discountsOf(c.body),
       perks: c.body.filter((s): s is A.PerkNode => s.kind === 'perk').map((p) => p.name.text),
       joinBonus: join ? int(join.points) : 0,
       joinLine: join ? join.loc.line : null,

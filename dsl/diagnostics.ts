@@ -56,6 +56,7 @@ export const CODES: Record<string, string> = {
   W001: 'rule can never apply',
   W002: 'multiplier without base earning',
   W003: 'filter matches only excluded lines',
+  W004: 'discount never applies',
 };
 
 export interface DiagnosticOptions {

@@ -126,7 +126,7 @@ function stmt(s: Stmt): string {
     case 'fee':
       return `fee ${money(s.amount)} per ${s.per.text}`;
     case 'discount':
-      return `discount ${s.percent.raw}% on category ${strings(s.categories)}`;
+      return s.everything ? `discount ${s.percent.raw}% on everything` : `discount ${s.percent.raw}% on category ${strings(s.categories)}`;
     case 'joinBonus':
       return `bonus ${pts(s.points)} on join`;
     case 'referrer':

@@ -133,6 +133,7 @@ export const Keep = kw('keep');
 export const Club = kw('club');
 export const Fee = kw('fee');
 export const Discount = kw('discount');
+export const Everything = kw('everything');
 export const Join = kw('join');
 export const Referral = kw('referral');
 export const Referrer = kw('referrer');

@@ -318,7 +318,7 @@ export class LoyaltyParser extends CstParser {
     });
   });
 
-  // tier NAME at THRESHOLD [{ multiplier Nx  perk "x" ... }]
+  // tier NAME at THRESHOLD [{ multiplier Nx  discount P% on ...  perk "x" ... }]
   tierDef = this.RULE('tierDef', () => {
     this.CONSUME(T.Tier);
     this.CONSUME(T.Identifier);
@@ -328,8 +328,13 @@ export class LoyaltyParser extends CstParser {
       this.CONSUME(T.LBrace);
       this.MANY(() =>
         this.OR2({
-          DEF: [{ ALT: () => this.SUBRULE(this.multiplierStmt) }, { ALT: () => this.SUBRULE(this.perkStmt) }, { ALT: () => this.SUBRULE(this.unknownStmt) }],
-          ERR_MSG: 'multiplier or perk',
+          DEF: [
+            { ALT: () => this.SUBRULE(this.multiplierStmt) },
+            { ALT: () => this.SUBRULE(this.discountStmt) },
+            { ALT: () => this.SUBRULE(this.perkStmt) },
+            { ALT: () => this.SUBRULE(this.unknownStmt) },
+          ],
+          ERR_MSG: 'multiplier, discount or perk',
         }),
       );
       this.CONSUME(T.RBrace);
@@ -379,13 +384,20 @@ export class LoyaltyParser extends CstParser {
     this.OR([{ ALT: () => this.CONSUME(T.Month) }, { ALT: () => this.CONSUME(T.Year) }]);
   });
 
-  // discount 10% on category "beans"
+  // discount 10% on category "beans", "tea"  |  discount 5% on everything
   discountStmt = this.RULE('discountStmt', () => {
     this.CONSUME(T.Discount);
     this.CONSUME(T.PercentLit);
     this.CONSUME(T.On);
-    this.CONSUME(T.Category);
-    this.SUBRULE(this.stringList);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Category);
+          this.SUBRULE(this.stringList);
+        },
+      },
+      { ALT: () => this.CONSUME(T.Everything) },
+    ]);
   });
 
   // bonus 500 points on join
@@ -592,7 +604,7 @@ export const BLOCKS: Record<string, { words: string[]; what: string }> = {
   ruleDecl: { words: ['category', 'sku', 'exclude', 'during', 'days', 'hours', 'when', 'multiplier', 'extra', 'bonus', 'limit', 'once'], what: 'a filter, a condition, an effect or a limit' },
   onDecl: { words: ['bonus', 'limit', 'once'], what: 'a bonus or a limit' },
   tiersDecl: { words: ['qualify', 'tier', 'keep'], what: 'qualify, tier or keep' },
-  tierDef: { words: ['multiplier', 'perk'], what: 'multiplier or perk' },
+  tierDef: { words: ['multiplier', 'discount', 'perk'], what: 'multiplier, discount or perk' },
   clubDecl: { words: ['fee', 'multiplier', 'discount', 'perk', 'bonus'], what: 'fee, multiplier, discount, perk or bonus' },
   referralDecl: { words: ['referrer', 'referee', 'min', 'within', 'limit'], what: 'referrer, referee, min order, within or limit' },
   redeemDecl: { words: ['rate', 'min', 'max'], what: 'rate, min or max' },

@@ -90,6 +90,8 @@ export interface Tier {
   readonly multiplier: Ratio | null;
   readonly multiplierText: string | null;
   readonly multiplierLine: number | null;
+  /** The tier's own discounts (not inherited by higher tiers). */
+  readonly discounts: readonly Discount[];
   readonly perks: readonly string[];
   readonly line: number;
 }
@@ -97,11 +99,14 @@ export interface Tier {
 export type Metric = 'spend' | 'points' | 'orders';
 export type TierWindow = { readonly kind: 'rolling'; readonly duration: Duration } | { readonly kind: 'calendar-year' } | { readonly kind: 'lifetime' };
 
-export interface ClubDiscount {
-  readonly categories: ReadonlySet<string>;
+/** `discount P% on category ...` (categories) or `on everything` (null). */
+export interface Discount {
+  readonly categories: ReadonlySet<string> | null;
   readonly percent: Ratio;
   readonly text: string;
+  readonly line: number;
 }
+export type ClubDiscount = Discount;
 
 export interface Club {
   readonly name: string;
@@ -112,7 +117,7 @@ export interface Club {
   readonly multiplier: Ratio | null;
   readonly multiplierText: string | null;
   readonly multiplierLine: number | null;
-  readonly discounts: readonly ClubDiscount[];
+  readonly discounts: readonly Discount[];
   readonly perks: readonly string[];
   readonly joinBonus: number;
   readonly joinLine: number | null;

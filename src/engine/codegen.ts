@@ -21,6 +21,8 @@ interface Helpers {
   tierIndexOf(rt: Runtime, s: MemberState): number;
   contribute(sc: Runtime['out'], n: number, rule: string, points: number, line: number | null): number;
   monthKey(day: number): number;
+  discountsApply(rt: Runtime, clubs: readonly boolean[], tier: number): boolean;
+  lineDiscount(rt: Runtime, clubs: readonly boolean[], tier: number, category: string, amount: number): number;
 }
 
 const q = JSON.stringify;
@@ -53,7 +55,11 @@ export function generateOrderFn(rt: Runtime, h: Helpers): OrderFn {
   const rate = p.base?.rate;
   const L: string[] = [];
   L.push('const clubs = H.activeClubs(rt, s, at);');
-  L.push(`const anyDiscount = clubs !== rt.noClubs && ${rt.discounts.size > 0};`);
+  const hasDiscounts = rt.clubDiscounts || rt.tierDiscounts.some(Boolean);
+  if (hasDiscounts) {
+    L.push(p.tiers.length ? 'const tier = H.tierIndexOf(rt, s);' : 'const tier = -1;');
+    L.push('const anyDiscount = H.discountsApply(rt, clubs, tier);');
+  }
   L.push('const nl = lines.length;');
   L.push('const LP = rt.linePaid, LE = rt.lineElig;');
   L.push('let total = 0, items = 0;');
@@ -63,10 +69,7 @@ export function generateOrderFn(rt: Runtime, h: Helpers): OrderFn {
   L.push('for (let i = 0; i < nl; i++) {');
   L.push('  const l = lines[i]; const cat = l.category, sku = l.sku;');
   L.push('  const amount = l.qty * l.price; let paid = amount;');
-  L.push('  if (anyDiscount) {');
-  L.push('    const ds = rt.discounts.get(cat);');
-  L.push('    if (ds) { let best = 0; for (const d of ds) if (clubs[d[0]]) best = Math.max(best, mulDivFloor(amount, d[1], 100 * d[2])); paid = amount - best; }');
-  L.push('  }');
+  if (hasDiscounts) L.push('  if (anyDiscount) paid = amount - H.lineDiscount(rt, clubs, tier, cat, amount);');
   L.push(`  const eligible = ${eligible};`);
   L.push('  LP[i] = paid; LE[i] = eligible ? 1 : 0;');
   L.push('  if (eligible) {');

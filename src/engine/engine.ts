@@ -1,7 +1,7 @@
 // Evaluation: the program, member states and an event come in; new states
 // and ledger entries come out. Pure and deterministic: no clock, no I/O.
 // Section numbers refer to ../shared/spec/dsl.md.
-import type { Duration, OrderFacts, Period, Program, Rule, Tier } from '../../dsl/program.ts';
+import type { Duration, Discount, OrderFacts, Period, Program, Rule, Tier } from '../../dsl/program.ts';
 import { civilFromDays } from '../../dsl/values.ts';
 import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.ts';
 import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
@@ -31,8 +31,14 @@ export interface Runtime {
   layout: string;
   /** Whether order evaluation needs the local date and time. */
   needsLocal: boolean;
-  /** category → [club index, percent numerator, percent denominator]. */
+  /** category → [source, percent numerator, percent denominator], where a
+   * source ≥ 0 is a club index and −1 − t is tier t (dsl.md 4.2 step 2). */
   discounts: Map<string, [number, number, number][]>;
+  /** The `on everything` discounts, the same way. */
+  discountsAll: [number, number, number][];
+  /** Whether any club has a discount; whether each tier has one. */
+  clubDiscounts: boolean;
+  tierDiscounts: boolean[];
   /** Memos of `at + duration` for lot expiry, the tier window and inactivity. */
   lotMemo: Memo;
   windowMemo: Memo;
@@ -65,13 +71,19 @@ export function runtime(program: Program): Runtime {
   let rt = runtimes.get(program);
   if (rt) return rt;
   const discounts = new Map<string, [number, number, number][]>();
-  for (const c of program.clubs)
-    for (const d of c.discounts)
+  const discountsAll: [number, number, number][] = [];
+  const addDiscount = (source: number, d: Discount) => {
+    const rec: [number, number, number] = [source, d.percent.n, d.percent.d];
+    if (d.categories === null) discountsAll.push(rec);
+    else
       for (const cat of d.categories) {
         let xs = discounts.get(cat);
         if (!xs) discounts.set(cat, (xs = []));
-        xs.push([c.index, d.percent.n, d.percent.d]);
+        xs.push(rec);
       }
+  };
+  for (const t of program.tiers) for (const d of t.discounts) addDiscount(-1 - t.index, d);
+  for (const c of program.clubs) for (const d of c.discounts) addDiscount(c.index, d);
   const w = program.window;
   const limitNames: string[] = [];
   const ruleSlot = program.rules.map((r) => (r.limit && r.limit.period !== 'order' ? limitNames.push(r.name) - 1 : -1));
@@ -91,6 +103,9 @@ export function runtime(program: Program): Runtime {
     layout: JSON.stringify([metricKey, limitNames, clubNames]),
     needsLocal: program.rules.some((r) => r.usesLocalTime || (r.limit !== null && r.limit.period !== 'order' && r.limit.period !== 'member')),
     discounts,
+    discountsAll,
+    clubDiscounts: program.clubs.some((c) => c.discounts.length > 0),
+    tierDiscounts: program.tiers.map((t) => t.discounts.length > 0),
     lotMemo: { input: NaN, output: NaN },
     windowMemo: { input: NaN, output: NaN },
     noClubs: program.clubs.map(() => false),
@@ -712,6 +727,24 @@ function activeClubs(rt: Runtime, s: MemberState, t: number): boolean[] {
   return flags ?? rt.noClubs;
 }
 
+/** Whether the order of a member with these active clubs and this tier (at
+ * the start of the order) can have a discounted line. */
+export function discountsApply(rt: Runtime, clubs: readonly boolean[], tier: number): boolean {
+  return (rt.clubDiscounts && clubs !== rt.noClubs) || (tier >= 0 && rt.tierDiscounts[tier] === true);
+}
+
+/** Step 2 of an order: the one discount of a line of this category and
+ * amount, the largest among the tier's and the active clubs' discounts that
+ * match it (never added together), in minor units. */
+export function lineDiscount(rt: Runtime, clubs: readonly boolean[], tier: number, category: string, amount: number): number {
+  let best = 0;
+  const ds = rt.discounts.get(category);
+  if (ds !== undefined)
+    for (const [src, n, d] of ds) if (src >= 0 ? clubs[src] === true : -1 - src === tier) best = Math.max(best, mulDivFloor(amount, n, 100 * d));
+  for (const [src, n, d] of rt.discountsAll) if (src >= 0 ? clubs[src] === true : -1 - src === tier) best = Math.max(best, mulDivFloor(amount, n, 100 * d));
+  return best;
+}
+
 function monthKey(day: number): number {
   const c = civilFromDays(day);
   return c.y * 12 + c.m - 1;
@@ -741,7 +774,8 @@ function periodKey(period: Period, localDay: number): number {
 export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null, commit: boolean): OrderCalc {
   const p = rt.program;
   const clubs = activeClubs(rt, s, at);
-  const anyDiscount = clubs !== rt.noClubs && rt.discounts.size > 0;
+  const tier = p.tiers.length ? tierIndexOf(rt, s) : -1;
+  const anyDiscount = discountsApply(rt, clubs, tier);
   const recs: OrderLineRec[] = new Array(lines.length);
   const masks = rt.masks !== null && p.rules.length ? (rt.lineMasks.length >= lines.length ? rt.lineMasks : (rt.lineMasks = new Array(lines.length))) : null;
   let total = 0;
@@ -749,16 +783,8 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     const amount = l.qty * l.price;
-    let paid = amount;
-    if (anyDiscount) {
-      const ds = rt.discounts.get(l.category);
-      if (ds) {
-        // The largest matching discount among the member's active clubs.
-        let best = 0;
-        for (const [ci, n, d] of ds) if (clubs[ci]) best = Math.max(best, mulDivFloor(amount, n, 100 * d));
-        paid = amount - best;
-      }
-    }
+    // Step 2: the largest discount of the tier and the active clubs.
+    const paid = anyDiscount ? amount - lineDiscount(rt, clubs, tier, l.category, amount) : amount;
     const eligible = !p.excludeCategories.has(l.category) && !p.excludeSkus.has(l.sku);
     if (eligible) {
       total += paid;
@@ -886,7 +912,7 @@ function evaluateOrder(rt: Runtime, s: MemberState, at: number, lines: readonly 
     rt.linePaid = new Float64Array(lines.length * 2);
     rt.lineElig = new Uint8Array(lines.length * 2);
   }
-  rt.orderFn ??= generateOrderFn(rt, { activeClubs, tierIndexOf, contribute, monthKey });
+  rt.orderFn ??= generateOrderFn(rt, { activeClubs, tierIndexOf, contribute, monthKey, discountsApply, lineDiscount });
   return rt.orderFn(s, at, lines, channel);
 }
 

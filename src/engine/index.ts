@@ -10,7 +10,7 @@ export { formatInstant, parseBirthday, parseInstant, zoneFor } from './time.ts';
 export { formatCurrency } from './refusals.ts';
 export type { Refusal, RefusalCode, RefusalFigures } from './refusals.ts';
 export { memberView, quote } from './view.ts';
-export type { MemberView, Quote, TierView, ProgressView, ClubView } from './view.ts';
+export type { MemberView, Quote, TierView, DiscountView, ProgressView, ClubView } from './view.ts';
 export type * from './types.ts';
 export { diffPrograms, parseFrom, ProgramDiff, redeemValue } from './diff.ts';
 export type { DiffOptions, DiffResult, MemberDiff, MemberSummary, SideTotals, ChangedCounts, TierMove } from './diff.ts';

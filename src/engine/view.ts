@@ -1,15 +1,28 @@
 // Read-only views of a member for the API: balance, tier and progress,
 // clubs, and a dry-run quote of an order. Nothing here mutates its input.
-import type { Program } from '../../dsl/program.ts';
+import type { Discount, Program } from '../../dsl/program.ts';
 import type { Rat } from './arith.ts';
 import { bringTo, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
 import type { LedgerEntry, MemberState, OrderLine } from './types.ts';
+
+/** A discount of a tier or club: the percentage as written, and the
+ * categories it is on (null: `on everything`). */
+export interface DiscountView {
+  percent: string;
+  categories: string[] | null;
+}
 
 export interface TierView {
   name: string;
   index: number;
   multiplier: string | null;
+  /** The tier's own discounts (dsl.md 2.4: not inherited). */
+  discounts: DiscountView[];
   perks: string[];
+}
+
+export function discountView(d: Discount): DiscountView {
+  return { percent: d.text, categories: d.categories === null ? null : [...d.categories] };
 }
 
 export interface ProgressView {
@@ -51,7 +64,7 @@ export function memberView(program: Program, s: MemberState, at: number = s.at):
   const rt = runtime(program);
   const idx = tierIndexOf(rt, s);
   const t = idx >= 0 ? program.tiers[idx] : undefined;
-  const tier: TierView | null = t ? { name: t.name, index: t.index, multiplier: t.multiplierText, perks: [...t.perks] } : null;
+  const tier: TierView | null = t ? { name: t.name, index: t.index, multiplier: t.multiplierText, discounts: t.discounts.map(discountView), perks: [...t.perks] } : null;
   let progress: ProgressView | null = null;
   if (program.metric && t) {
     const v = s.layout === rt.layout ? metricValue(rt, s, at) : ([0, 1] as Rat);
@@ -77,7 +90,7 @@ export interface Quote {
   /** Points the order would earn for the member (referee reward included). */
   points: number;
   entries: Contribution[];
-  /** Eligible paid amount after club discounts, minor units. */
+  /** Eligible paid amount after tier and club discounts, minor units. */
   total: number;
   discounts: { sku: string; amount: number }[];
   perks: string[];

@@ -431,6 +431,41 @@ export function apiSuite(backend: Backend) {
         ]);
       });
 
+      test('tier discounts: in the program\'s tiers, in the member\'s tier, and applied by quote (largest with a club, never added)', async () => {
+        const m = await coffeeMember();
+        const source = COFFEE.replace('tier Green at 0', 'tier Green at 0 { discount 5% on everything }').replace(
+          'tier Silver at 250 USD { multiplier 1.25x',
+          'tier Silver at 250 USD { discount 10% on category "espresso", "whole-beans"  multiplier 1.25x',
+        );
+        const pub = await ok(server.app, m.key, PublishProgramDocument, { source });
+        if (pub.publishProgram.__typename !== 'PublishProgramPayload') throw new Error(JSON.stringify(pub));
+        const tiers = pub.publishProgram.program.tiers;
+        expect(tiers.map((t) => [t.name, t.discounts])).toEqual([
+          ['Green', [{ percent: '5', everything: true, categories: null }]],
+          ['Silver', [{ percent: '10', everything: false, categories: ['espresso', 'whole-beans'] }]],
+          ['Gold', []],
+        ]);
+        expect(pub.publishProgram.program.clubs[0]!.discounts).toEqual([{ percent: '15', everything: false, categories: ['whole-beans'] }]);
+        const member = await ok(server.app, m.key, MemberDocument, { id: 'm' });
+        expect(member.member!.tier).toMatchObject({ name: 'Green', discounts: [{ percent: '5', everything: true, categories: null }] });
+        // Green 5% on everything: 16.00 − 0.80 = 15.20; 4.75 − 0.2375 → 0.23 = 4.52.
+        const plain = await ok(server.app, m.key, QuoteDocument, { member: 'm', order: { lines: [beans(1), latte(1)], at: '2026-03-04T09:00:00Z' } });
+        expect(plain.quote.discounts).toMatchObject([
+          { sku: 'WB-ETHIOPIA-12OZ', amount: { amount: '0.80' } },
+          { sku: 'LATTE-12', amount: { amount: '0.23' } },
+        ]);
+        expect(plain.quote.total).toMatchObject({ amount: '19.72' });
+        expect(plain.quote.entries.find((e) => e.rule === 'base')?.points).toBe(197);
+        // With the Bean Club: beans get max(5%, 15%) = 15% (2.40, not 20%), the latte keeps Green's 5%.
+        await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'm', club: 'Bean Club', at: '2026-03-03T09:00:00Z' } });
+        const club = await ok(server.app, m.key, QuoteDocument, { member: 'm', order: { lines: [beans(1), latte(1)], at: '2026-03-04T09:00:00Z' } });
+        expect(club.quote.discounts).toMatchObject([
+          { sku: 'WB-ETHIOPIA-12OZ', amount: { amount: '2.40' } },
+          { sku: 'LATTE-12', amount: { amount: '0.23' } },
+        ]);
+        expect(club.quote.total).toMatchObject({ amount: '18.12' });
+      });
+
       test('referrals: both sides rewarded on the first qualifying order', async () => {
         const m = await coffeeMember('ava');
         const refSelf = await ok(server.app, m.key, SignupDocument, { input: { memberId: 'x', referrerId: 'x', at: '2026-03-02T10:00:00Z' } });

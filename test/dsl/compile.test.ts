@@ -129,6 +129,9 @@ const CASES: Case[] = [
   { code: 'E043', title: 'a negative base rate', src: prog('  base ⁁-1 points per 1 USD'), message: 'cannot be negative' },
   { code: 'E043', title: 'a negative discount', src: prog('  club "C" { discount ⁁-5% on category "a" }'), message: 'cannot be negative' },
   { code: 'E044', title: 'discount 150%', src: prog('  club "C" { discount ⁁150% on category "a" }'), message: '150% is above 100%' },
+  { code: 'E043', title: 'a negative tier discount', src: prog('  tiers {\n    tier A at 0 { discount ⁁-5% on everything }\n  }'), message: 'cannot be negative', hint: 'between 0% and 100%' },
+  { code: 'E044', title: 'a tier discount of 101% on everything', src: prog('  tiers {\n    tier A at 0 { discount ⁁101% on everything }\n  }'), message: '101% is above 100%', hint: 'between 0% and 100%' },
+  { code: 'E044', title: 'a club discount of 120% on everything', src: prog('  club "C" { discount ⁁120% on everything }'), message: '120% is above 100%', hint: 'off a line' },
   { code: 'E044', title: 'max 101% of order', src: prog('  redeem {\n    rate 100 points = 1 USD\n    max ⁁101% of order\n  }'), message: 'above 100%' },
   { code: 'E045', title: 'two limits on a rule', src: prog('  rule "A" {\n    bonus 5 points\n    once per day\n    ⁁limit 10 points per week\n  }'), message: 'more than one limit' },
   { code: 'E046', title: 'per order on an event limit', src: prog('  on event "review" { bonus 20 points  limit 1 times per ⁁order }'), message: 'cannot be limited per order' },
@@ -171,6 +174,9 @@ const CASES: Case[] = [
   { code: 'W001', title: 'days with no day in common', src: prog('  rule ⁁"Never" {\n    days sat\n    days mon\n    bonus 1 point\n  }'), message: 'can never apply' },
   { code: 'W001', title: 'during ranges that do not overlap', src: prog('  rule ⁁"Never" {\n    during 2026-01-01 to 2026-01-31\n    during 2026-03-01 to 2026-03-31\n    bonus 1 point\n  }'), message: 'do not overlap' },
   { code: 'W002', title: 'a multiplier without base', src: prog('  rule "M" {\n    ⁁multiplier 2x\n  }'), message: 'no base earning' },
+  { code: 'W004', title: 'a discount shadowed by a larger one on everything', src: prog('  tiers {\n    tier A at 0 { ⁁discount 5% on category "coffee"  discount 10% on everything }\n  }'), message: 'never applies', hint: 'only the largest discount' },
+  { code: 'W004', title: 'a club discount repeated', src: prog('  club "C" {\n    discount 8% on category "a", "b"\n    ⁁discount 8% on category "b"\n  }'), message: 'discount 8% on line 4' },
+  { code: 'W004', title: 'a discount of 0%', src: prog('  club "C" { ⁁discount 0% on everything }'), message: 'takes nothing off', hint: 'above 0%' },
   { code: 'W003', title: 'a filter on excluded lines only', src: prog('  exclude category "gift"\n  rule "G" {\n    ⁁category "gift"\n    bonus 1 point\n  }'), message: 'excluded program-wide' },
 ];
 

@@ -167,7 +167,7 @@ describe('random valid programs (gen.ts)', () => {
       }),
       params(RUNS * 2),
     );
-    for (const kw of ['rule', 'on', 'signup', 'birthday', 'event', 'tiers', 'tier', 'qualify', 'keep', 'club', 'fee', 'discount', 'referral', 'redeem', 'expire', 'inactivity', 'when', 'and', 'or', 'not', '(', 'first', 'during', 'days', 'hours', 'once', 'limit', 'multiplier', 'extra', 'bonus', 'item', 'exclude', 'timezone', 'unit', 'base', 'point', 'points', 'day', 'days', 'calendar', 'lifetime'])
+    for (const kw of ['rule', 'on', 'signup', 'birthday', 'event', 'tiers', 'tier', 'qualify', 'keep', 'club', 'fee', 'discount', 'everything', 'referral', 'redeem', 'expire', 'inactivity', 'when', 'and', 'or', 'not', '(', 'first', 'during', 'days', 'hours', 'once', 'limit', 'multiplier', 'extra', 'bonus', 'item', 'exclude', 'timezone', 'unit', 'base', 'point', 'points', 'day', 'days', 'calendar', 'lifetime'])
       expect(seen, kw).toContain(kw);
   });
 
@@ -318,6 +318,33 @@ describe('expected output', () => {
       '',
     ].join('\n');
     expect(fmt(src)).toBe(expected);
+  });
+
+  it('tier and club discounts, on category and on everything', () => {
+    const src = [
+      'program "D" { currency USD',
+      'tiers { tier Bronze at 0 {discount 5%   on everything} tier Gold at 300 USD { discount 15% on category "coffee","tea" multiplier 2x } }',
+      'club "C" { discount 12% on everything discount 8% on category "coffee" }',
+      '}',
+    ].join('\n');
+    const expected = [
+      'program "D" {',
+      '  currency USD',
+      '',
+      '  tiers {',
+      '    tier Bronze at 0 { discount 5% on everything }',
+      '    tier Gold at 300 USD { discount 15% on category "coffee", "tea"  multiplier 2x }',
+      '  }',
+      '',
+      '  club "C" {',
+      '    discount 12% on everything',
+      '    discount 8% on category "coffee"',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    expect(fmt(src)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
   });
 
   it('trailing comments of neighbouring lines are aligned', () => {

@@ -158,6 +158,12 @@ function onArb(kind: 'signup' | 'birthday' | 'event', name?: string): fc.Arbitra
     .map((body) => ['on', 'event', name!, '{', ...join(body), '}']);
 }
 
+const discountPercent = fc.oneof(fc.integer({ min: 0, max: 100 }).map(String), fc.constantFrom('12.5', '0.5', '99.9'));
+/** `discount P% on category ...` or `discount P% on everything` (dsl.md 2.4, 2.5). */
+const discountArb: fc.Arbitrary<Tokens> = fc
+  .tuple(discountPercent, fc.option(strListArb, { nil: undefined, freq: 3 }))
+  .map(([p, l]) => (l ? ['discount', `${p}%`, 'on', 'category', ...l] : ['discount', `${p}%`, 'on', 'everything']));
+
 function tiersArb(ctx: Ctx): fc.Arbitrary<Tokens> {
   const { cur } = ctx;
   return fc
@@ -169,8 +175,12 @@ function tiersArb(ctx: Ctx): fc.Arbitrary<Tokens> {
       blocks: fc.array(
         fc.option(
           fc
-            .tuple(fc.option(fc.constantFrom('1', '1.25', '1.5', '2').map((m) => ['multiplier', `${m}x`]), { nil: undefined }), fc.array(strArb.map((s) => ['perk', s]), { maxLength: 2 }))
-            .chain(([m, ps]) => shuffled([...(m ? [m] : []), ...ps])),
+            .tuple(
+              fc.option(fc.constantFrom('1', '1.25', '1.5', '2').map((m) => ['multiplier', `${m}x`]), { nil: undefined }),
+              fc.array(strArb.map((s) => ['perk', s]), { maxLength: 2 }),
+              fc.array(discountArb, { maxLength: 2 }),
+            )
+            .chain(([m, ps, ds]) => shuffled([...(m ? [m] : []), ...ps, ...ds])),
           { nil: undefined },
         ),
         { minLength: ctx.tiers.length, maxLength: ctx.tiers.length },
@@ -197,12 +207,11 @@ function tiersArb(ctx: Ctx): fc.Arbitrary<Tokens> {
 
 function clubArb(ctx: Ctx, name: string): fc.Arbitrary<Tokens> {
   const { cur } = ctx;
-  const percent = fc.oneof(fc.integer({ min: 0, max: 100 }).map(String), fc.constantFrom('12.5', '0.5', '99.9'));
   return fc
     .tuple(
       fc.option(fc.tuple(moneyArb(cur, 0, bigMinor(cur)), fc.constantFrom('month', 'year')).map(([m, p]) => ['fee', m, 'per', p]), { nil: undefined }),
       fc.option(fc.constantFrom('1', '1.5', '2', '3').map((m) => ['multiplier', `${m}x`]), { nil: undefined }),
-      fc.array(fc.tuple(percent, strListArb).map(([p, l]) => ['discount', `${p}%`, 'on', 'category', ...l]), { maxLength: 2 }),
+      fc.array(discountArb, { maxLength: 2 }),
       fc.array(strArb.map((s) => ['perk', s]), { maxLength: 2 }),
       fc.option(pointsArb().map((p) => ['bonus', ...p, 'on', 'join']), { nil: undefined }),
     )

@@ -5,11 +5,11 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newMember, runtime, type MemberState, type OrderLine } from '../../src/engine/index.ts';
-import { computeOrder, contributions, orderLines, useGeneratedOrders } from '../../src/engine/engine.ts';
+import { computeOrder, contributions, discountsApply, lineDiscount, orderLines, useGeneratedOrders } from '../../src/engine/engine.ts';
 import { generateOrderFn } from '../../src/engine/codegen.ts';
-import { compileFile, conformanceCases, exampleCases, replayFile } from '../support.ts';
+import { compileFile, conformanceCases, conformanceNextCases, exampleCases, replayFile } from '../support.ts';
 
-const cases = [...exampleCases(), ...conformanceCases()];
+const cases = [...exampleCases(), ...conformanceCases(), ...conformanceNextCases()];
 
 afterEach(() => useGeneratedOrders(true));
 
@@ -25,7 +25,7 @@ describe('generated order evaluation', () => {
   it.each(cases)('$name: random orders give the same contributions and limit uses', (c) => {
     const program = compileFile(c.program);
     const rt = runtime(program);
-    const cats = [...new Set([...program.excludeCategories, ...program.rules.flatMap((r) => [...(r.filter?.categories ?? []), ...(r.filter?.excludeCategories ?? [])]), ...program.clubs.flatMap((k) => k.discounts.flatMap((d) => [...d.categories])), 'other'])];
+    const cats = [...new Set([...program.excludeCategories, ...program.rules.flatMap((r) => [...(r.filter?.categories ?? []), ...(r.filter?.excludeCategories ?? [])]), ...[...program.clubs, ...program.tiers].flatMap((k) => k.discounts.flatMap((d) => [...(d.categories ?? [])])), 'other'])];
     const skus = [...new Set([...program.excludeSkus, ...program.rules.flatMap((r) => [...(r.filter?.skus ?? []), ...(r.filter?.excludeSkus ?? [])]), 'SKU-X'])];
     const line = fc.record({ sku: fc.constantFrom(...skus), category: fc.constantFrom(...cats), qty: fc.integer({ min: 1, max: 5 }), price: fc.integer({ min: 0, max: 20_000 }) });
     const order = fc.record({
@@ -37,7 +37,7 @@ describe('generated order evaluation', () => {
       first: fc.boolean(),
       used: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: rt.limitNames.length, maxLength: rt.limitNames.length }),
     });
-    const gen = generateOrderFn(rt, { activeClubs: (_rt, s, t) => program.clubs.map((k) => s.clubs[2 * k.index] !== null && s.clubs[2 * k.index]! <= t), tierIndexOf: (_rt, s) => program.tiers.findIndex((t) => t.name === s.tier), contribute: (sc, n, rule, points, line) => ((sc.rule[n] = rule), (sc.points[n] = points), (sc.line[n] = line), n + 1), monthKey: (day) => { const d = new Date(day * 86_400_000); return d.getUTCFullYear() * 12 + d.getUTCMonth(); } });
+    const gen = generateOrderFn(rt, { activeClubs: (_rt, s, t) => program.clubs.map((k) => s.clubs[2 * k.index] !== null && s.clubs[2 * k.index]! <= t), tierIndexOf: (_rt, s) => program.tiers.findIndex((t) => t.name === s.tier), contribute: (sc, n, rule, points, line) => ((sc.rule[n] = rule), (sc.points[n] = points), (sc.line[n] = line), n + 1), monthKey: (day) => { const d = new Date(day * 86_400_000); return d.getUTCFullYear() * 12 + d.getUTCMonth(); }, discountsApply, lineDiscount });
     fc.assert(
       fc.property(order, (o) => {
         const state = (): MemberState => {

@@ -156,7 +156,7 @@ describe('member view', () => {
     apply(p, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
     apply(p, { type: 'order', at: '2026-01-02T10:00:00Z', member: 'a', id: 'o1', lines: [{ sku: 'S', category: 'c', qty: 1, price: '120.25' }] });
     const v = memberView(p, members.get('a')!);
-    expect(v.tier).toEqual({ name: 'Silver', index: 1, multiplier: '1.5', perks: ['free-shipping'] });
+    expect(v.tier).toEqual({ name: 'Silver', index: 1, multiplier: '1.5', discounts: [], perks: ['free-shipping'] });
     expect(v.progress).toEqual({ metric: 'spend', value: 12025, nextTier: 'Gold', remaining: 25050 - 12025, graceUntil: null });
     // 30 days later the order leaves the window: grace starts at the next evaluation.
     const s = members.get('a')!;
@@ -261,5 +261,50 @@ describe('around a DST change (New York, 1 November 2026)', () => {
   tiers { qualify spend over 1 day  tier Base at 0  tier Top at 30 USD } }`);
     // At 06:20Z on 2 November, o2 (due 06:10Z) has left the window, o1 (06:30Z) not: spend 10.
     expect(run(p, orders).members.a!.tier).toBe('Base');
+  });
+});
+
+describe('tier discounts (dsl.md 2.4, 4.2 step 2)', () => {
+  const p = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  tiers {
+    qualify spend over lifetime
+    tier A at 0 { discount 10% on everything }
+    tier B at 50 USD { discount 20% on category "c" }
+  }
+  club "K" { discount 15% on everything }
+}`);
+  it('use the tier at the start of the order, are not inherited, and never add up with a club', () => {
+    const order = (id: string, day: number, cat: string, price: string) => ({ type: 'order', at: `2026-01-0${day}T10:00:00Z`, member: 'a', id, lines: [{ sku: cat.toUpperCase(), category: cat, qty: 1, price }] });
+    const r = run(p, [
+      { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' },
+      // A: 60.00 − 10% = 54.00 → 54 (the order takes her to B, which applies from the next order).
+      order('o1', 2, 'c', '60.00'),
+      // B: category c 20% → 8.00; category d: B has no discount for it, A's is not inherited → 10.00.
+      order('o2', 3, 'c', '10.00'),
+      order('o3', 4, 'd', '10.00'),
+      { type: 'join_club', at: '2026-01-05T09:00:00Z', member: 'a', club: 'K' },
+      // B + K: c max(20%, 15%) = 20% → 8.00; d: the club's 15% → 8.50.
+      order('o4', 5, 'c', '10.00'),
+      order('o5', 6, 'd', '10.00'),
+    ]);
+    expect(r.members['a']!.ledger.map((e) => [e.ref, e.points])).toEqual([
+      ['o1', 54],
+      ['o2', 8],
+      ['o3', 10],
+      ['o4', 8],
+      ['o5', 8],
+    ]);
+  });
+  it('apply in quotes', () => {
+    const { apply, members } = world();
+    apply(p, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
+    const q = quote(p, members.get('a')!, { at: Date.parse('2026-01-02T10:00:00Z'), lines: [{ sku: 'S', category: 'z', qty: 3, price: 333 }] });
+    // 9.99 less 10% (0.999 → 0.99) = 9.00.
+    expect(q.discounts).toEqual([{ sku: 'S', amount: 99 }]);
+    expect(q.total).toBe(900);
+    expect(q.points).toBe(9);
+    expect(memberView(p, members.get('a')!).tier).toMatchObject({ name: 'A', discounts: [{ percent: '10', categories: null }] });
   });
 });

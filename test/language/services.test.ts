@@ -50,7 +50,9 @@ describe('completion', () => {
     expect(labels(HEAD + '  rule "R" {\n    days mon, |')).toEqual(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
     expect(labels(HEAD + '  rule "R" {\n    limit 5 times per |')).toEqual(['day', 'week', 'month', 'year', 'order', 'member']);
     expect(labels(HEAD + '  rule "R" {\n    when order.|')).toEqual(['total', 'items', 'channel']);
-    expect(labels(HEAD + TIERS.replace('{ perk', '{ |perk'))).toEqual(['multiplier', 'perk']);
+    expect(labels(HEAD + TIERS.replace('{ perk', '{ |perk'))).toEqual(['multiplier', 'discount', 'perk']);
+    expect(labels(HEAD + TIERS.replace('{ perk', '{ discount 5% on |perk'))).toEqual(['category', 'everything']);
+    expect(labels(HEAD + '  club "C" {\n    discount 5% on |')).toEqual(['category', 'everything']);
   });
 
   it('replaces the word being typed', () => {
@@ -120,6 +122,15 @@ describe('hover', () => {
     expect(hover(HEAD + '  rule "R" { bonus 5 points  limit 5 times p|er week }\n}\n')).toContain('**`limit`** — Limits');
   });
 
+  it('explains discounts in tiers and clubs, both forms', () => {
+    const tiers = '  tiers {\n    tier Green at 0 { discount 5% on every|thing }\n  }\n}\n';
+    const h = hover(HEAD + tiers)!;
+    expect(h).toContain('**`discount`**');
+    expect(h).toContain('on everything');
+    expect(h).toContain('on category');
+    expect(hover(HEAD + '  club "C" { disc|ount 10% on category "beans" }\n}\n')).toContain('on every line of the order');
+  });
+
   it('describes a tier where it is used, with its threshold, perks and the tiers section’s rules', () => {
     const text = HEAD + '  rule "R" { when member.tier >= Sil|ver  bonus 5 points }\n' + TIERS + '}\n';
     const h = hover(text)!;
@@ -162,6 +173,7 @@ describe('the guide', () => {
     const docs = indexDocs(guide);
     for (const k of ['currency', 'base', 'rule', 'category', 'days', 'when', 'multiplier', 'bonus', 'limit', 'tiers', 'tier', 'qualify', 'club', 'fee', 'discount', 'referral', 'redeem', 'expire', 'order.total', 'on signup'])
       expect(docs.lookup(k), k).toBeDefined();
+    expect(docs.lookup('discount')?.summary).toContain('on everything');
   });
 });
 

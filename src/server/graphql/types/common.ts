@@ -84,6 +84,31 @@ export const Money = builder.objectRef<MoneyShape>('Money').implement({
   }),
 });
 
+/** A discount of a tier or a club: the percentage as written and the
+ * categories it is on (null for `on everything`). */
+export interface DiscountShape {
+  percent: string;
+  categories: string[] | null;
+}
+
+export function discountShape(d: { readonly text: string; readonly categories: ReadonlySet<string> | null }): DiscountShape {
+  return { percent: d.text, categories: d.categories === null ? null : [...d.categories] };
+}
+
+export const Discount = builder.objectRef<DiscountShape>('Discount').implement({
+  authScopes: KEYS_AND_MEMBERS,
+  description: 'A discount of a tier or a club (`discount 10% on category "beans"`, `discount 5% on everything`). On an order, each line gets only the largest discount that fits it, among the member\'s tier at the start of the order and the active clubs.',
+  fields: (t) => ({
+    percent: t.exposeString('percent', { description: 'The percentage taken off, as written, e.g. "12.5" for 12.5%.' }),
+    everything: t.boolean({ description: 'True for `on everything`: the discount fits every line.', resolve: (d) => d.categories === null }),
+    categories: t.stringList({
+      nullable: true,
+      description: 'The categories whose lines it fits; null for `on everything`.',
+      resolve: (d) => (d.categories === null ? null : [...d.categories]),
+    }),
+  }),
+});
+
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
   authScopes: KEYS,
   description: 'An expected failure; query `message` on any of them.',

@@ -8,7 +8,7 @@ import { measuredWrite } from '../../metrics.ts';
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf, type Context, type ViewedMember } from '../context.ts';
 import type { InputRef } from '@pothos/core';
-import { Money, money, pageComplexity, totalCountField } from './common.ts';
+import { Discount, Money, money, pageComplexity, totalCountField } from './common.ts';
 
 
 async function viewAt(member: ViewedMember, ctx: Context, at?: string | null): Promise<MemberView | null> {
@@ -24,6 +24,11 @@ const MemberTier = builder.objectRef<TierShape>('MemberTier').implement({
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The tier\'s name in the program.' }),
     multiplier: t.string({ nullable: true, description: 'Earn multiplier as written in the program, e.g. "1.25".', resolve: (x) => x.multiplier }),
+    discounts: t.field({
+      type: [Discount],
+      description: 'Discounts the tier gives on the member\'s orders (only this tier\'s: lower tiers\' are not inherited).',
+      resolve: (x) => [...x.discounts],
+    }),
     perks: t.stringList({ description: 'Perks the tier gives, as named in the program.', resolve: (x) => [...x.perks] }),
     progress: t.field({
       type: TierProgress,
@@ -400,7 +405,7 @@ const Quote = builder.objectRef<QuoteShape>('Quote').implement({
   fields: (t) => ({
     points: t.exposeInt('points', { description: 'Points the order would earn in all.' }),
     entries: t.field({ type: [QuoteEntry], description: 'Those points, rule by rule.', resolve: (q) => [...q.entries] }),
-    total: t.field({ type: Money, description: 'Eligible paid amount after club discounts.', resolve: (q) => asMoney(q, q.total) }),
+    total: t.field({ type: Money, description: 'Eligible paid amount after tier and club discounts.', resolve: (q) => asMoney(q, q.total) }),
     discounts: t.field({
       type: [QuoteDiscount],
       description: 'Discounts the member would get, line by line.',

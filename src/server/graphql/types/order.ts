@@ -68,7 +68,7 @@ builder.prismaObject('Order', {
     }),
     total: t.field({
       type: Money,
-      description: 'Sum of the line amounts before club discounts.',
+      description: 'Sum of the line amounts before tier and club discounts.',
       resolve: (o, _a, ctx) => moneyOf(ctx, o.merchantId, Number(o.total)),
     }),
     refunds: t.field({ type: [Refund], description: 'Refunds of this order, oldest first.', resolve: (o) => o.refunds as unknown as StoredRefund[] }),

@@ -7,7 +7,7 @@ import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { compileComplexity } from '../cost.ts';
 import { merchantId } from '../context.ts';
-import { DiagnosticRef, pageComplexity, totalCountField, withSource } from './common.ts';
+import { DiagnosticRef, Discount, discountShape, pageComplexity, totalCountField, withSource } from './common.ts';
 
 const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefinition').implement({
   authScopes: KEYS,
@@ -16,6 +16,11 @@ const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefiniti
     name: t.exposeString('name', { description: 'The tier name as written in the program.' }),
     threshold: t.float({ description: 'Minor units for the spend metric; points or orders otherwise (a whole number; Float because spend can exceed 32 bits).', resolve: (x) => x.threshold }),
     multiplier: t.string({ nullable: true, description: 'As written in the program, e.g. "1.25".', resolve: (x) => x.multiplierText }),
+    discounts: t.field({
+      type: [Discount],
+      description: 'The tier\'s own discounts, in program order; a member gets only the discounts of their tier (they are not inherited from lower tiers).',
+      resolve: (x) => x.discounts.map(discountShape),
+    }),
     perks: t.stringList({ description: 'The perks members of this tier have, as written.', resolve: (x) => [...x.perks] }),
   }),
 });
@@ -31,6 +36,7 @@ const ClubDefinition = builder.objectRef<Program['clubs'][number]>('ClubDefiniti
       resolve: (c) => c.fee?.text ?? null,
     }),
     multiplier: t.string({ nullable: true, description: 'Earn multiplier as written, e.g. "2"; null when the club has none.', resolve: (c) => c.multiplierText }),
+    discounts: t.field({ type: [Discount], description: 'The club\'s discounts, in program order.', resolve: (c) => c.discounts.map(discountShape) }),
     perks: t.stringList({ description: 'The perks members of this club have, as written.', resolve: (c) => [...c.perks] }),
   }),
 });
