@@ -82,7 +82,9 @@ server.listen(config.PORT, config.HOST, () => {
     tell(`Demo merchant "${demo.name}" created with the coffee-chain program.`);
     tell(`API key: ${demo.apiKey}`);
   }
-  tell(`GraphiQL: http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`);
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  tell(`GraphiQL: ${origin}/graphql`);
+  tell(`Console: ${origin}/console/`);
 });
 
 let stopping = false;
