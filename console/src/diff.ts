@@ -74,3 +74,25 @@ export function diffStats(lines: readonly DiffLine[]): { added: number; removed:
   }
   return { added, removed };
 }
+
+export type DiffHunkLine = DiffLine | { kind: 'skip'; count: number };
+
+/** The diff with runs of unchanged lines longer than twice `context` folded to a count. */
+export function withContext(lines: readonly DiffLine[], context = 3): DiffHunkLine[] {
+  const keep = lines.map(() => false);
+  lines.forEach((l, i) => {
+    if (l.kind === 'same') return;
+    for (let k = Math.max(0, i - context); k <= Math.min(lines.length - 1, i + context); k++) keep[k] = true;
+  });
+  const out: DiffHunkLine[] = [];
+  let skipped = 0;
+  lines.forEach((l, i) => {
+    if (keep[i]) {
+      if (skipped) out.push({ kind: 'skip', count: skipped });
+      skipped = 0;
+      out.push(l);
+    } else skipped++;
+  });
+  if (skipped) out.push({ kind: 'skip', count: skipped });
+  return out;
+}

@@ -79,8 +79,9 @@ function complete(context: CompletionContext): CompletionResult | null {
   const doc = context.state.field(analysis);
   const items = services.complete(doc, positionOf(context.state.doc, context.pos));
   if (!items.length) return null;
-  const word = context.matchBefore(/[\w"-]*/);
-  if (!context.explicit && (!word || word.from === word.to)) return null;
+  // Unasked (as you type), only after a letter or a quote: not inside numbers.
+  const word = context.matchBefore(/[A-Za-z"][\w"-]*/);
+  if (!context.explicit && !word) return null;
   const first = items[0]!.edit.range;
   return {
     from: offsetOf(context.state.doc, first.start),

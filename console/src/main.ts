@@ -51,7 +51,7 @@ function shell(current: 'program' | 'members'): HTMLElement {
   const link = (href: string, label: string, key: typeof current) => h('a', { href, 'aria-current': current === key ? 'page' : null }, label);
   clear(
     app,
-    h('a', { href: '#main', class: 'skip', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'),
+    h('a', { href: '#main', class: 'skip-link', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'),
     h(
       'header',
       { class: 'top' },

@@ -2,7 +2,7 @@
 // Format, Publish (with a confirmation that shows the change and the
 // server's own check), and the version history with a line diff.
 import { ApiError, gql } from './api.ts';
-import { diffStats, lineDiff } from './diff.ts';
+import { diffStats, lineDiff, withContext } from './diff.ts';
 import { clear, formatDate, h } from './dom.ts';
 import { createProgramEditor, type ProgramEditor } from './editor.ts';
 import {
@@ -203,15 +203,17 @@ export async function programPage(main: HTMLElement): Promise<void> {
       h(
         'pre',
         {},
-        lines.map((l) =>
-          h(
-            'span',
-            { class: `diff-line ${l.kind}` },
-            h('span', { class: 'gutter', 'aria-hidden': 'true' }, `${l.oldLine ?? ''}`.padStart(4), `${l.newLine ?? ''}`.padStart(5), ' '),
-            h('span', { class: 'sign' }, l.kind === 'add' ? '+' : l.kind === 'del' ? '−' : ' '),
-            h('span', { class: 'sr-only' }, l.kind === 'add' ? 'added: ' : l.kind === 'del' ? 'removed: ' : ''),
-            ` ${l.text}\n`,
-          ),
+        withContext(lines).map((l) =>
+          l.kind === 'skip'
+            ? h('span', { class: 'diff-line fold' }, `   ⋯ ${l.count} unchanged line${l.count === 1 ? '' : 's'}\n`)
+            : h(
+                'span',
+                { class: `diff-line ${l.kind}` },
+                h('span', { class: 'gutter', 'aria-hidden': 'true' }, `${l.oldLine ?? ''}`.padStart(4), `${l.newLine ?? ''}`.padStart(5), ' '),
+                h('span', { class: 'sign' }, l.kind === 'add' ? '+' : l.kind === 'del' ? '−' : ' '),
+                h('span', { class: 'sr-only' }, l.kind === 'add' ? 'added: ' : l.kind === 'del' ? 'removed: ' : ''),
+                ` ${l.text}\n`,
+              ),
         ),
       ),
     );

@@ -54,6 +54,7 @@ const app = createApp(db, {
   maxFutureMs: config.LOYALTY_MAX_FUTURE_SKEW_MS,
   corsOrigins: config.LOYALTY_CORS_ORIGINS,
   graphiql: config.LOYALTY_GRAPHIQL === '1',
+  console: config.LOYALTY_CONSOLE === '1',
   rateLimit: config.LOYALTY_RATE_LIMIT > 0 ? { perSecond: config.LOYALTY_RATE_LIMIT, burst: config.LOYALTY_RATE_BURST } : null,
   keyUsage,
   logger,
@@ -84,7 +85,7 @@ server.listen(config.PORT, config.HOST, () => {
   }
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   tell(`GraphiQL: ${origin}/graphql`);
-  tell(`Console: ${origin}/console/`);
+  if (config.LOYALTY_CONSOLE === '1') tell(`Console: ${origin}/console/`);
 });
 
 let stopping = false;

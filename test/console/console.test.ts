@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { lineDiff } from '../../console/src/diff.ts';
+import { lineDiff, withContext } from '../../console/src/diff.ts';
 import { sha256Hex } from '../../console/src/node-crypto.ts';
 import { openDatabase, type Database } from '../../src/server/db/index.ts';
 import { ensureDemoMerchant } from '../../src/server/services/merchants.ts';
@@ -37,6 +37,10 @@ describe('console helpers', () => {
     const d = lineDiff('a\nb\nc\n', 'a\nB\nc\nd\n');
     expect(d.map((l) => `${l.kind}:${l.text}:${l.oldLine ?? ''}:${l.newLine ?? ''}`)).toEqual(['same:a:1:1', 'del:b:2:', 'add:B::2', 'same:c:3:3', 'add:d::4']);
     expect(lineDiff('x\ny', 'x\ny').every((l) => l.kind === 'same')).toBe(true);
+    const long = Array.from({ length: 20 }, (_, i) => `line ${i}`);
+    const changed = long.map((l, i) => (i === 10 ? 'changed' : l));
+    const folded = withContext(lineDiff(long.join('\n'), changed.join('\n')), 2);
+    expect(folded.map((l) => (l.kind === 'skip' ? `skip ${l.count}` : l.kind))).toEqual(['skip 8', 'same', 'same', 'del', 'add', 'same', 'same', 'skip 7']);
   });
 });
 
@@ -188,6 +192,8 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     await page.getByLabel('to', { exact: true }).selectOption('2');
     expect(await page.locator('#diff .diff-line.del').textContent()).toContain('bonus 15 points');
     expect(await page.locator('#diff .diff-line.add').textContent()).toContain('bonus 20 points');
+    expect(await page.locator('#diff .diff-line.fold').first().textContent()).toContain('22 unchanged lines');
+    expect(await page.locator('#diff .diff-line.fold').first().isVisible()).toBe(true);
     await page.locator('#history-title').scrollIntoViewIfNeeded();
     await shot(page, 'program-history');
     const published = await rawRequest(app, { query: '{ program { version source } }' }, key);
