@@ -76,7 +76,7 @@ export async function membersPage(main: HTMLElement, params: URLSearchParams): P
       { class: 'card', 'aria-labelledby': 'list-title' },
       h('h2', { id: 'list-title' }, tier ? `Members in ${tier}` : 'All members'),
       count,
-      h('div', { class: 'table-wrap' }, h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Member'), h('th', { scope: 'col' }, 'Tier'), h('th', { scope: 'col', class: 'num' }, 'Balance'), h('th', { scope: 'col' }, 'Clubs'), h('th', { scope: 'col' }, 'Signed up'))), rows)),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'stack' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Member'), h('th', { scope: 'col' }, 'Tier'), h('th', { scope: 'col', class: 'num' }, 'Balance'), h('th', { scope: 'col' }, 'Clubs'), h('th', { scope: 'col' }, 'Signed up'))), rows)),
       more,
     ),
   );
@@ -88,10 +88,10 @@ function memberRow(m: ConsoleMemberRowFragment): HTMLTableRowElement {
     'tr',
     {},
     h('th', { scope: 'row' }, h('a', { href: `#/members/${encodeURIComponent(m.id)}` }, m.id)),
-    h('td', {}, m.tier?.name ?? '—'),
-    h('td', { class: 'num' }, m.balance.toLocaleString('en-US')),
-    h('td', {}, m.clubs.map((c) => c.name).join(', ') || '—'),
-    h('td', {}, formatDate(m.signupAt)),
+    h('td', { 'data-label': 'Tier' }, m.tier?.name ?? '—'),
+    h('td', { class: 'num', 'data-label': 'Balance' }, m.balance.toLocaleString('en-US')),
+    h('td', { 'data-label': 'Clubs' }, m.clubs.map((c) => c.name).join(', ') || '—'),
+    h('td', { 'data-label': 'Signed up' }, formatDate(m.signupAt)),
   );
 }
 
@@ -153,7 +153,7 @@ export async function memberPage(main: HTMLElement, id: string): Promise<void> {
         { class: 'table-wrap' },
         h(
           'table',
-          { class: 'ledger' },
+          { class: 'ledger stack' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Kind'), h('th', { scope: 'col', class: 'num' }, 'Points'), h('th', { scope: 'col' }, 'Rule'), h('th', { scope: 'col' }, 'Order'))),
           ledger,
         ),
@@ -201,11 +201,11 @@ function entryRows(e: Entry): HTMLTableRowElement[] {
   const row = h(
     'tr',
     { class: `entry ${e.points < 0 ? 'negative' : ''}` },
-    h('td', {}, formatDate(e.at)),
-    h('td', {}, e.kind.toLowerCase()),
-    h('td', { class: 'num' }, e.points > 0 ? `+${e.points}` : String(e.points)),
-    h('td', {}, button, e.reason ? h('span', { class: 'meta' }, ` ${e.reason}`) : null),
-    h('td', {}, e.ref ?? '—'),
+    h('td', { 'data-label': 'When' }, formatDate(e.at)),
+    h('td', { 'data-label': 'Kind' }, e.kind.toLowerCase()),
+    h('td', { class: 'num', 'data-label': 'Points' }, e.points > 0 ? `+${e.points}` : String(e.points)),
+    h('td', { 'data-label': 'Rule' }, button, e.reason ? h('span', { class: 'meta' }, ` ${e.reason}`) : null),
+    h('td', { 'data-label': 'Order' }, e.ref ?? '—'),
   );
   return [row, detail];
 }

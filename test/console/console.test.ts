@@ -64,6 +64,7 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     for (const query of [
       'mutation { signup(input: { memberId: "ava" }) { __typename } }',
       'mutation { recordOrder(input: { memberId: "ava", orderId: "A-1", lines: [{ sku: "LATTE", category: "espresso", qty: 1, price: "4.50" }] }) { __typename } }',
+      'mutation { joinClub(input: { memberId: "ava", club: "Bean Club" }) { __typename } }',
       'mutation { signup(input: { memberId: "ben" }) { __typename } }',
     ]) {
       const res = await rawRequest(app, { query }, key);
@@ -219,7 +220,9 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
 
     // A member: balance, tier progress, and the explained ledger.
     await page.getByRole('heading', { level: 1, name: 'Member ava' }).waitFor();
-    expect(await page.locator('#balance').textContent()).toBe('160');
+    const ava = await rawRequest(app, { query: '{ member(id: "ava") { balance } }' }, key);
+    expect(await page.locator('#balance').textContent()).toBe(String((ava.data as { member: { balance: number } }).member.balance));
+    expect(await page.locator('section[aria-labelledby="clubs-title"]').textContent()).toContain('Bean Club');
     expect(await page.locator('#tier-name').textContent()).toBe('Green');
     expect(await page.locator('#tier-progress').getAttribute('aria-valuetext')).toMatch(/% of the way to Silver/);
     const rule = page.getByRole('button', { name: 'First coffee of the day' });
@@ -235,6 +238,10 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     // Phone width: the same page in one column, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // The ledger as one card an entry, every cell inside the screen.
+    const widest = await page.locator('.ledger td').evaluateAll((cells) => Math.max(...cells.map((c) => c.getBoundingClientRect().right)));
+    expect(widest).toBeLessThanOrEqual(390);
+    await page.locator('#ledger-title').evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await shot(page, 'member-phone');
     await page.getByRole('link', { name: 'Program' }).click();
     await page.locator('.cm-content').waitFor();
