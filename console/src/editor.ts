@@ -6,7 +6,7 @@
 import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { bracketMatching } from '@codemirror/language';
-import { forceLinting, linter, lintGutter, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
+import { forceLinting, linter, lintGutter, lintKeymap, type Diagnostic as CmDiagnostic } from '@codemirror/lint';
 import { EditorState, RangeSetBuilder, StateField, type Extension, type Text } from '@codemirror/state';
 import { Decoration, EditorView, highlightActiveLine, highlightActiveLineGutter, hoverTooltip, keymap, lineNumbers, type DecorationSet } from '@codemirror/view';
 import dslGuide from '../../docs/dsl.md?raw';
@@ -123,7 +123,7 @@ export interface ProgramEditor {
   goTo(line: number, column: number): void;
 }
 
-export function createProgramEditor(parent: HTMLElement, text: string, options: { label: string; onChange: (doc: LoyaltyDocument) => void }): ProgramEditor {
+export function createProgramEditor(parent: HTMLElement, text: string, options: { label: string; describedBy?: string; onChange: (doc: LoyaltyDocument) => void }): ProgramEditor {
   const extensions: Extension[] = [
     lineNumbers(),
     highlightActiveLineGutter(),
@@ -137,8 +137,9 @@ export function createProgramEditor(parent: HTMLElement, text: string, options: 
     hover,
     autocompletion({ override: [complete] }),
     // Tab is left to the browser, so keyboard users can leave the editor.
-    keymap.of([...defaultKeymap, ...historyKeymap]),
-    EditorView.contentAttributes.of({ 'aria-label': options.label, 'aria-multiline': 'true', spellcheck: 'false' }),
+    // F8 goes to the next problem, Ctrl-Shift-M lists them (lintKeymap).
+    keymap.of([...defaultKeymap, ...historyKeymap, ...lintKeymap]),
+    EditorView.contentAttributes.of({ 'aria-label': options.label, 'aria-multiline': 'true', spellcheck: 'false', ...(options.describedBy ? { 'aria-describedby': options.describedBy } : {}) }),
     EditorView.updateListener.of((update) => {
       if (update.docChanged) options.onChange(update.state.field(analysis));
     }),

@@ -38,7 +38,7 @@ export async function programPage(main: HTMLElement): Promise<void> {
   };
   showHeader();
 
-  const editor: ProgramEditor = createProgramEditor(editorHost, active?.source ?? '', { label: 'Program source (.loyalty)', onChange: () => refresh() });
+  const editor: ProgramEditor = createProgramEditor(editorHost, active?.source ?? '', { label: 'Program source (.loyalty)', describedBy: 'editor-keys', onChange: () => refresh() });
 
   function refresh() {
     const diags = editor.diagnostics();
@@ -228,6 +228,7 @@ export async function programPage(main: HTMLElement): Promise<void> {
       h('h2', { id: 'editor-title' }, 'Program source'),
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Program actions' }, formatButton, revertButton, publishButton),
       editorHost,
+      h('p', { class: 'meta keys', id: 'editor-keys' }, 'Keys: Tab leaves the editor · Ctrl-Space completes · F8 goes to the next problem · Ctrl-Shift-M lists the problems · Ctrl-Z undoes.'),
       status,
       problems,
       message,

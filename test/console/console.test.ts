@@ -162,6 +162,10 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     expect(await tooltip.textContent()).toContain('unknown keyword "multipler"');
     expect(await tooltip.textContent()).toContain('hint: did you mean "multiplier"?');
     await shot(page, 'program-diagnostic');
+    // From the keyboard: Ctrl-Shift-M lists the problems in the editor's panel.
+    await page.keyboard.press('Control+Shift+M');
+    await expect.poll(() => page.locator('.cm-panel-lint').textContent()).toContain('unknown keyword "multipler"');
+    await page.keyboard.press('Escape');
     // Fix it with the quick fix.
     await tooltip.getByRole('button', { name: /Change to multiplier/ }).click();
     await expect.poll(() => page.locator('#diagnostics-status').textContent()).toContain('No problems');
