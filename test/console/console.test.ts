@@ -3,10 +3,12 @@
 // squiggle with its message and hint, fix it, publish, then open a member and
 // follow a ledger entry to the program line that wrote it. The console is
 // built from the current sources into a temporary directory first, so the
-// test never runs a stale console/dist. Screenshots of each page go to
-// docs/screenshots/ (shown in the README).
+// test never runs a stale console/dist. It takes a screenshot of each page:
+// into a temporary directory, or with LOYALTY_SCREENSHOTS=DIR into DIR
+// (`npm run console:screenshots` refreshes docs/screenshots/, which the
+// README shows), so that `npm test` leaves the working tree as it was.
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +26,7 @@ import { rawRequest } from '../api/client.ts';
 
 const CHROMIUM = process.env.LOYALTY_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = join(ROOT, 'docs/screenshots');
+const SHOTS = process.env.LOYALTY_SCREENSHOTS ? join(ROOT, process.env.LOYALTY_SCREENSHOTS) : mkdtempSync(join(tmpdir(), 'loyalty-console-shots-'));
 
 describe('console helpers', () => {
   test('the browser SHA-256 equals node:crypto', () => {
@@ -83,6 +85,7 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     await new Promise((resolve) => http?.close(resolve));
     await db?.close();
     if (dist) rmSync(dist, { recursive: true, force: true });
+    if (!process.env.LOYALTY_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
   test('serves the built page and assets with their content types, and no key', async () => {
@@ -269,10 +272,11 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
-// The README shows the screenshots this test writes.
+// The README shows the screenshots this test takes, and they are committed.
 test('the README shows the console screenshots', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone']) {
     expect(readme).toContain(`docs/screenshots/${name}.png`);
+    expect(existsSync(join(ROOT, `docs/screenshots/${name}.png`)), name).toBe(true);
   }
 });
