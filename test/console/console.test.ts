@@ -275,7 +275,7 @@ async function shot(page: Page, name: string): Promise<void> {
 // The README shows the screenshots this test takes, and they are committed.
 test('the README shows the console screenshots', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone']) {
+  for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone', 'program-phone']) {
     expect(readme).toContain(`docs/screenshots/${name}.png`);
     expect(existsSync(join(ROOT, `docs/screenshots/${name}.png`)), name).toBe(true);
   }
