@@ -23,6 +23,8 @@ const schema = z.object({
     .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   /** Serve GraphiQL on GET /graphql ("0" to turn it off). */
   LOYALTY_GRAPHIQL: z.enum(['0', '1']).default('1'),
+  /** Serve the merchant console on GET /console ("0" to turn it off). */
+  LOYALTY_CONSOLE: z.enum(['0', '1']).default('1'),
   /** Requests per second one API key (or one member's tokens) may sustain, per server process; 0 = no limit. */
   LOYALTY_RATE_LIMIT: z.coerce.number().min(0).default(50),
   /** Requests a credential may send at once after being idle. */

@@ -54,6 +54,7 @@ const app = createApp(db, {
   maxFutureMs: config.LOYALTY_MAX_FUTURE_SKEW_MS,
   corsOrigins: config.LOYALTY_CORS_ORIGINS,
   graphiql: config.LOYALTY_GRAPHIQL === '1',
+  console: config.LOYALTY_CONSOLE === '1',
   rateLimit: config.LOYALTY_RATE_LIMIT > 0 ? { perSecond: config.LOYALTY_RATE_LIMIT, burst: config.LOYALTY_RATE_BURST } : null,
   keyUsage,
   logger,
@@ -82,7 +83,9 @@ server.listen(config.PORT, config.HOST, () => {
     tell(`Demo merchant "${demo.name}" created with the coffee-chain program.`);
     tell(`API key: ${demo.apiKey}`);
   }
-  tell(`GraphiQL: http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`);
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  tell(`GraphiQL: ${origin}/graphql`);
+  if (config.LOYALTY_CONSOLE === '1') tell(`Console: ${origin}/console/`);
 });
 
 let stopping = false;

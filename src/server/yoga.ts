@@ -13,6 +13,7 @@ import { createContext, type Context } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
 import { authentication, credentialOf } from './http/authentication.ts';
 import { bodyLimit } from './http/body-limit.ts';
+import { merchantConsole } from './http/console.ts';
 import { isDatabaseUnavailable, serviceUnavailable } from './http/database-errors.ts';
 import { graphiqlOptions, renderBundledGraphiQL } from './http/graphiql.ts';
 import { EVENTS_PATH, eventsExport } from './http/events-export.ts';
@@ -44,6 +45,8 @@ export interface AppOptions {
   metrics?: boolean;
   /** How far ahead of the server's clock a write may be dated (default 5 minutes); sandbox merchants have no limit. */
   maxFutureMs?: number;
+  /** Serve the merchant console on GET /console (default true); a string is the build directory to serve. */
+  console?: boolean | string;
   /** Further plugins (routes, hooks), run after the built-in ones. */
   plugins?: Plugin[];
   /** Paths besides the GraphQL endpoint that need a credential. */
@@ -150,6 +153,8 @@ export function createApp(db: Database, options: AppOptions = {}): App {
     plugins: [
       observe({ logger, metricsPath: options.metrics === false ? null : '/metrics' }),
       health(db.prisma, options.isDraining ?? (() => false)),
+      // Static and keyless (the page asks for the key): before authentication.
+      ...(options.console === false ? [] : [merchantConsole(typeof options.console === 'string' ? { dir: options.console } : {})]),
       authentication({
         prisma: db.prisma,
         paths: [GRAPHQL_ENDPOINT, EVENTS_PATH, ...(options.protectedPaths ?? [])],
