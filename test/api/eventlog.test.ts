@@ -9,7 +9,7 @@ import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { verifyAll, verifyMerchant } from '../../src/server/services/verify.ts';
 import { conformanceDir } from '../support.ts';
-import { example, newMerchant, ok, request, startTestServer, type Backend, type TestServer } from './client.ts';
+import { example, newMerchant, ok, rawRequest, request, startTestServer, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
 import {
   AdjustPointsDocument,
@@ -121,6 +121,34 @@ function eventLog(backend: Backend) {
         expect(lines.map((l) => Date.parse(l.at))).toEqual(lines.map((l) => Date.parse(l.at)).sort((a, b) => a - b));
       });
     }
+
+    test('an export imported into another merchant gives the same members; re-sent, it writes nothing new', async () => {
+      const from = await newMerchant(server, COFFEE, { sandbox: true });
+      const api = await feedFixture(server.app, from.key, example('coffee-chain.events.jsonl'));
+      const exported = (await exportOf(from.key)).text;
+      const to = await newMerchant(server, COFFEE, { sandbox: true });
+      const post = (key: string, body: string) =>
+        server.app.fetch('http://loyalty.test/events.jsonl', { method: 'POST', headers: { authorization: `Bearer ${key}` }, body });
+      const lines = exported.trim().split('\n');
+      const first = (await (await post(to.key, `${exported}not json\n`)).json()) as { accepted: number; replayed: number; refused: unknown[]; malformed: { line: number }[] };
+      expect(first.malformed).toEqual([expect.objectContaining({ line: lines.length + 1, code: 'BAD_USER_INPUT' })]);
+      expect(first.accepted + first.refused.length).toBeGreaterThan(0);
+      const balances = async (merchantId: string) =>
+        Object.fromEntries((await server.db.prisma.member.findMany({ where: { merchantId }, select: { externalId: true, balance: true, tier: true } })).map((m) => [m.externalId, [Number(m.balance), m.tier]]));
+      const theirs = Object.fromEntries(Object.entries(api.members).map(([id, m]) => [id, [m.balance, m.tier]]));
+      expect(await balances(to.id)).toEqual(theirs);
+      const count = () => server.db.prisma.ledgerEntry.count({ where: { merchantId: to.id } });
+      const entries = await count();
+      const again = (await (await post(to.key, exported)).json()) as { accepted: number; replayed: number };
+      expect(again.accepted).toBe(0);
+      expect(again.replayed).toBeGreaterThan(0);
+      expect(await count()).toBe(entries);
+      expect(await balances(to.id)).toEqual(theirs);
+      expect((await verifyMerchant(server.db.prisma, to.id)).differences).toEqual([]);
+      // Importing needs an admin key.
+      const created = (await rawRequest(server.app, { query: 'mutation { createApiKey(scope: WRITE) { key } }' }, to.key)) as { data: { createApiKey: { key: string } } };
+      expect((await post(created.data.createApiKey.key, exported)).status).toBe(403);
+    });
 
     test('the export filters by member and time, needs a key, and refuses a bad time', async () => {
       const m = await newMerchant(server, COFFEE);

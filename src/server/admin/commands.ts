@@ -10,6 +10,7 @@ import { COMMAND_LINE } from '../services/audit.ts';
 import { KEY_SCOPES, listApiKeys, newApiKey, revokeApiKey } from '../services/auth.ts';
 import { ProgramInvalidError } from '../services/errors.ts';
 import { createMerchant } from '../services/merchants.ts';
+import { verifyAll, verifyMerchant } from '../services/verify.ts';
 
 /** A failure a CLI prints as it is: a message and, for a broken program, its rendered diagnostics. */
 export class CommandFailed extends Error {
@@ -92,6 +93,13 @@ const definitions = {
     async run(prisma: PrismaClient, args: { merchant?: string | undefined; key: string }) {
       const merchant = await merchantOf(prisma, args.merchant);
       return { merchant, apiKey: view(await revokeApiKey(prisma, merchant.id, args.key, COMMAND_LINE)) };
+    },
+  },
+  'db.verify': {
+    args: z.object({ merchant: z.string().optional() }),
+    async run(prisma: PrismaClient, args: { merchant?: string | undefined }) {
+      if (args.merchant) return { reports: [await verifyMerchant(prisma, (await merchantOf(prisma, args.merchant)).id)] };
+      return { reports: await verifyAll(prisma) };
     },
   },
 } as const;

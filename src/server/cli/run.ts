@@ -21,5 +21,6 @@ export async function runCli(name: CommandName, args: unknown, print: (result: n
       console.error(error instanceof Error ? error.message : error);
     }
   }
-  process.exit(exitCode);
+  // `print` may set process.exitCode (a verify that found differences).
+  process.exit(exitCode || Number(process.exitCode ?? 0));
 }

@@ -1,3 +1,6 @@
+// POST /events.jsonl (admin): imports a JSONL history through the same engine
+// and idempotency as the API, answering with a summary (services/import.ts).
+//
 // GET /events.jsonl: the merchant's event log as replay.md lines, streamed
 // page by page (constant memory), so that
 //   loyalty replay PROGRAM <(curl -H "authorization: Bearer $KEY" .../events.jsonl)
@@ -13,6 +16,8 @@
 import type { Prisma, PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
 import { parseInstant } from '../engine.ts';
+import { DomainError } from '../services/errors.ts';
+import { importLines } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
 import { errorResponse } from './respond.ts';
 
@@ -59,17 +64,52 @@ export async function* exportLines(prisma: PrismaClient, merchantId: string, fil
   }
 }
 
-export function eventsExport(prisma: PrismaClient): Plugin {
+/** The lines of a streamed body, decoded as they arrive (constant memory). */
+async function* linesOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
+  if (!body) return;
+  const decoder = new TextDecoder();
+  let rest = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    rest += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = rest.indexOf('\n')) >= 0) {
+      yield rest.slice(0, i);
+      rest = rest.slice(i + 1);
+    }
+  }
+  rest += decoder.decode();
+  if (rest) yield rest;
+}
+
+export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: number } = {}): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== EVENTS_PATH) return;
-      if (request.method !== 'GET') {
-        endResponse(errorResponse(fetchAPI, 405, 'BAD_USER_INPUT', `${EVENTS_PATH} answers GET`, { headers: { allow: 'GET' } }));
+      if (request.method !== 'GET' && request.method !== 'POST') {
+        endResponse(errorResponse(fetchAPI, 405, 'BAD_USER_INPUT', `${EVENTS_PATH} answers GET (export) and POST (import)`, { headers: { allow: 'GET, POST' } }));
         return;
       }
       const credential = credentialOf(request);
       if (credential?.kind !== 'key') {
-        endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', 'the event log is exported with an API key, not a member token'));
+        endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', 'the event log is exported and imported with an API key, not a member token'));
+        return;
+      }
+      if (request.method === 'POST') {
+        if (credential.scope !== 'admin') {
+          endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', `a key with the "${credential.scope}" scope may not import events; importing needs an admin key`));
+          return;
+        }
+        const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
+        try {
+          const summary = await importLines(scope, { credential }, linesOf(request.body));
+          endResponse(fetchAPI.Response.json(summary));
+        } catch (error) {
+          if (error instanceof DomainError) {
+            endResponse(errorResponse(fetchAPI, error.code === 'NO_ACTIVE_PROGRAM' ? 409 : 400, error.code, error.message));
+            return;
+          }
+          throw error;
+        }
         return;
       }
       const filter: ExportFilter = {};

@@ -1,0 +1,126 @@
+// Imports a history (replay.md lines: a merchant moving from another
+// platform, or an export of this server) through the same engine and the
+// same idempotency as the API: each line is applied as the write it is, in
+// order, and a line's key (its `key` field, as the export writes it, or one
+// derived from the line itself) makes a re-sent import write nothing new.
+import { createHash } from 'node:crypto';
+import type { AuditActor } from './audit.ts';
+import { DomainError, EventRefusedError } from './errors.ts';
+import * as members from './members.ts';
+
+export interface ImportProblem {
+  line: number;
+  /** A RefusalCode for a refused event, or BAD_USER_INPUT / IDEMPOTENCY_CONFLICT / ORDER_ID_CONFLICT. */
+  code: string;
+  message: string;
+}
+
+export interface ImportSummary {
+  /** Lines applied now. */
+  accepted: number;
+  /** Lines already applied (their key was): nothing written. */
+  replayed: number;
+  /** Lines the engine refused, with the reason. */
+  refused: ImportProblem[];
+  /** Lines that are not a valid event. */
+  malformed: ImportProblem[];
+}
+
+type Line = Record<string, unknown>;
+
+const MAX_PROBLEMS = 1000;
+
+/** The line's own key without its namespace (`order:`, `refund:`, `write:`), else one derived from the line. */
+function keyOf(line: Line, text: string, namespace: string): string {
+  const given = line.key;
+  if (typeof given === 'string' && given.startsWith(`${namespace}:`)) return given.slice(namespace.length + 1);
+  const body = { ...line };
+  delete body.key;
+  return `import-${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32)}`;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : (v as string));
+
+async function applyLine(scope: members.Scope, actor: AuditActor, line: Line, text: string): Promise<{ replayed: boolean }> {
+  const at = str(line.at);
+  const member = str(line.member);
+  switch (line.type) {
+    case 'signup':
+      return members.signup(scope, { memberId: member, birthday: (line.birthday as string | null) ?? null, referrerId: (line.referrer as string | null) ?? null, at });
+    case 'order':
+      return members.recordOrder(scope, {
+        memberId: member,
+        orderId: str(line.id),
+        lines: line.lines as members.OrderLineInput[],
+        channel: (line.channel as string | null) ?? null,
+        at,
+      });
+    case 'refund':
+      return members.refundOrder(scope, { memberId: member, orderId: str(line.order), refundId: keyOf(line, text, 'refund'), lines: line.lines as members.RefundLineInput[], at });
+    case 'redeem':
+      return members.redeemPoints(scope, {
+        memberId: member,
+        points: line.points as number,
+        orderTotal: (line.order_total as string | null) ?? null,
+        idempotencyKey: keyOf(line, text, 'write'),
+        at,
+      });
+    case 'join_club':
+      return members.joinClub(scope, { memberId: member, club: str(line.club), idempotencyKey: keyOf(line, text, 'write'), at });
+    case 'cancel_club':
+      return members.cancelClub(scope, { memberId: member, club: str(line.club), idempotencyKey: keyOf(line, text, 'write'), at });
+    case 'event':
+      return members.recordEvent(scope, { memberId: member, name: str(line.name), idempotencyKey: keyOf(line, text, 'write'), at });
+    case 'adjust':
+      return members.adjustPoints(scope, actor, {
+        memberId: member,
+        points: line.points as number,
+        reason: typeof line.reason === 'string' && line.reason.trim() ? line.reason : 'imported',
+        idempotencyKey: keyOf(line, text, 'write'),
+        at,
+      });
+    case 'tick': {
+      // A tick that finds nothing due (as when re-sent) writes nothing.
+      const r = await members.advanceTime(scope, at);
+      return { replayed: r.members === 0 && r.entries === 0 };
+    }
+    default:
+      throw new DomainError('BAD_USER_INPUT', `unknown event type ${JSON.stringify(line.type)}`);
+  }
+}
+
+/** Applies the lines in order; blank lines are skipped (and counted, as replay counts them). */
+export async function importLines(scope: members.Scope, actor: AuditActor, lines: AsyncIterable<string> | Iterable<string>, onLine?: (n: number) => void): Promise<ImportSummary> {
+  const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
+  const problem = (list: ImportProblem[], p: ImportProblem) => {
+    if (list.length < MAX_PROBLEMS) list.push(p);
+  };
+  let n = 0;
+  for await (const text of lines) {
+    n++;
+    onLine?.(n);
+    if (!text.trim()) continue;
+    let line: Line;
+    try {
+      const value: unknown = JSON.parse(text);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('an event must be a JSON object');
+      line = value as Line;
+      if (typeof line.at !== 'string') throw new Error(line.at === undefined ? 'missing field "at"' : 'field "at" must be a string');
+      if (line.type !== 'tick' && typeof line.member !== 'string') throw new Error('missing field "member"');
+    } catch (error) {
+      problem(summary.malformed, { line: n, code: 'BAD_USER_INPUT', message: (error as Error).message });
+      continue;
+    }
+    try {
+      const result = await applyLine(scope, actor, line, text);
+      if (result.replayed) summary.replayed++;
+      else summary.accepted++;
+    } catch (error) {
+      if (error instanceof EventRefusedError) problem(summary.refused, { line: n, code: error.refusal.code, message: error.refusal.message });
+      else if (error instanceof DomainError && error.code === 'BAD_USER_INPUT') problem(summary.malformed, { line: n, code: error.code, message: error.message });
+      else if (error instanceof DomainError) problem(summary.refused, { line: n, code: error.code, message: error.message });
+      else throw error;
+    }
+  }
+  return summary;
+}
