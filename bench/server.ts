@@ -1,0 +1,167 @@
+// `npm run bench:server`: the write path of the server against a raw baseline
+// measured in the same run, on the embedded PGlite and on PostgreSQL.
+//
+//   npm run bench:server                      # 400 orders per measurement
+//   npm run bench:server -- --orders 2000
+//
+// For each database:
+//   - baseline: the minimum a ledger write needs per order, in plain SQL over
+//     a pg pool: BEGIN; lock the member row; insert the event, the order and
+//     its ledger rows; update the member; COMMIT;
+//   - server: recordOrder over HTTP (the yoga app on node:http, in this
+//     process), for members signed up beforehand;
+// sequentially and with 16 in flight (PGlite: sequential only matters, it
+// has one connection), reporting orders/s, p50/p99 latency, the ratio to the
+// baseline, and the SQL statements (round trips) per order.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import pg from 'pg';
+import { startEmbedded } from '../src/server/db/embedded.ts';
+import { openDatabase, type Database } from '../src/server/db/index.ts';
+import { migrate } from '../src/server/db/migrate.ts';
+import { createMerchant } from '../src/server/services/merchants.ts';
+import { createApp } from '../src/server/yoga.ts';
+import { startPostgres } from '../test/server/postgres.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const COFFEE = readFileSync(join(ROOT, 'examples/coffee-chain.loyalty'), 'utf8');
+
+const cli = new Command('bench:server').option('--orders <n>', 'orders per measurement', (v) => Number(v), 400).parse();
+const ORDERS = cli.opts<{ orders: number }>().orders;
+const MEMBERS = 64;
+
+interface Measure {
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(n: number, inFlight: number, one: (i: number) => Promise<void>): Promise<Measure> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await one(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSec: n / seconds, p50: latencies[Math.floor(n * 0.5)]!, p99: latencies[Math.min(n - 1, Math.floor(n * 0.99))]! };
+}
+
+/** The raw baseline: one order's minimum of SQL. */
+async function baselineOrder(pool: pg.Pool, merchantId: string, memberIds: string[], versionId: string, i: number): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const member = memberIds[i % memberIds.length]!;
+    await client.query('SELECT state FROM members WHERE merchant_id = $1 AND id = $2 FOR UPDATE', [merchantId, member]);
+    const at = new Date(Date.parse('2026-03-01T00:00:00Z') + i * 1000);
+    const line = JSON.stringify({ type: 'order', at: at.toISOString(), member, id: `B-${i}`, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }] });
+    const ev = await client.query<{ seq: string }>(
+      `INSERT INTO events (merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted) VALUES ($1, 'order', $2, $3, $4, $5, 'x', $6, true) RETURNING seq`,
+      [merchantId, member, at, line, `bench:${i}:${merchantId}`, versionId],
+    );
+    const order = await client.query<{ id: string }>(
+      `INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, total, at) VALUES (gen_random_uuid(), $1, $2, $3, 'x', '[]', 950, $4) RETURNING id`,
+      [merchantId, member, `B-${i}`, at],
+    );
+    await client.query(
+      `INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, program_version_id, order_id, event_seq)
+       VALUES ($1, $2, $3, 'earn', 9, 'base', $4, $5, $6, $7), ($1, $2, $3, 'earn', 10, 'First coffee of the day', $4, $5, $6, $7)`,
+      [merchantId, member, at, `B-${i}`, versionId, order.rows[0]!.id, ev.rows[0]!.seq],
+    );
+    await client.query(`UPDATE members SET balance = balance + 19, version = version + 1, last_event_at = $3 WHERE merchant_id = $1 AND id = $2`, [merchantId, member, at]);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+async function listen(db: Database): Promise<{ url: string; server: Server }> {
+  const app = createApp(db, { rateLimit: undefined });
+  const server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, server };
+}
+
+/** One database: each phase holds only its own connections (PGlite serves one session at a time). */
+async function run(label: string, url: string, poolSize: number): Promise<string[]> {
+  const open = () => openDatabase({ databaseUrl: url, poolSize });
+  const rows: string[] = [];
+  for (const inFlight of label === 'PGlite' ? [1, 4] : [1, 16]) {
+    // Baseline: its own merchant and members, made through the service.
+    let db = await open();
+    const base = await createMerchant(db.prisma, `Baseline ${inFlight}`, COFFEE);
+    const version = await db.prisma.programVersion.findFirstOrThrow({ where: { merchantId: base.id, active: true } });
+    const memberIds: string[] = [];
+    for (let m = 0; m < MEMBERS; m++) {
+      const row = await db.prisma.member.create({ data: { merchantId: base.id, externalId: `b${m}`, state: {}, signupAt: new Date(), lastEventAt: new Date(0) } });
+      memberIds.push(row.id);
+    }
+    await db.close();
+    const pool = new pg.Pool({ connectionString: url, max: poolSize });
+    const baseline = await measure(ORDERS, inFlight, (i) => baselineOrder(pool, base.id, memberIds, version.id, i));
+    await pool.end();
+
+    db = await open();
+    const http = await listen(db);
+    try {
+      const merchant = await createMerchant(db.prisma, `Server ${inFlight}`, COFFEE);
+      const send = async (query: string, variables: Record<string, unknown>) => {
+        const res = await fetch(http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${merchant.apiKey}` }, body: JSON.stringify({ query, variables }) });
+        const body = (await res.json()) as { errors?: unknown[] };
+        if (body.errors) throw new Error(JSON.stringify(body.errors));
+      };
+      for (let m = 0; m < MEMBERS; m++) await send('mutation($m: ID!) { signup(input: { memberId: $m, at: "2026-02-01T00:00:00Z" }) { __typename } }', { m: `s${m}` });
+      const before = db.statements();
+      const order = (i: number) =>
+        send('mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }', {
+          i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }] },
+        });
+      const server = await measure(ORDERS, inFlight, order);
+      // Statements of the whole request: authentication, the program, the write.
+      const perOrder = (db.statements() - before) / ORDERS;
+      const f = (m: Measure) => `${m.perSec.toFixed(0).padStart(5)}/s p50 ${m.p50.toFixed(1).padStart(5)} ms p99 ${m.p99.toFixed(1).padStart(6)} ms`;
+      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} |`);
+      console.log(rows[rows.length - 1]);
+    } finally {
+      http.server.close();
+      await db.close();
+    }
+  }
+  return rows;
+}
+
+const results: string[] = [];
+{
+  const embedded = await startEmbedded(null);
+  try {
+    await migrate(embedded.url);
+    results.push(...(await run('PGlite', embedded.url, 1)));
+  } finally {
+    await embedded.stop();
+  }
+}
+{
+  const pgServer = await startPostgres();
+  try {
+    results.push(...(await run('PostgreSQL', pgServer.url, 16)));
+  } finally {
+    await pgServer.stop();
+  }
+}
+console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members\n`);
+console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order |');
+console.log('|---|---|---|---|---|---|');
+console.log(results.join('\n'));
