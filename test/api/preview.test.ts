@@ -102,13 +102,15 @@ function preview(backend: Backend) {
       expect(await stored(m.id)).toEqual(before);
     });
 
-    test('a higher Silver threshold on the coffee fixture gives what diffPrograms gives over the export', async () => {
+    test('a lower Silver threshold and a bigger base rate on the coffee fixture give what diffPrograms gives over the export', async () => {
       const m = await newMerchant(server, COFFEE, { sandbox: true });
       await feedFixture(server.app, m.key, example('coffee-chain.events.jsonl'));
       const before = await stored(m.id);
-      const draft = COFFEE.replace('tier Silver at 250 USD', 'tier Silver at 400 USD').replace('base 10 points per 1 USD', 'base 12 points per 1 USD');
+      const draft = COFFEE.replace('tier Silver at 250 USD', 'tier Silver at 40 USD').replace('base 10 points per 1 USD', 'base 12 points per 1 USD');
       const expected = diffPrograms(compile(COFFEE, 'a.loyalty').program!, compile(draft, 'b.loyalty').program!, await exportOf(m.key));
-      expect(expected.totals.changed.members).toBeGreaterThan(0);
+      // loyalty diff of the fixture itself: 3 members change, 2 of them Green → Silver.
+      expect(expected.totals.changed).toMatchObject({ members: 3, tier: 2 });
+      expect(expected.tierMatrix).toContainEqual({ from: 'Green', to: 'Silver', members: 2 });
       // Paged two at a time, in the diff's order.
       const pages: Preview[] = [];
       let after: string | undefined;
