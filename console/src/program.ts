@@ -7,14 +7,19 @@ import { clear, formatDate, h } from './dom.ts';
 import { createProgramEditor, type ProgramEditor } from './editor.ts';
 import {
   ConsoleCheckDocument,
+  ConsolePreviewDocument,
   ConsoleProgramDocument,
   ConsolePublishDocument,
   ConsoleVersionsDocument,
   type ConsoleDiagFragment,
+  type ConsolePreviewQuery,
+  type ConsolePreviewTotalsFragment,
   type ConsoleVersionsQuery,
 } from './generated/operations.ts';
 
 type Version = ConsoleVersionsQuery['programVersions']['edges'][number]['node'];
+type Preview = Extract<ConsolePreviewQuery['previewProgram'], { __typename: 'ProgramPreview' }>;
+type PreviewTotals = ConsolePreviewTotalsFragment;
 const EDITOR = 'editor';
 
 export async function programPage(main: HTMLElement): Promise<void> {
@@ -144,6 +149,113 @@ export async function programPage(main: HTMLElement): Promise<void> {
     }
   }
 
+  // Preview the editor's text against the recorded history (previewProgram).
+  const previewButton = h('button', { type: 'button', id: 'preview-run' }, 'Preview the editor’s program');
+  const previewStatus = h('p', { class: 'status', id: 'preview-status', role: 'status', 'aria-live': 'polite' });
+  const previewView = h('div', { id: 'preview-result' });
+  previewButton.addEventListener('click', () => void runPreview());
+
+  async function runPreview() {
+    clear(previewStatus, 'Replaying the history…');
+    clear(previewView);
+    previewButton.toggleAttribute('disabled', true);
+    try {
+      const { previewProgram: result } = await gql(ConsolePreviewDocument, { source: editor.text(), first: 10 });
+      if (result.__typename === 'ProgramInvalid') {
+        clear(previewStatus, `The program does not compile: ${result.diagnostics.length} problem(s).`);
+        return;
+      }
+      renderPreview(result);
+    } catch (error) {
+      clear(previewStatus, 'Preview failed: ', error instanceof ApiError ? error.message : String(error));
+    } finally {
+      previewButton.toggleAttribute('disabled', false);
+    }
+  }
+
+  function renderPreview(p: Preview) {
+    const c = p.changed;
+    clear(
+      previewStatus,
+      `${p.events} event${p.events === 1 ? '' : 's'} replayed: ${c.members} member${c.members === 1 ? '' : 's'} change (${c.balance} balance, ${c.tier} tier, ${c.clubs} clubs).`,
+      p.versions > 1 ? ` The history spans ${p.versions} versions; “before” replays the active one over all of it.` : '',
+    );
+    const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+    const money = (t: PreviewTotals) => (t.outstandingValue ? `${t.outstandingValue.amount} ${t.outstandingValue.currency}` : '—');
+    const rows: [string, (t: PreviewTotals) => number | string, boolean][] = [
+      ['Members', (t) => t.members, true],
+      ['Earned', (t) => t.earned, true],
+      ['Redeemed', (t) => t.redeemed, true],
+      ['Expired', (t) => t.expired, true],
+      ['Reversed', (t) => t.reversed, true],
+      ['Adjusted', (t) => t.adjusted, true],
+      ['Outstanding points', (t) => t.outstanding, true],
+      ['Liability (at the redeem rate)', money, false],
+      ['Refused events', (t) => t.errors, true],
+    ];
+    const totals = h(
+      'table',
+      { id: 'preview-totals', class: 'stack' },
+      h('caption', {}, 'Totals'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), h('th', { scope: 'col' }, 'Before'), h('th', { scope: 'col' }, 'After'), h('th', { scope: 'col' }, 'Change'))),
+      h(
+        'tbody',
+        {},
+        rows.map(([label, get, numeric]) => {
+          const a = get(p.before);
+          const b = get(p.after);
+          return h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, label),
+            h('td', { 'data-label': 'Before' }, a),
+            h('td', { 'data-label': 'After' }, b),
+            h('td', { 'data-label': 'Change' }, numeric && typeof a === 'number' && typeof b === 'number' ? signed(b - a) : a === b ? '—' : 'changed'),
+          );
+        }),
+      ),
+    );
+    const name = (t: string | null | undefined) => t ?? '(no tiers)';
+    const tierMatrix = h(
+      'table',
+      { id: 'preview-tiers', class: 'stack' },
+      h('caption', {}, 'Tier movement (members by tier before → after)'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Before'), h('th', { scope: 'col' }, 'After'), h('th', { scope: 'col' }, 'Members'))),
+      h(
+        'tbody',
+        {},
+        p.tierMatrix.map((m) =>
+          h('tr', { class: m.from === m.to ? 'same' : 'moved' }, h('th', { scope: 'row' }, name(m.from)), h('td', { 'data-label': 'After' }, name(m.to)), h('td', { 'data-label': 'Members' }, m.members)),
+        ),
+      ),
+    );
+    const members = p.members.edges.map((e) => e.node);
+    const top = members.length
+      ? h(
+          'table',
+          { id: 'preview-members', class: 'stack' },
+          h('caption', {}, `Largest changes (${members.length} of ${p.members.totalCount})`),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Member'), h('th', { scope: 'col' }, 'Balance before'), h('th', { scope: 'col' }, 'Balance after'), h('th', { scope: 'col' }, 'Change'), h('th', { scope: 'col' }, 'Tier'))),
+          h(
+            'tbody',
+            {},
+            members.map((m) =>
+              h(
+                'tr',
+                {},
+                h('th', { scope: 'row' }, h('a', { href: `#/members/${encodeURIComponent(m.id)}` }, m.id)),
+                h('td', { 'data-label': 'Balance before' }, m.before.balance),
+                h('td', { 'data-label': 'Balance after' }, m.after.balance),
+                h('td', { 'data-label': 'Change' }, signed(m.balanceChange)),
+                h('td', { 'data-label': 'Tier' }, m.before.tier === m.after.tier ? name(m.after.tier) : `${name(m.before.tier)} → ${name(m.after.tier)}`),
+              ),
+            ),
+          ),
+        )
+      : h('p', {}, 'No member changes.');
+    clear(previewView, h('div', { class: 'table-wrap' }, totals), h('div', { class: 'table-wrap' }, tierMatrix), h('div', { class: 'table-wrap' }, top));
+  }
+
   // Version history and the diff between two versions (or a version and the editor).
   const history = h('ol', { class: 'versions', 'aria-label': 'Published versions, newest first' });
   const fromSelect = h('select', { id: 'diff-from' });
@@ -235,18 +347,16 @@ export async function programPage(main: HTMLElement): Promise<void> {
     ),
     h(
       'section',
-      { 'aria-labelledby': 'preview-title', class: 'card placeholder', id: 'preview' },
+      { 'aria-labelledby': 'preview-title', class: 'card', id: 'preview' },
       h('h2', { id: 'preview-title' }, 'Preview against real history'),
       h(
         'p',
-        {},
-        'Not available yet: backtesting a draft against this merchant’s recorded orders needs the server’s ',
-        h('code', {}, 'previewProgram'),
-        ' query, which the API does not have. Until then, ',
-        h('code', {}, 'loyalty diff'),
-        ' does it from the command line on exported events.',
+        { class: 'meta' },
+        'Replays every recorded event under the active version and under the editor’s text, and compares them. Nothing is written. “Before” is the active version over the whole history.',
       ),
-      h('button', { type: 'button', disabled: true, 'aria-describedby': 'preview-title' }, 'Preview (needs previewProgram)'),
+      h('div', { class: 'toolbar' }, previewButton),
+      previewStatus,
+      previewView,
     ),
     h(
       'section',

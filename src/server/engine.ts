@@ -18,10 +18,12 @@ import {
   parseInstant,
   quote,
   renameReferrer,
+  ProgramDiff,
+  redeemValue,
   Replay,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, renameReferrer, renderDiagnostic, Replay };
+export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay };
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;
@@ -37,6 +39,7 @@ export type MemberView = ReturnType<typeof memberView>;
 export type Quote = ReturnType<typeof quote>;
 export type QuoteOrder = Parameters<typeof quote>[2];
 export type ReplayResult = ReturnType<Replay['result']>;
+export type DiffResult = ReturnType<ProgramDiff['result']>;
 /** Why the engine refused an event: a stable code, a message, and its figures. */
 export type Refusal = NonNullable<Outcome['refusal']>;
 export type RefusalCode = Refusal['code'];

@@ -121,6 +121,7 @@ describe('access', { timeout: 120_000 }, () => {
         ['mutation { createMemberToken(memberId: "ava") { token } }', 'write'],
         ['mutation($s: String!) { publishProgram(source: $s) { __typename } }', 'admin'],
         ['query($s: String!) { checkProgram(source: $s) { ok } }', 'admin'],
+        ['query($s: String!) { previewProgram(source: $s) { __typename } }', 'admin'],
         ['mutation { advanceTime(at: "2026-03-05T11:00:00Z") { entries } }', 'admin'],
         ['mutation { adjustPoints(input: { memberId: "ava", points: 5, reason: "test", idempotencyKey: "k" }) { __typename } }', 'admin'],
         ['{ apiKeys { id } }', 'admin'],
@@ -392,6 +393,10 @@ describe('access', { timeout: 120_000 }, () => {
       expect(codes(await gql(admin, `mutation($s: String!) { ${publishes} }`, { s: big }))).toContain('COST_LIMIT_EXCEEDED');
       const sims = 'a: simulate(source: $s, events: []) { __typename } b: simulate(source: $s, events: []) { __typename }';
       expect(codes(await gql(admin, `query($s: String!) { ${sims} }`, { s: big }))).toContain('COST_LIMIT_EXCEEDED');
+      // A preview replays the whole log, whatever its draft's size: a few per operation at most.
+      const previews = Array.from({ length: 5 }, (_, i) => `v${i}: previewProgram(source: $s) { __typename }`).join(' ');
+      expect(codes(await gql(admin, `query($s: String!) { ${previews} }`, { s: COFFEE }))).toContain('COST_LIMIT_EXCEEDED');
+      expect((await gql(admin, 'query($s: String!) { previewProgram(source: $s) { __typename } }', { s: big })).errors).toBeUndefined();
       // Events count too: 15 simulations of a small program pass, unless each has 4,000 events.
       const many = Array.from({ length: 15 }, (_, i) => `s${i}: simulate(source: $s, events: $e) { __typename }`).join(' ');
       expect((await gql(admin, `query($s: String!, $e: [JSON!]!) { ${many} }`, { s: COFFEE, e: [] })).errors).toBeUndefined();

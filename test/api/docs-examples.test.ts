@@ -37,6 +37,8 @@ function variablesFor(operation: string): Record<string, unknown> {
     ];
     return { source: example('coffee-chain.loyalty'), events };
   }
+  // docs/api.md previews the coffee program with a doubled base rate.
+  if (/previewProgram/.test(operation)) return { source: example('coffee-chain.loyalty').replace('base 10 points per 1 USD', 'base 20 points per 1 USD') };
   if (/\$source\b/.test(operation)) return { source: example('coffee-chain.loyalty') };
   return {};
 }

@@ -185,6 +185,17 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     await expect.poll(() => page.locator('.message').textContent()).toBe('Formatted.');
     await expect.poll(() => page.locator('#diff').textContent()).toContain('1 added, 1 removed');
 
+    // Preview the draft against the recorded history: ava's first coffee earns 5 more.
+    await page.getByRole('button', { name: 'Preview the editor’s program' }).click();
+    await expect.poll(() => page.locator('#preview-status').textContent()).toMatch(/events? replayed: 1 member change \(1 balance, 0 tier, 0 clubs\)/);
+    expect(await page.locator('#preview-members tbody tr').count()).toBe(1);
+    expect(await page.locator('#preview-members tbody tr').textContent()).toContain('ava');
+    expect(await page.locator('#preview-members tbody tr').textContent()).toContain('+5');
+    expect(await page.locator('#preview-totals').textContent()).toContain('Liability (at the redeem rate)');
+    expect(await page.locator('#preview-tiers tbody tr').first().textContent()).toContain('Green');
+    await page.locator('#preview-title').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot(page, 'program-preview');
+
     // Publish, with a confirmation.
     await page.getByRole('button', { name: 'Publish…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Publish this program?' });

@@ -26,3 +26,13 @@ export const compileComplexity = (args: { source?: string | null; events?: reado
   field: 1 + sourceCost(args.source) + eventsCost(args.events),
   multiplier: 1,
 });
+
+/** What replaying the merchant's whole history costs (previewProgram), whatever its size:
+ * with a program, at most one preview of a large draft per operation, or a few of small ones. */
+export const PREVIEW_COST = 5_000;
+
+/** `complexity` of previewProgram: compiling its `source`, and replaying the log. */
+export const previewComplexity = (args: { source?: string | null }) => ({
+  field: 1 + sourceCost(args.source) + PREVIEW_COST,
+  multiplier: 1,
+});

@@ -2,6 +2,7 @@
 import { builder } from './builder.ts';
 import './types/common.ts';
 import './types/program.ts';
+import './types/preview.ts';
 import './types/ledger.ts';
 import './types/member.ts';
 import './types/order.ts';

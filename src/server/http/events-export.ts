@@ -33,6 +33,8 @@ export interface ExportFilter {
   from?: Date;
   to?: Date;
   member?: string;
+  /** Only events logged up to this sequence number (a preview reads the log as it was when it began). */
+  throughSeq?: bigint;
 }
 
 /** A time as `from`/`to` take it: an instant, or a date (00:00 UTC that day). */
@@ -50,6 +52,7 @@ export async function* exportLines(prisma: PrismaClient, merchantId: string, fil
       type: { in: REPLAY_TYPES },
       OR: [{ refusalCode: null }, { refusalCode: { notIn: ORDER_DEPENDENT } }],
       ...(filter.member !== undefined ? { member: filter.member } : {}),
+      ...(filter.throughSeq !== undefined ? { seq: { lte: filter.throughSeq } } : {}),
       AND: [
         ...(filter.from ? [{ at: { gte: filter.from } }] : []),
         ...(filter.to ? [{ at: { lt: filter.to } }] : []),
