@@ -139,7 +139,7 @@ const REFUSALS: Record<RefusalCode, string> = {
   REWARD_LIMIT_REACHED: 'The member has redeemed the reward as often as its limit allows in this period (`used` of `limit`).',
 };
 
-const RefusalCodeEnum = builder.enumType('RefusalCode', {
+export const RefusalCodeEnum = builder.enumType('RefusalCode', {
   description: 'Why the program refused an event.',
   values: Object.fromEntries(Object.entries(REFUSALS).map(([code, description]) => [code, { value: code as RefusalCode, description }])),
 });
