@@ -383,3 +383,27 @@ describe('rewards catalog (dsl.md 2.9, 4.10)', () => {
     expect(r.errors.map((e) => e.line)).toEqual([5]);
   });
 });
+
+describe('reward limits across program versions', () => {
+  it('keep the count of a reward with the same name, and start afresh for a new one', () => {
+    const v1 = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  reward "Mug" { cost 10 points  once per month }
+}`);
+    const v2 = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  rule "R" { bonus 1 point  once per day }
+  reward "Pin" { cost 5 points  once per month }
+  reward "Mug" { cost 10 points  limit 1 times per month }
+}`);
+    const { apply } = world();
+    apply(v1, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
+    apply(v1, { type: 'order', at: '2026-01-01T11:00:00Z', member: 'a', id: 'o1', lines: [{ sku: 'S', category: 'c', qty: 1, price: '100.00' }] });
+    expect(apply(v1, { type: 'redeem_reward', at: '2026-01-02T10:00:00Z', member: 'a', reward: 'Mug' }).refusal).toBeNull();
+    expect(apply(v2, { type: 'redeem_reward', at: '2026-01-03T10:00:00Z', member: 'a', reward: 'Mug' }).refusal).toMatchObject({ code: 'REWARD_LIMIT_REACHED' });
+    expect(apply(v2, { type: 'redeem_reward', at: '2026-01-03T11:00:00Z', member: 'a', reward: 'Pin' }).refusal).toBeNull();
+    expect(apply(v2, { type: 'redeem_reward', at: '2026-02-01T11:00:00Z', member: 'a', reward: 'Mug' }).refusal).toBeNull();
+  });
+});
