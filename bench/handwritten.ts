@@ -46,6 +46,7 @@ export type HwEvent =
   | { type: 'join_club' | 'cancel_club'; at: number; member: string; club: string }
   | { type: 'event'; at: number; member: string; name: string }
   | { type: 'adjust'; at: number; member: string; points: number; reason?: string | null }
+  | { type: 'redeem_reward'; at: number; member: string; reward: string }
   | { type: 'tick'; at: number };
 
 export interface LedgerEntryJson {
@@ -790,6 +791,10 @@ export class CoffeeReplay {
         break;
       case 'adjust':
         err = adjust(m, ev.points, t);
+        break;
+      case 'redeem_reward':
+        // The hand-written program has no rewards catalog (dsl.md 4.10).
+        err = `unknown reward "${ev.reward}"`;
         break;
     }
     if (err === null) this.lastAccepted = t;

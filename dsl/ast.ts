@@ -225,7 +225,26 @@ export interface ExpireDecl {
   loc: Loc;
 }
 
-export type Section = RuleDecl | OnDecl | TiersDecl | ClubDecl | ReferralDecl | RedeemDecl | ExpireDecl;
+export interface CostNode {
+  kind: 'cost';
+  points: Num;
+  loc: Loc;
+}
+export interface ValueNode {
+  kind: 'value';
+  amount: MoneyNode;
+  loc: Loc;
+}
+export type RewardStmt = CostNode | WhenNode | LimitNode | ValueNode;
+/** `reward "Name" { cost ...  when ...  limit ...  value ... }` (dsl.md 2.9). */
+export interface RewardDecl {
+  kind: 'reward';
+  name: Str;
+  body: RewardStmt[];
+  loc: Loc;
+}
+
+export type Section = RuleDecl | OnDecl | TiersDecl | ClubDecl | ReferralDecl | RedeemDecl | ExpireDecl | RewardDecl;
 export type Item = Setting | Section;
 
 /** An unknown word where a block expects a statement (or the program a
@@ -743,6 +762,33 @@ class AstBuilder extends StrictCstVisitor {
     if (!k || !d) return null;
     const ina = tok(ctx.Kw_inactivity);
     return { kind: 'after', duration: d, inactivity: !!ina, loc: span(tokenLoc(k), ina ? tokenLoc(ina) : d.loc) };
+  }
+
+  rewardDecl(ctx: C.RewardDeclCstChildren): RewardDecl | null {
+    const k = tok(ctx.Kw_reward);
+    const name = tok(ctx.StringLit);
+    if (!k || !name) return null;
+    const body = this.known<RewardStmt>(
+      'rewardDecl',
+      inOrder([ctx.costStmt, ctx.whenCond, ctx.limitStmt, ctx.valueStmt, ctx.unknownStmt]).map((x) => this.visit(x) as RewardStmt | Unknown | null),
+    );
+    const close = tok(ctx.RBrace);
+    return { kind: 'reward', name: str(name), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(name)) };
+  }
+
+  costStmt(ctx: C.CostStmtCstChildren): CostNode | null {
+    const k = tok(ctx.Kw_cost);
+    const n = tok(ctx.NumberLit);
+    const p = tok(ctx.PointKw);
+    if (!k || !n || !p) return null;
+    return { kind: 'cost', points: num(n), loc: span(tokenLoc(k), tokenLoc(p)) };
+  }
+
+  valueStmt(ctx: C.ValueStmtCstChildren): ValueNode | null {
+    const k = tok(ctx.Kw_value);
+    const m = tok(ctx.MoneyLit);
+    if (!k || !m) return null;
+    return { kind: 'value', amount: money(m), loc: span(tokenLoc(k), tokenLoc(m)) };
   }
 
   expr(ctx: C.ExprCstChildren): Expr | null {

@@ -184,6 +184,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
   const ruleNames = new Map<string, A.Loc>();
   const clubNames = new Map<string, A.Loc>();
   const eventNames = new Map<string, A.Loc>();
+  const rewardNames = new Map<string, A.Loc>();
   let tiersNode: A.TiersDecl | null = null;
   const tierNames = new Map<string, A.Loc>();
   let hasBase = false;
@@ -233,6 +234,9 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
         break;
       case 'expire':
         checkExpire(item);
+        break;
+      case 'reward':
+        checkReward(item);
         break;
       default:
         break;
@@ -464,6 +468,64 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     if (e.body.length === 0) err('E060', e.loc, 'the expire section says nothing', 'write `after 12 months` or `after 12 months inactivity`');
     for (const a of e.body.slice(1)) err('E061', a.loc, 'the expire section has more than one `after`');
     for (const a of e.body) duration(a.duration, 'expiry');
+  }
+
+  /** A catalog reward (2.9): one cost above 0, at most one value and one
+   * count limit (not points, not per order), member-only conditions. */
+  function checkReward(r: A.RewardDecl) {
+    const prev = rewardNames.get(r.name.text);
+    if (prev) err('E015', r.name.loc, `reward ${r.name.raw} is declared twice (first on line ${prev.line})`, 'give each reward its own name');
+    else rewardNames.set(r.name.text, r.loc);
+    if (r.name.text.trim() === '') err('E060', r.name.loc, 'a reward needs a name', 'for example reward "Free latte"');
+    const costs = r.body.filter((s): s is A.CostNode => s.kind === 'cost');
+    if (costs.length === 0) err('E060', r.name.loc, `reward ${r.name.raw} has no cost`, 'add what it costs, e.g. `cost 450 points`');
+    for (const c of costs.slice(1)) err('E061', c.loc, `reward ${r.name.raw} has more than one cost (the first is on line ${costs[0]!.loc.line})`, 'a reward has exactly one cost: keep one');
+    for (const c of costs) {
+      const v = points(c.points, 'a reward cost');
+      if (v === 0) err('E063', c.points.loc, `reward ${r.name.raw} costs 0 points`, 'a reward must cost more than 0 points, e.g. `cost 100 points`');
+    }
+    const values = r.body.filter((s): s is A.ValueNode => s.kind === 'value');
+    for (const v of values.slice(1)) err('E061', v.loc, `reward ${r.name.raw} has more than one value (the first is on line ${values[0]!.loc.line})`, 'keep one value');
+    for (const v of values) money(v.amount, 'a reward value');
+    const limits = r.body.filter((s): s is A.LimitNode => s.kind === 'limit');
+    for (const l of limits.slice(1)) err('E045', l.loc, `reward ${r.name.raw} has more than one limit`, 'a reward takes at most one limit, e.g. `limit 1 times per month`');
+    for (const l of limits) {
+      if (l.unit === 'points') err('E046', l.loc, 'a reward limit counts redemptions, not points', `write a count, e.g. \`limit ${l.amount?.raw ?? 1} times per ${l.period.text === 'order' ? 'month' : l.period.text}\``);
+      if (l.period.text === 'order') err('E046', l.period.loc, 'a reward cannot be limited per order: it is redeemed without an order', 'use per day, week, month, year or member');
+      limit(l);
+      if (l.unit === 'times' && l.amount && parseInteger(l.amount.raw) === 0)
+        warn('W005', l.loc, `reward ${r.name.raw} can never be redeemed: its limit is 0`, 'remove the reward, or allow at least 1 redemption');
+    }
+    for (const s of r.body) {
+      if (s.kind !== 'when') continue;
+      const bad = orderOperands(s.expr);
+      for (const o of bad)
+        err('E053', o.loc, `${describeOperand(o)} cannot be used in a reward's when: a reward is redeemed without an order`, 'a reward\'s when may use member.tier and member.club "Name" only');
+      const t = typeOf(s.expr, true);
+      if (t !== 'bool' && t !== 'error') err('E052', s.expr.loc, `when needs a condition, but this is ${describeTy(t, s.expr)}`, 'compare it, e.g. when member.tier >= Silver');
+    }
+  }
+  function orderOperands(e: A.Expr): A.Expr[] {
+    switch (e.kind) {
+      case 'or':
+      case 'and':
+      case 'cmp':
+        return [...orderOperands(e.left), ...orderOperands(e.right)];
+      case 'not':
+        return orderOperands(e.operand);
+      case 'paren':
+        return orderOperands(e.expr);
+      case 'firstOrder':
+      case 'orderTotal':
+      case 'orderItems':
+      case 'orderChannel':
+        return [e];
+      default:
+        return [];
+    }
+  }
+  function describeOperand(e: A.Expr): string {
+    return e.kind === 'firstOrder' ? '`first order`' : e.kind === 'orderTotal' ? 'order.total' : e.kind === 'orderItems' ? 'order.items' : 'order.channel';
   }
 
   // --- when expressions ---------------------------------------------------------

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import type * as A from './ast.ts';
 import { currencyExponent } from './currencies.ts';
-import type { BonusSpec, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Rule, Tier, TierWindow } from './program.ts';
+import { printExpr } from './format.ts';
+import type { BonusSpec, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Reward, RewardFacts, Rule, Tier, TierWindow } from './program.ts';
 import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
 
 export function compileAst(ast: A.ProgramAst, source: string, fileName: string): Program {
@@ -160,6 +161,32 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
   const after = expireNode?.body[0];
   const expire: Expire | null = after ? { mode: after.inactivity ? 'inactivity' : 'lots', after: dur(after.duration), line: after.loc.line } : null;
 
+  const rewards: Reward[] = ast.items
+    .filter((i): i is A.RewardDecl => i.kind === 'reward')
+    .map((r, index) => {
+      const cost = r.body.find((s): s is A.CostNode => s.kind === 'cost')!;
+      const lim = r.body.find((s): s is A.LimitNode => s.kind === 'limit');
+      const value = r.body.find((s): s is A.ValueNode => s.kind === 'value');
+      const conditions = r.body
+        .filter((s): s is A.WhenNode => s.kind === 'when')
+        .map((w) => ({
+          text: printExpr(w.expr),
+          line: w.loc.line,
+          test: new Function('f', `return ${exprCode(w.expr, tierIndex, clubIndex, minor)};`) as (f: RewardFacts) => boolean,
+        }));
+      return {
+        name: r.name.text,
+        rule: `reward:${r.name.text}`,
+        index,
+        cost: int(cost.points),
+        costLine: cost.loc.line,
+        conditions,
+        limit: lim ? { amount: lim.amount ? int(lim.amount) : 1, period: lim.period.text as Exclude<Period, 'order'> } : null,
+        value: value ? minor(value.amount) : null,
+        line: r.loc.line,
+      };
+    });
+
   const program: Program = {
     name: ast.name?.text ?? '',
     fileName,
@@ -186,6 +213,8 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
     redeem,
     hasRedeem: redeem !== null,
     expire,
+    rewards,
+    rewardIndex: new Map(rewards.map((r) => [r.name, r.index])),
     lines: ['', ...source.split(/\r\n|\r|\n/)],
   };
   return deepFreeze(program);

@@ -50,13 +50,16 @@ export const CODES: Record<string, string> = {
   E050: 'unknown tier',
   E051: 'unknown club',
   E052: 'type mismatch in a when expression',
+  E053: 'order value in a reward condition',
   E060: 'section incomplete',
   E061: 'statement given twice in a section',
   E062: 'zero duration',
+  E063: 'reward cost of 0',
   W001: 'rule can never apply',
   W002: 'multiplier without base earning',
   W003: 'filter matches only excluded lines',
   W004: 'discount never applies',
+  W005: 'reward can never be redeemed',
 };
 
 export interface DiagnosticOptions {

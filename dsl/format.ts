@@ -82,7 +82,9 @@ type Stmt =
   | A.JoinBonusNode
   | A.ReferralStmt
   | A.RedeemStmt
-  | A.AfterNode;
+  | A.AfterNode
+  | A.CostNode
+  | A.ValueNode;
 
 function stmt(s: Stmt): string {
   switch (s.kind) {
@@ -147,6 +149,10 @@ function stmt(s: Stmt): string {
       return `max ${s.percent.raw}% of order`;
     case 'after':
       return `after ${duration(s.duration)}${s.inactivity ? ' inactivity' : ''}`;
+    case 'cost':
+      return `cost ${pts(s.points)}`;
+    case 'value':
+      return `value ${money(s.amount)}`;
   }
 }
 
@@ -210,6 +216,8 @@ function sectionNode(item: A.Section): Node {
       return block('redeem', item.loc, item.body.map(leaf));
     case 'expire':
       return block('expire', item.loc, item.body.map(leaf), true);
+    case 'reward':
+      return block(`reward ${item.name.raw}`, item.loc, item.body.map(leaf));
   }
 }
 

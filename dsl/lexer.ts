@@ -64,7 +64,7 @@ export const keywords = new Map<string, TokenType>();
 /** The keywords of each keyword category (PointKw → point, points; …). */
 export const categoryWords = new Map<TokenType, string[]>();
 /** Keywords that start a setting or a section at the top of a program. */
-export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire'];
+export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward'];
 
 function kw(word: string, categories: TokenType[] = []): TokenType {
   const name = 'Kw_' + word;
@@ -145,6 +145,9 @@ export const Rate = kw('rate');
 export const Max = kw('max');
 export const Of = kw('of');
 export const Expire = kw('expire');
+export const Reward = kw('reward');
+export const Cost = kw('cost');
+export const ValueKw = kw('value');
 export const After = kw('after');
 export const Inactivity = kw('inactivity');
 export const And = kw('and');

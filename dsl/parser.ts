@@ -81,9 +81,10 @@ export class LoyaltyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.referralDecl) },
         { ALT: () => this.SUBRULE(this.redeemDecl) },
         { ALT: () => this.SUBRULE(this.expireDecl) },
+        { ALT: () => this.SUBRULE(this.rewardDecl) },
         { ALT: () => this.SUBRULE(this.unknownItem) },
       ],
-      ERR_MSG: 'a setting (currency, timezone, unit, base, exclude) or a section (rule, on, tiers, club, referral, redeem, expire)',
+      ERR_MSG: 'a setting (currency, timezone, unit, base, exclude) or a section (rule, on, tiers, club, referral, redeem, expire, reward)',
     });
   });
 
@@ -513,6 +514,39 @@ export class LoyaltyParser extends CstParser {
     this.OPTION(() => this.CONSUME(T.Inactivity));
   });
 
+  // reward "Name" { cost N points  when EXPR  limit N times per P  value MONEY }
+  rewardDecl = this.RULE('rewardDecl', () => {
+    this.CONSUME(T.Reward);
+    this.CONSUME(T.StringLit);
+    this.CONSUME(T.LBrace);
+    this.MANY(() =>
+      this.OR({
+        DEF: [
+          { ALT: () => this.SUBRULE(this.costStmt) },
+          { ALT: () => this.SUBRULE(this.whenCond) },
+          { ALT: () => this.SUBRULE(this.limitStmt) },
+          { ALT: () => this.SUBRULE(this.valueStmt) },
+          { ALT: () => this.SUBRULE(this.unknownStmt) },
+        ],
+        ERR_MSG: 'cost, when, limit or value',
+      }),
+    );
+    this.CONSUME(T.RBrace);
+  });
+
+  // cost 450 points
+  costStmt = this.RULE('costStmt', () => {
+    this.CONSUME(T.Cost);
+    this.CONSUME(T.NumberLit);
+    this.CONSUME(T.PointKw);
+  });
+
+  // value 4.50 USD
+  valueStmt = this.RULE('valueStmt', () => {
+    this.CONSUME(T.ValueKw);
+    this.CONSUME(T.MoneyLit);
+  });
+
   // --- when expressions: or < and < not < comparison < operand -------------
   expr = this.RULE('expr', () => {
     this.SUBRULE(this.andExpr);
@@ -600,7 +634,7 @@ export class LoyaltyParser extends CstParser {
 
 /** What each block can hold, by grammar rule. */
 export const BLOCKS: Record<string, { words: string[]; what: string }> = {
-  program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire'], what: 'a setting or a section' },
+  program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward'], what: 'a setting or a section' },
   ruleDecl: { words: ['category', 'sku', 'exclude', 'during', 'days', 'hours', 'when', 'multiplier', 'extra', 'bonus', 'limit', 'once'], what: 'a filter, a condition, an effect or a limit' },
   onDecl: { words: ['bonus', 'limit', 'once'], what: 'a bonus or a limit' },
   tiersDecl: { words: ['qualify', 'tier', 'keep'], what: 'qualify, tier or keep' },
@@ -609,6 +643,7 @@ export const BLOCKS: Record<string, { words: string[]; what: string }> = {
   referralDecl: { words: ['referrer', 'referee', 'min', 'within', 'limit'], what: 'referrer, referee, min order, within or limit' },
   redeemDecl: { words: ['rate', 'min', 'max'], what: 'rate, min or max' },
   expireDecl: { words: ['after'], what: 'after' },
+  rewardDecl: { words: ['cost', 'when', 'limit', 'once', 'value'], what: 'cost, when, limit or value' },
 };
 
 function isToken(t: TokenType | undefined): t is TokenType {

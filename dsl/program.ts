@@ -150,6 +150,39 @@ export interface Expire {
   readonly line: number;
 }
 
+/** What a reward's `when` reads about a member (dsl.md 2.8, 2.9): no order. */
+export interface RewardFacts {
+  /** Tier index at the time, -1 when the program has no tiers. */
+  tier: number;
+  /** Active clubs by declaration index. */
+  clubs: readonly boolean[];
+}
+
+export interface RewardCondition {
+  /** The expression as written (formatted), for explanations. */
+  readonly text: string;
+  readonly line: number;
+  readonly test: (f: RewardFacts) => boolean;
+}
+
+/** A catalog reward (dsl.md 2.9): redeemed by a `redeem_reward` event (4.10). */
+export interface Reward {
+  readonly name: string;
+  /** The ledger rule of its redemption: `reward:NAME`. */
+  readonly rule: string;
+  readonly index: number;
+  /** Points, more than 0. */
+  readonly cost: number;
+  readonly costLine: number;
+  /** Every `when`; all must hold. */
+  readonly conditions: readonly RewardCondition[];
+  /** A count limit: at most `amount` redemptions per calendar period (or ever, `member`). */
+  readonly limit: { readonly amount: number; readonly period: Exclude<Period, 'order'> } | null;
+  /** `value`, minor units, shown to frontends only; null without one. */
+  readonly value: number | null;
+  readonly line: number;
+}
+
 export interface Program {
   readonly name: string;
   readonly fileName: string;
@@ -178,6 +211,9 @@ export interface Program {
   readonly redeem: Redeem | null;
   readonly hasRedeem: boolean;
   readonly expire: Expire | null;
+  /** The rewards catalog, in source order, and each reward's index by name. */
+  readonly rewards: readonly Reward[];
+  readonly rewardIndex: ReadonlyMap<string, number>;
   /** Source lines by number (1-based; index 0 unused), for explanations. */
   readonly lines: readonly string[];
 }

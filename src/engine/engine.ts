@@ -22,10 +22,13 @@ export interface Runtime {
   zone: Zone;
   tierIndex: Map<string, number>;
   metricKey: string;
-  /** Limit slots: rules with a limit (by rule index), then event bonuses with one. */
+  /** Limit slots: rules with a limit (by rule index), then event bonuses
+   * with one, then rewards with one (`reward:NAME`). */
   limitNames: string[];
   ruleSlot: number[];
   eventSlot: Map<string, number>;
+  /** Limit slot by reward index, -1 for a reward without a limit. */
+  rewardSlot: number[];
   clubNames: string[];
   /** Identifies the metric, limit and club layout of member states. */
   layout: string;
@@ -89,6 +92,7 @@ export function runtime(program: Program): Runtime {
   const ruleSlot = program.rules.map((r) => (r.limit && r.limit.period !== 'order' ? limitNames.push(r.name) - 1 : -1));
   const eventSlot = new Map<string, number>();
   for (const e of program.events.values()) if (e.limit) eventSlot.set(e.name, limitNames.push(`event:${e.name}`) - 1);
+  const rewardSlot = program.rewards.map((r) => (r.limit ? limitNames.push(r.rule) - 1 : -1));
   const clubNames = program.clubs.map((c) => c.name);
   const metricKey = program.metric ? `${program.metric}/${w.kind === 'rolling' ? `${w.duration.amount} ${w.duration.unit}` : w.kind}` : '';
   rt = {
@@ -99,6 +103,7 @@ export function runtime(program: Program): Runtime {
     limitNames,
     ruleSlot,
     eventSlot,
+    rewardSlot,
     clubNames,
     layout: JSON.stringify([metricKey, limitNames, clubNames]),
     needsLocal: program.rules.some((r) => r.usesLocalTime || (r.limit !== null && r.limit.period !== 'order' && r.limit.period !== 'member')),
@@ -1094,6 +1099,60 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
   return null;
 }
 
+/** Why member M cannot redeem reward `index` at `t` now (4.10, in the
+ * order the spec lists the refusals), or null when it can. The member is
+ * taken as it is: bring it to `t` first. */
+export function rewardRefusal(rt: Runtime, s: MemberState, index: number, t: number): Refusal | null {
+  const w = rt.program.rewards[index]!;
+  if (w.conditions.length) {
+    const clubs = rt.program.clubs.map((c) => isActive(s, c.index, t));
+    const facts = { tier: tierIndexOf(rt, s), clubs };
+    const failed = w.conditions.find((c) => !c.test(facts));
+    if (failed)
+      return refusal('REWARD_CONDITION_FALSE', `member "${s.id}" does not meet the condition of reward "${w.name}"`, { condition: failed.text });
+  }
+  if (w.limit) {
+    const used = rewardUses(rt, s, index, t);
+    if (used >= w.limit.amount)
+      return refusal('REWARD_LIMIT_REACHED', `reward "${w.name}": limit of ${w.limit.amount} per ${w.limit.period} used`, { used, limit: w.limit.amount });
+  }
+  if (w.cost > s.balance) return refusal('INSUFFICIENT_POINTS', `reward "${w.name}" costs ${w.cost}, the balance is ${s.balance}`, { requested: w.cost, balance: s.balance });
+  return null;
+}
+
+/** Accepted redemptions of reward `index` in the calendar period of `t` (ever, for `per member`). */
+export function rewardUses(rt: Runtime, s: MemberState, index: number, t: number): number {
+  const w = rt.program.rewards[index]!;
+  if (!w.limit) return 0;
+  const slot = 2 * rt.rewardSlot[index]!;
+  const key = periodKey(w.limit.period, rt.zone.localDay(t));
+  return s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+}
+
+/** `redeem_reward` (4.10): refused for an unknown reward, a false `when`, a
+ * used-up limit or a cost above the balance; otherwise a `redeem` entry of
+ * −cost with rule `reward:NAME`, oldest lots first, activity for inactivity
+ * expiry. Needs no redeem section; its min and max do not apply. */
+function applyRedeemReward(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem_reward' }>, out: LedgerEntry[]): Refusal | null {
+  const i = rt.program.rewardIndex.get(ev.reward);
+  if (i === undefined) return refusal('UNKNOWN_REWARD', `unknown reward "${ev.reward}"`);
+  const refused = rewardRefusal(rt, s, i, ev.at);
+  if (refused) return refused;
+  const w = rt.program.rewards[i]!;
+  if (w.limit) {
+    const slot = 2 * rt.rewardSlot[i]!;
+    const used = rewardUses(rt, s, i, ev.at);
+    s.lim[slot] = periodKey(w.limit.period, rt.zone.localDay(ev.at));
+    s.lim[slot + 1] = used + 1;
+  }
+  entry(rt, out, s, ev.at, 'redeem', -w.cost, w.rule, null, w.line);
+  consume(rt, s, w.cost);
+  const exp = rt.program.expire;
+  if (exp?.mode === 'inactivity') s.inactiveAt = addDuration(rt, rt.lotMemo, ev.at, exp.after);
+  evaluateTier(rt, s, ev.at);
+  return null;
+}
+
 /** A staff correction (4.12): never refused for a known member. A positive
  * one covers a deficit and forms a lot with the rest, a negative one takes
  * the oldest lots first and may leave a deficit. Not activity, not in the
@@ -1183,6 +1242,8 @@ function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, 
       return applyNamedEvent(rt, s, ev, out);
     case 'adjust':
       return applyAdjust(rt, s, ev, out);
+    case 'redeem_reward':
+      return applyRedeemReward(rt, s, ev, out);
   }
 }
 
@@ -1194,6 +1255,40 @@ export function clubsAt(program: Program, s: MemberState, t: number): string[] {
     .filter((c) => isActive(s, c.index, t))
     .map((c) => c.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** One catalog reward as a member sees it at `t` (dsl.md 4.10). */
+export interface RewardAvailability {
+  name: string;
+  cost: number;
+  /** `value`, minor units, or null. */
+  value: number | null;
+  /** Redemptions in the limit's current period, and the limit (null: none). */
+  used: number;
+  limit: { amount: number; period: string } | null;
+  available: boolean;
+  /** Why not, when not available. */
+  refusal: Refusal | null;
+}
+
+/** Every reward of the catalog for member `s` at `t`: whether a
+ * `redeem_reward` would be accepted now, and why not. Reads the state as it
+ * is (bring a copy to `t` with `advance` first for expiries due by then). */
+export function rewardAvailability(program: Program, s: MemberState, t: number): RewardAvailability[] {
+  const rt = runtime(program);
+  prepare(rt, s);
+  return program.rewards.map((w) => {
+    const refused = rewardRefusal(rt, s, w.index, t);
+    return {
+      name: w.name,
+      cost: w.cost,
+      value: w.value,
+      used: rewardUses(rt, s, w.index, t),
+      limit: w.limit ? { amount: w.limit.amount, period: w.limit.period } : null,
+      available: refused === null,
+      refusal: refused,
+    };
+  });
 }
 
 /** A club membership of the member (latest), by club index. */

@@ -8,7 +8,7 @@ import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
 export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: undefined; error: string };
 
-const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'tick']);
+const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'redeem_reward', 'tick']);
 const MONEY = /^\d+(?:\.\d+)?$/;
 
 class Malformed {
@@ -184,6 +184,8 @@ function parse(p: Program, value: unknown): EngineEvent {
       return { type, at, member, club: str(o, 'club') };
     case 'event':
       return { type, at, member, name: str(o, 'name') };
+    case 'redeem_reward':
+      return { type, at, member, reward: str(o, 'reward') };
     case 'adjust': {
       const points = o.points;
       if (points === undefined || points === null) fail('missing field "points"');
@@ -247,6 +249,10 @@ export function eventLine(program: Program, ev: EngineEvent, options: { at?: boo
       o.member = ev.member;
       o.points = ev.points;
       if (ev.reason != null) o.reason = ev.reason;
+      break;
+    case 'redeem_reward':
+      o.member = ev.member;
+      o.reward = ev.reward;
       break;
   }
   if (options.extra) Object.assign(o, options.extra);

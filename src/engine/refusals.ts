@@ -22,7 +22,10 @@ export type RefusalCode =
   | 'UNKNOWN_CLUB'
   | 'ALREADY_IN_CLUB'
   | 'NOT_IN_CLUB'
-  | 'NOT_A_MEMBER_EVENT';
+  | 'NOT_A_MEMBER_EVENT'
+  | 'UNKNOWN_REWARD'
+  | 'REWARD_CONDITION_FALSE'
+  | 'REWARD_LIMIT_REACHED';
 
 /** The figures a refusal is about; which are present depends on the code. */
 export interface RefusalFigures {
@@ -38,6 +41,11 @@ export interface RefusalFigures {
   value?: number;
   /** Quantity still refundable (REFUND_EXCEEDS_ORDER). */
   refundable?: number;
+  /** Redemptions of the reward in the limit's period, and the limit (REWARD_LIMIT_REACHED). */
+  used?: number;
+  limit?: number;
+  /** The `when` of the reward that does not hold, as written (REWARD_CONDITION_FALSE). */
+  condition?: string;
   /** The member's last event, epoch ms (OUT_OF_ORDER). */
   last?: number;
 }

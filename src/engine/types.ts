@@ -41,6 +41,8 @@ export type EngineEvent =
   | { type: 'event'; at: number; member: string; name: string }
   /** A correction by the merchant's staff (dsl.md 4.12): non-zero points, either sign. */
   | { type: 'adjust'; at: number; member: string; points: number; reason?: string | null }
+  /** Redeeming a catalog reward by name (dsl.md 2.9, 4.10). */
+  | { type: 'redeem_reward'; at: number; member: string; reward: string }
   | { type: 'tick'; at: number };
 
 export type MemberEvent = Exclude<EngineEvent, { type: 'tick' }>;

@@ -21,9 +21,11 @@ import {
   ProgramDiff,
   redeemValue,
   Replay,
+  rewardAvailability,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay };
+export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
+export type { RewardAvailability } from '../engine/index.ts';
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;

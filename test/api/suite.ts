@@ -12,6 +12,9 @@ import { feedFixture } from './fixtures.ts';
 import {
   ActiveProgramDocument,
   AdjustPointsDocument,
+  MemberRewardsDocument,
+  ProgramRewardsDocument,
+  RedeemRewardDocument,
   AdvanceTimeDocument,
   CancelClubDocument,
   CheckProgramDocument,
@@ -405,6 +408,78 @@ export function apiSuite(backend: Backend) {
         const audit = await rawRequest(server.app, { query: '{ auditLog(first: 10, action: "adjustPoints") { edges { node { target details } } } }' }, m.key);
         const logged = (audit as { data: { auditLog: { edges: { node: { target: string; details: { points: number; reason: string } } }[] } } }).data.auditLog.edges;
         expect(logged.map((e) => [e.node.target, e.node.details.points, e.node.details.reason])).toEqual([['m', -(before + 80), 'claw-back'], ['m', 50, 'goodwill']]);
+        expect(await balanceMismatches(server.db)).toEqual([]);
+      });
+
+      test('rewards: the catalog in program, availability and why not per member, redeemReward once per key with its refusals', async () => {
+        const source = [
+          'program "Harbor" {',
+          '  currency USD',
+          '  timezone "America/New_York"',
+          '  base 10 points per 1 USD',
+          '  tiers {',
+          '    tier Member at 0',
+          '    tier Silver at 50 USD',
+          '  }',
+          '  club "Plus" { fee 5 USD per month }',
+          '  reward "Free latte" {',
+          '    cost 450 points',
+          '    when member.tier >= Silver',
+          '    limit 1 times per month',
+          '    value 4.50 USD',
+          '  }',
+          '  reward "Mug" { cost 300 points  when member.club "Plus" }',
+          '}',
+        ].join('\n');
+        const m = await newMerchant(server, source);
+        const catalog = await ok(server.app, m.key, ProgramRewardsDocument, {});
+        expect(catalog.program?.rewards).toEqual([
+          { name: 'Free latte', cost: 450, value: { amount: '4.50', currency: 'USD' }, conditions: ['member.tier >= Silver'], limit: 1, limitPeriod: 'month' },
+          { name: 'Mug', cost: 300, value: null, conditions: ['member.club "Plus"'], limit: null, limitPeriod: null },
+        ]);
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'cai', at: '2026-04-01T14:00:00Z' } });
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'cai', orderId: 'HR-1', lines: [{ sku: 'BEANS', category: 'beans', qty: 1, price: '30.00' }], at: '2026-04-02T14:00:00Z' },
+        });
+        const before = await ok(server.app, m.key, MemberRewardsDocument, { id: 'cai', at: '2026-04-03T14:00:00Z' });
+        expect(before.member?.rewards.map((r) => [r.name, r.available, r.reason])).toEqual([
+          ['Free latte', false, 'REWARD_CONDITION_FALSE'],
+          ['Mug', false, 'REWARD_CONDITION_FALSE'],
+        ]);
+        expect(before.member?.rewards[0]!.condition).toBe('member.tier >= Silver');
+        const refused = await ok(server.app, m.key, RedeemRewardDocument, { input: { memberId: 'cai', reward: 'Free latte', idempotencyKey: 'r-0', at: '2026-04-03T14:00:00Z' } });
+        expect(refused.redeemReward).toMatchObject({ __typename: 'EventRefused', code: 'REWARD_CONDITION_FALSE' });
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'cai', orderId: 'HR-2', lines: [{ sku: 'BEANS', category: 'beans', qty: 1, price: '70.00' }], at: '2026-04-05T14:00:00Z' },
+        });
+        const input = { memberId: 'cai', reward: 'Free latte', idempotencyKey: 'r-1', at: '2026-04-06T14:00:00Z' };
+        const first = await ok(server.app, m.key, RedeemRewardDocument, { input });
+        if (first.redeemReward.__typename !== 'MemberPayload') throw new Error(JSON.stringify(first));
+        expect(first.redeemReward.replayed).toBe(false);
+        expect(first.redeemReward.entries).toMatchObject([{ kind: 'REDEEM', points: -450, rule: 'reward:Free latte', ref: null }]);
+        expect(first.redeemReward.member.balance).toBe(550);
+        const again = await ok(server.app, m.key, RedeemRewardDocument, { input });
+        if (again.redeemReward.__typename !== 'MemberPayload') throw new Error(JSON.stringify(again));
+        expect(again.redeemReward.replayed).toBe(true);
+        expect(again.redeemReward.member.balance).toBe(550);
+        const conflict = await request(server.app, m.key, RedeemRewardDocument, { input: { ...input, reward: 'Mug' } });
+        expect(conflict.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
+        const limited = await ok(server.app, m.key, RedeemRewardDocument, { input: { ...input, idempotencyKey: 'r-2', at: '2026-04-07T14:00:00Z' } });
+        expect(limited.redeemReward).toMatchObject({ __typename: 'EventRefused', code: 'REWARD_LIMIT_REACHED' });
+        const unknown = await ok(server.app, m.key, RedeemRewardDocument, { input: { ...input, reward: 'Free Latte', idempotencyKey: 'r-3', at: '2026-04-08T14:00:00Z' } });
+        expect(unknown.redeemReward).toMatchObject({ __typename: 'EventRefused', code: 'UNKNOWN_REWARD' });
+        const after = await ok(server.app, m.key, MemberRewardsDocument, { id: 'cai', at: '2026-04-20T14:00:00Z' });
+        expect(after.member?.rewards).toMatchObject([
+          { name: 'Free latte', available: false, reason: 'REWARD_LIMIT_REACHED', used: 1, limit: 1, limitPeriod: 'month' },
+          { name: 'Mug', available: false, reason: 'REWARD_CONDITION_FALSE' },
+        ]);
+        // A new calendar month: the latte is available again (balance 550 ≥ 450).
+        const may = await ok(server.app, m.key, MemberRewardsDocument, { id: 'cai', at: '2026-05-01T14:00:00Z' });
+        expect(may.member?.rewards[0]).toMatchObject({ available: true, reason: null, used: 0 });
+        await ok(server.app, m.key, JoinClubDocument, { input: { memberId: 'cai', club: 'Plus', at: '2026-05-02T14:00:00Z' } });
+        await ok(server.app, m.key, RedeemRewardDocument, { input: { memberId: 'cai', reward: 'Free latte', idempotencyKey: 'r-4', at: '2026-05-03T14:00:00Z' } });
+        const poor = await ok(server.app, m.key, RedeemRewardDocument, { input: { memberId: 'cai', reward: 'Mug', idempotencyKey: 'r-5', at: '2026-05-04T14:00:00Z' } });
+        expect(poor.redeemReward).toMatchObject({ __typename: 'EventRefused', code: 'INSUFFICIENT_POINTS', balance: 100, requested: 300 });
         expect(await balanceMismatches(server.db)).toEqual([]);
       });
 

@@ -169,6 +169,22 @@ const CASES: Case[] = [
   { code: 'E062', title: 'expire after 0 months', src: prog('  expire { after ⁁0 months }'), message: 'cannot be 0 months' },
   { code: 'E062', title: 'keep 0 days', src: prog('  tiers {\n    tier A at 0\n    keep ⁁0 days\n  }'), message: 'cannot be 0 days' },
 
+  // --- rewards (dsl.md 2.9, 3) ----------------------------------------------------------------------
+  { code: 'E015', title: 'two rewards with one name', src: prog('  reward "R" { cost 1 point }\n  reward ⁁"R" { cost 2 points }'), message: 'reward "R" is declared twice', hint: 'its own name' },
+  { code: 'E060', title: 'a reward without cost', src: prog('  reward ⁁"R" { value 1 USD }'), message: 'has no cost', hint: 'cost 450 points' },
+  { code: 'E061', title: 'a reward with two costs', src: prog('  reward "R" {\n    cost 1 point\n    ⁁cost 2 points\n  }'), message: 'more than one cost', hint: 'exactly one cost' },
+  { code: 'E061', title: 'a reward with two values', src: prog('  reward "R" { cost 1 point  value 1 USD  ⁁value 2 USD }'), message: 'more than one value', hint: 'keep one value' },
+  { code: 'E063', title: 'a reward costing 0 points', src: prog('  reward "R" { cost ⁁0 points }'), message: 'costs 0 points', hint: 'more than 0 points' },
+  { code: 'E045', title: 'a reward with two limits', src: prog('  reward "R" { cost 1 point  limit once per day  ⁁limit 2 times per year }'), message: 'more than one limit', hint: 'at most one limit' },
+  { code: 'E046', title: 'a points limit on a reward', src: prog('  reward "R" { cost 1 point  ⁁limit 5 points per month }'), message: 'counts redemptions, not points', hint: 'limit 5 times per month' },
+  { code: 'E046', title: 'a per order limit on a reward', src: prog('  reward "R" { cost 1 point  once per ⁁order }'), message: 'cannot be limited per order', hint: 'per day, week, month, year or member' },
+  { code: 'E053', title: 'order.total in a reward condition', src: prog('  reward "R" {\n    cost 1 point\n    when ⁁order.total >= 5 USD\n  }'), message: "order.total cannot be used in a reward's when", hint: 'member.tier and member.club' },
+  { code: 'E053', title: 'first order in a reward condition', src: prog('  reward "R" { cost 1 point  when not ⁁first order }'), message: '`first order` cannot be used', hint: 'member.tier' },
+  { code: 'E050', title: 'an unknown tier in a reward condition', src: prog('  tiers {\n    tier Green at 0\n    tier Silver at 300 USD\n  }\n  reward "R" { cost 1 point  when member.tier >= ⁁Silvr }'), message: 'unknown tier "Silvr"', hint: 'did you mean "Silver"?' },
+  { code: 'E051', title: 'an unknown club in a reward condition', src: prog('  club "Bean Club" { fee 5 USD per month }\n  reward "R" { cost 1 point  when member.club ⁁"Bean Clb" }'), message: 'unknown club "Bean Clb"', hint: 'did you mean "Bean Club"?' },
+  { code: 'E011', title: 'a reward value in another currency', src: prog('  reward "R" { cost 1 point  value ⁁4.50 EUR }'), message: 'not in the program currency USD' },
+  { code: 'W005', title: 'a reward limited to 0 times', src: prog('  reward "R" { cost 1 point  ⁁limit 0 times per month }'), message: 'can never be redeemed', hint: 'at least 1' },
+
   // --- warnings ---------------------------------------------------------------------------------------
   { code: 'W001', title: 'a during range before --as-of', src: prog('  rule ⁁"Old" {\n    during 2020-01-01 to 2020-02-01\n    bonus 1 point\n  }'), message: 'ended before 2026-11-25', asOf: '2026-11-25' },
   { code: 'W001', title: 'days with no day in common', src: prog('  rule ⁁"Never" {\n    days sat\n    days mon\n    bonus 1 point\n  }'), message: 'can never apply' },
@@ -825,5 +841,40 @@ describe('an over-precise multiplier', () => {
     const ds = errorsOf(diagnose(prog('  base 1 point per 1 USD\n  rule "A" { multiplier 1.00000000001x }')));
     expect(ds.length).toBeGreaterThan(0);
     for (const d of ds) expect(d.message).not.toMatch(/below 1x/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('rewards catalog (dsl.md 2.9)', () => {
+  const src = prog(
+    '  tiers {\n    tier Member at 0\n    tier Silver at 50 USD\n  }\n  club "Plus" { fee 5 USD per month }\n' +
+      '  reward "Free latte" {\n    cost 450 points\n    when member.tier >= Silver\n    when not member.club "Plus" or member.tier == Silver\n    limit 1 times per month\n    value 4.50 USD\n  }\n' +
+      '  reward "Sticker" { cost 100 points  once per member }\n  reward "Mug" { cost 1 point }',
+  );
+  it('compiles into Program.rewards, in source order, with their cost, conditions, limit and value', () => {
+    const p = mustCompile(src);
+    expect(p.rewards.map((r) => r.name)).toEqual(['Free latte', 'Sticker', 'Mug']);
+    expect([...p.rewardIndex.entries()]).toEqual([['Free latte', 0], ['Sticker', 1], ['Mug', 2]]);
+    const [latte, sticker, mug] = p.rewards;
+    expect(latte!.rule).toBe('reward:Free latte');
+    expect(latte!.cost).toBe(450);
+    expect(latte!.value).toBe(450);
+    expect(latte!.limit).toEqual({ amount: 1, period: 'month' });
+    expect(latte!.conditions.map((c) => c.text)).toEqual(['member.tier >= Silver', 'not member.club "Plus" or member.tier == Silver']);
+    expect(latte!.conditions[0]!.test({ tier: 0, clubs: [false] })).toBe(false);
+    expect(latte!.conditions[0]!.test({ tier: 1, clubs: [false] })).toBe(true);
+    expect(latte!.conditions[1]!.test({ tier: 0, clubs: [true] })).toBe(false);
+    expect(sticker!.limit).toEqual({ amount: 1, period: 'member' });
+    expect(mug!.limit).toBeNull();
+    expect(mug!.value).toBeNull();
+    expect(mug!.conditions).toEqual([]);
+  });
+  it('reward, cost and value inside a string are not keywords', () => {
+    expect(errorsOf(diagnose(prog('  rule "value cost reward" { bonus 1 point }')))).toEqual([]);
+  });
+  it('every reward error is reported in one run', () => {
+    const codes = errorsOf(diagnose(prog('  reward "A" { cost 0 points  limit 1 points per order  when order.items > 2 }\n  reward "A" { value 1 USD  value 2 USD }'))).map((d) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['E063', 'E046', 'E053', 'E015', 'E060', 'E061']));
   });
 });

@@ -167,7 +167,7 @@ describe('random valid programs (gen.ts)', () => {
       }),
       params(RUNS * 2),
     );
-    for (const kw of ['rule', 'on', 'signup', 'birthday', 'event', 'tiers', 'tier', 'qualify', 'keep', 'club', 'fee', 'discount', 'everything', 'referral', 'redeem', 'expire', 'inactivity', 'when', 'and', 'or', 'not', '(', 'first', 'during', 'days', 'hours', 'once', 'limit', 'multiplier', 'extra', 'bonus', 'item', 'exclude', 'timezone', 'unit', 'base', 'point', 'points', 'day', 'days', 'calendar', 'lifetime'])
+    for (const kw of ['rule', 'on', 'signup', 'birthday', 'event', 'tiers', 'tier', 'qualify', 'keep', 'club', 'fee', 'discount', 'everything', 'referral', 'redeem', 'expire', 'inactivity', 'when', 'and', 'or', 'not', '(', 'first', 'during', 'days', 'hours', 'once', 'limit', 'multiplier', 'extra', 'bonus', 'item', 'exclude', 'timezone', 'unit', 'base', 'point', 'points', 'day', 'days', 'calendar', 'lifetime', 'reward', 'cost', 'value'])
       expect(seen, kw).toContain(kw);
   });
 
@@ -339,6 +339,45 @@ describe('expected output', () => {
       '  club "C" {',
       '    discount 12% on everything',
       '    discount 8% on category "coffee"',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    expect(fmt(src)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+  });
+
+  it('rewards: one statement a line, limits in their canonical form', () => {
+    const src = [
+      'program "R" { currency USD tiers { tier Member at 0 tier Silver at 50 USD } club "Plus" { fee 5 USD per month }',
+      'reward "Free latte" { cost 450 points when member.tier>=Silver limit 1 times per month value 4.50USD }',
+      'reward "Mug" {cost 1 points   when member.club "Plus" and not member.tier == Member  once per member}',
+      '}',
+    ].join('\n');
+    const expected = [
+      'program "R" {',
+      '  currency USD',
+      '',
+      '  tiers {',
+      '    tier Member at 0',
+      '    tier Silver at 50 USD',
+      '  }',
+      '',
+      '  club "Plus" {',
+      '    fee 5 USD per month',
+      '  }',
+      '',
+      '  reward "Free latte" {',
+      '    cost 450 points',
+      '    when member.tier >= Silver',
+      '    limit once per month',
+      '    value 4.50 USD',
+      '  }',
+      '',
+      '  reward "Mug" {',
+      '    cost 1 point',
+      '    when member.club "Plus" and not member.tier == Member',
+      '    limit once per member',
       '  }',
       '}',
       '',

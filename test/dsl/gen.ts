@@ -115,6 +115,47 @@ function exprArb(ctx: Ctx): fc.Arbitrary<Tokens> {
   return expr;
 }
 
+/** A `when` of a reward (dsl.md 2.8, 2.9): member operands only; null when
+ * the program has neither tiers nor clubs. */
+function memberExprArb(ctx: Ctx): fc.Arbitrary<Tokens> | null {
+  const cmpOp = fc.constantFrom('==', '!=', '<', '<=', '>', '>=');
+  const atoms: fc.Arbitrary<Tokens>[] = [];
+  if (ctx.tiers.length) atoms.push(fc.tuple(cmpOp, fc.constantFrom(...ctx.tiers), fc.boolean()).map(([op, t, rev]) => (rev ? [t, op, 'member', '.', 'tier'] : ['member', '.', 'tier', op, t])));
+  if (ctx.clubs.length) atoms.push(fc.constantFrom(...ctx.clubs).map((c) => ['member', '.', 'club', c]));
+  if (!atoms.length) return null;
+  const atom = fc.oneof(...atoms);
+  const { expr } = fc.letrec<{ expr: Tokens; and: Tokens; or: Tokens; not: Tokens; paren: Tokens }>((tie) => ({
+    expr: fc.oneof({ depthSize: 'small', maxDepth: 3, withCrossShrink: true }, atom, tie('and'), tie('or'), tie('not'), tie('paren')),
+    and: fc.tuple(tie('expr'), tie('expr')).map(([a, b]) => [...a, 'and', ...b]),
+    or: fc.tuple(tie('expr'), tie('expr')).map(([a, b]) => [...a, 'or', ...b]),
+    not: tie('expr').map((a) => ['not', ...a]),
+    paren: tie('expr').map((a) => ['(', ...a, ')']),
+  }));
+  return expr;
+}
+
+/** `reward "Name" { cost ...  when ...  limit N times per P  value MONEY }` (dsl.md 2.9). */
+function rewardArb(ctx: Ctx, name: string): fc.Arbitrary<Tokens> {
+  const period = fc.constantFrom(...PERIODS.filter((p) => p !== 'order'));
+  const when = memberExprArb(ctx);
+  return fc
+    .tuple(
+      fc.tuple(smallOr(2000, 1), pointWord).map(([n, w]) => ['cost', String(n), w]),
+      when ? fc.array(when.map((e) => ['when', ...e]), { maxLength: 2 }) : fc.constant([] as Tokens[]),
+      fc.option(
+        fc.oneof(
+          fc.tuple(fc.integer({ min: 1, max: 10 }), fc.constantFrom('times', 'time'), period).map(([n, w, p]) => ['limit', String(n), w, 'per', p]),
+          period.map((p) => ['limit', 'once', 'per', p]),
+          period.map((p) => ['once', 'per', p]),
+        ),
+        { nil: undefined },
+      ),
+      fc.option(moneyArb(ctx.cur, 0, bigMinor(ctx.cur)).map((m) => ['value', m]), { nil: undefined }),
+    )
+    .chain(([cost, ws, l, v]) => shuffled([cost, ...ws, ...(l ? [l] : []), ...(v ? [v] : [])]))
+    .map((body) => ['reward', name, '{', ...join(body), '}']);
+}
+
 // --- statements ------------------------------------------------------------------------
 
 function limitArb(noOrder: boolean): fc.Arbitrary<Tokens> {
@@ -290,6 +331,7 @@ export const programArb: fc.Arbitrary<GenProgram> = fc
     referral: fc.boolean(),
     redeem: fc.boolean(),
     expire: fc.boolean(),
+    rewardCount: fc.nat(2),
     suffixes: fc.array(fc.constantFrom(...NAME_SUFFIX), { minLength: 8, maxLength: 8 }),
     name: fc.constantFrom('"Bean Counter Rewards"', '"Colibrí Vuela+"', '"x \\"y\\" \\\\ z"', '"#1 // club"'),
   })
@@ -306,6 +348,7 @@ export const programArb: fc.Arbitrary<GenProgram> = fc
       ...(r.referral ? [referralArb(ctx)] : []),
       ...(r.redeem ? [redeemArb(ctx)] : []),
       ...(r.expire ? [expireArb] : []),
+      ...Array.from({ length: r.rewardCount }, (_, i) => rewardArb(ctx, `"Reward ${i}${r.suffixes[i + 5]}"`)),
     ];
     return fc
       .tuple(settingsArb(ctx), sections.length ? fc.tuple(...sections).chain((ss) => shuffled(ss)) : fc.constant([] as Tokens[]))

@@ -175,7 +175,7 @@ export function canonical(program: Program, probes: Probes): unknown {
         const f = v as (c: string, s: string) => boolean;
         return probes.names.map((c) => probes.names.map((s) => (f(c, s) ? '1' : '0')).join('')).join('|');
       }
-      if (key === 'condition') {
+      if (key === 'condition' || key === 'test') {
         const f = v as (x: OrderFacts) => boolean;
         return probes.facts.map((x) => {
           const b = f(x);

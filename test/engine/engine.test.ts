@@ -3,7 +3,7 @@
 // the member clock, and ticks touching only members something is due for.
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../dsl/index.ts';
-import { advance, applyEvent, memberView, nextDue, parseEvent, quote, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
+import { advance, applyEvent, eventLine, memberView, nextDue, parseEvent, quote, Replay, rewardAvailability, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
 
 function program(src: string): Program {
   const r = compile(src, 'test.loyalty');
@@ -306,5 +306,104 @@ describe('tier discounts (dsl.md 2.4, 4.2 step 2)', () => {
     expect(q.total).toBe(900);
     expect(q.points).toBe(9);
     expect(memberView(p, members.get('a')!).tier).toMatchObject({ name: 'A', discounts: [{ percent: '10', categories: null }] });
+  });
+});
+
+describe('rewards catalog (dsl.md 2.9, 4.10)', () => {
+  const p = program(`program "R" {
+  currency USD
+  timezone "America/New_York"
+  base 1 point per 1 USD
+  tiers { tier A at 0  tier B at 100 USD }
+  club "C" { fee 5 USD per month }
+  expire { after 30 days inactivity }
+  reward "Mug" { cost 50 points  when member.tier >= B or member.club "C"  limit 2 times per week  value 9.99 USD }
+  reward "Pin" { cost 10 points  once per member }
+}`);
+  const order = (at: string, id: string, price: string) => ({ type: 'order', at, member: 'a', id, lines: [{ sku: 'S', category: 'c', qty: 1, price }] });
+
+  it('parses redeem_reward, and eventLine writes it back', () => {
+    const r = parseEvent(p, { type: 'redeem_reward', at: '2026-03-02T10:00:00Z', member: 'a', reward: 'Mug', extra: 1 });
+    expect(r.event).toEqual({ type: 'redeem_reward', at: Date.parse('2026-03-02T10:00:00Z'), member: 'a', reward: 'Mug' });
+    expect(eventLine(p, r.event!)).toBe('{"type":"redeem_reward","at":"2026-03-02T10:00:00Z","member":"a","reward":"Mug"}');
+    expect(parseEvent(p, JSON.parse(eventLine(p, r.event!))).event).toEqual(r.event);
+    expect(parseEvent(p, { type: 'redeem_reward', at: '2026-03-02T10:00:00Z', member: 'a' }).error).toBe('missing field "reward"');
+    expect(parseEvent(p, { type: 'redeem_reward', at: '2026-03-02T10:00:00Z', member: 'a', reward: 3 }).error).toBe('field "reward" must be a string');
+  });
+
+  it('writes a redeem entry of −cost with rule reward:NAME; refusals carry their code; limits by calendar week from Monday', () => {
+    const { apply } = world();
+    apply(p, { type: 'signup', at: '2026-03-01T10:00:00Z', member: 'a' });
+    apply(p, order('2026-03-01T11:00:00Z', 'o1', '200.00'));
+    const redeem = (at: string, reward: string) => apply(p, { type: 'redeem_reward', at, member: 'a', reward });
+    // Sunday 1 March: tier B now (spend 200).
+    const r1 = redeem('2026-03-01T12:00:00Z', 'Mug');
+    expect(r1.refusal).toBeNull();
+    expect(r1.entries).toMatchObject([{ kind: 'redeem', points: -50, rule: 'reward:Mug', ref: null }]);
+    expect(redeem('2026-03-01T13:00:00Z', 'Mug').refusal).toBeNull();
+    expect(redeem('2026-03-01T14:00:00Z', 'Mug').refusal).toMatchObject({ code: 'REWARD_LIMIT_REACHED', used: 2, limit: 2 });
+    // Monday 2 March (New York): a new week.
+    expect(redeem('2026-03-02T14:00:00Z', 'Mug').refusal).toBeNull();
+    expect(redeem('2026-03-02T15:00:00Z', 'Pin').refusal).toBeNull();
+    expect(redeem('2026-03-03T15:00:00Z', 'Pin').refusal).toMatchObject({ code: 'REWARD_LIMIT_REACHED' });
+    expect(redeem('2026-03-03T16:00:00Z', 'pin').refusal).toMatchObject({ code: 'UNKNOWN_REWARD', message: 'unknown reward "pin"' });
+    // Balance 200 − 150 − 10 = 40 < 50.
+    expect(redeem('2026-03-03T17:00:00Z', 'Mug').refusal).toMatchObject({ code: 'INSUFFICIENT_POINTS', requested: 50, balance: 40 });
+  });
+
+  it('reports availability and why not, and a redemption is activity for inactivity expiry', () => {
+    const { apply, members } = world();
+    apply(p, { type: 'signup', at: '2026-03-01T10:00:00Z', member: 'a' });
+    apply(p, order('2026-03-01T11:00:00Z', 'o1', '80.00'));
+    const t = Date.parse('2026-03-05T10:00:00Z');
+    const av = rewardAvailability(p, members.get('a')!, t);
+    expect(av.map((x) => [x.name, x.available, x.refusal?.code ?? null])).toEqual([
+      ['Mug', false, 'REWARD_CONDITION_FALSE'],
+      ['Pin', true, null],
+    ]);
+    expect(av[0]).toMatchObject({ cost: 50, value: 999, used: 0, limit: { amount: 2, period: 'week' } });
+    expect(av[0]!.refusal!.condition).toBe('member.tier >= B or member.club "C"');
+    apply(p, { type: 'join_club', at: '2026-03-05T10:00:00Z', member: 'a', club: 'C' });
+    expect(apply(p, { type: 'redeem_reward', at: '2026-03-20T10:00:00Z', member: 'a', reward: 'Mug' }).refusal).toBeNull();
+    // 30 days after the redemption (not after the order) the rest (30) expires.
+    const r = run(p, [
+      { type: 'signup', at: '2026-03-01T10:00:00Z', member: 'a' },
+      order('2026-03-01T11:00:00Z', 'o1', '80.00'),
+      { type: 'join_club', at: '2026-03-05T10:00:00Z', member: 'a', club: 'C' },
+      { type: 'redeem_reward', at: '2026-03-20T10:00:00Z', member: 'a', reward: 'Mug' },
+      { type: 'redeem_reward', at: '2026-04-10T10:00:00Z', member: 'a', reward: 'Mug' },
+      { type: 'tick', at: '2026-04-25T00:00:00Z' },
+    ]);
+    expect(r.members.a!.ledger.map((e) => [e.at, e.kind, e.points, e.rule])).toEqual([
+      ['2026-03-01T11:00:00Z', 'earn', 80, 'base'],
+      ['2026-03-20T10:00:00Z', 'redeem', -50, 'reward:Mug'],
+      ['2026-04-19T10:00:00Z', 'expire', -30, null],
+    ]);
+    // The April redemption was refused: the club (one month from 5 March) had ended.
+    expect(r.errors.map((e) => e.line)).toEqual([5]);
+  });
+});
+
+describe('reward limits across program versions', () => {
+  it('keep the count of a reward with the same name, and start afresh for a new one', () => {
+    const v1 = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  reward "Mug" { cost 10 points  once per month }
+}`);
+    const v2 = program(`program "T" {
+  currency USD
+  base 1 point per 1 USD
+  rule "R" { bonus 1 point  once per day }
+  reward "Pin" { cost 5 points  once per month }
+  reward "Mug" { cost 10 points  limit 1 times per month }
+}`);
+    const { apply } = world();
+    apply(v1, { type: 'signup', at: '2026-01-01T10:00:00Z', member: 'a' });
+    apply(v1, { type: 'order', at: '2026-01-01T11:00:00Z', member: 'a', id: 'o1', lines: [{ sku: 'S', category: 'c', qty: 1, price: '100.00' }] });
+    expect(apply(v1, { type: 'redeem_reward', at: '2026-01-02T10:00:00Z', member: 'a', reward: 'Mug' }).refusal).toBeNull();
+    expect(apply(v2, { type: 'redeem_reward', at: '2026-01-03T10:00:00Z', member: 'a', reward: 'Mug' }).refusal).toMatchObject({ code: 'REWARD_LIMIT_REACHED' });
+    expect(apply(v2, { type: 'redeem_reward', at: '2026-01-03T11:00:00Z', member: 'a', reward: 'Pin' }).refusal).toBeNull();
+    expect(apply(v2, { type: 'redeem_reward', at: '2026-02-01T11:00:00Z', member: 'a', reward: 'Mug' }).refusal).toBeNull();
   });
 });

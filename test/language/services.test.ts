@@ -55,6 +55,14 @@ describe('completion', () => {
     expect(labels(HEAD + '  club "C" {\n    discount 5% on |')).toEqual(['category', 'everything']);
   });
 
+  it('offers reward and its statements, and the member operands in a reward\'s when', () => {
+    expect(labels(HEAD + '  |')).toContain('reward');
+    expect(labels(HEAD + '  reward "R" {\n    |')).toEqual(['cost', 'when', 'limit', 'once', 'value']);
+    expect(labels(HEAD + '  reward "R" {\n    cost 5 |')).toEqual(expect.arrayContaining(['points']));
+    expect(labels(HEAD + '  reward "R" {\n    limit 1 times per |')).toEqual(expect.arrayContaining(['month', 'member']));
+    expect(labels(HEAD + TIERS + '  reward "R" {\n    when member.tier >= |')).toEqual(expect.arrayContaining(['Green', 'Silver']));
+  });
+
   it('replaces the word being typed', () => {
     const { doc, p } = cursor(HEAD + '  rule "R" {\n    multi|');
     const item = services.complete(doc, p).find((i) => i.label === 'multiplier')!;
@@ -120,6 +128,14 @@ describe('hover', () => {
     expect(hover(HEAD + '  on sign|up { bonus 5 points }\n}\n')).toContain('awarded when the member signs up');
     // A word the guide does not describe on its own: the statement it is in.
     expect(hover(HEAD + '  rule "R" { bonus 5 points  limit 5 times p|er week }\n}\n')).toContain('**`limit`** — Limits');
+  });
+
+  it('explains rewards, cost and value from the guide', () => {
+    const h = hover(HEAD + '  rew|ard "Free latte" { cost 450 points }\n}\n')!;
+    expect(h).toContain('**`reward`**');
+    expect(h).toContain('redeem_reward');
+    expect(hover(HEAD + '  reward "R" { co|st 450 points }\n}\n')).toContain('what one redemption takes off the balance');
+    expect(hover(HEAD + '  reward "R" { cost 1 point  val|ue 4.50 USD }\n}\n')).toContain('for your app to show');
   });
 
   it('explains discounts in tiers and clubs, both forms', () => {

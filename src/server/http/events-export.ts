@@ -25,7 +25,7 @@ export const EVENTS_PATH = '/events.jsonl';
 
 const PAGE = 1000;
 /** Event types of replay.md; the log also holds corrections it has none for. */
-const REPLAY_TYPES = ['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'tick'];
+const REPLAY_TYPES = ['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'redeem_reward', 'tick'];
 /** Refusals that depend on the order the server met the events in. */
 const ORDER_DEPENDENT = ['OUT_OF_ORDER'];
 

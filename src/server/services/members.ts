@@ -92,6 +92,7 @@ const limits = z.looseObject({
   referrer: name.nullish(),
   club: name.optional(),
   name: name.optional(),
+  reward: name.optional(),
   channel: z.string().max(100).nullish(),
   lines: z.array(z.looseObject({ sku: name, category: name.optional() })).max(500).optional(),
 });
@@ -652,6 +653,17 @@ export async function redeemPoints(
     points: input.points,
     order_total: input.orderTotal,
   }) as EngineEvent & { member: string };
+  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
+  return finish(applied, event.member);
+}
+
+/** Redeems a catalog reward (dsl.md 4.10): a `redeem_reward` event, logged like every write. */
+export async function redeemReward(
+  scope: Scope,
+  input: { memberId: string; reward: string; idempotencyKey?: string | null; at?: string | null },
+): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(scope, active, { type: 'redeem_reward', at: input.at, member: input.memberId, reward: input.reward }) as EngineEvent & { member: string };
   const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
   return finish(applied, event.member);
 }

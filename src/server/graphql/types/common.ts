@@ -134,9 +134,12 @@ const REFUSALS: Record<RefusalCode, string> = {
   ALREADY_IN_CLUB: 'The member\'s membership of the club is active.',
   NOT_IN_CLUB: 'The member has no active membership of the club.',
   NOT_A_MEMBER_EVENT: 'The event does not belong to one member.',
+  UNKNOWN_REWARD: 'The program has no reward of this name (names are exact).',
+  REWARD_CONDITION_FALSE: 'The member does not meet a `when` of the reward (`condition`): its tier or clubs now.',
+  REWARD_LIMIT_REACHED: 'The member has redeemed the reward as often as its limit allows in this period (`used` of `limit`).',
 };
 
-const RefusalCodeEnum = builder.enumType('RefusalCode', {
+export const RefusalCodeEnum = builder.enumType('RefusalCode', {
   description: 'Why the program refused an event.',
   values: Object.fromEntries(Object.entries(REFUSALS).map(([code, description]) => [code, { value: code as RefusalCode, description }])),
 });

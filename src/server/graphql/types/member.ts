@@ -1,6 +1,6 @@
 // Members: reads (balance, tier, progress, clubs, referrals, orders, ledger),
 // sign-up, redemption, clubs, custom events, and quotes.
-import type { MemberView } from '../../engine.ts';
+import { advance, rewardAvailability, type MemberState, type MemberView, type RewardAvailability } from '../../engine.ts';
 import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { ADMIN, KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
@@ -8,7 +8,7 @@ import { measuredWrite } from '../../metrics.ts';
 import { builder } from '../builder.ts';
 import { merchantId, scopeOf, type Context, type ViewedMember } from '../context.ts';
 import type { InputRef } from '@pothos/core';
-import { Discount, Money, money, pageComplexity, totalCountField } from './common.ts';
+import { Discount, Money, money, pageComplexity, RefusalCodeEnum, totalCountField } from './common.ts';
 
 
 async function viewAt(member: ViewedMember, ctx: Context, at?: string | null): Promise<MemberView | null> {
@@ -94,6 +94,30 @@ const ActiveClub = builder.objectRef<MemberView['clubs'][number]>('ActiveClub').
   }),
 });
 
+type MemberRewardShape = RewardAvailability & { currency: string; currencyExponent: number };
+
+const MemberReward = builder.objectRef<MemberRewardShape>('MemberReward').implement({
+  authScopes: KEYS_AND_MEMBERS,
+  description: 'A reward of the catalog as this member sees it: whether redeemReward would be accepted now, and why not.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The reward name; redeemReward takes it exactly.' }),
+    cost: t.exposeInt('cost', { description: 'Points one redemption takes off the balance.' }),
+    value: t.field({ type: Money, nullable: true, description: 'What it is worth, for display; null when the program gives none.', resolve: (r) => (r.value === null ? null : money(r.value, r)) }),
+    available: t.exposeBoolean('available', { description: 'True when redeemReward would be accepted now.' }),
+    reason: t.field({
+      type: RefusalCodeEnum,
+      nullable: true,
+      description: 'Why not, when not available: REWARD_CONDITION_FALSE, REWARD_LIMIT_REACHED or INSUFFICIENT_POINTS (checked in that order).',
+      resolve: (r) => r.refusal?.code ?? null,
+    }),
+    message: t.string({ nullable: true, description: 'Why not, for a person to read.', resolve: (r) => r.refusal?.message ?? null }),
+    condition: t.string({ nullable: true, description: 'With REWARD_CONDITION_FALSE: the `when` the member does not meet, as written.', resolve: (r) => r.refusal?.condition ?? null }),
+    used: t.exposeInt('used', { description: 'Redemptions in the limit\'s current period (ever, for `per member`); 0 without a limit.' }),
+    limit: t.int({ nullable: true, description: 'The limit per period; null without one.', resolve: (r) => r.limit?.amount ?? null }),
+    limitPeriod: t.string({ nullable: true, description: 'day, week, month, year or member; null without a limit.', resolve: (r) => r.limit?.period ?? null }),
+  }),
+});
+
 export const MemberRef = builder.prismaObject('Member', {
   authScopes: KEYS,
   description: 'A member of the merchant\'s program.',
@@ -123,6 +147,23 @@ export const MemberRef = builder.prismaObject('Member', {
       description: 'Club memberships active at `at` (default: now).',
       args: { at: t.arg({ type: 'DateTime', required: false, description: 'The time to look at; default now.' }) },
       resolve: async (m, { at }, ctx) => (await viewAt(m, ctx, at))?.clubs ?? [],
+    }),
+    rewards: t.field({
+      type: [MemberReward],
+      ...MEMBER_VISIBLE,
+      description: 'The rewards catalog for this member at `at` (default: now): each reward, whether it can be redeemed then, and why not.',
+      args: { at: t.arg({ type: 'DateTime', required: false, description: 'The time to look at; default now (never before the member\'s last event).' }) },
+      resolve: async (m, { at }, ctx) => {
+        const active = await ctx.programs.load(m.merchantId);
+        if (!active) return [];
+        const p = active.program;
+        const last = m.lastEventAt?.getTime() ?? 0;
+        const t = Math.max(at ? Date.parse(at) : ctx.now, last);
+        // A copy brought to t: expiries and tier changes due by then count.
+        const s = structuredClone(m.state) as unknown as MemberState;
+        if (t > s.at) advance(p, s, t);
+        return rewardAvailability(p, s, t).map((r) => ({ ...r, currency: p.currency, currencyExponent: p.currencyExponent }));
+      },
     }),
     perks: t.stringList({
       ...MEMBER_VISIBLE,
@@ -263,6 +304,16 @@ const RedeemInput = builder.inputType('RedeemPointsInput', {
   }),
 });
 
+const RedeemRewardInput = builder.inputType('RedeemRewardInput', {
+  description: 'A member taking a reward of the catalog (`reward "NAME" { ... }`) for its cost in points.',
+  fields: (t) => ({
+    memberId: t.id({ required: true, description: 'The merchant\'s member id.' }),
+    reward: t.string({ required: true, description: 'The reward\'s name in the program, exactly as written.' }),
+    idempotencyKey: t.string({ required: false, description: IDEMPOTENCY_DESCRIPTION }),
+    at: t.field({ type: 'DateTime', required: false, description: AT_DESCRIPTION }),
+  }),
+});
+
 const ClubInput = builder.inputType('ClubInput', {
   description: 'A member joining or leaving a club.',
   fields: (t) => ({
@@ -333,6 +384,12 @@ memberMutation(
   'Spends points; refused below `min`, above the balance, or above `max`% of `orderTotal`.',
   RedeemInput,
   members.redeemPoints,
+);
+memberMutation(
+  'redeemReward',
+  'Redeems a catalog reward: a `redeem` entry of minus its cost (rule `reward:NAME`). Refused for an unknown reward (UNKNOWN_REWARD), a `when` the member does not meet now (REWARD_CONDITION_FALSE), a used-up limit (REWARD_LIMIT_REACHED) or a cost above the balance (INSUFFICIENT_POINTS).',
+  RedeemRewardInput,
+  members.redeemReward,
 );
 memberMutation('joinClub', 'Starts a club membership for one fee period.', ClubInput, members.joinClub);
 memberMutation('cancelClub', 'Ends an active club membership.', ClubInput, members.cancelClub);

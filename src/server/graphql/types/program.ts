@@ -7,7 +7,7 @@ import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
 import { compileComplexity } from '../cost.ts';
 import { merchantId } from '../context.ts';
-import { DiagnosticRef, Discount, discountShape, pageComplexity, totalCountField, withSource } from './common.ts';
+import { DiagnosticRef, Discount, discountShape, Money, money, pageComplexity, totalCountField, withSource } from './common.ts';
 
 const TierDefinition = builder.objectRef<Program['tiers'][number]>('TierDefinition').implement({
   authScopes: KEYS,
@@ -41,6 +41,21 @@ const ClubDefinition = builder.objectRef<Program['clubs'][number]>('ClubDefiniti
   }),
 });
 
+type RewardShape = { reward: Program['rewards'][number]; program: Program };
+
+const RewardDefinition = builder.objectRef<RewardShape>('RewardDefinition').implement({
+  authScopes: KEYS,
+  description: 'A reward of the catalog (`reward "NAME" { ... }`): what a member can take for points with redeemReward.',
+  fields: (t) => ({
+    name: t.string({ description: 'The reward name as written; redeemReward takes it exactly.', resolve: (x) => x.reward.name }),
+    cost: t.int({ description: 'Points one redemption takes off the balance.', resolve: (x) => x.reward.cost }),
+    value: t.field({ type: Money, nullable: true, description: 'What the reward is worth, for display (`value`); null when the program gives none.', resolve: (x) => (x.reward.value === null ? null : money(x.reward.value, x.program)) }),
+    conditions: t.stringList({ description: 'Its `when` conditions as written (member.tier, member.club); all must hold.', resolve: (x) => x.reward.conditions.map((c) => c.text) }),
+    limit: t.int({ nullable: true, description: 'At most this many redemptions per `limitPeriod`; null without a limit.', resolve: (x) => x.reward.limit?.amount ?? null }),
+    limitPeriod: t.string({ nullable: true, description: 'day, week, month, year (calendar periods in the program time zone) or member (ever).', resolve: (x) => x.reward.limit?.period ?? null }),
+  }),
+});
+
 export const ProgramVersionRef = builder.prismaObject('ProgramVersion', {
   authScopes: KEYS,
   description: 'One published version of the merchant\'s program.',
@@ -57,6 +72,14 @@ export const ProgramVersionRef = builder.prismaObject('ProgramVersion', {
     unit: t.string({ description: 'Display name of the points unit.', resolve: (v) => programOf(v).unit }),
     tiers: t.field({ type: [TierDefinition], description: 'The tiers, lowest first (empty without a tiers section).', resolve: (v) => [...programOf(v).tiers] }),
     clubs: t.field({ type: [ClubDefinition], description: 'The clubs, in program order.', resolve: (v) => [...programOf(v).clubs] }),
+    rewards: t.field({
+      type: [RewardDefinition],
+      description: 'The rewards catalog, in program order (empty without rewards).',
+      resolve: (v) => {
+        const program = programOf(v);
+        return program.rewards.map((reward) => ({ reward, program }));
+      },
+    }),
   }),
 });
 
