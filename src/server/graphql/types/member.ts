@@ -114,7 +114,7 @@ const MemberReward = builder.objectRef<MemberRewardShape>('MemberReward').implem
     condition: t.string({ nullable: true, description: 'With REWARD_CONDITION_FALSE: the `when` the member does not meet, as written.', resolve: (r) => r.refusal?.condition ?? null }),
     used: t.exposeInt('used', { description: 'Redemptions in the limit\'s current period (ever, for `per member`); 0 without a limit.' }),
     limit: t.int({ nullable: true, description: 'The limit per period; null without one.', resolve: (r) => r.limit?.amount ?? null }),
-    limitPeriod: t.string({ nullable: true, description: 'day, week, month, year or member; null without a limit.', resolve: (r) => r.limit?.period ?? null }),
+    limitPeriod: t.string({ nullable: true, description: 'The period of the limit: day, week, month, year or member; null without a limit.', resolve: (r) => r.limit?.period ?? null }),
   }),
 });
 

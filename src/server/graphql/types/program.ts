@@ -52,7 +52,7 @@ const RewardDefinition = builder.objectRef<RewardShape>('RewardDefinition').impl
     value: t.field({ type: Money, nullable: true, description: 'What the reward is worth, for display (`value`); null when the program gives none.', resolve: (x) => (x.reward.value === null ? null : money(x.reward.value, x.program)) }),
     conditions: t.stringList({ description: 'Its `when` conditions as written (member.tier, member.club); all must hold.', resolve: (x) => x.reward.conditions.map((c) => c.text) }),
     limit: t.int({ nullable: true, description: 'At most this many redemptions per `limitPeriod`; null without a limit.', resolve: (x) => x.reward.limit?.amount ?? null }),
-    limitPeriod: t.string({ nullable: true, description: 'day, week, month, year (calendar periods in the program time zone) or member (ever).', resolve: (x) => x.reward.limit?.period ?? null }),
+    limitPeriod: t.string({ nullable: true, description: 'The period of the limit: day, week, month, year (calendar periods in the program time zone) or member (ever).', resolve: (x) => x.reward.limit?.period ?? null }),
   }),
 });
 
