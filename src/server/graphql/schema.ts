@@ -10,5 +10,6 @@ import './types/merchant.ts';
 import './types/access.ts';
 import './types/corrections.ts';
 import './types/audit.ts';
+import './types/webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
