@@ -237,6 +237,36 @@ function webhooks(backend: Backend) {
       }
     });
 
+    test('several workers share the outbox: each delivery sent once, in order per member', async () => {
+      const m = await newMerchant(server, COFFEE, { sandbox: true });
+      const receiver = await startReceiver();
+      const others = [1, 2].map(() => startDeliveryWorker(server.db.prisma, { pollIntervalMs: 5, batchSize: 3 }));
+      try {
+        await ok(server.app, m.key, CreateWebhookEndpointDocument, { url: receiver.url, types: ['MEMBER_SIGNED_UP', 'POINTS_EARNED'] });
+        const members = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
+        await Promise.all(
+          members.map(async (member) => {
+            await ok(server.app, m.key, SignupDocument, { input: { memberId: member, at: '2026-03-02T09:00:00Z' } });
+            for (let i = 1; i <= 3; i++) {
+              await ok(server.app, m.key, RecordOrderDocument, {
+                input: { memberId: member, orderId: `${member}-${i}`, lines: [{ sku: 'LATTE', category: 'espresso', qty: 1, price: '5.00' }], at: `2026-03-0${2 + i}T09:00:00Z` },
+              });
+            }
+          }),
+        );
+        const all = await feed(m.key, ['MEMBER_SIGNED_UP', 'POINTS_EARNED']);
+        await waitFor('every delivery', () => receiver.got.length >= all.length);
+        await sleep(100);
+        expect(receiver.got.map((r) => r.json.id).sort()).toEqual(all.map((n) => n.id).sort());
+        for (const member of members) {
+          expect(receiver.got.filter((r) => r.json.member === member).map((r) => r.json.id)).toEqual(all.filter((n) => n.memberId === member).map((n) => n.id));
+        }
+      } finally {
+        await Promise.all(others.map((w) => w.stop()));
+        await receiver.close();
+      }
+    });
+
     test('a delivery past its retry window fails; redeliver sends it again; endpoints update and delete', async () => {
       const m = await newMerchant(server, COFFEE, { sandbox: true });
       const receiver = await startReceiver(0, () => 500);
