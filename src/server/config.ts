@@ -39,6 +39,10 @@ const schema = z.object({
   LOYALTY_METRICS: z.enum(['0', '1']).default('1'),
   /** How often the last-used times of keys are written (ms). */
   LOYALTY_KEY_USAGE_FLUSH_MS: z.coerce.number().int().positive().default(10_000),
+  /** How often the webhook delivery worker looks for due deliveries (ms); 0 = no worker in this process. */
+  LOYALTY_WEBHOOK_POLL_MS: z.coerce.number().int().min(0).default(1_000),
+  /** One webhook request's timeout (ms). */
+  LOYALTY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Connections in the pool for an external PostgreSQL. */
   LOYALTY_DB_POOL: z.coerce.number().int().positive().default(10),
 });

@@ -6,7 +6,8 @@
 //
 // SIGTERM/SIGINT drain: /health turns 503 at once, the listener closes after
 // LOYALTY_DRAIN_DELAY_MS, requests in flight finish (up to
-// LOYALTY_DRAIN_TIMEOUT_MS), then key usage is flushed and the pool closed.
+// LOYALTY_DRAIN_TIMEOUT_MS), the webhook worker finishes the requests it has
+// in flight, then key usage is flushed and the pool closed.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -17,6 +18,7 @@ import { readConfig } from './config.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { DataDirectoryLocked } from './db/lock.ts';
 import { KeyUsage } from './services/auth.ts';
+import { startDeliveryWorker } from './services/delivery.ts';
 import { ensureDemoMerchant } from './services/merchants.ts';
 import { startAdvanceSchedule } from './services/schedule.ts';
 import { createApp } from './yoga.ts';
@@ -62,6 +64,10 @@ const app = createApp(db, {
   isDraining: () => draining,
 });
 const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS, logger) : null;
+const webhooks =
+  config.LOYALTY_WEBHOOK_POLL_MS > 0
+    ? startDeliveryWorker(db.prisma, { pollIntervalMs: config.LOYALTY_WEBHOOK_POLL_MS, timeoutMs: config.LOYALTY_WEBHOOK_TIMEOUT_MS, logger })
+    : null;
 
 const server = createServer(app);
 // Keep idle connections longer than clients and proxies commonly do (60 s), so
@@ -106,6 +112,7 @@ async function shutdown(signal: string) {
   if (inFlight > 0) logger.warn({ inFlight }, 'drain timed out: closing connections with requests in flight');
   server.closeAllConnections();
   await closed;
+  await webhooks?.stop();
   await channel?.stop();
   await keyUsage.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not record key usage'));
   await db.close();

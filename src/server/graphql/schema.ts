@@ -12,5 +12,6 @@ import './types/access.ts';
 import './types/corrections.ts';
 import './types/audit.ts';
 import './types/events.ts';
+import './types/webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

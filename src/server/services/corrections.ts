@@ -10,6 +10,7 @@ import { changeBirthday, eraseState, parseBirthday, renameReferrer, type MemberS
 import { recordAudit, renameAuditTarget, MEMBER_ACTIONS, type AuditActor } from './audit.ts';
 import { revokeMemberTokens } from './auth.ts';
 import { DomainError } from './errors.ts';
+import { eraseFromNotifications, notificationsFor, recordNotifications, viewsBefore } from './notifications.ts';
 import { loadMembers, logBirthdayCorrection, persist, type MemberRow, type Scope, type WriteResult } from './members.ts';
 import { requireActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
@@ -61,9 +62,11 @@ export async function updateMember(scope: Scope, actor: AuditActor, input: Membe
     let points = 0;
     if (input.birthday !== undefined) {
       const at = Math.max(Date.now(), row.lastEventAt.getTime());
+      const before = viewsBefore(active.program, [row]);
       const entries = changeBirthday(active.program, row.state, input.birthday, at);
       const seq = await logBirthdayCorrection(tx, scope.merchantId, active, input.memberId, input.birthday, at);
       entryIds = await persist(tx, scope.merchantId, active, at, rows, [row.state], entries, new Map(), seq);
+      await recordNotifications(tx, scope.merchantId, seq, notificationsFor(active.program, { event: null, at, before, changed: [row.state], entries }));
       points = entries.reduce((sum, e) => sum + e.points, 0);
     }
     // persist() bumped the version when it stored the state; the columns follow it.
@@ -208,6 +211,7 @@ export async function eraseMember(scope: Scope, actor: AuditActor, memberId: str
       if (count !== 1) throw new VersionConflict(referee.id);
     }
     await eraseFromLog(tx, scope.merchantId, memberId, alias);
+    await eraseFromNotifications(tx, scope.merchantId, memberId, alias);
     await revokeMemberTokens(tx, scope.merchantId, memberId);
     await renameAuditTarget(tx, scope.merchantId, memberId, alias);
     await recordAudit(tx, actor, 'eraseMember', alias, {}, scope.merchantId);

@@ -26,6 +26,7 @@ import {
 } from '../engine.ts';
 import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
+import { notificationsFor, recordNotifications, viewsBefore } from './notifications.ts';
 import { requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
 
@@ -330,6 +331,7 @@ async function applyMemberEvent(
     // reward), the version check in persist() catches a concurrent change.
     for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
   }
+  const before = viewsBefore(active.program, rows.values());
   const outcome = applyEvent(active.program, event, {
     get: (id: string) => rows.get(id)?.state,
     // Order ids are unique per merchant by index; the caller loads the one an event names.
@@ -350,6 +352,7 @@ async function applyMemberEvent(
     opts.correction ?? null,
   );
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
+  await recordNotifications(tx, scope.merchantId, seq, notificationsFor(active.program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries }));
   return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows, replayed: null };
 }
 
@@ -872,9 +875,11 @@ export async function advanceTime(
           const rows = await loadMembers(tx, scope.merchantId, [externalId], true);
           const row = rows.get(externalId);
           if (!row) return { entries: 0, changed: false };
+          const before = viewsBefore(active.program, [row]);
           const written = advance(active.program, row.state, at);
           const view = memberView(active.program, row.state, at);
           await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map(), tick!);
+          await recordNotifications(tx, scope.merchantId, tick!, notificationsFor(active.program, { event: null, at, before, changed: [row.state], entries: written }));
           return { entries: written.length, changed: written.length > 0 || BigInt(view.balance) !== row.balance || (view.tier?.name ?? null) !== row.tier };
         });
         entries += step.entries;
