@@ -55,6 +55,13 @@ export function toMinorUnits(amount: string, exponent: number): MinorResult {
   return { ok: true, minor: m[1] ? -v : v };
 }
 
+/** 450 at exponent 2 → "4.50", 500 at exponent 0 → "500" (the inverse of toMinorUnits). */
+export function fromMinorUnits(minor: number, exponent: number): string {
+  const sign = minor < 0 ? '-' : '';
+  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0');
+  return exponent === 0 ? sign + digits : `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+}
+
 /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 export function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;

@@ -2,7 +2,7 @@
 // units of the program currency, times into epoch milliseconds. A malformed
 // event gets a message naming the field; nothing here throws.
 import type { Program } from '../../dsl/program.ts';
-import { toMinorUnits } from '../../dsl/values.ts';
+import { fromMinorUnits, toMinorUnits } from '../../dsl/values.ts';
 import { formatInstant, instantMs, parseBirthday, parseInstant } from './time.ts';
 import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
@@ -196,13 +196,6 @@ function parse(p: Program, value: unknown): EngineEvent {
   return fail(`unknown event type ${JSON.stringify(type)}`);
 }
 
-/** Minor units as the decimal string replay.md writes: `4.50`, `500` (JPY). */
-function moneyString(program: Program, minor: number): string {
-  const e = program.currencyExponent;
-  const digits = String(minor).padStart(e + 1, '0');
-  return e === 0 ? digits : `${digits.slice(0, -e)}.${digits.slice(-e)}`;
-}
-
 /**
  * The event as a replay.md line (the inverse of parseEvent): one canonical
  * spelling, with fields in a fixed order, money with the currency's
@@ -223,7 +216,7 @@ export function eventLine(program: Program, ev: EngineEvent, options: { at?: boo
     case 'order':
       o.member = ev.member;
       o.id = ev.id;
-      o.lines = ev.lines.map((l) => ({ sku: l.sku, category: l.category, qty: l.qty, price: moneyString(program, l.price) }));
+      o.lines = ev.lines.map((l) => ({ sku: l.sku, category: l.category, qty: l.qty, price: fromMinorUnits(l.price, program.currencyExponent) }));
       if (ev.channel != null) o.channel = ev.channel;
       break;
     case 'refund':
@@ -234,7 +227,7 @@ export function eventLine(program: Program, ev: EngineEvent, options: { at?: boo
     case 'redeem':
       o.member = ev.member;
       o.points = ev.points;
-      if (ev.orderTotal != null) o.order_total = moneyString(program, ev.orderTotal);
+      if (ev.orderTotal != null) o.order_total = fromMinorUnits(ev.orderTotal, program.currencyExponent);
       break;
     case 'join_club':
     case 'cancel_club':

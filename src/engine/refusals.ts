@@ -3,6 +3,7 @@
 // and the figures behind it. Built only when an event is refused, so the
 // accepted path allocates nothing for it.
 import type { Program } from '../../dsl/program.ts';
+import { fromMinorUnits } from '../../dsl/values.ts';
 
 export type RefusalCode =
   | 'UNKNOWN_MEMBER'
@@ -61,9 +62,5 @@ export function refusal(code: RefusalCode, message: string, figures: RefusalFigu
 
 /** `12.40 USD`, `500 JPY`: an amount of minor units written in the program currency. */
 export function formatCurrency(program: Pick<Program, 'currency' | 'currencyExponent'>, minor: number): string {
-  const e = program.currencyExponent;
-  const sign = minor < 0 ? '-' : '';
-  const digits = String(Math.abs(minor)).padStart(e + 1, '0');
-  const amount = e === 0 ? digits : `${digits.slice(0, -e)}.${digits.slice(-e)}`;
-  return `${sign}${amount} ${program.currency}`;
+  return `${fromMinorUnits(minor, program.currencyExponent)} ${program.currency}`;
 }

@@ -2,6 +2,7 @@
 // Types are derived from the functions so the server follows the engine's
 // own definitions instead of restating them.
 import { compile, renderDiagnostic } from '../../dsl/index.ts';
+export { fromMinorUnits } from '../../dsl/values.ts';
 import {
   advance,
   applyEvent,

@@ -1,6 +1,6 @@
 // Scalars, money, and the error types shared by every domain type.
 import { GraphQLError, Kind } from 'graphql';
-import { parseInstant, renderDiagnostic, type Diagnostic, type RefusalCode } from '../../engine.ts';
+import { fromMinorUnits, parseInstant, renderDiagnostic, type Diagnostic, type RefusalCode } from '../../engine.ts';
 import { EventRefusedError, ProgramInvalidError } from '../../services/errors.ts';
 import { KEYS, KEYS_AND_MEMBERS } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -66,9 +66,7 @@ export function money(minor: number, program: { currency: string; currencyExpone
 }
 
 export function formatMoney(m: MoneyShape): string {
-  const sign = m.minor < 0 ? '-' : '';
-  const digits = String(Math.abs(m.minor)).padStart(m.exponent + 1, '0');
-  return m.exponent === 0 ? sign + digits : `${sign}${digits.slice(0, -m.exponent)}.${digits.slice(-m.exponent)}`;
+  return fromMinorUnits(m.minor, m.exponent);
 }
 
 export const Money = builder.objectRef<MoneyShape>('Money').implement({
