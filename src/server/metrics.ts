@@ -91,12 +91,12 @@ function outcomeOf(error: unknown): WriteOutcome {
 }
 
 /** Runs one member write and records its outcome and time. */
-export async function measuredWrite<T extends object>(operation: string, run: () => Promise<T>): Promise<T> {
+export async function measuredWrite<T extends { replayed: boolean }>(operation: string, run: () => Promise<T>): Promise<T> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   try {
     const result = await run();
-    recordWrite(operation, 'replayed' in result && result.replayed ? 'replayed' : 'accepted', seconds());
+    recordWrite(operation, result.replayed ? 'replayed' : 'accepted', seconds());
     return result;
   } catch (error) {
     recordWrite(operation, outcomeOf(error), seconds());

@@ -5,6 +5,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
 import { openDatabase, type Database } from '../../src/server/db/index.ts';
 import { createMerchant } from '../../src/server/services/merchants.ts';
+import { verifyAll, type VerifyDifference } from '../../src/server/services/verify.ts';
 import { createApp, type App } from '../../src/server/yoga.ts';
 import { startPostgres } from '../server/postgres.ts';
 
@@ -96,6 +97,17 @@ let merchants = 0;
 export async function newMerchant(server: TestServer, program?: string, options: { sandbox?: boolean } = {}): Promise<{ id: string; key: string }> {
   const m = await createMerchant(server.db.prisma, `Test merchant ${++merchants}`, program, options);
   return { id: m.id, key: m.apiKey };
+}
+
+/**
+ * Stops the server after replaying every merchant's event log against what
+ * is stored (the law of the log); returns the differences (must be none).
+ */
+export async function stopVerified(server: TestServer | undefined): Promise<VerifyDifference[]> {
+  if (!server) return [];
+  const differences = (await verifyAll(server.db.prisma)).flatMap((r) => r.differences);
+  await server.stop();
+  return differences;
 }
 
 /** Members whose cached balance differs from the sum of their ledger (must always be none). */

@@ -2,8 +2,7 @@
 // audit log of admin actions; admin only. On embedded PGlite and on a real
 // PostgreSQL, as the API suite.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { verifyAll } from '../../src/server/services/verify.ts';
-import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, type Backend, type TestServer } from './client.ts';
+import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
 import {
   AuditLogDocument,
   EraseMemberDocument,
@@ -41,9 +40,7 @@ describe.each<Backend>(['pglite', 'postgres'])('corrections on %s', { timeout: 1
   }, 120_000);
   afterAll(async () => {
     // The law of the event log: replaying every merchant's log gives what is stored.
-    const differences = server ? (await verifyAll(server.db.prisma)).flatMap((r) => r.differences) : [];
-    await server?.stop();
-    expect(differences).toEqual([]);
+    expect(await stopVerified(server)).toEqual([]);
   });
   afterEach(async () => {
     expect(await balanceMismatches(server.db)).toEqual([]);

@@ -4,10 +4,9 @@
 // cached balances must equal the ledger sums.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { verifyAll } from '../../src/server/services/verify.ts';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
-import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, type Backend, type TestServer } from './client.ts';
+import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
 import {
   ActiveProgramDocument,
@@ -55,9 +54,7 @@ export function apiSuite(backend: Backend) {
 
     afterAll(async () => {
       // The law of the event log: replaying every merchant's log gives what is stored.
-      const differences = server ? (await verifyAll(server.db.prisma)).flatMap((r) => r.differences) : [];
-      await server?.stop();
-      expect(differences).toEqual([]);
+      expect(await stopVerified(server)).toEqual([]);
     });
 
     afterEach(async () => {

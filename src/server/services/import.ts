@@ -31,7 +31,7 @@ type Line = Record<string, unknown>;
 const MAX_PROBLEMS = 1000;
 
 /** The line's own key without its namespace (`order:`, `refund:`, `write:`), else one derived from the line. */
-function keyOf(line: Line, text: string, namespace: string): string {
+function keyOf(line: Line, namespace: string): string {
   const given = line.key;
   if (typeof given === 'string' && given.startsWith(`${namespace}:`)) return given.slice(namespace.length + 1);
   const body = { ...line };
@@ -39,44 +39,43 @@ function keyOf(line: Line, text: string, namespace: string): string {
   return `import-${createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32)}`;
 }
 
-const str = (v: unknown) => (typeof v === 'string' ? v : (v as string));
-
-async function applyLine(scope: members.Scope, actor: AuditActor, line: Line, text: string): Promise<{ replayed: boolean }> {
-  const at = str(line.at);
-  const member = str(line.member);
+// Fields are handed over as they are: each service validates its event with the engine's parser.
+async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): Promise<{ replayed: boolean }> {
+  const at = line.at as string;
+  const member = line.member as string;
   switch (line.type) {
     case 'signup':
       return members.signup(scope, { memberId: member, birthday: (line.birthday as string | null) ?? null, referrerId: (line.referrer as string | null) ?? null, at });
     case 'order':
       return members.recordOrder(scope, {
         memberId: member,
-        orderId: str(line.id),
+        orderId: line.id as string,
         lines: line.lines as members.OrderLineInput[],
         channel: (line.channel as string | null) ?? null,
         at,
       });
     case 'refund':
-      return members.refundOrder(scope, { memberId: member, orderId: str(line.order), refundId: keyOf(line, text, 'refund'), lines: line.lines as members.RefundLineInput[], at });
+      return members.refundOrder(scope, { memberId: member, orderId: line.order as string, refundId: keyOf(line, 'refund'), lines: line.lines as members.RefundLineInput[], at });
     case 'redeem':
       return members.redeemPoints(scope, {
         memberId: member,
         points: line.points as number,
         orderTotal: (line.order_total as string | null) ?? null,
-        idempotencyKey: keyOf(line, text, 'write'),
+        idempotencyKey: keyOf(line, 'write'),
         at,
       });
     case 'join_club':
-      return members.joinClub(scope, { memberId: member, club: str(line.club), idempotencyKey: keyOf(line, text, 'write'), at });
+      return members.joinClub(scope, { memberId: member, club: line.club as string, idempotencyKey: keyOf(line, 'write'), at });
     case 'cancel_club':
-      return members.cancelClub(scope, { memberId: member, club: str(line.club), idempotencyKey: keyOf(line, text, 'write'), at });
+      return members.cancelClub(scope, { memberId: member, club: line.club as string, idempotencyKey: keyOf(line, 'write'), at });
     case 'event':
-      return members.recordEvent(scope, { memberId: member, name: str(line.name), idempotencyKey: keyOf(line, text, 'write'), at });
+      return members.recordEvent(scope, { memberId: member, name: line.name as string, idempotencyKey: keyOf(line, 'write'), at });
     case 'adjust':
       return members.adjustPoints(scope, actor, {
         memberId: member,
         points: line.points as number,
         reason: typeof line.reason === 'string' && line.reason.trim() ? line.reason : 'imported',
-        idempotencyKey: keyOf(line, text, 'write'),
+        idempotencyKey: keyOf(line, 'write'),
         at,
       });
     case 'tick': {
@@ -112,7 +111,7 @@ export async function importLines(scope: members.Scope, actor: AuditActor, lines
       continue;
     }
     try {
-      const result = await applyLine(scope, actor, line, text);
+      const result = await applyLine(scope, actor, line);
       if (result.replayed) summary.replayed++;
       else summary.accepted++;
     } catch (error) {

@@ -310,6 +310,8 @@ async function applyMemberEvent(
     orderRefs?: Map<string, string>;
     /** The client's idempotency key: an accepted event holds it, and a retry with it gets the first result. */
     key?: string;
+    /** The caller has already answered a retry of this key (recordOrder, from its order row): only store it. */
+    keyChecked?: boolean;
     /** What the `adjust` entry of a correction records besides the engine's fields. */
     correction?: Correction;
     /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
@@ -321,7 +323,7 @@ async function applyMemberEvent(
   const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
   stampTime(event, rows);
   const bodyHash = eventBodyHash(active.program, event);
-  if (opts.key !== undefined) {
+  if (opts.key !== undefined && !opts.keyChecked) {
     // Under the member's lock, a concurrent retry has committed (and is found) or not begun.
     const first = await firstResult(tx, scope.merchantId, opts.key, event, bodyHash);
     if (first) return { refusal: null, program: active.program, entryIds: first.entryIds, entries: [], rows, replayed: first };
@@ -567,6 +569,7 @@ export async function recordOrder(
     const applied = await applyMemberEvent(tx, scope, active, event, {
       locked,
       key: `order:${event.id}`,
+      keyChecked: true,
       also: referral ? [referral.referrer.externalId] : [],
       orderRefs: new Map([[event.id, orderId]]),
       beforePersist: async (rows, record) => {
@@ -648,14 +651,19 @@ export async function redeemPoints(
   scope: Scope,
   input: { memberId: string; points: number; orderTotal?: string | null; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
-  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(scope, active, {
+  return simpleWrite(scope, input, {
     type: 'redeem',
     at: input.at,
     member: input.memberId,
     points: input.points,
     order_total: input.orderTotal,
-  }) as EngineEvent & { member: string };
+  });
+}
+
+/** A write that is only its event: no rows of its own beside the log, the ledger and the state. */
+async function simpleWrite(scope: Scope, input: { idempotencyKey?: string | null }, raw: Record<string, unknown>): Promise<WriteResult> {
+  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
+  const event = toEvent(scope, active, raw) as EngineEvent & { member: string };
   const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
   return finish(applied, event.member);
 }
@@ -665,10 +673,7 @@ export async function redeemReward(
   scope: Scope,
   input: { memberId: string; reward: string; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
-  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(scope, active, { type: 'redeem_reward', at: input.at, member: input.memberId, reward: input.reward }) as EngineEvent & { member: string };
-  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
-  return finish(applied, event.member);
+  return simpleWrite(scope, input, { type: 'redeem_reward', at: input.at, member: input.memberId, reward: input.reward });
 }
 
 export async function joinClub(
@@ -730,11 +735,7 @@ export async function recordEvent(
   scope: Scope,
   input: { memberId: string; name: string; idempotencyKey?: string | null; at?: string | null },
 ): Promise<WriteResult> {
-  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(scope, active, { type: 'event', at: input.at, member: input.memberId, name: input.name }) as
-    EngineEvent & { member: string };
-  const applied = await inTransaction(scope.prisma, (tx) => applyMemberEvent(tx, scope, active, event, { key: clientKey(input) }));
-  return finish(applied, event.member);
+  return simpleWrite(scope, input, { type: 'event', at: input.at, member: input.memberId, name: input.name });
 }
 
 // ---------------------------------------------------------------- corrections
@@ -744,8 +745,6 @@ interface Correction {
   reason: string;
   actor: string;
 }
-
-export type AdjustResult = WriteResult;
 
 const reasonText = z.string().trim().min(1, 'give the reason for the correction').max(500);
 
@@ -759,7 +758,7 @@ export async function adjustPoints(
   scope: Scope,
   actor: AuditActor,
   input: { memberId: string; points: number; reason: string; idempotencyKey: string; at?: string | null },
-): Promise<AdjustResult> {
+): Promise<WriteResult> {
   const reason = reasonText.safeParse(input.reason);
   if (!reason.success) throw new DomainError('BAD_USER_INPUT', `reason: ${reason.error.issues[0]!.message}`);
   const key = writeKey('idempotencyKey', input.idempotencyKey, 'write');

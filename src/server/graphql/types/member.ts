@@ -411,7 +411,7 @@ const AdjustPointsInput = builder.inputType('AdjustPointsInput', {
   }),
 });
 
-const AdjustPointsPayload = builder.objectRef<members.AdjustResult>('AdjustPointsPayload').implement({
+const AdjustPointsPayload = builder.objectRef<members.WriteResult>('AdjustPointsPayload').implement({
   authScopes: KEYS,
   description: 'A correction applied: its `adjust` entry (after any expiries that fell due before it).',
   interfaces: [WritePayload],
