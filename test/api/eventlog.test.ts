@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
-import { conformanceDir } from '../support.ts';
+import { conformanceDir, conformanceNextDir } from '../support.ts';
 import { example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
 import {
@@ -147,6 +147,23 @@ function eventLog(backend: Backend) {
       // Importing needs an admin key.
       const created = (await rawRequest(server.app, { query: 'mutation { createApiKey(scope: WRITE) { key } }' }, to.key)) as { data: { createApiKey: { key: string } } };
       expect((await post(created.data.createApiKey.key, exported)).status).toBe(403);
+    });
+
+    const rewards = conformanceNextDir() && join(conformanceNextDir()!, '21-rewards');
+    test.runIf(rewards && existsSync(rewards))('an import of a history with reward redemptions gives loyalty replay\'s balances', async () => {
+      const program = readFileSync(join(rewards!, 'program.loyalty'), 'utf8');
+      const events = readFileSync(join(rewards!, 'events.jsonl'), 'utf8');
+      const m = await newMerchant(server, program, { sandbox: true });
+      const res = await server.app.fetch('http://loyalty.test/events.jsonl', { method: 'POST', headers: { authorization: `Bearer ${m.key}` }, body: events });
+      const summary = (await res.json()) as { malformed: { line: number; message: string }[] };
+      const replay = new Replay(compile(program, 'rewards.loyalty').program!);
+      events.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));
+      const expected = replay.result();
+      // Malformed lines are malformed to both; none of them is a redeem_reward.
+      expect(summary.malformed.map((p) => p.line)).toEqual(expected.errors.filter((e) => /^(field|missing|not valid|unknown event)/.test(e.message)).map((e) => e.line));
+      const stored = await server.db.prisma.member.findMany({ where: { merchantId: m.id }, select: { externalId: true, balance: true } });
+      expect(Object.fromEntries(stored.map((s) => [s.externalId, Number(s.balance)]))).toEqual(Object.fromEntries(Object.entries(expected.members).map(([id, r]) => [id, r.balance])));
+      expect((await server.db.prisma.event.count({ where: { merchantId: m.id, type: 'redeem_reward', accepted: true } }))).toBeGreaterThan(0);
     });
 
     test('the export filters by member and time, needs a key, and refuses a bad time', async () => {

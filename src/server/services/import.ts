@@ -68,6 +68,8 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
       return members.joinClub(scope, { memberId: member, club: line.club as string, idempotencyKey: keyOf(line, 'write'), at });
     case 'cancel_club':
       return members.cancelClub(scope, { memberId: member, club: line.club as string, idempotencyKey: keyOf(line, 'write'), at });
+    case 'redeem_reward':
+      return members.redeemReward(scope, { memberId: member, reward: line.reward as string, idempotencyKey: keyOf(line, 'write'), at });
     case 'event':
       return members.recordEvent(scope, { memberId: member, name: line.name as string, idempotencyKey: keyOf(line, 'write'), at });
     case 'adjust':
