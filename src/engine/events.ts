@@ -8,7 +8,9 @@ import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
 export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: undefined; error: string };
 
-const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'redeem_reward', 'tick']);
+/** The event types of replay.md. */
+export const EVENT_TYPES: readonly EngineEvent['type'][] = ['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'redeem_reward', 'tick'];
+const TYPES = new Set<string>(EVENT_TYPES);
 const MONEY = /^\d+(?:\.\d+)?$/;
 
 class Malformed {

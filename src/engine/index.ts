@@ -4,7 +4,7 @@ export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDu
 export type { RewardAvailability } from './engine.ts';
 export { carryOver } from './carry.ts';
 export type { Contribution } from './engine.ts';
-export { eventLine, parseEvent, parseMoney } from './events.ts';
+export { EVENT_TYPES, eventLine, parseEvent, parseMoney } from './events.ts';
 export { Replay } from './replay.ts';
 export type { ReplayResult, MemberResult, ResultEntry, ReplayError, ReplayOptions } from './replay.ts';
 export { formatInstant, parseBirthday, parseInstant, zoneFor } from './time.ts';

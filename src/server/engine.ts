@@ -3,6 +3,7 @@
 // own definitions instead of restating them.
 import { compile, renderDiagnostic } from '../../dsl/index.ts';
 export { fromMinorUnits } from '../../dsl/values.ts';
+export { EVENT_TYPES } from '../engine/index.ts';
 import {
   advance,
   applyEvent,

@@ -15,7 +15,7 @@
 // (replay ignores it), so an export can be imported elsewhere unchanged.
 import type { Prisma, PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
-import { parseInstant } from '../engine.ts';
+import { EVENT_TYPES, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
 import { importLines } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
@@ -24,8 +24,8 @@ import { errorResponse } from './respond.ts';
 export const EVENTS_PATH = '/events.jsonl';
 
 const PAGE = 1000;
-/** Event types of replay.md; the log also holds corrections it has none for. */
-const REPLAY_TYPES = ['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'redeem_reward', 'tick'];
+/** The event types of replay.md; the log also holds corrections it has none for. */
+const REPLAY_TYPES = [...EVENT_TYPES];
 /** Refusals that depend on the order the server met the events in. */
 const ORDER_DEPENDENT = ['OUT_OF_ORDER'];
 
