@@ -244,7 +244,27 @@ export interface RewardDecl {
   loc: Loc;
 }
 
-export type Section = RuleDecl | OnDecl | TiersDecl | ClubDecl | ReferralDecl | RedeemDecl | ExpireDecl | RewardDecl;
+/** A challenge goal (dsl.md 2.10): `orders N per P` or `spend MONEY per P`. */
+export interface GoalNode {
+  kind: 'goal';
+  /** The keyword and its location. */
+  metric: 'orders' | 'spend';
+  metricLoc: Loc;
+  /** The count (orders) or the amount (spend). */
+  amount: Num | MoneyNode;
+  period: Word;
+  loc: Loc;
+}
+export type ChallengeStmt = GoalNode | FilterNode | BonusNode;
+/** `challenge "Name" { orders 3 per week  category "coffee"  bonus 100 points }` (dsl.md 2.10). */
+export interface ChallengeDecl {
+  kind: 'challenge';
+  name: Str;
+  body: ChallengeStmt[];
+  loc: Loc;
+}
+
+export type Section = RuleDecl | OnDecl | TiersDecl | ClubDecl | ReferralDecl | RedeemDecl | ExpireDecl | RewardDecl | ChallengeDecl;
 export type Item = Setting | Section;
 
 /** An unknown word where a block expects a statement (or the program a
@@ -774,6 +794,32 @@ class AstBuilder extends StrictCstVisitor {
     );
     const close = tok(ctx.RBrace);
     return { kind: 'reward', name: str(name), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(name)) };
+  }
+
+  challengeDecl(ctx: C.ChallengeDeclCstChildren): ChallengeDecl | null {
+    const k = tok(ctx.Kw_challenge);
+    const name = tok(ctx.StringLit);
+    if (!k || !name) return null;
+    const body = this.known<ChallengeStmt>(
+      'challengeDecl',
+      inOrder([ctx.goalStmt, ctx.categoryFilter, ctx.skuFilter, ctx.excludeStmt, ctx.bonusStmt, ctx.unknownStmt]).map((x) => {
+        const r = this.visit(x) as ChallengeStmt | ExcludeNode | Unknown | null;
+        return r && r.kind === 'exclude' ? { kind: 'filter', target: r.target, exclude: true, values: r.values, loc: r.loc } : r;
+      }),
+    );
+    const close = tok(ctx.RBrace);
+    return { kind: 'challenge', name: str(name), body, loc: span(tokenLoc(k), close ? tokenLoc(close) : tokenLoc(name)) };
+  }
+
+  goalStmt(ctx: C.GoalStmtCstChildren): GoalNode | null {
+    const k = tok(ctx.Kw_orders) ?? tok(ctx.Kw_spend);
+    const n = tok(ctx.NumberLit);
+    const m = tok(ctx.MoneyLit);
+    const period = tok(ctx.PeriodKw);
+    if (!k || (!n && !m) || !period || !tok(ctx.Kw_per)) return null;
+    const metric = k.image === 'orders' ? 'orders' : 'spend';
+    if ((metric === 'orders') !== !!n) return null;
+    return { kind: 'goal', metric, metricLoc: tokenLoc(k), amount: n ? num(n) : money(m!), period: word(period), loc: span(tokenLoc(k), tokenLoc(period)) };
   }
 
   costStmt(ctx: C.CostStmtCstChildren): CostNode | null {

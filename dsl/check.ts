@@ -185,6 +185,7 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
   const clubNames = new Map<string, A.Loc>();
   const eventNames = new Map<string, A.Loc>();
   const rewardNames = new Map<string, A.Loc>();
+  const challengeNames = new Map<string, A.Loc>();
   let tiersNode: A.TiersDecl | null = null;
   const tierNames = new Map<string, A.Loc>();
   let hasBase = false;
@@ -237,6 +238,9 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
         break;
       case 'reward':
         checkReward(item);
+        break;
+      case 'challenge':
+        checkChallenge(item);
         break;
       default:
         break;
@@ -503,6 +507,31 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
         err('E053', o.loc, `${describeOperand(o)} cannot be used in a reward's when: a reward is redeemed without an order`, 'a reward\'s when may use member.tier and member.club "Name" only');
       const t = typeOf(s.expr, true);
       if (t !== 'bool' && t !== 'error') err('E052', s.expr.loc, `when needs a condition, but this is ${describeTy(t, s.expr)}`, 'compare it, e.g. when member.tier >= Silver');
+    }
+  }
+  /** A challenge (2.10): exactly one goal above 0 whose period is not
+   * `order`, exactly one flat bonus above 0, any number of filters. */
+  function checkChallenge(c: A.ChallengeDecl) {
+    const prev = challengeNames.get(c.name.text);
+    if (prev) err('E015', c.name.loc, `challenge ${c.name.raw} is declared twice (first on line ${prev.line})`, 'give each challenge its own name');
+    else challengeNames.set(c.name.text, c.loc);
+    if (c.name.text.trim() === '') err('E060', c.name.loc, 'a challenge needs a name', 'for example challenge "Three visits a week"');
+    const goals = c.body.filter((s): s is A.GoalNode => s.kind === 'goal');
+    if (goals.length === 0) err('E060', c.name.loc, `challenge ${c.name.raw} has no goal`, 'add a goal, e.g. `orders 3 per week` or `spend 50 ' + (currencyOk && currency ? currency : 'USD') + ' per month`');
+    for (const g of goals.slice(1)) err('E061', g.loc, `challenge ${c.name.raw} has more than one goal (the first is on line ${goals[0]!.loc.line})`, 'a challenge has exactly one goal: keep one, or make a second challenge');
+    for (const g of goals) {
+      const v = 'currency' in g.amount ? money(g.amount, 'a spend goal') : count(g.amount, 'an orders goal');
+      if (v === 0) err('E064', g.amount.loc, `challenge ${c.name.raw} has a goal of ${g.amount.raw}`, g.metric === 'orders' ? 'the goal must be at least 1 order, e.g. `orders 3 per week`' : 'the goal must be more than 0, e.g. `spend 50 ' + (currencyOk && currency ? currency : 'USD') + ' per month`');
+      if (g.period.text === 'order')
+        err('E065', g.period.loc, 'a challenge goal cannot be per order: it counts orders over a period', 'use per day, week, month, year or member');
+    }
+    const bonuses = c.body.filter((s): s is A.BonusNode => s.kind === 'bonus');
+    if (bonuses.length === 0) err('E060', c.name.loc, `challenge ${c.name.raw} has no bonus`, 'add what reaching the goal earns, e.g. `bonus 100 points`');
+    for (const b of bonuses.slice(1)) err('E061', b.loc, `challenge ${c.name.raw} has more than one bonus (the first is on line ${bonuses[0]!.loc.line})`, 'a challenge has exactly one bonus: keep one');
+    for (const b of bonuses) {
+      const v = points(b.points, 'a challenge bonus');
+      if (v === 0) err('E064', b.points.loc, `challenge ${c.name.raw} has a bonus of 0 points`, 'the bonus must be more than 0 points, e.g. `bonus 100 points`');
+      if (b.perItem) err('E066', b.loc, 'a challenge bonus is flat: `per item` is not allowed here', `write \`bonus ${b.points.raw} points\``);
     }
   }
   function orderOperands(e: A.Expr): A.Expr[] {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type * as A from './ast.ts';
 import { currencyExponent } from './currencies.ts';
 import { printExpr } from './format.ts';
-import type { BonusSpec, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Reward, RewardFacts, Rule, Tier, TierWindow } from './program.ts';
+import type { BonusSpec, Challenge, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Reward, RewardFacts, Rule, Tier, TierWindow } from './program.ts';
 import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
 
 export function compileAst(ast: A.ProgramAst, source: string, fileName: string): Program {
@@ -187,6 +187,27 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
       };
     });
 
+  const challenges: Challenge[] = ast.items
+    .filter((i): i is A.ChallengeDecl => i.kind === 'challenge')
+    .map((c, index) => {
+      const goal = c.body.find((s): s is A.GoalNode => s.kind === 'goal')!;
+      const bonus = c.body.find((s): s is A.BonusNode => s.kind === 'bonus')!;
+      const filters = c.body.filter((s): s is A.FilterNode => s.kind === 'filter');
+      const amount = 'currency' in goal.amount ? minor(goal.amount) : int(goal.amount);
+      const amountText = 'currency' in goal.amount ? `${goal.amount.amount} ${goal.amount.currency}` : goal.amount.raw;
+      return {
+        name: c.name.text,
+        rule: `challenge:${c.name.text}`,
+        index,
+        goal: { metric: goal.metric, amount, period: goal.period.text as Exclude<Period, 'order'>, text: `${goal.metric} ${amountText} per ${goal.period.text}` },
+        matches: compileFilters(filters),
+        filter: filterData(filters),
+        bonus: int(bonus.points),
+        bonusLine: bonus.loc.line,
+        line: c.loc.line,
+      };
+    });
+
   const program: Program = {
     name: ast.name?.text ?? '',
     fileName,
@@ -215,6 +236,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
     expire,
     rewards,
     rewardIndex: new Map(rewards.map((r) => [r.name, r.index])),
+    challenges,
     lines: ['', ...source.split(/\r\n|\r|\n/)],
   };
   return deepFreeze(program);

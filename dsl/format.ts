@@ -84,7 +84,8 @@ type Stmt =
   | A.RedeemStmt
   | A.AfterNode
   | A.CostNode
-  | A.ValueNode;
+  | A.ValueNode
+  | A.GoalNode;
 
 function stmt(s: Stmt): string {
   switch (s.kind) {
@@ -153,6 +154,8 @@ function stmt(s: Stmt): string {
       return `cost ${pts(s.points)}`;
     case 'value':
       return `value ${money(s.amount)}`;
+    case 'goal':
+      return `${s.metric} ${'currency' in s.amount ? money(s.amount) : s.amount.raw} per ${s.period.text}`;
   }
 }
 
@@ -218,6 +221,8 @@ function sectionNode(item: A.Section): Node {
       return block('expire', item.loc, item.body.map(leaf), true);
     case 'reward':
       return block(`reward ${item.name.raw}`, item.loc, item.body.map(leaf));
+    case 'challenge':
+      return block(`challenge ${item.name.raw}`, item.loc, item.body.map(leaf));
   }
 }
 

@@ -64,7 +64,7 @@ export const keywords = new Map<string, TokenType>();
 /** The keywords of each keyword category (PointKw → point, points; …). */
 export const categoryWords = new Map<TokenType, string[]>();
 /** Keywords that start a setting or a section at the top of a program. */
-export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward'];
+export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward', 'challenge'];
 
 function kw(word: string, categories: TokenType[] = []): TokenType {
   const name = 'Kw_' + word;
@@ -146,6 +146,7 @@ export const Max = kw('max');
 export const Of = kw('of');
 export const Expire = kw('expire');
 export const Reward = kw('reward');
+export const Challenge = kw('challenge');
 export const Cost = kw('cost');
 export const ValueKw = kw('value');
 export const After = kw('after');

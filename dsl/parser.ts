@@ -82,9 +82,10 @@ export class LoyaltyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.redeemDecl) },
         { ALT: () => this.SUBRULE(this.expireDecl) },
         { ALT: () => this.SUBRULE(this.rewardDecl) },
+        { ALT: () => this.SUBRULE(this.challengeDecl) },
         { ALT: () => this.SUBRULE(this.unknownItem) },
       ],
-      ERR_MSG: 'a setting (currency, timezone, unit, base, exclude) or a section (rule, on, tiers, club, referral, redeem, expire, reward)',
+      ERR_MSG: 'a setting (currency, timezone, unit, base, exclude) or a section (rule, on, tiers, club, referral, redeem, expire, reward, challenge)',
     });
   });
 
@@ -547,6 +548,47 @@ export class LoyaltyParser extends CstParser {
     this.CONSUME(T.MoneyLit);
   });
 
+  // challenge "Name" { orders N per P | spend MONEY per P  filters  bonus N points }
+  challengeDecl = this.RULE('challengeDecl', () => {
+    this.CONSUME(T.Challenge);
+    this.CONSUME(T.StringLit);
+    this.CONSUME(T.LBrace);
+    this.MANY(() =>
+      this.OR({
+        DEF: [
+          { ALT: () => this.SUBRULE(this.goalStmt) },
+          { ALT: () => this.SUBRULE(this.categoryFilter) },
+          { ALT: () => this.SUBRULE(this.skuFilter) },
+          { ALT: () => this.SUBRULE(this.excludeStmt) },
+          { ALT: () => this.SUBRULE(this.bonusStmt) },
+          { ALT: () => this.SUBRULE(this.unknownStmt) },
+        ],
+        ERR_MSG: 'a goal (orders, spend), a filter (category, sku, exclude) or a bonus',
+      }),
+    );
+    this.CONSUME(T.RBrace);
+  });
+
+  // orders 3 per week | spend 50 USD per month (the period is checked: not `order`)
+  goalStmt = this.RULE('goalStmt', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Orders);
+          this.CONSUME(T.NumberLit);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Spend);
+          this.CONSUME(T.MoneyLit);
+        },
+      },
+    ]);
+    this.CONSUME(T.Per);
+    this.CONSUME(T.PeriodKw);
+  });
+
   // --- when expressions: or < and < not < comparison < operand -------------
   expr = this.RULE('expr', () => {
     this.SUBRULE(this.andExpr);
@@ -634,7 +676,7 @@ export class LoyaltyParser extends CstParser {
 
 /** What each block can hold, by grammar rule. */
 export const BLOCKS: Record<string, { words: string[]; what: string }> = {
-  program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward'], what: 'a setting or a section' },
+  program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward', 'challenge'], what: 'a setting or a section' },
   ruleDecl: { words: ['category', 'sku', 'exclude', 'during', 'days', 'hours', 'when', 'multiplier', 'extra', 'bonus', 'limit', 'once'], what: 'a filter, a condition, an effect or a limit' },
   onDecl: { words: ['bonus', 'limit', 'once'], what: 'a bonus or a limit' },
   tiersDecl: { words: ['qualify', 'tier', 'keep'], what: 'qualify, tier or keep' },
@@ -644,6 +686,7 @@ export const BLOCKS: Record<string, { words: string[]; what: string }> = {
   redeemDecl: { words: ['rate', 'min', 'max'], what: 'rate, min or max' },
   expireDecl: { words: ['after'], what: 'after' },
   rewardDecl: { words: ['cost', 'when', 'limit', 'once', 'value'], what: 'cost, when, limit or value' },
+  challengeDecl: { words: ['orders', 'spend', 'category', 'sku', 'exclude', 'bonus'], what: 'a goal (orders, spend), a filter or a bonus' },
 };
 
 function isToken(t: TokenType | undefined): t is TokenType {

@@ -183,6 +183,25 @@ export interface Reward {
   readonly line: number;
 }
 
+/** A challenge (dsl.md 2.10, 4.11): a bonus on the first order of a calendar
+ * period (or of the member's life) that reaches the goal. */
+export interface Challenge {
+  readonly name: string;
+  /** The ledger rule of its bonus: `challenge:NAME`. */
+  readonly rule: string;
+  readonly index: number;
+  /** `orders N per P` (a count of counting orders) or `spend MONEY per P`
+   * (minor units of the eligible matching lines' paid amounts). */
+  readonly goal: { readonly metric: 'orders' | 'spend'; readonly amount: number; readonly period: Exclude<Period, 'order'>; readonly text: string };
+  /** Whether a line matches the challenge's filters; null when it has none. */
+  readonly matches: ((category: string, sku: string) => boolean) | null;
+  readonly filter: LineFilter | null;
+  /** Points, more than 0. */
+  readonly bonus: number;
+  readonly bonusLine: number;
+  readonly line: number;
+}
+
 export interface Program {
   readonly name: string;
   readonly fileName: string;
@@ -214,6 +233,8 @@ export interface Program {
   /** The rewards catalog, in source order, and each reward's index by name. */
   readonly rewards: readonly Reward[];
   readonly rewardIndex: ReadonlyMap<string, number>;
+  /** Challenges, in source order (the order their bonuses are written). */
+  readonly challenges: readonly Challenge[];
   /** Source lines by number (1-based; index 0 unused), for explanations. */
   readonly lines: readonly string[];
 }

@@ -2,7 +2,7 @@
 // and ledger entries come out. Pure and deterministic: no clock, no I/O.
 // Section numbers refer to ../shared/spec/dsl.md.
 import type { Duration, Discount, OrderFacts, Period, Program, Rule, Tier } from '../../dsl/program.ts';
-import { civilFromDays } from '../../dsl/values.ts';
+import { civilFromDays, daysFromCivil } from '../../dsl/values.ts';
 import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.ts';
 import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
 import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, OrderLineRec, Outcome, World } from './types.ts';
@@ -30,7 +30,9 @@ export interface Runtime {
   /** Limit slot by reward index, -1 for a reward without a limit. */
   rewardSlot: number[];
   clubNames: string[];
-  /** Identifies the metric, limit and club layout of member states. */
+  /** Challenge names in source order (three numbers each in MemberState.challenges). */
+  challengeNames: string[];
+  /** Identifies the metric, limit, club and challenge layout of member states. */
   layout: string;
   /** Whether order evaluation needs the local date and time. */
   needsLocal: boolean;
@@ -94,6 +96,7 @@ export function runtime(program: Program): Runtime {
   for (const e of program.events.values()) if (e.limit) eventSlot.set(e.name, limitNames.push(`event:${e.name}`) - 1);
   const rewardSlot = program.rewards.map((r) => (r.limit ? limitNames.push(r.rule) - 1 : -1));
   const clubNames = program.clubs.map((c) => c.name);
+  const challengeNames = program.challenges.map((c) => c.name);
   const metricKey = program.metric ? `${program.metric}/${w.kind === 'rolling' ? `${w.duration.amount} ${w.duration.unit}` : w.kind}` : '';
   rt = {
     program,
@@ -105,7 +108,10 @@ export function runtime(program: Program): Runtime {
     eventSlot,
     rewardSlot,
     clubNames,
-    layout: JSON.stringify([metricKey, limitNames, clubNames]),
+    challengeNames,
+    // Without challenges the layout is what it was before they existed, so
+    // that stored states need no re-mapping.
+    layout: JSON.stringify(challengeNames.length ? [metricKey, limitNames, clubNames, challengeNames] : [metricKey, limitNames, clubNames]),
     needsLocal: program.rules.some((r) => r.usesLocalTime || (r.limit !== null && r.limit.period !== 'order' && r.limit.period !== 'member')),
     discounts,
     discountsAll,
@@ -194,6 +200,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     lotsInOrder: true,
     deficit: 0,
     inactiveAt: null,
+    challenges: new Array<number>(3 * rt.challengeNames.length).fill(0),
   };
   // Only birthdays after signup: the first one due strictly after it.
   s.nextBirthday = birthdayAfter(rt, birthday, at);
@@ -206,15 +213,19 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
 export function prepare(rt: Runtime, s: MemberState): void {
   if (s.layout === rt.layout) return;
   const p = rt.program;
-  const [oldMetric, oldLimits, oldClubs] = JSON.parse(s.layout) as [string, string[], string[]];
-  /** Pairs of values by name, re-mapped to the new names. */
-  const remap = <T>(names: string[], pairs: T[], newNames: string[], none: T): T[] =>
+  const [oldMetric, oldLimits, oldClubs, oldChallenges = []] = JSON.parse(s.layout) as [string, string[], string[], string[]?];
+  /** Groups of `size` values by name, re-mapped to the new names. */
+  const remap = <T>(names: string[], values: T[], newNames: string[], none: T, size = 2): T[] =>
     newNames.flatMap((n) => {
       const i = names.indexOf(n);
-      return i < 0 ? [none, none] : [pairs[2 * i]!, pairs[2 * i + 1]!];
+      const group = values.slice(size * i, size * i + size);
+      return i < 0 || group.length < size ? new Array<T>(size).fill(none) : group;
     });
   s.lim = remap(oldLimits, s.lim, rt.limitNames, 0);
   s.clubs = remap(oldClubs, s.clubs, rt.clubNames, null);
+  // A challenge keeps its progress under another version only by name (a
+  // changed goal then counts on from it; a state from before challenges has none).
+  s.challenges = remap(oldChallenges, s.challenges ?? [], rt.challengeNames, 0, 3);
   if (oldMetric !== rt.metricKey) {
     const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
     const old = s.m;
@@ -897,6 +908,115 @@ function effectPoints(r: Rule, paid: number, qty: number, rate: { n: number; d: 
   }
 }
 
+/**
+ * Step 8a of an order (4.11): each challenge the order counts for adds its
+ * progress in the period of `at`, and a challenge whose goal the order
+ * reaches first in that period gives its bonus. The bonuses are appended to
+ * the order's contributions in `rt.out` from `calc.count` on, in source
+ * order; returns the new end of the list. With `commit` the progress is
+ * recorded in the state; without, nothing is written (a quote). Reads each
+ * line's paid amount and eligibility from `calc.lines`, or from
+ * rt.linePaid / rt.lineElig after the generated evaluation.
+ */
+export function challengeContributions(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], calc: OrderCalc, commit: boolean): number {
+  const cs = rt.program.challenges;
+  let n = calc.count;
+  if (cs.length === 0 || calc.items === 0) return n;
+  let progress = s.challenges;
+  if (progress === undefined || progress.length !== 3 * cs.length) {
+    progress = new Array<number>(3 * cs.length).fill(0);
+    if (commit) s.challenges = progress;
+  }
+  const day = rt.zone.localDay(at);
+  for (let ci = 0; ci < cs.length; ci++) {
+    const c = cs[ci]!;
+    let counts = false;
+    let spend = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const eligible = calc.lines !== null ? calc.lines[i]![3] === 1 : rt.lineElig[i] === 1;
+      if (!eligible) continue;
+      const l = lines[i]!;
+      if (c.matches !== null && !c.matches(l.category, l.sku)) continue;
+      counts = true;
+      spend += calc.lines !== null ? calc.lines[i]![2] : rt.linePaid[i]!;
+    }
+    if (!counts) continue;
+    const k = 3 * ci;
+    const key = periodKey(c.goal.period, day);
+    const same = progress[k] === key;
+    const value = (same ? progress[k + 1]! : 0) + (c.goal.metric === 'orders' ? 1 : spend);
+    const awarded = same && progress[k + 2] === 1;
+    const reached = !awarded && value >= c.goal.amount;
+    if (commit) {
+      progress[k] = key;
+      progress[k + 1] = value;
+      progress[k + 2] = awarded || reached ? 1 : 0;
+    }
+    if (reached) n = contribute(rt.out, n, c.rule, c.bonus, c.bonusLine);
+  }
+  return n;
+}
+
+/** One challenge as a member stands at `t` (dsl.md 4.11): progress in the
+ * calendar period of `t` (ever, for `per member`). */
+export interface ChallengeProgress {
+  name: string;
+  metric: 'orders' | 'spend';
+  /** Counting orders, or spend in minor units, so far in the period. */
+  value: number;
+  goal: number;
+  period: string;
+  /** Whether the bonus was awarded in the period. */
+  completed: boolean;
+  /** When the period ends and progress starts again (local midnight of the
+   * next day, Monday, 1st of the month or 1 January); null for `per member`. */
+  resetsAt: number | null;
+}
+
+/** Every challenge of the program for member `s` at `t`, from its stored progress. */
+export function challengeProgress(program: Program, s: MemberState, t: number): ChallengeProgress[] {
+  const rt = runtime(program);
+  prepare(rt, s);
+  const day = rt.zone.localDay(t);
+  return program.challenges.map((c, ci) => {
+    const progress = s.challenges ?? [];
+    const same = progress.length === 3 * program.challenges.length && progress[3 * ci] === periodKey(c.goal.period, day);
+    return {
+      name: c.name,
+      metric: c.goal.metric,
+      value: same ? progress[3 * ci + 1]! : 0,
+      goal: c.goal.amount,
+      period: c.goal.period,
+      completed: same && progress[3 * ci + 2] === 1,
+      resetsAt: periodEnd(rt, c.goal.period, day),
+    };
+  });
+}
+
+/** The first instant of the calendar period after the one holding local day `day`. */
+function periodEnd(rt: Runtime, period: Period, day: number): number | null {
+  let next: number;
+  switch (period) {
+    case 'day':
+      next = day + 1;
+      break;
+    case 'week':
+      next = day + 7 - ((((day + 3) % 7) + 7) % 7);
+      break;
+    case 'month': {
+      const c = civilFromDays(day);
+      next = daysFromCivil(c.m === 12 ? c.y + 1 : c.y, c.m === 12 ? 1 : c.m + 1, 1);
+      break;
+    }
+    case 'year':
+      next = daysFromCivil(civilFromDays(day).y + 1, 1, 1);
+      break;
+    default:
+      return null;
+  }
+  return rt.zone.startOfDay(next);
+}
+
 /** Whether the member's order earns the referral rewards (step 8). */
 export function referralApplies(rt: Runtime, s: MemberState, at: number, total: number): boolean {
   const ref = rt.program.referral;
@@ -953,6 +1073,12 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
         outcome.changed.push(r);
       }
     }
+  }
+  // Step 8a: challenge bonuses, after the referral (not in E: 4.8).
+  const end = challengeContributions(rt, s, ev.at, ev.lines, calc, true);
+  for (let i = calc.count; i < end; i++) {
+    earn(rt, s, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    memberPoints += sc.points[i]!;
   }
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
   else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };

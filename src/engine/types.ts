@@ -78,7 +78,7 @@ export interface OrderRec {
   at: number;
   /** The order's number among the member's orders (1 for the first). */
   seq: number;
-  /** Sum of the order's earn entries other than referral rewards. */
+  /** Sum of the order's earn entries other than referral rewards and challenge bonuses (4.8 E). */
   e: number;
   /** Eligible paid amount. */
   p: number;
@@ -146,4 +146,10 @@ export interface MemberState {
   deficit: number;
   /** Inactivity expiry: when the balance expires unless there is activity. */
   inactiveAt: number | null;
+  /** Challenge progress (dsl.md 4.11), three numbers a challenge in source
+   * order: the calendar period key of the last counting order (0 for `per
+   * member`), the progress in it (counting orders, or spend in minor
+   * units) and whether the bonus was awarded in it (1/0). Absent in states
+   * written before challenges existed: no progress. */
+  challenges?: number[];
 }

@@ -2,7 +2,7 @@
 // clubs, and a dry-run quote of an order. Nothing here mutates its input.
 import type { Discount, Program } from '../../dsl/program.ts';
 import type { Rat } from './arith.ts';
-import { bringTo, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
+import { bringTo, challengeContributions, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
 import type { LedgerEntry, MemberState, OrderLine } from './types.ts';
 
 /** A discount of a tier or club: the percentage as written, and the
@@ -108,6 +108,9 @@ export function quote(program: Program, state: MemberState, order: { at: number;
   const entries = contributions(rt, calc);
   const ref = program.referral;
   if (ref && ref.referee > 0 && referralApplies(rt, s, order.at, calc.total)) entries.push({ rule: 'referral:referee', points: ref.referee, line: ref.refereeLine });
+  // Challenge bonuses the order would reach (4.11), after the referral, as written.
+  const end = challengeContributions(rt, s, Math.max(order.at, s.at), order.lines, calc, false);
+  for (let i = calc.count; i < end; i++) entries.push({ rule: rt.out.rule[i]!, points: rt.out.points[i]!, line: rt.out.line[i]! });
   const discounts = order.lines
     .map((l, i) => ({ sku: l.sku, amount: l.qty * l.price - calc.lines![i]![2] }))
     .filter((d) => d.amount > 0);
