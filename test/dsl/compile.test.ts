@@ -185,6 +185,20 @@ const CASES: Case[] = [
   { code: 'E011', title: 'a reward value in another currency', src: prog('  reward "R" { cost 1 point  value ⁁4.50 EUR }'), message: 'not in the program currency USD' },
   { code: 'W005', title: 'a reward limited to 0 times', src: prog('  reward "R" { cost 1 point  ⁁limit 0 times per month }'), message: 'can never be redeemed', hint: 'at least 1' },
 
+  // --- challenges (dsl.md 2.10, 3) -------------------------------------------------------------------
+  { code: 'E015', title: 'two challenges with one name', src: prog('  challenge "C" { orders 1 per day  bonus 1 point }\n  challenge ⁁"C" { orders 2 per day  bonus 2 points }'), message: 'challenge "C" is declared twice', hint: 'its own name' },
+  { code: 'E060', title: 'a challenge without a goal', src: prog('  challenge ⁁"C" { category "coffee"  bonus 10 points }'), message: 'has no goal', hint: 'orders 3 per week' },
+  { code: 'E061', title: 'a challenge with two goals', src: prog('  challenge "C" {\n    orders 3 per week\n    ⁁spend 50 USD per month\n    bonus 10 points\n  }'), message: 'more than one goal', hint: 'exactly one goal' },
+  { code: 'E060', title: 'a challenge without a bonus', src: prog('  challenge ⁁"C" { orders 3 per week }'), message: 'has no bonus', hint: 'bonus 100 points' },
+  { code: 'E061', title: 'a challenge with two bonuses', src: prog('  challenge "C" { orders 3 per week  bonus 1 point  ⁁bonus 2 points }'), message: 'more than one bonus', hint: 'exactly one bonus' },
+  { code: 'E064', title: 'an orders goal of 0', src: prog('  challenge "C" { orders ⁁0 per week  bonus 10 points }'), message: 'has a goal of 0', hint: 'at least 1 order' },
+  { code: 'E064', title: 'a spend goal of 0', src: prog('  challenge "C" { spend ⁁0.00 USD per month  bonus 10 points }'), message: 'has a goal of 0.00 USD', hint: 'more than 0' },
+  { code: 'E064', title: 'a challenge bonus of 0', src: prog('  challenge "C" { orders 3 per week  bonus ⁁0 points }'), message: 'bonus of 0 points', hint: 'more than 0 points' },
+  { code: 'E065', title: 'a challenge goal per order', src: prog('  challenge "C" { orders 2 per ⁁order  bonus 10 points }'), message: 'cannot be per order', hint: 'per day, week, month, year or member' },
+  { code: 'E066', title: 'a challenge bonus per item', src: prog('  challenge "C" { orders 2 per week  ⁁bonus 10 points per item }'), message: '`per item` is not allowed', hint: 'bonus 10 points' },
+  { code: 'E011', title: 'a spend goal in another currency', src: prog('  challenge "C" { spend ⁁50 EUR per month  bonus 10 points }'), message: 'not in the program currency USD' },
+  { code: 'E004', title: 'a limit in a challenge', src: prog('  challenge "C" { orders 2 per week  bonus 10 points  ⁁limt 1 }'), message: 'unknown keyword "limt"' },
+
   // --- warnings ---------------------------------------------------------------------------------------
   { code: 'W001', title: 'a during range before --as-of', src: prog('  rule ⁁"Old" {\n    during 2020-01-01 to 2020-02-01\n    bonus 1 point\n  }'), message: 'ended before 2026-11-25', asOf: '2026-11-25' },
   { code: 'W001', title: 'days with no day in common', src: prog('  rule ⁁"Never" {\n    days sat\n    days mon\n    bonus 1 point\n  }'), message: 'can never apply' },
@@ -876,5 +890,38 @@ describe('rewards catalog (dsl.md 2.9)', () => {
   it('every reward error is reported in one run', () => {
     const codes = errorsOf(diagnose(prog('  reward "A" { cost 0 points  limit 1 points per order  when order.items > 2 }\n  reward "A" { value 1 USD  value 2 USD }'))).map((d) => d.code);
     expect(codes).toEqual(expect.arrayContaining(['E063', 'E046', 'E053', 'E015', 'E060', 'E061']));
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('challenges (dsl.md 2.10)', () => {
+  const src = prog(
+    '  exclude category "gift-card"\n' +
+      '  challenge "Three visits a week" {\n    orders 3 per week\n    category "coffee", "tea"\n    exclude sku "DECAF"\n    bonus 100 points\n  }\n' +
+      '  challenge "Big month" { spend 50.25 USD per month  bonus 200 points }\n  challenge "First pastry" { orders 1 per member  category "pastry"  bonus 50 points }',
+  );
+  it('compiles into Program.challenges, in source order, with goal, filters and bonus', () => {
+    const p = mustCompile(src);
+    expect(p.challenges.map((c) => c.name)).toEqual(['Three visits a week', 'Big month', 'First pastry']);
+    const [visits, month, pastry] = p.challenges;
+    expect(visits!.rule).toBe('challenge:Three visits a week');
+    expect(visits!.goal).toEqual({ metric: 'orders', amount: 3, period: 'week', text: 'orders 3 per week' });
+    expect(visits!.bonus).toBe(100);
+    expect(visits!.bonusLine).toBe(8);
+    expect(visits!.matches!('coffee', 'LATTE')).toBe(true);
+    expect(visits!.matches!('tea', 'DECAF')).toBe(false);
+    expect(visits!.matches!('pastry', 'SCONE')).toBe(false);
+    expect(month!.goal).toEqual({ metric: 'spend', amount: 5025, period: 'month', text: 'spend 50.25 USD per month' });
+    expect(month!.matches).toBeNull();
+    expect(pastry!.goal.period).toBe('member');
+  });
+  it('challenge, orders and spend inside a string are not keywords', () => {
+    expect(errorsOf(diagnose(prog('  rule "challenge orders spend" { bonus 1 point }')))).toEqual([]);
+  });
+  it('every challenge error is reported in one run', () => {
+    const codes = errorsOf(diagnose(prog('  challenge "A" { orders 0 per order  bonus 5 points per item  bonus 0 points }\n  challenge "A" { category "x" }\n  challenge "B" { spend 1 USD per week  orders 2 per day  bonus 1 point }'))).map((d) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['E064', 'E065', 'E066', 'E061', 'E015', 'E060']));
+    expect(codes.filter((c) => c === 'E060')).toHaveLength(2); // "A" again: no goal, no bonus
   });
 });

@@ -167,7 +167,7 @@ describe('random valid programs (gen.ts)', () => {
       }),
       params(RUNS * 2),
     );
-    for (const kw of ['rule', 'on', 'signup', 'birthday', 'event', 'tiers', 'tier', 'qualify', 'keep', 'club', 'fee', 'discount', 'everything', 'referral', 'redeem', 'expire', 'inactivity', 'when', 'and', 'or', 'not', '(', 'first', 'during', 'days', 'hours', 'once', 'limit', 'multiplier', 'extra', 'bonus', 'item', 'exclude', 'timezone', 'unit', 'base', 'point', 'points', 'day', 'days', 'calendar', 'lifetime', 'reward', 'cost', 'value'])
+    for (const kw of ['rule', 'on', 'signup', 'birthday', 'event', 'tiers', 'tier', 'qualify', 'keep', 'club', 'fee', 'discount', 'everything', 'referral', 'redeem', 'expire', 'inactivity', 'when', 'and', 'or', 'not', '(', 'first', 'during', 'days', 'hours', 'once', 'limit', 'multiplier', 'extra', 'bonus', 'item', 'exclude', 'timezone', 'unit', 'base', 'point', 'points', 'day', 'days', 'calendar', 'lifetime', 'reward', 'cost', 'value', 'challenge', 'orders', 'spend'])
       expect(seen, kw).toContain(kw);
   });
 
@@ -378,6 +378,42 @@ describe('expected output', () => {
       '    cost 1 point',
       '    when member.club "Plus" and not member.tier == Member',
       '    limit once per member',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    expect(fmt(src)).toBe(expected);
+    expect(fmt(expected)).toBe(expected);
+  });
+
+  it('challenges: one statement a line in the order written, money and points in their canonical form', () => {
+    const src = [
+      'program "C" { currency USD',
+      'challenge "Three visits a week" { orders 3 per week category "coffee","tea" bonus 100 points }',
+      'challenge "Big month" {spend 50USD per month   bonus 1 points}',
+      'challenge "First pastry" { exclude sku "SCONE-X"   orders 1 per member category "pastry" bonus 50 point }',
+      '}',
+    ].join('\n');
+    const expected = [
+      'program "C" {',
+      '  currency USD',
+      '',
+      '  challenge "Three visits a week" {',
+      '    orders 3 per week',
+      '    category "coffee", "tea"',
+      '    bonus 100 points',
+      '  }',
+      '',
+      '  challenge "Big month" {',
+      '    spend 50 USD per month',
+      '    bonus 1 point',
+      '  }',
+      '',
+      '  challenge "First pastry" {',
+      '    exclude sku "SCONE-X"',
+      '    orders 1 per member',
+      '    category "pastry"',
+      '    bonus 50 points',
       '  }',
       '}',
       '',

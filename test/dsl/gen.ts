@@ -156,6 +156,21 @@ function rewardArb(ctx: Ctx, name: string): fc.Arbitrary<Tokens> {
     .map((body) => ['reward', name, '{', ...join(body), '}']);
 }
 
+/** `challenge "Name" { orders N per P | spend MONEY per P  filters  bonus N points }` (dsl.md 2.10). */
+function challengeArb(ctx: Ctx, name: string): fc.Arbitrary<Tokens> {
+  const period = fc.constantFrom(...PERIODS.filter((p) => p !== 'order'));
+  const goal = fc.oneof(
+    fc.tuple(smallOr(20, 1), period).map(([n, p]) => ['orders', String(n), 'per', p]),
+    fc.tuple(moneyArb(ctx.cur, 1, bigMinor(ctx.cur)), period).map(([m, p]) => ['spend', m, 'per', p]),
+  );
+  const filter = fc.tuple(fc.constantFrom(['category'], ['sku'], ['exclude', 'category'], ['exclude', 'sku']), strListArb).map(([k, l]) => [...k, ...l]);
+  const bonus = fc.tuple(smallOr(500, 1), pointWord).map(([n, w]) => ['bonus', String(n), w]);
+  return fc
+    .tuple(goal, fc.array(filter, { maxLength: 3 }), bonus)
+    .chain(([g, fs, b]) => shuffled([g, ...fs, b]))
+    .map((body) => ['challenge', name, '{', ...join(body), '}']);
+}
+
 // --- statements ------------------------------------------------------------------------
 
 function limitArb(noOrder: boolean): fc.Arbitrary<Tokens> {
@@ -332,6 +347,7 @@ export const programArb: fc.Arbitrary<GenProgram> = fc
     redeem: fc.boolean(),
     expire: fc.boolean(),
     rewardCount: fc.nat(2),
+    challengeCount: fc.nat(2),
     suffixes: fc.array(fc.constantFrom(...NAME_SUFFIX), { minLength: 8, maxLength: 8 }),
     name: fc.constantFrom('"Bean Counter Rewards"', '"Colibrí Vuela+"', '"x \\"y\\" \\\\ z"', '"#1 // club"'),
   })
@@ -349,6 +365,7 @@ export const programArb: fc.Arbitrary<GenProgram> = fc
       ...(r.redeem ? [redeemArb(ctx)] : []),
       ...(r.expire ? [expireArb] : []),
       ...Array.from({ length: r.rewardCount }, (_, i) => rewardArb(ctx, `"Reward ${i}${r.suffixes[i + 5]}"`)),
+      ...Array.from({ length: r.challengeCount }, (_, i) => challengeArb(ctx, `"Challenge ${i}${r.suffixes[i + 1]}"`)),
     ];
     return fc
       .tuple(settingsArb(ctx), sections.length ? fc.tuple(...sections).chain((ss) => shuffled(ss)) : fc.constant([] as Tokens[]))
