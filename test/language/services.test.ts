@@ -63,6 +63,14 @@ describe('completion', () => {
     expect(labels(HEAD + TIERS + '  reward "R" {\n    when member.tier >= |')).toEqual(expect.arrayContaining(['Green', 'Silver']));
   });
 
+  it('offers challenge, its goals, filters and bonus, and the periods of a goal', () => {
+    expect(labels(HEAD + '  |')).toContain('challenge');
+    expect(labels(HEAD + '  challenge "C" {\n    |')).toEqual(['orders', 'spend', 'category', 'sku', 'exclude', 'bonus']);
+    expect(labels(HEAD + '  challenge "C" {\n    orders 3 per |')).toEqual(['day', 'week', 'month', 'year', 'order', 'member']);
+    expect(labels(HEAD + '  challenge "C" {\n    bonus 5 |')).toEqual(expect.arrayContaining(['points']));
+    expect(labels(HEAD + '  rule "R" { category "coffee"  bonus 1 point }\n  challenge "C" {\n    category |')).toEqual(['"coffee"']);
+  });
+
   it('replaces the word being typed', () => {
     const { doc, p } = cursor(HEAD + '  rule "R" {\n    multi|');
     const item = services.complete(doc, p).find((i) => i.label === 'multiplier')!;
@@ -138,6 +146,17 @@ describe('hover', () => {
     expect(hover(HEAD + '  reward "R" { cost 1 point  val|ue 4.50 USD }\n}\n')).toContain('for your app to show');
   });
 
+  it('explains challenges, their goals and a challenge by its name', () => {
+    const text = HEAD + '  challenge "Big month" {\n    spend 50 USD per month\n    bonus 200 points\n  }\n}\n';
+    expect(hover(text.replace('challenge "Big', 'chal|lenge "Big'))).toContain('one-off bonus');
+    expect(hover(text.replace('spend 50', 'sp|end 50'))).toContain('what the member paid on the challenge');
+    expect(hover(HEAD + '  challenge "C" { or|ders 3 per week  bonus 5 points }\n}\n')).toContain('counts for the challenge');
+    const h = hover(text.replace('"Big month"', '"Big |month"'))!;
+    expect(h).toContain('**challenge "Big month"**');
+    expect(h).toContain('- `spend 50 USD per month`');
+    expect(h).toContain('- `bonus 200 points`');
+  });
+
   it('explains discounts in tiers and clubs, both forms', () => {
     const tiers = '  tiers {\n    tier Green at 0 { discount 5% on every|thing }\n  }\n}\n';
     const h = hover(HEAD + tiers)!;
@@ -207,6 +226,18 @@ describe('navigation', () => {
     ]);
     expect(services.references(doc, on(11, 'Bean'), false)).toEqual([{ start: { line: 4, character: 46 }, end: { line: 4, character: 57 } }]);
     expect(services.definition(doc, on(4, 'bonus'))).toBeNull();
+  });
+
+  it('outlines challenges and goes to a challenge from its name (nothing else refers to one)', () => {
+    const text = HEAD + '  challenge "Three visits" {\n    orders 3 per week\n    bonus 100 points\n  }\n  challenge "Big month" { spend 50 USD per month  bonus 200 points }\n}\n';
+    const d = services.analyze(text, 't.loyalty');
+    const ls = text.split('\n');
+    const symbols = services.documentSymbols(d).filter((s) => s.detail === 'challenge');
+    expect(symbols.map((s) => [s.name, s.range.start.line])).toEqual([['Three visits', 3], ['Big month', 7]]);
+    const at = { line: 7, character: ls[7]!.indexOf('Big') + 1 };
+    expect(services.definition(d, at)).toEqual({ start: { line: 7, character: 12 }, end: { line: 7, character: 23 } });
+    expect(services.references(d, at)).toEqual([{ start: { line: 7, character: 12 }, end: { line: 7, character: 23 } }]);
+    expect(services.definition(d, { line: 4, character: 6 })).toBeNull();
   });
 
   it('reads declarations by their shape, so a new kind of section needs no code', () => {
