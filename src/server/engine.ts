@@ -8,6 +8,7 @@ import {
   advance,
   applyEvent,
   carryOver,
+  challengeProgress,
   changeBirthday,
   eraseState,
   eventLine,
@@ -26,8 +27,8 @@ import {
   rewardAvailability,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
-export type { RewardAvailability } from '../engine/index.ts';
+export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
+export type { ChallengeProgress, RewardAvailability } from '../engine/index.ts';
 
 export type CompileResult = ReturnType<typeof compile>;
 export type Program = NonNullable<CompileResult['program']>;

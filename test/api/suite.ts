@@ -11,7 +11,9 @@ import { feedFixture } from './fixtures.ts';
 import {
   ActiveProgramDocument,
   AdjustPointsDocument,
+  MemberChallengesDocument,
   MemberRewardsDocument,
+  ProgramChallengesDocument,
   ProgramRewardsDocument,
   RedeemRewardDocument,
   AdvanceTimeDocument,
@@ -477,6 +479,84 @@ export function apiSuite(backend: Backend) {
         await ok(server.app, m.key, RedeemRewardDocument, { input: { memberId: 'cai', reward: 'Free latte', idempotencyKey: 'r-4', at: '2026-05-03T14:00:00Z' } });
         const poor = await ok(server.app, m.key, RedeemRewardDocument, { input: { memberId: 'cai', reward: 'Mug', idempotencyKey: 'r-5', at: '2026-05-04T14:00:00Z' } });
         expect(poor.redeemReward).toMatchObject({ __typename: 'EventRefused', code: 'INSUFFICIENT_POINTS', balance: 100, requested: 300 });
+        expect(await balanceMismatches(server.db)).toEqual([]);
+      });
+
+      test('challenges: the definitions in program, progress per member in the current period, bonuses as order entries, refunds that do not un-count', async () => {
+        const source = [
+          'program "Kettle" {',
+          '  currency USD',
+          '  timezone "America/New_York"',
+          '  base 1 point per 1 USD',
+          '  exclude category "gift-card"',
+          '  challenge "Three visits a week" {',
+          '    orders 3 per week',
+          '    category "coffee"',
+          '    bonus 100 points',
+          '  }',
+          '  challenge "Big month" { spend 20 USD per month  bonus 200 points }',
+          '  challenge "First pastry" { orders 1 per member  category "pastry"  bonus 50 points }',
+          '}',
+        ].join('\n');
+        const m = await newMerchant(server, source);
+        const defs = await ok(server.app, m.key, ProgramChallengesDocument, {});
+        expect(defs.program?.challenges).toEqual([
+          { name: 'Three visits a week', goal: 'orders 3 per week', metric: 'orders', orders: 3, spend: null, period: 'week', bonus: 100 },
+          { name: 'Big month', goal: 'spend 20 USD per month', metric: 'spend', orders: null, spend: { amount: '20.00', currency: 'USD' }, period: 'month', bonus: 200 },
+          { name: 'First pastry', goal: 'orders 1 per member', metric: 'orders', orders: 1, spend: null, period: 'member', bonus: 50 },
+        ]);
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'lia', at: '2026-06-01T12:00:00Z' } });
+        const order = (orderId: string, at: string, lines: { sku: string; category: string; qty: number; price: string }[]) =>
+          ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'lia', orderId, lines, at } });
+        const coffee = (price: string) => [{ sku: 'LATTE', category: 'coffee', qty: 1, price }];
+        const none = await ok(server.app, m.key, MemberChallengesDocument, { id: 'lia', at: '2026-06-01T12:30:00Z' });
+        expect(none.member?.challenges.map((c) => [c.name, c.orders, c.spend?.amount ?? null, c.completed])).toEqual([
+          ['Three visits a week', 0, null, false],
+          ['Big month', null, '0.00', false],
+          ['First pastry', 0, null, false],
+        ]);
+        await order('CK-1', '2026-06-01T13:00:00Z', coffee('5.00'));
+        await order('CK-2', '2026-06-02T13:00:00Z', [{ sku: 'GIFT-25', category: 'gift-card', qty: 1, price: '25.00' }]);
+        const pastry = await order('CK-3', '2026-06-03T13:00:00Z', [{ sku: 'SCONE', category: 'pastry', qty: 1, price: '3.50' }]);
+        if (pastry.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(pastry));
+        expect(pastry.recordOrder.entries.map((e) => [e.rule, e.points, e.ref])).toEqual([
+          ['base', 3, 'CK-3'],
+          ['challenge:First pastry', 50, 'CK-3'],
+        ]);
+        await order('CK-4', '2026-06-04T13:00:00Z', coffee('6.00'));
+        const mid = await ok(server.app, m.key, MemberChallengesDocument, { id: 'lia', at: '2026-06-04T14:00:00Z' });
+        // Monday 8 June 00:00 in New York is 04:00Z.
+        expect(mid.member?.challenges).toEqual([
+          { name: 'Three visits a week', goal: 'orders 3 per week', metric: 'orders', period: 'week', bonus: 100, orders: 2, ordersGoal: 3, spend: null, spendGoal: null, completed: false, resetsAt: '2026-06-08T04:00:00Z' },
+          // 5.00 + 3.50 + 6.00: the gift card is excluded. 1 July 00:00 EDT is 04:00Z.
+          { name: 'Big month', goal: 'spend 20 USD per month', metric: 'spend', period: 'month', bonus: 200, orders: null, ordersGoal: null, spend: { amount: '14.50', currency: 'USD' }, spendGoal: { amount: '20.00', currency: 'USD' }, completed: false, resetsAt: '2026-07-01T04:00:00Z' },
+          { name: 'First pastry', goal: 'orders 1 per member', metric: 'orders', period: 'member', bonus: 50, orders: 1, ordersGoal: 1, spend: null, spendGoal: null, completed: true, resetsAt: null },
+        ]);
+        const third = await order('CK-5', '2026-06-05T13:00:00Z', [{ sku: 'MOCHA', category: 'coffee', qty: 2, price: '4.00' }]);
+        if (third.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(third));
+        expect(third.recordOrder.entries.map((e) => [e.rule, e.points])).toEqual([
+          ['base', 8],
+          ['challenge:Three visits a week', 100],
+          ['challenge:Big month', 200],
+        ]);
+        // A full refund reverses the base only, and takes nothing back from progress.
+        const refund = await ok(server.app, m.key, RefundOrderDocument, { input: { memberId: 'lia', orderId: 'CK-5', refundId: 'rf-ck5', lines: [{ sku: 'MOCHA', qty: 2 }], at: '2026-06-06T18:00:00Z' } });
+        if (refund.refundOrder.__typename !== 'MemberPayload') throw new Error(JSON.stringify(refund));
+        expect(refund.refundOrder.entries.map((e) => [e.kind, e.points])).toEqual([['REVERSE', -8]]);
+        const after = await ok(server.app, m.key, MemberChallengesDocument, { id: 'lia', at: '2026-06-07T12:00:00Z' });
+        expect(after.member?.balance).toBe(3 + 5 + 50 + 6 + 8 + 100 + 200 - 8);
+        expect(after.member?.challenges.map((c) => [c.orders, c.spend?.amount ?? null, c.completed])).toEqual([
+          [3, null, true],
+          [null, '22.50', true],
+          [1, null, true],
+        ]);
+        // The next week (Monday 8 June 00:30 New York) starts again; June's spend goes on.
+        const week2 = await ok(server.app, m.key, MemberChallengesDocument, { id: 'lia', at: '2026-06-08T04:30:00Z' });
+        expect(week2.member?.challenges.map((c) => [c.orders, c.spend?.amount ?? null, c.completed, c.resetsAt])).toEqual([
+          [0, null, false, '2026-06-15T04:00:00Z'],
+          [null, '22.50', true, '2026-07-01T04:00:00Z'],
+          [1, null, true, null],
+        ]);
         expect(await balanceMismatches(server.db)).toEqual([]);
       });
 

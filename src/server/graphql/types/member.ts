@@ -1,6 +1,6 @@
 // Members: reads (balance, tier, progress, clubs, referrals, orders, ledger),
 // sign-up, redemption, clubs, custom events, and quotes.
-import { advance, rewardAvailability, type MemberState, type MemberView, type RewardAvailability } from '../../engine.ts';
+import { advance, challengeProgress, rewardAvailability, type ChallengeProgress, type MemberState, type MemberView, type RewardAvailability } from '../../engine.ts';
 import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { ADMIN, KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
@@ -118,6 +118,31 @@ const MemberReward = builder.objectRef<MemberRewardShape>('MemberReward').implem
   }),
 });
 
+type MemberChallengeShape = ChallengeProgress & { goalText: string; bonus: number; currency: string; currencyExponent: number };
+
+const MemberChallenge = builder.objectRef<MemberChallengeShape>('MemberChallenge').implement({
+  authScopes: KEYS_AND_MEMBERS,
+  description: 'A challenge as this member stands in it: progress in the current calendar period (ever, for `per member`), whether its bonus was earned in it, and when it starts again.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The challenge name; its bonus entries have rule `challenge:NAME`.' }),
+    goal: t.string({ description: 'The goal as written, e.g. "orders 3 per week".', resolve: (c) => c.goalText }),
+    metric: t.exposeString('metric', { description: '`orders` or `spend`.' }),
+    period: t.exposeString('period', { description: 'day, week, month, year or member.' }),
+    bonus: t.exposeInt('bonus', { description: 'Points the order that reaches the goal earns.' }),
+    orders: t.int({ nullable: true, description: 'With `orders`: counting orders so far in the period; null for a spend goal.', resolve: (c) => (c.metric === 'orders' ? c.value : null) }),
+    ordersGoal: t.int({ nullable: true, description: 'With `orders`: counting orders the goal takes; null for a spend goal.', resolve: (c) => (c.metric === 'orders' ? c.goal : null) }),
+    spend: t.field({ type: Money, nullable: true, description: 'With `spend`: paid on the matching eligible lines so far in the period (refunds do not take it back); null for an orders goal.', resolve: (c) => (c.metric === 'spend' ? money(c.value, c) : null) }),
+    spendGoal: t.field({ type: Money, nullable: true, description: 'With `spend`: the amount the goal takes; null for an orders goal.', resolve: (c) => (c.metric === 'spend' ? money(c.goal, c) : null) }),
+    completed: t.exposeBoolean('completed', { description: 'True when the bonus was earned in the current period (for `per member`: ever); no second one comes before the period resets.' }),
+    resetsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the period ends and progress starts from zero: 00:00 program time of the next day, Monday, 1st of the month or 1 January; null for `per member`.',
+      resolve: (c) => (c.resetsAt === null ? null : new Date(c.resetsAt)),
+    }),
+  }),
+});
+
 export const MemberRef = builder.prismaObject('Member', {
   authScopes: KEYS,
   description: 'A member of the merchant\'s program.',
@@ -163,6 +188,22 @@ export const MemberRef = builder.prismaObject('Member', {
         const s = structuredClone(m.state) as unknown as MemberState;
         if (t > s.at) advance(p, s, t);
         return rewardAvailability(p, s, t).map((r) => ({ ...r, currency: p.currency, currencyExponent: p.currencyExponent }));
+      },
+    }),
+    challenges: t.field({
+      type: [MemberChallenge],
+      ...MEMBER_VISIBLE,
+      description: "The program's challenges for this member at `at` (default: now), in program order, from the member's stored progress.",
+      args: { at: t.arg({ type: 'DateTime', required: false, description: 'The time to look at; default now (never before the member\'s last event).' }) },
+      resolve: async (m, { at }, ctx) => {
+        const active = await ctx.programs.load(m.merchantId);
+        if (!active) return [];
+        const p = active.program;
+        const last = m.lastEventAt?.getTime() ?? 0;
+        const t = Math.max(at ? Date.parse(at) : ctx.now, last);
+        // A copy: reading it under another program version re-maps it.
+        const s = structuredClone(m.state) as unknown as MemberState;
+        return challengeProgress(p, s, t).map((c, i) => ({ ...c, goalText: p.challenges[i]!.goal.text, bonus: p.challenges[i]!.bonus, currency: p.currency, currencyExponent: p.currencyExponent }));
       },
     }),
     perks: t.stringList({

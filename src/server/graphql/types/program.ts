@@ -56,6 +56,22 @@ const RewardDefinition = builder.objectRef<RewardShape>('RewardDefinition').impl
   }),
 });
 
+type ChallengeShape = { challenge: Program['challenges'][number]; program: Program };
+
+const ChallengeDefinition = builder.objectRef<ChallengeShape>('ChallengeDefinition').implement({
+  authScopes: KEYS,
+  description: 'A challenge (`challenge "NAME" { ... }`): a one-off bonus on the first order of a calendar period (or of the member\'s life) that reaches the goal.',
+  fields: (t) => ({
+    name: t.string({ description: 'The challenge name as written; its bonus entries have rule `challenge:NAME`.', resolve: (x) => x.challenge.name }),
+    goal: t.string({ description: 'The goal as written, e.g. "orders 3 per week" or "spend 50.00 USD per month".', resolve: (x) => x.challenge.goal.text }),
+    metric: t.string({ description: '`orders` (counting orders in the period) or `spend` (paid on the matching eligible lines in the period).', resolve: (x) => x.challenge.goal.metric }),
+    orders: t.int({ nullable: true, description: 'With `orders`: how many counting orders the goal takes; null for a spend goal.', resolve: (x) => (x.challenge.goal.metric === 'orders' ? x.challenge.goal.amount : null) }),
+    spend: t.field({ type: Money, nullable: true, description: 'With `spend`: the amount the goal takes; null for an orders goal.', resolve: (x) => (x.challenge.goal.metric === 'spend' ? money(x.challenge.goal.amount, x.program) : null) }),
+    period: t.string({ description: 'day, week (from Monday), month, year (calendar periods in the program time zone) or member (once ever).', resolve: (x) => x.challenge.goal.period }),
+    bonus: t.int({ description: 'Points the order that reaches the goal earns.', resolve: (x) => x.challenge.bonus }),
+  }),
+});
+
 export const ProgramVersionRef = builder.prismaObject('ProgramVersion', {
   authScopes: KEYS,
   description: 'One published version of the merchant\'s program.',
@@ -78,6 +94,14 @@ export const ProgramVersionRef = builder.prismaObject('ProgramVersion', {
       resolve: (v) => {
         const program = programOf(v);
         return program.rewards.map((reward) => ({ reward, program }));
+      },
+    }),
+    challenges: t.field({
+      type: [ChallengeDefinition],
+      description: 'The challenges, in program order (empty without challenges).',
+      resolve: (v) => {
+        const program = programOf(v);
+        return program.challenges.map((challenge) => ({ challenge, program }));
       },
     }),
   }),
