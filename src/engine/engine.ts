@@ -30,8 +30,10 @@ export interface Runtime {
   /** Limit slot by reward index, -1 for a reward without a limit. */
   rewardSlot: number[];
   clubNames: string[];
-  /** Challenge names in source order (three numbers each in MemberState.challenges). */
-  challengeNames: string[];
+  /** Challenges in source order, each by its name and its goal's metric and
+   * period (three numbers each in MemberState.challenges): progress carries
+   * over to another program version only for the same name, metric and period. */
+  challengeKeys: string[];
   /** Identifies the metric, limit, club and challenge layout of member states. */
   layout: string;
   /** Whether order evaluation needs the local date and time. */
@@ -96,7 +98,7 @@ export function runtime(program: Program): Runtime {
   for (const e of program.events.values()) if (e.limit) eventSlot.set(e.name, limitNames.push(`event:${e.name}`) - 1);
   const rewardSlot = program.rewards.map((r) => (r.limit ? limitNames.push(r.rule) - 1 : -1));
   const clubNames = program.clubs.map((c) => c.name);
-  const challengeNames = program.challenges.map((c) => c.name);
+  const challengeKeys = program.challenges.map((c) => `${c.name} (${c.goal.metric} per ${c.goal.period})`);
   const metricKey = program.metric ? `${program.metric}/${w.kind === 'rolling' ? `${w.duration.amount} ${w.duration.unit}` : w.kind}` : '';
   rt = {
     program,
@@ -108,10 +110,10 @@ export function runtime(program: Program): Runtime {
     eventSlot,
     rewardSlot,
     clubNames,
-    challengeNames,
+    challengeKeys,
     // Without challenges the layout is what it was before they existed, so
     // that stored states need no re-mapping.
-    layout: JSON.stringify(challengeNames.length ? [metricKey, limitNames, clubNames, challengeNames] : [metricKey, limitNames, clubNames]),
+    layout: JSON.stringify(challengeKeys.length ? [metricKey, limitNames, clubNames, challengeKeys] : [metricKey, limitNames, clubNames]),
     needsLocal: program.rules.some((r) => r.usesLocalTime || (r.limit !== null && r.limit.period !== 'order' && r.limit.period !== 'member')),
     discounts,
     discountsAll,
@@ -200,7 +202,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     lotsInOrder: true,
     deficit: 0,
     inactiveAt: null,
-    challenges: new Array<number>(3 * rt.challengeNames.length).fill(0),
+    challenges: new Array<number>(3 * rt.challengeKeys.length).fill(0),
   };
   // Only birthdays after signup: the first one due strictly after it.
   s.nextBirthday = birthdayAfter(rt, birthday, at);
@@ -223,9 +225,10 @@ export function prepare(rt: Runtime, s: MemberState): void {
     });
   s.lim = remap(oldLimits, s.lim, rt.limitNames, 0);
   s.clubs = remap(oldClubs, s.clubs, rt.clubNames, null);
-  // A challenge keeps its progress under another version only by name (a
-  // changed goal then counts on from it; a state from before challenges has none).
-  s.challenges = remap(oldChallenges, s.challenges ?? [], rt.challengeNames, 0, 3);
+  // A challenge keeps its progress under another version when its name, goal
+  // metric and period stay (a new goal amount counts on from it); a state
+  // from before challenges has none.
+  s.challenges = remap(oldChallenges, s.challenges ?? [], rt.challengeKeys, 0, 3);
   if (oldMetric !== rt.metricKey) {
     const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
     const old = s.m;

@@ -292,20 +292,24 @@ describe('member state', () => {
     expect(d.entries.map((e) => [e.rule, e.points])).toEqual([['base', 10], ['challenge:Three a week', 30], ['challenge:Big week', 20]]);
   });
 
-  it('progress is kept by name when challenges are added, removed or reordered', () => {
+  it('progress is kept by name when challenges are added, removed or reordered, and restarts when a goal changes its metric or period', () => {
     const V3 = program(`program "T" {
   currency USD
   timezone "Europe/Berlin"
   base 1 point per 1 USD
-  challenge "Big week" { spend 20 USD per week  bonus 20 points }
   challenge "New" { orders 1 per member  bonus 1 point }
+  challenge "Three a week" { orders 3 per week  bonus 30 points }
+  challenge "Big week" { orders 3 per week  bonus 20 points }
 }`);
     const { apply } = world();
     apply(V2, signup('2026-06-01T08:00:00Z'));
     apply(V2, order('A', '2026-06-01T09:00:00Z', [latte('15.00')]));
-    // "Big week" keeps its 15.00; "New" starts from nothing.
-    const b = apply(V3, order('B', '2026-06-02T09:00:00Z', [latte('5.00')]));
-    expect(b.entries.map((e) => [e.rule, e.points])).toEqual([['base', 5], ['challenge:Big week', 20], ['challenge:New', 1]]);
+    apply(V2, order('A2', '2026-06-01T10:00:00Z', [latte('0.50')]));
+    // "Three a week" keeps its 2 orders (B is the 3rd); "New" starts from
+    // nothing; "Big week" is now an orders goal: its 15.50 spent is not
+    // 1550 orders, so B is its first.
+    const b = apply(V3, order('B', '2026-06-02T09:00:00Z', [latte('4.50')]));
+    expect(b.entries.map((e) => [e.rule, e.points])).toEqual([['base', 4], ['challenge:New', 1], ['challenge:Three a week', 30]]);
   });
 
   it('challengeProgress reads the period of the time asked, and when it resets', () => {

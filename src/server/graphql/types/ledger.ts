@@ -24,7 +24,7 @@ builder.prismaObject('LedgerEntry', {
     points: t.int({ ...MEMBER_VISIBLE, description: 'Signed: negative for redeem, expire and reverse; either sign for adjust.', resolve: (e) => Number(e.points) }),
     rule: t.exposeString('rule', { ...MEMBER_VISIBLE,
       nullable: true,
-      description: 'Rule name, or base, signup, birthday, event:NAME, tier:NAME, club:NAME, club:NAME:join, referral:referee, referral:referrer.',
+      description: 'Rule name, or base, signup, birthday, event:NAME, tier:NAME, club:NAME, club:NAME:join, referral:referee, referral:referrer, challenge:NAME, reward:NAME.',
     }),
     reason: t.exposeString('reason', { ...MEMBER_VISIBLE, nullable: true, description: 'Why staff made an `adjust` entry, as they gave it; null for other kinds.' }),
     actor: t.exposeString('actor', {

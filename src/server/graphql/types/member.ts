@@ -126,8 +126,8 @@ const MemberChallenge = builder.objectRef<MemberChallengeShape>('MemberChallenge
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The challenge name; its bonus entries have rule `challenge:NAME`.' }),
     goal: t.string({ description: 'The goal as written, e.g. "orders 3 per week".', resolve: (c) => c.goalText }),
-    metric: t.exposeString('metric', { description: '`orders` or `spend`.' }),
-    period: t.exposeString('period', { description: 'day, week, month, year or member.' }),
+    metric: t.exposeString('metric', { description: 'The goal\'s kind: `orders` or `spend`.' }),
+    period: t.exposeString('period', { description: 'The goal\'s period: day, week, month, year or member.' }),
     bonus: t.exposeInt('bonus', { description: 'Points the order that reaches the goal earns.' }),
     orders: t.int({ nullable: true, description: 'With `orders`: counting orders so far in the period; null for a spend goal.', resolve: (c) => (c.metric === 'orders' ? c.value : null) }),
     ordersGoal: t.int({ nullable: true, description: 'With `orders`: counting orders the goal takes; null for a spend goal.', resolve: (c) => (c.metric === 'orders' ? c.goal : null) }),

@@ -67,7 +67,7 @@ const ChallengeDefinition = builder.objectRef<ChallengeShape>('ChallengeDefiniti
     metric: t.string({ description: '`orders` (counting orders in the period) or `spend` (paid on the matching eligible lines in the period).', resolve: (x) => x.challenge.goal.metric }),
     orders: t.int({ nullable: true, description: 'With `orders`: how many counting orders the goal takes; null for a spend goal.', resolve: (x) => (x.challenge.goal.metric === 'orders' ? x.challenge.goal.amount : null) }),
     spend: t.field({ type: Money, nullable: true, description: 'With `spend`: the amount the goal takes; null for an orders goal.', resolve: (x) => (x.challenge.goal.metric === 'spend' ? money(x.challenge.goal.amount, x.program) : null) }),
-    period: t.string({ description: 'day, week (from Monday), month, year (calendar periods in the program time zone) or member (once ever).', resolve: (x) => x.challenge.goal.period }),
+    period: t.string({ description: 'The goal\'s period: day, week (from Monday), month, year (calendar periods in the program time zone) or member (once ever).', resolve: (x) => x.challenge.goal.period }),
     bonus: t.int({ description: 'Points the order that reaches the goal earns.', resolve: (x) => x.challenge.bonus }),
   }),
 });
