@@ -1,6 +1,6 @@
 // The engine: pure evaluation of a compiled program against member states.
 // Replay and the GraphQL server call the same functions (docs/engine-api.md).
-export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDue, clubsAt, membership, newMember, runtime, rewardAvailability } from './engine.ts';
+export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDue, clubsAt, membership, newMember, pendingPoints, runtime, rewardAvailability } from './engine.ts';
 export type { RewardAvailability } from './engine.ts';
 export { carryOver } from './carry.ts';
 export type { Contribution } from './engine.ts';

@@ -18,6 +18,7 @@ import {
   parseBirthday,
   parseEvent,
   parseInstant,
+  pendingPoints,
   quote,
   renameReferrer,
   ProgramDiff,
@@ -26,7 +27,7 @@ import {
   rewardAvailability,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
+export { advance, applyEvent, carryOver, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, pendingPoints, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
 export type { RewardAvailability } from '../engine/index.ts';
 
 export type CompileResult = ReturnType<typeof compile>;
@@ -38,6 +39,8 @@ export type Outcome = ReturnType<typeof applyEvent>;
 /** The engine's record of an accepted order, kept with the order for refunds. */
 export type OrderRecord = NonNullable<Outcome['order']>;
 export type MemberState = Parameters<typeof advance>[1];
+/** One order's points waiting to vest (dsl.md 4.9). */
+export type Vesting = NonNullable<MemberState['vesting']>[number];
 export type LedgerEntry = ReturnType<typeof advance>[number];
 export type MemberView = ReturnType<typeof memberView>;
 export type Quote = ReturnType<typeof quote>;
