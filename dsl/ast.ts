@@ -52,6 +52,7 @@ export type Setting =
   | { kind: 'timezone'; value: Str; loc: Loc }
   | { kind: 'unit'; value: Str; loc: Loc }
   | { kind: 'base'; rate: RateNode; loc: Loc }
+  | { kind: 'pending'; duration: DurationNode; loc: Loc }
   | ExcludeNode;
 
 export interface ExcludeNode {
@@ -444,6 +445,13 @@ class AstBuilder extends StrictCstVisitor {
     const rate = ctx.rate?.[0] ? (this.visit(ctx.rate[0]) as RateNode | null) : null;
     if (!k || !rate) return null;
     return { kind: 'base', rate, loc: span(tokenLoc(k), rate.loc) };
+  }
+
+  pendingSetting(ctx: C.PendingSettingCstChildren): Setting | null {
+    const k = tok(ctx.Kw_pending);
+    const d = ctx.duration?.[0] ? (this.visit(ctx.duration[0]) as DurationNode | null) : null;
+    if (!k || !d) return null;
+    return { kind: 'pending', duration: d, loc: span(tokenLoc(k), d.loc) };
   }
 
   rate(ctx: C.RateCstChildren): RateNode | null {

@@ -112,10 +112,13 @@ export function check(ast: A.ProgramAst, file: string, opts: CheckOptions = {}):
     err('E048', n.loc, `${what} ${n.raw} is too large or too precise`, 'use at most 9 decimals and fewer than 16 digits');
     return false;
   };
-  const duration = (d: A.DurationNode, what: string) => {
+  const duration = (d: A.DurationNode, what: string, hint?: string) => {
     const v = count(d.amount, what);
-    if (v === 0) err('E062', d.loc, `${what} cannot be 0 ${d.unit.text}`);
+    if (v === 0) err('E062', d.loc, `${what} cannot be 0 ${d.unit.text}`, hint);
   };
+  // 2.1: points vest at least one unit after the order; without the setting they are written at once.
+  for (const item of ast.items)
+    if (item.kind === 'pending') duration(item.duration, 'pending', 'give at least 1 day (e.g. `pending 14 days`), or remove the setting to write points at the order');
   const multiplier = (m: A.MultiplierNode) => {
     if (!decimal(m.factor, 'the multiplier')) return;
     const r = parseDecimal(m.factor.raw);
@@ -648,6 +651,7 @@ function settingKey(item: A.Item): string | null {
     case 'timezone':
     case 'unit':
     case 'base':
+    case 'pending':
       return item.kind;
     case 'exclude':
       return `exclude ${item.target}`;

@@ -44,6 +44,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
       : qualify?.window?.kind === 'calendar-year'
         ? { kind: 'calendar-year' }
         : { kind: 'lifetime' };
+  const pendingNode = setting('pending');
   const keepNode = tiersNode?.body.find((s): s is A.KeepNode => s.kind === 'keep');
   const tiers: Tier[] = (tiersNode?.body.filter((s): s is A.TierNode => s.kind === 'tier') ?? []).map((t, index) => {
     const mult = t.body.find((s): s is A.MultiplierNode => s.kind === 'multiplier');
@@ -218,6 +219,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
     timezone: setting('timezone')?.value.text ?? 'UTC',
     unit: setting('unit')?.value.text ?? 'points',
     base: baseNode ? { rate: rateOf(baseNode.rate), line: baseNode.loc.line } : null,
+    pending: pendingNode ? dur(pendingNode.duration) : null,
     excludeCategories,
     excludeSkus,
     rules,

@@ -97,6 +97,8 @@ function stmt(s: Stmt): string {
       return `unit ${s.value.raw}`;
     case 'base':
       return `base ${rate(s.rate)}`;
+    case 'pending':
+      return `pending ${duration(s.duration)}`;
     case 'exclude':
       return `exclude ${s.target} ${strings(s.values)}`;
     case 'filter':
@@ -227,7 +229,7 @@ function sectionNode(item: A.Section): Node {
 }
 
 function isSetting(i: A.Item): i is A.Setting {
-  return i.kind === 'currency' || i.kind === 'timezone' || i.kind === 'unit' || i.kind === 'base' || i.kind === 'exclude';
+  return i.kind === 'currency' || i.kind === 'timezone' || i.kind === 'unit' || i.kind === 'base' || i.kind === 'pending' || i.kind === 'exclude';
 }
 
 export function formatAst(ast: A.ProgramAst): string {

@@ -64,7 +64,7 @@ export const keywords = new Map<string, TokenType>();
 /** The keywords of each keyword category (PointKw → point, points; …). */
 export const categoryWords = new Map<TokenType, string[]>();
 /** Keywords that start a setting or a section at the top of a program. */
-export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward', 'challenge'];
+export const ITEM_WORDS = ['currency', 'timezone', 'unit', 'base', 'exclude', 'pending', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward', 'challenge'];
 
 function kw(word: string, categories: TokenType[] = []): TokenType {
   const name = 'Kw_' + word;
@@ -85,6 +85,7 @@ export const Currency = kw('currency');
 export const Timezone = kw('timezone');
 export const Unit = kw('unit');
 export const Base = kw('base');
+export const Pending = kw('pending');
 export const Point = kw('point', [PointKw]);
 export const Points = kw('points', [PointKw]);
 export const Per = kw('per');

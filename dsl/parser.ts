@@ -74,6 +74,7 @@ export class LoyaltyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.unitSetting) },
         { ALT: () => this.SUBRULE(this.baseSetting) },
         { ALT: () => this.SUBRULE(this.excludeStmt) },
+        { ALT: () => this.SUBRULE(this.pendingSetting) },
         { ALT: () => this.SUBRULE(this.ruleDecl) },
         { ALT: () => this.SUBRULE(this.onDecl) },
         { ALT: () => this.SUBRULE(this.tiersDecl) },
@@ -85,7 +86,7 @@ export class LoyaltyParser extends CstParser {
         { ALT: () => this.SUBRULE(this.challengeDecl) },
         { ALT: () => this.SUBRULE(this.unknownItem) },
       ],
-      ERR_MSG: 'a setting (currency, timezone, unit, base, exclude) or a section (rule, on, tiers, club, referral, redeem, expire, reward, challenge)',
+      ERR_MSG: 'a setting (currency, timezone, unit, base, exclude, pending) or a section (rule, on, tiers, club, referral, redeem, expire, reward, challenge)',
     });
   });
 
@@ -129,6 +130,12 @@ export class LoyaltyParser extends CstParser {
   baseSetting = this.RULE('baseSetting', () => {
     this.CONSUME(T.Base);
     this.SUBRULE(this.rate);
+  });
+
+  // pending 14 days (dsl.md 2.1, 4.9)
+  pendingSetting = this.RULE('pendingSetting', () => {
+    this.CONSUME(T.Pending);
+    this.SUBRULE(this.duration);
   });
 
   // N points per X CUR
@@ -676,7 +683,7 @@ export class LoyaltyParser extends CstParser {
 
 /** What each block can hold, by grammar rule. */
 export const BLOCKS: Record<string, { words: string[]; what: string }> = {
-  program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward', 'challenge'], what: 'a setting or a section' },
+  program: { words: ['currency', 'timezone', 'unit', 'base', 'exclude', 'pending', 'rule', 'on', 'tiers', 'club', 'referral', 'redeem', 'expire', 'reward', 'challenge'], what: 'a setting or a section' },
   ruleDecl: { words: ['category', 'sku', 'exclude', 'during', 'days', 'hours', 'when', 'multiplier', 'extra', 'bonus', 'limit', 'once'], what: 'a filter, a condition, an effect or a limit' },
   onDecl: { words: ['bonus', 'limit', 'once'], what: 'a bonus or a limit' },
   tiersDecl: { words: ['qualify', 'tier', 'keep'], what: 'qualify, tier or keep' },

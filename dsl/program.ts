@@ -214,6 +214,8 @@ export interface Program {
   readonly unit: string;
   /** Base earn rate in points per minor unit, and its line. */
   readonly base: { readonly rate: Ratio; readonly line: number } | null;
+  /** `pending D` (2.1, 4.9): an order's points vest D after it; null: written at the order. */
+  readonly pending: Duration | null;
   readonly excludeCategories: ReadonlySet<string>;
   readonly excludeSkus: ReadonlySet<string>;
   readonly rules: readonly Rule[];

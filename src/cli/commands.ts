@@ -206,13 +206,16 @@ function writeHuman(r: Replay, program: Program, programFile: string, explain: b
   const limit = explain ? Infinity : 50;
   const unit = program.unit;
   if (!explain) {
+    // A `pending` column only for a program with pending points (like the JSON result).
+    const pending = program.pending !== null;
     const rows = ids.slice(0, limit).map((id) => {
       const m = result.members[id]!;
-      return [id, String(m.balance), m.tier ?? '—', m.clubs.join(', ') || '—', String(m.ledger.length)];
+      return [id, String(m.balance), ...(pending ? [String(m.pending ?? 0)] : []), m.tier ?? '—', m.clubs.join(', ') || '—', String(m.ledger.length)];
     });
-    const head = ['member', `balance (${unit})`, 'tier', 'clubs', 'entries'];
+    const head = ['member', `balance (${unit})`, ...(pending ? ['pending'] : []), 'tier', 'clubs', 'entries'];
+    const numeric = new Set(pending ? [1, 2, 5] : [1, 4]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-    const line = (cells: string[]) => cells.map((x, i) => (i === 1 || i === 4 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
+    const line = (cells: string[]) => cells.map((x, i) => (numeric.has(i) ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd();
     out.write(c.bold(line(head)) + '\n');
     for (const row of rows) out.write(line(row) + '\n');
     if (ids.length > limit) out.write(c.dim(`… and ${ids.length - limit} more members (use --json for all)\n`));
@@ -220,7 +223,7 @@ function writeHuman(r: Replay, program: Program, programFile: string, explain: b
     // Every entry, with the program line that produced it underneath.
     for (const id of ids) {
       const m = result.members[id]!;
-      out.write(`${c.bold(id)}  balance ${m.balance} ${unit}  tier ${m.tier ?? '—'}  clubs ${m.clubs.join(', ') || '—'}\n`);
+      out.write(`${c.bold(id)}  balance ${m.balance} ${unit}${m.pending === undefined ? '' : `  pending ${m.pending}`}  tier ${m.tier ?? '—'}  clubs ${m.clubs.join(', ') || '—'}\n`);
       const srcLines = r.ledgerOf(id).lines;
       m.ledger.forEach((e, i) => {
         const pts = (e.points > 0 ? '+' : '') + e.points;

@@ -24,7 +24,7 @@ export function compareResults(expected: unknown, actual: ReplayResult): Differe
       diffs.push({ path: `members[${JSON.stringify(id)}]`, expected: e ? 'present' : MISSING, actual: a ? 'present' : MISSING });
       continue;
     }
-    for (const field of ['balance', 'tier', 'clubs']) {
+    for (const field of ['balance', 'pending', 'tier', 'clubs']) {
       if (!deepEqual(e[field], a[field])) diffs.push({ path: `members[${JSON.stringify(id)}].${field}`, expected: e[field], actual: a[field] });
     }
     const el = (Array.isArray(e.ledger) ? e.ledger : []) as unknown[];

@@ -5,7 +5,7 @@ import type { Duration, Discount, OrderFacts, Period, Program, Rule, Tier } from
 import { civilFromDays, daysFromCivil } from '../../dsl/values.ts';
 import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.ts';
 import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
-import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, OrderLineRec, Outcome, World } from './types.ts';
+import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, OrderLineRec, Outcome, Vesting, World } from './types.ts';
 import { generateOrderFn, type OrderFn } from './codegen.ts';
 import { formatCurrency, refusal, type Refusal } from './refusals.ts';
 
@@ -399,8 +399,10 @@ function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: nu
   else s.mfrac++;
 }
 
-/** Change the metric contribution of an order (refunds), wherever it is. */
-function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, at: number, delta: Rat): void {
+/** Change the metric contribution of an order (refunds), wherever it is:
+ * an order's number `seq` (> 0) marks its one entry, dated at the order or,
+ * for pending points, at their vesting. */
+function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, delta: Rat): void {
   const p = rt.program;
   if (!p.metric || delta[0] === 0) return;
   s.tierDue = -1; // a value went down: the tier may drop sooner
@@ -410,7 +412,7 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, at: number,
   }
   const m = s.m;
   for (let i = m.length - M; i >= 0; i -= M) {
-    if (m[i + 4] === seq && m[i] === at) {
+    if (m[i + 4] === seq) {
       if (m[i + 3] === 1) s.msum -= m[i + 2]!;
       else s.mfrac--;
       const v = addRat([m[i + 2]!, m[i + 3]!], delta);
@@ -540,8 +542,9 @@ function tierDue(rt: Runtime, s: MemberState): number {
 // ---------------------------------------------------------------------------
 // Time (4.1)
 
-/** Brings a member to `t`: expiries and birthday bonuses due by then, in
- * date order (expiry first on the same instant), then the tier. */
+/** Brings a member to `t`: expiries, vestings and birthday bonuses due by
+ * then, in date order (on the same instant: expiry, vesting, birthday), then
+ * the tier. */
 export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry[]): void {
   // Nothing falls due before `s.due`, and the tier was evaluated after the
   // member's last change: bringing it forward only moves its clock.
@@ -560,7 +563,9 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
       else if (s.inactiveAt !== null) e = s.inactiveAt;
     }
     const b = s.nextBirthday ?? Infinity;
-    if (e <= t && e <= b) {
+    const v = nextVesting(s);
+    // On the same instant: expiry, then vesting, then the birthday bonus.
+    if (e <= t && e <= b && e <= v) {
       if (exp!.mode === 'lots') {
         // All lots that fall due at the same instant leave in one entry.
         const pts = takeLotsDue(s, e);
@@ -575,6 +580,8 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
         }
         s.inactiveAt = null;
       }
+    } else if (v <= t && v <= b) {
+      vest(rt, s, v, out);
     } else if (b <= t) {
       if (bday && bday.points > 0) {
         earn(rt, s, b, bday.points, 'birthday', null, bday.line, out);
@@ -586,6 +593,77 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
   }
   if (t > s.at) s.at = t;
   evaluateTier(rt, s, t);
+}
+
+// ---------------------------------------------------------------------------
+// Pending points (4.9)
+
+/** When the member's next scheduled points vest (Infinity: none). Vestings
+ * are kept in the order scheduled; their instants usually ascend with it,
+ * but not always around a DST change (4.1 durations), hence the scan. */
+function nextVesting(s: MemberState): number {
+  const vs = s.vesting;
+  if (vs === undefined || vs.length === 0) return Infinity;
+  let m = Infinity;
+  for (const x of vs) if (x.at < m) m = x.at;
+  return m;
+}
+
+/** Writes every vesting due at instant `at`, in the order the orders were
+ * placed: each non-zero contribution an `earn` entry dated `at` (a lot,
+ * activity), and their sum in the `points` tier metric at `at`. */
+function vest(rt: Runtime, s: MemberState, at: number, out: LedgerEntry[]): void {
+  const vs = s.vesting!;
+  let w = 0;
+  for (const x of vs) {
+    if (x.at !== at) {
+      vs[w++] = x;
+      continue;
+    }
+    let sum = 0;
+    for (const c of x.contributions) {
+      if (c.points <= 0) continue;
+      earn(rt, s, at, c.points, c.rule, x.order, c.line, out);
+      sum += c.points;
+    }
+    if (rt.program.metric === 'points') addMetric(rt, s, at, sum, 1, x.seq);
+  }
+  vs.length = w;
+}
+
+/** Where an order's contributions go: written now (`vesting` null), or
+ * scheduled with the order's other points (4.9). Any step of 4.2 that
+ * produces a contribution for the ordering member goes through here. */
+function credit(rt: Runtime, s: MemberState, vesting: Vesting | null, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): void {
+  if (vesting === null) earn(rt, s, at, points, rule, ref, line, out);
+  else vesting.contributions.push({ rule, points, line });
+}
+
+/** Schedules a vesting in the member's state (nothing to schedule when it is empty). */
+function schedule(s: MemberState, vesting: Vesting): void {
+  if (vesting.contributions.length === 0) return;
+  (s.vesting ??= []).push(vesting);
+}
+
+/** The member's points scheduled and not yet written (replay.md `pending`). */
+export function pendingPoints(s: MemberState): number {
+  let sum = 0;
+  for (const x of s.vesting ?? []) for (const c of x.contributions) sum += c.points;
+  return sum;
+}
+
+/** Takes `points` off a pending order's contributions other than referral
+ * rewards and challenge bonuses, in the order of 4.2, each down to 0 before
+ * the next (4.9). */
+function reducePending(x: Vesting, points: number): void {
+  let left = points;
+  for (const c of x.contributions) {
+    if (left === 0) break;
+    if (c.rule.startsWith('referral:') || c.rule.startsWith('challenge:')) continue;
+    const take = Math.min(c.points, left);
+    c.points -= take;
+    left -= take;
+  }
 }
 
 /** Sets when bringing the member forward next changes anything (an expiry,
@@ -602,6 +680,8 @@ export function updateDue(rt: Runtime, s: MemberState): void {
   if (exp?.mode === 'lots') due = nextLotDue(s);
   if (exp?.mode === 'inactivity' && s.inactiveAt !== null && s.balance > 0) due = s.inactiveAt;
   if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
+  const v = nextVesting(s);
+  if (v < due) due = v;
   // The tier's due time is kept while it is still ahead (see MemberState.tierDue).
   let t = s.tierDue;
   if (!(t > s.at)) {
@@ -1049,17 +1129,22 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
   const out = outcome.entries;
   const p = rt.program;
   const calc = evaluateOrder(rt, s, ev.at, ev.lines, ev.channel ?? null);
+  // With `pending` (4.9) every contribution is computed now and written at
+  // the vesting instant: the member's own in one vesting of the order, the
+  // referrer's reward in one of the referrer's.
+  const vestAt = p.pending === null ? 0 : rt.zone.add(ev.at, p.pending);
+  const vesting: Vesting | null = p.pending === null ? null : { order: ev.id, seq: s.orders + 1, at: vestAt, contributions: [] };
   let e = 0;
   const sc = rt.out;
   for (let i = 0; i < calc.count; i++) {
-    earn(rt, s, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    credit(rt, s, vesting, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
     e += sc.points[i]!;
   }
   let memberPoints = e;
   const ref = p.referral;
   if (ref && referralApplies(rt, s, ev.at, calc.total)) {
     if (ref.referee > 0) {
-      earn(rt, s, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
+      credit(rt, s, vesting, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
       memberPoints += ref.referee;
     }
     const r = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
@@ -1070,8 +1155,11 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
         bringTo(rt, r, ev.at, out);
         r.refYear = year;
         r.refCount = count + 1;
-        earn(rt, r, ev.at, ref.referrer, 'referral:referrer', ev.id, ref.referrerLine, out);
-        if (p.metric === 'points') addMetric(rt, r, ev.at, ref.referrer, 1, 0);
+        if (vesting !== null) schedule(r, { order: ev.id, seq: 0, at: vestAt, contributions: [{ rule: 'referral:referrer', points: ref.referrer, line: ref.referrerLine }] });
+        else {
+          earn(rt, r, ev.at, ref.referrer, 'referral:referrer', ev.id, ref.referrerLine, out);
+          if (p.metric === 'points') addMetric(rt, r, ev.at, ref.referrer, 1, 0);
+        }
         evaluateTier(rt, r, ev.at);
         outcome.changed.push(r);
       }
@@ -1086,9 +1174,10 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
   else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };
   s.orders += 1;
-  // Step 10: tier progress.
+  if (vesting !== null) schedule(s, vesting);
+  // Step 10: tier progress (pending points count when they vest).
   if (p.metric === 'spend') addMetric(rt, s, ev.at, calc.total, 1, s.orders);
-  else if (p.metric === 'points') addMetric(rt, s, ev.at, memberPoints, 1, s.orders);
+  else if (p.metric === 'points' && vesting === null) addMetric(rt, s, ev.at, memberPoints, 1, s.orders);
   else if (p.metric === 'orders') addMetric(rt, s, ev.at, 1, 1, s.orders);
   evaluateTier(rt, s, ev.at);
   return null;
@@ -1132,14 +1221,20 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
   if (o.p > 0) {
     const target = Number((BigInt(o.e) * BigInt(after[0])) / (BigInt(o.p) * BigInt(after[1])));
     const delta = target - o.rev;
-    if (delta > 0) {
+    // Not vested yet (the member was brought to the refund's time): taken
+    // off the pending contributions instead of a `reverse` entry (4.9).
+    const pending = delta > 0 ? s.vesting?.find((x) => x.seq === o.seq && x.order === o.id) : undefined;
+    if (pending !== undefined) {
+      reducePending(pending, delta);
+      o.rev += delta;
+    } else if (delta > 0) {
       entry(rt, outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
       consume(rt, s, delta);
       o.rev += delta;
-      if (rt.program.metric === 'points') adjustOrderMetric(rt, s, o.seq, o.at, [-delta, 1]);
+      if (rt.program.metric === 'points') adjustOrderMetric(rt, s, o.seq, [-delta, 1]);
     }
   }
-  if (rt.program.metric === 'spend') adjustOrderMetric(rt, s, o.seq, o.at, addRat(before, [-after[0], after[1]]));
+  if (rt.program.metric === 'spend') adjustOrderMetric(rt, s, o.seq, addRat(before, [-after[0], after[1]]));
   evaluateTier(rt, s, ev.at);
   return null;
 }

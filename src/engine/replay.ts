@@ -3,7 +3,7 @@
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
 import { carryOver } from './carry.ts';
-import { applyEvent, clubsAt, advance, runtime, type EntrySink, type OrderSink, type Runtime } from './engine.ts';
+import { applyEvent, clubsAt, advance, pendingPoints, runtime, type EntrySink, type OrderSink, type Runtime } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { FastLineParser } from './jsonl.ts';
 import { formatInstant } from './time.ts';
@@ -19,6 +19,8 @@ export interface ResultEntry {
 
 export interface MemberResult {
   balance: number;
+  /** Points scheduled and not yet written; only when the program has `pending` (replay.md). */
+  pending?: number;
   tier: string | null;
   clubs: string[];
   ledger: ResultEntry[];
@@ -728,8 +730,10 @@ export class Replay {
   }
 
   /** A member's result fields other than the ledger. */
-  summary(s: MemberState): { balance: number; tier: string | null; clubs: string[] } {
-    return { balance: s.balance, tier: s.tier, clubs: this.clock === -Infinity ? [] : clubsAt(this.program, s, this.clock) };
+  summary(s: MemberState): { balance: number; pending?: number; tier: string | null; clubs: string[] } {
+    const clubs = this.clock === -Infinity ? [] : clubsAt(this.program, s, this.clock);
+    if (this.program.pending === null) return { balance: s.balance, tier: s.tier, clubs };
+    return { balance: s.balance, pending: pendingPoints(s), tier: s.tier, clubs };
   }
 
   result(): ReplayResult {
@@ -751,7 +755,7 @@ export class Replay {
     for (let m = 0; m < this.ids.length; m++) {
       const id = this.ids[m]!;
       const sum = this.summary(this.members.get(id)!);
-      buf += `${m === 0 ? '' : ','}\n${JSON.stringify(id)}:{"balance":${sum.balance},"tier":${JSON.stringify(sum.tier)},"clubs":${JSON.stringify(sum.clubs)},"ledger":[`;
+      buf += `${m === 0 ? '' : ','}\n${JSON.stringify(id)}:{"balance":${sum.balance},${sum.pending === undefined ? '' : `"pending":${sum.pending},`}"tier":${JSON.stringify(sum.tier)},"clubs":${JSON.stringify(sum.clubs)},"ledger":[`;
       for (let k = start[m]!; k < start[m + 1]!; k++) {
         buf += (k === start[m] ? '' : ',') + this.entryJson(order[k]!);
         if (buf.length > 1 << 20) {

@@ -152,4 +152,28 @@ export interface MemberState {
    * units) and whether the bonus was awarded in it (1/0). Absent in states
    * written before challenges existed: no progress. */
   challenges?: number[];
+  /** Points computed but not yet written (`pending`, dsl.md 4.9), in the
+   * order they were scheduled. Absent in states stored before pending
+   * points existed, and for a program without them: none. */
+  vesting?: Vesting[];
+}
+
+/** One order's points waiting to vest (dsl.md 4.9): the member's own order
+ * (its contributions, referee's reward and challenge bonuses included), or
+ * the reward of a referrer (then `seq` is 0 and `order` the referee's). */
+export interface Vesting {
+  order: string;
+  /** The order's number among the member's orders; 0 for a referrer's reward. */
+  seq: number;
+  /** The vesting instant: the order's time + the `pending` duration. */
+  at: number;
+  /** In the order of dsl.md 4.2; points are what is left after refunds. */
+  contributions: VestingContribution[];
+}
+
+export interface VestingContribution {
+  rule: string;
+  points: number;
+  /** The program source line that produced it. */
+  line: number | null;
 }

@@ -19,6 +19,7 @@ import {
   parseBirthday,
   parseEvent,
   parseInstant,
+  pendingPoints,
   quote,
   renameReferrer,
   ProgramDiff,
@@ -27,7 +28,7 @@ import {
   rewardAvailability,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
+export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, pendingPoints, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
 export type { ChallengeProgress, RewardAvailability } from '../engine/index.ts';
 
 export type CompileResult = ReturnType<typeof compile>;
@@ -39,6 +40,8 @@ export type Outcome = ReturnType<typeof applyEvent>;
 /** The engine's record of an accepted order, kept with the order for refunds. */
 export type OrderRecord = NonNullable<Outcome['order']>;
 export type MemberState = Parameters<typeof advance>[1];
+/** One order's points waiting to vest (dsl.md 4.9). */
+export type Vesting = NonNullable<MemberState['vesting']>[number];
 export type LedgerEntry = ReturnType<typeof advance>[number];
 export type MemberView = ReturnType<typeof memberView>;
 export type Quote = ReturnType<typeof quote>;

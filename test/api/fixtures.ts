@@ -7,6 +7,7 @@ import {
   JoinClubDocument,
   MemberDocument,
   MemberLedgerDocument,
+  MemberPendingDocument,
   RecordEventDocument,
   RecordOrderDocument,
   RedeemPointsDocument,
@@ -19,7 +20,7 @@ import type { App } from '../../src/server/yoga.ts';
 import type { MemberLedgerQuery } from './generated/operations.ts';
 
 export interface ApiResult {
-  members: Record<string, { balance: number; tier: string | null; clubs: string[]; ledger: unknown[] }>;
+  members: Record<string, { balance: number; pending?: number; tier: string | null; clubs: string[]; ledger: unknown[] }>;
   /** Lines the API refused or rejected (replay.md errors). */
   errorLines: number[];
 }
@@ -36,7 +37,8 @@ function refused(res: Response<Record<string, unknown>>): boolean {
   return payload.replayed === true;
 }
 
-export async function feedFixture(app: App, key: string, jsonl: string): Promise<ApiResult> {
+/** `pending`: the program has a `pending` setting, so the result has each member's pending points (replay.md). */
+export async function feedFixture(app: App, key: string, jsonl: string, options: { pending?: boolean } = {}): Promise<ApiResult> {
   const errorLines: number[] = [];
   const members = new Set<string>();
   let lastAccepted: string | null = null;
@@ -111,8 +113,10 @@ export async function feedFixture(app: App, key: string, jsonl: string): Promise
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor ?? null;
     }
+    const pending = options.pending ? { pending: (await ok(app, key, MemberPendingDocument, { id })).member!.pendingPoints } : {};
     result.members[id] = {
       balance: m.balance,
+      ...pending,
       tier: m.tier?.name ?? null,
       clubs: m.clubs.map((c) => c.name).sort(),
       ledger: ledger.reverse(), // the API lists newest first; replay in write order

@@ -23,6 +23,7 @@ import {
   MemberDocument,
   MemberLedgerDocument,
   MemberOrdersDocument,
+  MemberPendingDocument,
   MembersDocument,
   MembersWithLedgerDocument,
   MerchantDocument,
@@ -695,6 +696,72 @@ export function apiSuite(backend: Backend) {
       });
     });
 
+    describe('pending points (dsl.md 4.9)', () => {
+      const PENDING = `program "Pending" {
+  currency USD
+  base 1 point per 1 USD
+  pending 14 days
+  rule "Scarf bonus" { category "scarf"  bonus 20 points }
+  referral { referrer 100 points  referee 5 points }
+  redeem { rate 100 points = 1 USD }
+}
+`;
+
+      test('an order is pending, a refund before vesting reduces it, advanceTime past vesting writes the entries', async () => {
+        const m = await newMerchant(server, PENDING, { sandbox: true });
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ref', at: '2026-03-01T08:00:00Z' } });
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'p', at: '2026-03-01T09:00:00Z', referrerId: 'ref' } });
+        // COAT 20.00 + SCARF 10.00: base 30, Scarf bonus 20, referee 5, all vesting 15 Mar 10:00Z; ref's 100 too.
+        const lines = [
+          { sku: 'COAT', category: 'coat', qty: 1, price: '20.00' },
+          { sku: 'SCARF', category: 'scarf', qty: 1, price: '10.00' },
+        ];
+        const input = { memberId: 'p', orderId: 'o1', lines, at: '2026-03-01T10:00:00Z' };
+        const order = await ok(server.app, m.key, RecordOrderDocument, { input });
+        if (order.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(order));
+        expect(order.recordOrder.points).toBe(0);
+        const vestsAt = '2026-03-15T10:00:00.000Z';
+        const shown = await ok(server.app, m.key, MemberPendingDocument, { id: 'p' });
+        expect(shown.member).toMatchObject({ balance: 0, pendingPoints: 55 });
+        expect(shown.member!.pending.map((v) => ({ ...v, vestsAt: new Date(v.vestsAt as string).toISOString() }))).toEqual([
+          { orderId: 'o1', points: 55, vestsAt, byRule: [{ rule: 'base', points: 30 }, { rule: 'Scarf bonus', points: 20 }, { rule: 'referral:referee', points: 5 }] },
+        ]);
+        expect((await ok(server.app, m.key, MemberPendingDocument, { id: 'ref' })).member).toMatchObject({ balance: 0, pendingPoints: 100 });
+        // The coat back: floor(50 × 20.00 / 30.00) = 33, off the base (30 → 0) then the bonus (20 → 17); no entry.
+        const refund = await ok(server.app, m.key, RefundOrderDocument, { input: { memberId: 'p', orderId: 'o1', refundId: 'r1', lines: [{ sku: 'COAT', qty: 1 }], at: '2026-03-02T10:00:00Z' } });
+        if (refund.refundOrder.__typename !== 'MemberPayload') throw new Error(JSON.stringify(refund));
+        expect(refund.refundOrder.points).toBe(0);
+        const reduced = await ok(server.app, m.key, MemberPendingDocument, { id: 'p' });
+        expect(reduced.member).toMatchObject({ balance: 0, pendingPoints: 22 });
+        expect(reduced.member!.pending[0]!.byRule).toEqual([{ rule: 'base', points: 0 }, { rule: 'Scarf bonus', points: 17 }, { rule: 'referral:referee', points: 5 }]);
+        // Pending points cannot be redeemed.
+        const early = await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: 'p', points: 10, at: '2026-03-03T10:00:00Z' } });
+        expect(early.redeemPoints).toMatchObject({ __typename: 'EventRefused', code: 'INSUFFICIENT_POINTS', balance: 0 });
+        // advanceTime past the vesting instant writes p's 17 + 5 and ref's 100, dated at the vesting.
+        const run = await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-03-16T00:00:00Z' });
+        expect(run.advanceTime).toMatchObject({ members: 2, entries: 3, failed: 0 });
+        const after = await ok(server.app, m.key, MemberPendingDocument, { id: 'p' });
+        expect(after.member).toMatchObject({ balance: 22, pendingPoints: 0, pending: [] });
+        expect((await ok(server.app, m.key, MemberPendingDocument, { id: 'ref' })).member).toMatchObject({ balance: 100, pendingPoints: 0 });
+        const ledger = await ok(server.app, m.key, MemberLedgerDocument, { id: 'p', first: 10 });
+        expect(ledger.member!.ledger.edges.map((e) => [new Date(e.node.at as string).toISOString(), e.node.kind, e.node.points, e.node.rule, e.node.ref]).reverse()).toEqual([
+          [vestsAt, 'EARN', 17, 'Scarf bonus', 'o1'],
+          [vestsAt, 'EARN', 5, 'referral:referee', 'o1'],
+        ]);
+        // The vested entries point at their order's row, like entries written at an order.
+        const rows = await server.db.prisma.ledgerEntry.findMany({ where: { merchantId: m.id, ref: 'o1' }, select: { orderId: true } });
+        const o1 = await server.db.prisma.order.findFirstOrThrow({ where: { merchantId: m.id, externalId: 'o1' }, select: { id: true } });
+        expect(rows.map((r) => r.orderId)).toEqual([o1.id, o1.id, o1.id]);
+        // A retry of the order still answers what the order itself wrote (nothing, at the order).
+        const retry = await ok(server.app, m.key, RecordOrderDocument, { input });
+        expect(retry.recordOrder).toMatchObject({ __typename: 'RecordOrderPayload', replayed: true, points: 0 });
+        // After vesting a refund is a normal reverse: floor(50 × 30 / 30) − 33 = 17.
+        const late = await ok(server.app, m.key, RefundOrderDocument, { input: { memberId: 'p', orderId: 'o1', refundId: 'r2', lines: [{ sku: 'SCARF', qty: 1 }], at: '2026-03-20T10:00:00Z' } });
+        expect(late.refundOrder).toMatchObject({ __typename: 'MemberPayload', points: -17 });
+        expect((await ok(server.app, m.key, MemberPendingDocument, { id: 'p' })).member!.balance).toBe(5);
+      });
+    });
+
     describe('idempotency and concurrency', () => {
       test('50 concurrent recordOrder calls with the same id make one effect', async () => {
         const m = await coffeeMember();
@@ -1017,8 +1084,9 @@ export function apiSuite(backend: Backend) {
         const source = readFileSync(new URL(`${name}.loyalty`, EXAMPLES), 'utf8');
         const jsonl = readFileSync(new URL(`${name}.events.jsonl`, EXAMPLES), 'utf8');
         const m = await newMerchant(server, source, { sandbox: true }); // the fixtures run into 2028
-        const api = await feedFixture(server.app, m.key, jsonl);
-        const replay = new Replay(compile(source, `${name}.loyalty`).program!);
+        const program = compile(source, `${name}.loyalty`).program!;
+        const api = await feedFixture(server.app, m.key, jsonl, { pending: program.pending !== null });
+        const replay = new Replay(program);
         jsonl.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));
         const expected = replay.result();
         expect(api.members).toEqual(JSON.parse(JSON.stringify(expected.members)));

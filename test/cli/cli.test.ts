@@ -139,6 +139,18 @@ describe('loyalty replay', slow, () => {
     expect(r.stdout).toMatch(/expected .*\n\s+actual/);
   });
 
+  it('--expect compares pending and shows it; the summary has a pending column only with pending', () => {
+    const c = exampleCases().find((x) => x.name === 'fashion-retailer')!;
+    const expected = JSON.parse(readFileSync(c.expected, 'utf8'));
+    expected.members.tom.pending = 5;
+    const r = loyalty('replay', c.program, c.events, '--expect', temp('e.json', JSON.stringify(expected)));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('members["tom"].pending');
+    expect(loyalty('replay', c.program, c.events).stdout).toMatch(/member\s+balance \(points\)\s+pending\s+tier/);
+    const other = exampleCases().find((x) => x.name === 'coffee-chain')!;
+    expect(loyalty('replay', other.program, other.events).stdout).not.toContain('pending');
+  });
+
   it('--explain prints the program line under each entry', () => {
     const c = exampleCases().find((x) => x.name === 'coffee-chain')!;
     const r = loyalty('replay', c.program, c.events, '--explain');

@@ -168,6 +168,9 @@ const CASES: Case[] = [
   { code: 'E062', title: 'within 0 days', src: prog('  referral {\n    referrer 1 point\n    within ⁁0 days\n  }'), message: 'cannot be 0 days' },
   { code: 'E062', title: 'expire after 0 months', src: prog('  expire { after ⁁0 months }'), message: 'cannot be 0 months' },
   { code: 'E062', title: 'keep 0 days', src: prog('  tiers {\n    tier A at 0\n    keep ⁁0 days\n  }'), message: 'cannot be 0 days' },
+  { code: 'E062', title: 'pending 0 days', src: prog('  pending ⁁0 days'), message: 'pending cannot be 0 days', hint: 'remove the setting' },
+  { code: 'E013', title: 'pending given twice', src: prog('  pending 14 days\n  ⁁pending 30 days'), message: 'setting "pending" is given twice' },
+  { code: 'E017', title: 'pending after a section', src: prog('  rule "A" { bonus 1 point }\n  ⁁pending 14 days'), message: 'comes after a section' },
 
   // --- rewards (dsl.md 2.9, 3) ----------------------------------------------------------------------
   { code: 'E015', title: 'two rewards with one name', src: prog('  reward "R" { cost 1 point }\n  reward ⁁"R" { cost 2 points }'), message: 'reward "R" is declared twice', hint: 'its own name' },

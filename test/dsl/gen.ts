@@ -320,6 +320,7 @@ function settingsArb(ctx: Ctx): fc.Arbitrary<Tokens[]> {
       base: fc.option(rateArb(ctx.cur), { nil: undefined }),
       xc: fc.option(strListArb, { nil: undefined }),
       xs: fc.option(strListArb, { nil: undefined }),
+      pending: fc.option(durationArb, { nil: undefined }),
     })
     .chain((r) =>
       shuffled([
@@ -329,6 +330,7 @@ function settingsArb(ctx: Ctx): fc.Arbitrary<Tokens[]> {
         ...(r.base ? [['base', ...r.base]] : []),
         ...(r.xc ? [['exclude', 'category', ...r.xc]] : []),
         ...(r.xs ? [['exclude', 'sku', ...r.xs]] : []),
+        ...(r.pending ? [['pending', ...r.pending]] : []),
       ]),
     );
 }

@@ -71,6 +71,11 @@ describe('completion', () => {
     expect(labels(HEAD + '  rule "R" { category "coffee"  bonus 1 point }\n  challenge "C" {\n    category |')).toEqual(['"coffee"']);
   });
 
+  it('offers pending among the settings, and the duration units after its number', () => {
+    expect(labels(HEAD + '  |')).toContain('pending');
+    expect(labels(HEAD + '  pending 14 |')).toEqual(expect.arrayContaining(['days', 'weeks', 'months', 'years']));
+  });
+
   it('replaces the word being typed', () => {
     const { doc, p } = cursor(HEAD + '  rule "R" {\n    multi|');
     const item = services.complete(doc, p).find((i) => i.label === 'multiplier')!;
@@ -136,6 +141,12 @@ describe('hover', () => {
     expect(hover(HEAD + '  on sign|up { bonus 5 points }\n}\n')).toContain('awarded when the member signs up');
     // A word the guide does not describe on its own: the statement it is in.
     expect(hover(HEAD + '  rule "R" { bonus 5 points  limit 5 times p|er week }\n}\n')).toContain('**`limit`** — Limits');
+  });
+
+  it('explains pending from the guide', () => {
+    const h = hover(HEAD + '  pend|ing 30 days\n}\n')!;
+    expect(h).toContain('**`pending`**');
+    expect(h).toContain('written to the\nledger only 30 days later'.replace('\n', ' '));
   });
 
   it('explains rewards, cost and value from the guide', () => {
@@ -206,7 +217,7 @@ describe('the guide', () => {
 
   it('describes most keywords of today’s guide', () => {
     const docs = indexDocs(guide);
-    for (const k of ['currency', 'base', 'rule', 'category', 'days', 'when', 'multiplier', 'bonus', 'limit', 'tiers', 'tier', 'qualify', 'club', 'fee', 'discount', 'referral', 'redeem', 'expire', 'order.total', 'on signup'])
+    for (const k of ['currency', 'base', 'rule', 'category', 'days', 'when', 'multiplier', 'bonus', 'limit', 'tiers', 'tier', 'qualify', 'club', 'fee', 'discount', 'referral', 'redeem', 'expire', 'pending', 'order.total', 'on signup'])
       expect(docs.lookup(k), k).toBeDefined();
     expect(docs.lookup('discount')?.summary).toContain('on everything');
   });

@@ -259,6 +259,7 @@ export async function persist(
     }
   }
   if (entries.length === 0) return [];
+  orderRefs = await withVestedOrders(tx, merchantId, entries, orderRefs);
   const created = await tx.ledgerEntry.createManyAndReturn({
     data: entries.map((e) => {
       const member = rows.get(e.member);
@@ -281,6 +282,19 @@ export async function persist(
     select: { id: true },
   });
   return created.map((c) => c.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Entries that name an order the caller did not load (pending points
+ * vesting, dsl.md 4.9: written when the member is brought forward by any
+ * later write or advanceTime) are linked to that order's row too. */
+async function withVestedOrders(tx: Tx, merchantId: string, entries: readonly LedgerEntry[], orderRefs: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string>> {
+  const missing = new Set<string>();
+  for (const e of entries) if (e.ref !== null && !orderRefs.has(e.ref)) missing.add(e.ref);
+  if (missing.size === 0) return orderRefs;
+  const found = await tx.order.findMany({ where: { merchantId, externalId: { in: [...missing] } }, select: { id: true, externalId: true } });
+  const refs = new Map(orderRefs);
+  for (const o of found) refs.set(o.externalId, o.id);
+  return refs;
 }
 
 interface Applied {
@@ -527,8 +541,9 @@ async function existingOrder(
     });
   }
   const entries = await db.ledgerEntry.findMany({
-    // The entries the order wrote; later refunds' reversals are not part of its result.
-    where: { orderId: order.id, kind: 'earn' },
+    // The entries the order wrote, dated at the order: later refunds' reversals
+    // and its pending points, written when they vest, are not part of its result.
+    where: { orderId: order.id, kind: 'earn', at: order.at },
     select: { id: true, memberId: true, points: true },
     orderBy: { id: 'asc' },
   });
@@ -589,8 +604,11 @@ export async function recordOrder(
           },
         });
       },
-      afterPersist: async (_rows, entries) => {
-        if (referral && !referral.rewardedAt && entries.some((e) => e.rule === 'referral:referrer')) {
+      afterPersist: async (rows, entries) => {
+        // Rewarded now, or (with pending points) scheduled to vest in the referrer's state.
+        const referrer = referral ? rows.get(referral.referrer.externalId)?.state : undefined;
+        const scheduled = referrer?.vesting?.some((v) => v.seq === 0 && v.order === event.id) ?? false;
+        if (referral && !referral.rewardedAt && (scheduled || entries.some((e) => e.rule === 'referral:referrer'))) {
           await tx.referral.update({
             where: { id: referral.id },
             data: { rewardedAt: new Date(event.at), rewardOrderId: orderId },

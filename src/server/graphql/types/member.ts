@@ -1,6 +1,6 @@
 // Members: reads (balance, tier, progress, clubs, referrals, orders, ledger),
 // sign-up, redemption, clubs, custom events, and quotes.
-import { advance, challengeProgress, rewardAvailability, type ChallengeProgress, type MemberState, type MemberView, type RewardAvailability } from '../../engine.ts';
+import { advance, challengeProgress, pendingPoints, rewardAvailability, type ChallengeProgress, type MemberState, type MemberView, type RewardAvailability, type Vesting } from '../../engine.ts';
 import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { ADMIN, KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
@@ -143,6 +143,33 @@ const MemberChallenge = builder.objectRef<MemberChallengeShape>('MemberChallenge
   }),
 });
 
+const PendingRule = builder.objectRef<{ rule: string; points: number }>('PendingRule').implement({
+  authScopes: KEYS_AND_MEMBERS,
+  description: 'One contribution of pending points, as it will be written to the ledger.',
+  fields: (t) => ({
+    rule: t.exposeString('rule', { description: 'The rule name, as in ledger entries: base, a rule\'s name, tier:NAME, club:NAME, referral:referee, referral:referrer, challenge:NAME.' }),
+    points: t.exposeInt('points', { description: 'Points still to be written (after any refunds before vesting).' }),
+  }),
+});
+
+const PendingPoints = builder.objectRef<Vesting>('PendingPoints').implement({
+  authScopes: KEYS_AND_MEMBERS,
+  description: 'Points of one order computed but not yet written (programs with `pending`, dsl.md 4.9).',
+  fields: (t) => ({
+    orderId: t.exposeString('order', { description: 'The order the points are for; for a referrer\'s reward, the referee\'s order.' }),
+    points: t.int({ description: 'Points still to be written.', resolve: (v) => v.contributions.reduce((sum, c) => sum + c.points, 0) }),
+    vestsAt: t.field({ type: 'DateTime', description: 'When the points are written (the order\'s time + the pending duration); entries are dated then.', resolve: (v) => v.at }),
+    byRule: t.field({
+      type: [PendingRule],
+      description: 'The contributions, in the order they will be written; one reduced to 0 by a refund is written as nothing.',
+      resolve: (v) => v.contributions.map((c) => ({ rule: c.rule, points: c.points })),
+    }),
+  }),
+});
+
+/** The scheduled vestings of a stored member state (none in states from before pending points). */
+const vestingsOf = (state: unknown): Vesting[] => (state as MemberState).vesting ?? [];
+
 export const MemberRef = builder.prismaObject('Member', {
   authScopes: KEYS,
   description: 'A member of the merchant\'s program.',
@@ -154,6 +181,17 @@ export const MemberRef = builder.prismaObject('Member', {
     signupAt: t.expose('signupAt', { type: 'DateTime', description: 'When the member signed up.' }),
     lastEventAt: t.expose('lastEventAt', { type: 'DateTime', description: 'The member\'s clock: the time of their last event. Earlier writes are refused.' }),
     balance: t.int({ ...MEMBER_VISIBLE, description: 'Points balance: the sum of the ledger.', resolve: (m) => Number(m.balance) }),
+    pendingPoints: t.int({
+      ...MEMBER_VISIBLE,
+      description: 'Points scheduled and not yet written (programs with `pending`): they are not in the balance and cannot be redeemed until they vest. As of the member\'s last event, like the balance.',
+      resolve: (m) => pendingPoints(m.state as unknown as MemberState),
+    }),
+    pending: t.field({
+      type: [PendingPoints],
+      ...MEMBER_VISIBLE,
+      description: 'Pending points by order, in the order they were scheduled.',
+      resolve: (m) => vestingsOf(m.state),
+    }),
     tier: t.field({
       type: MemberTier,
       ...MEMBER_VISIBLE,
