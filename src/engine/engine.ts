@@ -1167,8 +1167,9 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
   }
   // Step 8a: challenge bonuses, after the referral (not in E: 4.8).
   const end = challengeContributions(rt, s, ev.at, ev.lines, calc, true);
+  // They are pending with the order's other points (4.9).
   for (let i = calc.count; i < end; i++) {
-    earn(rt, s, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    credit(rt, s, vesting, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
     memberPoints += sc.points[i]!;
   }
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
