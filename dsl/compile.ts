@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type * as A from './ast.ts';
 import { currencyExponent } from './currencies.ts';
 import { printExpr } from './format.ts';
-import type { BonusSpec, Challenge, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Reward, RewardFacts, Rule, Tier, TierWindow } from './program.ts';
+import type { BonusSpec, Challenge, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Reward, RewardFacts, Rule, RuleCondition, Tier, TierWindow } from './program.ts';
 import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
 
 export function compileAst(ast: A.ProgramAst, source: string, fileName: string): Program {
@@ -99,7 +99,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
           : effectNode.kind === 'extra'
             ? { kind: 'extra', rate: rateOf(effectNode.rate) }
             : { kind: 'bonus', points: int(effectNode.points), perItem: effectNode.perItem };
-      const { condition, conditionJs, usesLocalTime } = compileConditions(r.body, tierIndex, clubIndex, minor);
+      const { condition, conditionJs, usesLocalTime, conditions } = compileConditions(r.body, tierIndex, clubIndex, minor);
       const filters = r.body.filter((s): s is A.FilterNode => s.kind === 'filter');
       return {
         name: r.name.text,
@@ -111,6 +111,7 @@ export function compileAst(ast: A.ProgramAst, source: string, fileName: string):
         condition,
         conditionJs,
         usesLocalTime,
+        conditions,
         effect,
         limit: limitOf(r.body.find((s): s is A.LimitNode => s.kind === 'limit')),
       };
@@ -286,28 +287,33 @@ function compileConditions(
   tierIndex: Map<string, number>,
   clubIndex: Map<string, number>,
   minor: (m: A.MoneyNode) => number,
-): { condition: ((f: OrderFacts) => boolean) | null; conditionJs: string | null; usesLocalTime: boolean } {
+): { condition: ((f: OrderFacts) => boolean) | null; conditionJs: string | null; usesLocalTime: boolean; conditions: RuleCondition[] } {
   const parts: string[] = [];
+  const conditions: RuleCondition[] = [];
+  const add = (js: string, text: string, line: number) => {
+    parts.push(js);
+    conditions.push({ text, line, test: new Function('f', `return ${js};`) as (f: OrderFacts) => boolean });
+  };
   let usesLocalTime = false;
   for (const s of body) {
     if (s.kind === 'during') {
       usesLocalTime = true;
-      parts.push(`(f.localDay >= ${parseDate(s.from.text)!} && f.localDay <= ${parseDate(s.to.text)!})`);
+      add(`(f.localDay >= ${parseDate(s.from.text)!} && f.localDay <= ${parseDate(s.to.text)!})`, `during ${s.from.text} to ${s.to.text}`, s.loc.line);
     } else if (s.kind === 'days') {
       let mask = 0;
       for (const d of s.days) mask |= 1 << WEEKDAY_INDEX[d.text]!;
       usesLocalTime = true;
-      parts.push(`((${mask} >> f.weekday) & 1) === 1`);
+      add(`((${mask} >> f.weekday) & 1) === 1`, `days ${s.days.map((d) => d.text).join(', ')}`, s.loc.line);
     } else if (s.kind === 'hours') {
       usesLocalTime = true;
-      parts.push(`(f.msOfDay >= ${parseTimeOfDay(s.from.text)! * 60_000} && f.msOfDay < ${parseTimeOfDay(s.to.text)! * 60_000})`);
+      add(`(f.msOfDay >= ${parseTimeOfDay(s.from.text)! * 60_000} && f.msOfDay < ${parseTimeOfDay(s.to.text)! * 60_000})`, `hours ${s.from.text} to ${s.to.text}`, s.loc.line);
     } else if (s.kind === 'when') {
-      parts.push(exprCode(s.expr, tierIndex, clubIndex, minor));
+      add(exprCode(s.expr, tierIndex, clubIndex, minor), `when ${printExpr(s.expr)}`, s.loc.line);
     }
   }
-  if (parts.length === 0) return { condition: null, conditionJs: null, usesLocalTime };
+  if (parts.length === 0) return { condition: null, conditionJs: null, usesLocalTime, conditions };
   const js = parts.join(' && ');
-  return { condition: new Function('f', `return ${js};`) as (f: OrderFacts) => boolean, conditionJs: js, usesLocalTime };
+  return { condition: new Function('f', `return ${js};`) as (f: OrderFacts) => boolean, conditionJs: js, usesLocalTime, conditions };
 }
 
 /** A `when` expression as JavaScript over `f` (OrderFacts). The checker has

@@ -59,6 +59,8 @@ export interface Rule {
   readonly conditionJs: string | null;
   /** Whether the conditions read local date or time. */
   readonly usesLocalTime: boolean;
+  /** Each condition on its own, as written, for a quote's "why not". */
+  readonly conditions: readonly RuleCondition[];
   readonly effect: Effect;
   readonly limit: Limit | null;
 }
@@ -156,6 +158,14 @@ export interface RewardFacts {
   tier: number;
   /** Active clubs by declaration index. */
   clubs: readonly boolean[];
+}
+
+/** One condition of a rule (`during`, `days`, `hours` or `when`). */
+export interface RuleCondition {
+  /** The statement as written (formatted), e.g. `days sat, sun`. */
+  readonly text: string;
+  readonly line: number;
+  readonly test: (f: OrderFacts) => boolean;
 }
 
 export interface RewardCondition {

@@ -850,7 +850,7 @@ function monthKey(day: number): number {
 }
 
 /** The calendar period (in the program timezone) a local day falls in. */
-function periodKey(period: Period, localDay: number): number {
+export function periodKey(period: Period, localDay: number): number {
   switch (period) {
     case 'day':
       return localDay;
@@ -978,7 +978,7 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
   return { lines: recs, total, items, base, count: n };
 }
 
-function effectPoints(r: Rule, paid: number, qty: number, rate: { n: number; d: number } | undefined): number {
+export function effectPoints(r: Rule, paid: number, qty: number, rate: { n: number; d: number } | undefined): number {
   const e = r.effect;
   switch (e.kind) {
     case 'multiplier':
@@ -1077,7 +1077,7 @@ export function challengeProgress(program: Program, s: MemberState, t: number): 
 }
 
 /** The first instant of the calendar period after the one holding local day `day`. */
-function periodEnd(rt: Runtime, period: Period, day: number): number | null {
+export function periodEnd(rt: Runtime, period: Period, day: number): number | null {
   let next: number;
   switch (period) {
     case 'day':

@@ -4,6 +4,7 @@ import type { Discount, Program } from '../../dsl/program.ts';
 import type { Rat } from './arith.ts';
 import { bringTo, challengeContributions, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
 import type { LedgerEntry, MemberState, OrderLine } from './types.ts';
+import { whyNot, type NotApplied } from './why.ts';
 
 /** A discount of a tier or club: the percentage as written, and the
  * categories it is on (null: `on everything`). */
@@ -96,6 +97,8 @@ export interface Quote {
   perks: string[];
   /** Time-driven entries that would be written first (expiry, birthday). */
   pending: LedgerEntry[];
+  /** Every rule and challenge the order gets nothing from, and why. */
+  notApplied: NotApplied[];
 }
 
 /** What an order would earn, without writing anything. */
@@ -104,13 +107,15 @@ export function quote(program: Program, state: MemberState, order: { at: number;
   const s = structuredClone(state);
   const pending: LedgerEntry[] = [];
   if (order.at >= s.at) bringTo(rt, s, order.at, pending);
-  const calc = computeOrder(rt, s, Math.max(order.at, s.at), order.lines, order.channel ?? null, false);
+  const at = Math.max(order.at, s.at);
+  const calc = computeOrder(rt, s, at, order.lines, order.channel ?? null, false);
   const entries = contributions(rt, calc);
   const ref = program.referral;
   if (ref && ref.referee > 0 && referralApplies(rt, s, order.at, calc.total)) entries.push({ rule: 'referral:referee', points: ref.referee, line: ref.refereeLine });
   // Challenge bonuses the order would reach (4.11), after the referral, as written.
-  const end = challengeContributions(rt, s, Math.max(order.at, s.at), order.lines, calc, false);
+  const end = challengeContributions(rt, s, at, order.lines, calc, false);
   for (let i = calc.count; i < end; i++) entries.push({ rule: rt.out.rule[i]!, points: rt.out.points[i]!, line: rt.out.line[i]! });
+  const notApplied = whyNot(rt, s, at, order.lines, calc, new Set(entries.map((e) => e.rule)));
   const discounts = order.lines
     .map((l, i) => ({ sku: l.sku, amount: l.qty * l.price - calc.lines![i]![2] }))
     .filter((d) => d.amount > 0);
@@ -121,5 +126,6 @@ export function quote(program: Program, state: MemberState, order: { at: number;
     discounts,
     perks: memberView(program, s, order.at).perks,
     pending,
+    notApplied,
   };
 }

@@ -271,6 +271,12 @@ export function apiSuite(backend: Backend) {
         const quote = await ok(server.app, m.key, QuoteDocument, { member: 'm', order });
         const before = await ok(server.app, m.key, MemberDocument, { id: 'm' });
         expect(before.member!.balance).toBe(100); // the quote wrote nothing
+        // Why not: Monday 05:00 in New York, an 8.70 app order with no whole beans.
+        expect(quote.quote.notApplied.map((n) => [n.rule, n.reason, n.why, n.line])).toEqual([
+          ['Afternoon lull', 'CONDITION', '`hours 14:00 to 17:00` does not hold for this order', 20],
+          ['Weekend beans', 'CONDITION', '`days sat, sun` does not hold for this order', 32],
+          ['App order', 'CONDITION', '`when order.channel == "app" and order.total >= 10 USD` does not hold for this order', 38],
+        ]);
         const res = await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'm', orderId: 'A-1', ...order } });
         if (res.recordOrder.__typename !== 'RecordOrderPayload') throw new Error(JSON.stringify(res));
         expect(res.recordOrder.replayed).toBe(false);

@@ -535,6 +535,31 @@ const QuoteDiscount = builder
     }),
   });
 
+const NotAppliedReason = builder.enumType('NotAppliedReason', {
+  description: 'Why a rule or challenge gives nothing to a quoted order, in the order the engine decides (dsl.md 4.2 step 5, 4.11).',
+  values: {
+    NO_ELIGIBLE_LINE: { description: 'Every line of the order is excluded by the program.' },
+    CONDITION: { description: 'A `during`, `days`, `hours` or `when` of the rule does not hold.' },
+    NO_MATCHING_LINE: { description: 'No eligible line matches the filters (for a challenge: the order does not count).' },
+    NOTHING_EARNED: { description: 'The effect comes to 0 points on this order (e.g. `extra 1 point per 10 USD` on 4 USD).' },
+    LIMIT_USED: { description: 'The rule\'s limit is used up in the current period; see resetsAt.' },
+    GOAL_NOT_REACHED: { description: 'The order counts for the challenge but does not reach its goal; the message says how far it gets.' },
+    ALREADY_COMPLETED: { description: 'The challenge\'s bonus was already earned in this period (or ever, for `per member`).' },
+  } as const,
+});
+
+const QuoteNotApplied = builder.objectRef<QuoteShape['notApplied'][number]>('QuoteNotApplied').implement({
+  authScopes: KEYS_AND_MEMBERS,
+  description: 'A rule or challenge the order would get nothing from, and why.',
+  fields: (t) => ({
+    rule: t.exposeString('rule', { description: 'The rule\'s name, or `challenge:NAME`, as in ledger entries.' }),
+    reason: t.field({ type: NotAppliedReason, description: 'The first reason, as a code to act on.', resolve: (n) => n.reason }),
+    why: t.string({ resolve: (n) => n.message, description: 'The reason in words, e.g. "`days sat, sun` does not hold for this order" or "2 of 3 orders this week with this order".' }),
+    line: t.exposeInt('line', { description: 'The program line of the cause: the failing condition, the limit\'s rule, the effect, or the challenge.' }),
+    resetsAt: t.field({ type: 'DateTime', nullable: true, description: 'For a limit or a challenge: when its period starts again; null for `per member` and `per order`.', resolve: (n) => (n.resetsAt === null ? null : new Date(n.resetsAt)) }),
+  }),
+});
+
 const Quote = builder.objectRef<QuoteShape>('Quote').implement({
   authScopes: KEYS_AND_MEMBERS,
   description: 'What an order would earn now; nothing is written.',
@@ -548,6 +573,11 @@ const Quote = builder.objectRef<QuoteShape>('Quote').implement({
       resolve: (q) => q.discounts.map((d) => ({ sku: d.sku, amount: asMoney(q, d.amount) })),
     }),
     perks: t.stringList({ description: 'Perks the member has for this order.', resolve: (q) => [...q.perks] }),
+    notApplied: t.field({
+      type: [QuoteNotApplied],
+      description: 'Every rule and challenge of the program the order would get nothing from, in source order, each with why.',
+      resolve: (q) => q.notApplied,
+    }),
   }),
 });
 
