@@ -29,7 +29,7 @@ import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
-import { writeRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow } from './write.ts';
+import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow } from './write.ts';
 
 export interface Scope {
   prisma: PrismaClient;
@@ -1003,4 +1003,185 @@ export async function advanceTime(
   // A summary of the run: each member's changes committed on their own.
   if (actor) await recordAudit(scope.prisma, actor, 'advanceTime', null, { at: formatInstant(at), members, entries, failed }, scope.merchantId);
   return { at, members, entries, failures, failed };
+}
+
+// ---------------------------------------------------------------- import in batches
+
+/** importBatch cannot apply these lines as one write: the caller applies them one by one (the reference path). */
+export class BatchFallback extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'BatchFallback';
+  }
+}
+
+/** What importBatch did with one line: applied, already applied (its key was), or the error the one-by-one write would throw. */
+export type BatchLineResult = { replayed: boolean } | { error: unknown };
+
+type SignupEvent = EngineEvent & { type: 'signup'; member: string; referrer?: string | null };
+type OrderEvent = EngineEvent & { type: 'order'; member: string; id: string };
+/** Events whose write is only the event (redeemPoints, recordEvent): no rows beside the log, the ledger and the state. */
+type PlainEvent = EngineEvent & { type: 'redeem' | 'event'; member: string };
+type BatchEvent = SignupEvent | OrderEvent | PlainEvent;
+
+const BATCH_CONTEXT_SQL = `
+SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid AND v.active) AS "versionId",
+       (SELECT m.sandbox FROM merchants m WHERE m.id = $1::uuid) AS sandbox,
+       (SELECT coalesce(json_agg(json_build_object('externalId', o.external_id, 'id', o.id::text, 'memberId', o.member_id::text, 'bodyHash', o.body_hash, 'at', o.at)), '[]')
+          FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = ANY($2::text[])) AS orders,
+       (SELECT coalesce(json_agg(json_build_object('key', e.key, 'bodyHash', e.body_hash, 'at', e.at)), '[]')
+          FROM events e WHERE e.merchant_id = $1::uuid AND e.key = ANY($3::text[])) AS keys,
+       (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
+          FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
+
+/**
+ * Applies a run of `signup`, `order`, `redeem` and `event` lines (an import's usual lines) as
+ * one transaction: the members locked in one statement, the engine run over
+ * the lines in memory, every row written in one statement (write.ts
+ * writeBatch). Each line gets what its one-by-one write (signup,
+ * recordOrder, redeemPoints, recordEvent) would have done; where that is not simple to match (a
+ * refused order, which the one-by-one write leaves unwritten; a limit; an
+ * order id used with another body; a publish meanwhile) it throws
+ * BatchFallback and writes nothing, and the caller applies the lines one by one.
+ */
+export async function importBatch(scope: Scope, raws: readonly { event: Record<string, unknown>; key?: string }[]): Promise<BatchLineResult[]> {
+  const active = await lastActiveProgram(scope.prisma, scope.merchantId);
+  const { program } = active;
+  const parsed = raws.map((raw): { event: BatchEvent; key: string } | { error: unknown } => {
+    try {
+      const event = toEvent(scope, active, raw.event) as BatchEvent;
+      const key = event.type === 'order' ? `order:${event.id}` : event.type === 'signup' ? `signup:${event.member}` : writeKey('key', raw.key ?? '', 'write');
+      return { event, key };
+    } catch (error) {
+      return { error };
+    }
+  });
+  const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
+  const keys = parsed.flatMap((p) => ('event' in p && p.event.type !== 'order' ? [p.key] : []));
+  const ids = new Set<string>();
+  for (const e of events) {
+    ids.add(e.member);
+    if (e.type === 'signup' && e.referrer) ids.add(e.referrer);
+  }
+  return inTransaction(scope.prisma, async (tx) => {
+    // The members' referrals (and so their referrers) first, then every member locked in one statement.
+    const referrals = await tx.$queryRawUnsafe<{ id: string; rewardedAt: Date | null; referee: string; referrer: string }[]>(
+      `SELECT r.id::text AS "id", r.rewarded_at AS "rewardedAt", e.external_id AS referee, m.external_id AS referrer
+         FROM referrals r JOIN members e ON e.id = r.referee_id JOIN members m ON m.id = r.referrer_id
+        WHERE r.merchant_id = $1::uuid AND e.external_id = ANY($2::text[])`,
+      scope.merchantId,
+      [...ids],
+    );
+    const referralOf = new Map(referrals.map((r) => [r.referee, { id: r.id, rewardedAt: r.rewardedAt?.getTime() ?? null, referrer: r.referrer }]));
+    for (const r of referrals) ids.add(r.referrer);
+    const rows = await loadMembers(tx, scope.merchantId, [...ids], true);
+    const read = new Map([...rows].map(([k, r]) => [k, { version: r.version, lastEventAt: r.lastEventAt.getTime() }]));
+    const orderIds = events.flatMap((e) => (e.type === 'order' ? [e.id] : []));
+    const [context] = await tx.$queryRawUnsafe<
+      { versionId: string | null; sandbox: boolean; orders: FoundOrder[] & { externalId: string }[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }[]
+    >(BATCH_CONTEXT_SQL, scope.merchantId, orderIds, keys, events.length);
+    if (!context || context.versionId !== active.version.id || context.sandbox !== active.sandbox) throw new BatchFallback('the active program changed');
+    const recorded = new Map<string, { bodyHash: string; at: number }>(context.orders.map((o) => [(o as unknown as { externalId: string }).externalId, { bodyHash: o.bodyHash, at: Date.parse(o.at) }]));
+    const signedUp = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
+    const seqs = context.seqs.map((s) => BigInt(s));
+    const batch: BatchRows = { merchantId: scope.merchantId, programVersionId: active.version.id, events: [], orders: [], updates: [], inserts: [], entries: [], notifications: [], referrals: [], rewarded: [] };
+    /** Per member changed: the time of its last change. */
+    const changedAt = new Map<string, { last: number; first: number }>();
+    const created = new Set<string>();
+    const results: BatchLineResult[] = [];
+    for (const p of parsed) {
+      if ('error' in p) {
+        results.push(p);
+        continue;
+      }
+      const event = p.event;
+      const bodyHash = eventBodyHash(program, event);
+      const key = p.key;
+      const first = event.type === 'order' ? recorded.get(event.id) : signedUp.get(key);
+      if (first) {
+        if (first.bodyHash !== bodyHash || first.at !== event.at) throw new BatchFallback(`${key} was used with another body`);
+        results.push({ replayed: true });
+        continue;
+      }
+      const referral = event.type === 'order' ? referralOf.get(event.member) : undefined;
+      const involved = [event.member, event.type === 'signup' ? event.referrer : referral?.referrer].filter((id): id is string => typeof id === 'string');
+      const mine = new Map(involved.flatMap((id) => (rows.has(id) ? [[id, rows.get(id)!] as const] : [])));
+      const before = viewsBefore(program, mine.values());
+      const orderId = randomUUID();
+      const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: () => undefined });
+      if (outcome.refusal && event.type === 'order') throw new BatchFallback('a refused order');
+      const staged = stage(active, event.at, mine, outcome.changed, outcome.entries, new Map([[key.slice(6), orderId]]), null);
+      for (const n of staged.inserts) {
+        created.add(n.externalId);
+        rows.set(n.externalId, mine.get(n.externalId)!);
+      }
+      for (const s of outcome.changed) {
+        const seen = changedAt.get(s.id);
+        changedAt.set(s.id, { last: event.at, first: seen?.first ?? event.at });
+      }
+      const seq = seqs[batch.events.length]!;
+      batch.events.push({
+        seq,
+        type: event.type,
+        member: event.member,
+        at: event.at,
+        line: eventLine(program, event),
+        key: outcome.refusal ? null : key,
+        bodyHash,
+        programVersionId: active.version.id,
+        refusalCode: outcome.refusal?.code ?? null,
+        refusal: outcome.refusal?.message ?? null,
+      });
+      for (const e of staged.entries) batch.entries.push({ ...e, orderId: event.type === 'order' && e.orderId ? e.orderId : null, eventSeq: seq });
+      for (const n of notificationsFor(program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries })) batch.notifications.push({ ...n, eventSeq: seq });
+      if (!outcome.refusal) {
+        if (event.type === 'order') {
+          recorded.set(event.id, { bodyHash, at: event.at });
+          batch.orders.push({
+            id: orderId,
+            memberId: rows.get(event.member)!.id,
+            externalId: event.id,
+            bodyHash,
+            lines: event.lines,
+            channel: event.channel ?? null,
+            total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
+            at: event.at,
+            record: outcome.order,
+          });
+          if (referral && referral.rewardedAt === null && outcome.entries.some((e) => e.rule === 'referral:referrer')) {
+            referral.rewardedAt = event.at;
+            batch.rewarded.push({ id: referral.id, rewardedAt: event.at, orderId });
+          }
+        } else {
+          signedUp.set(key, { bodyHash, at: event.at });
+        }
+        if (event.type === 'signup') {
+          const referrer = event.referrer ? rows.get(event.referrer) : undefined;
+          const referee = rows.get(event.member);
+          if (referrer && referee) {
+            const id = randomUUID();
+            batch.referrals.push({ id, referrerId: referrer.id, refereeId: referee.id, createdAt: event.at });
+            referralOf.set(event.member, { id, rewardedAt: null, referrer: referrer.externalId });
+          }
+        }
+      }
+      results.push(outcome.refusal ? { error: new EventRefusedError(outcome.refusal, program) } : { replayed: false });
+    }
+    // Each member's row once, as its last change left it (the one-by-one writes store it after each).
+    for (const [id, at] of changedAt) {
+      const row = rows.get(id)!;
+      const view = memberView(program, row.state, at.last);
+      const nextDueAt = nextDue(program, row.state);
+      const tier = view.tier?.name ?? null;
+      const was = read.get(id);
+      if (was && !created.has(id)) {
+        batch.updates.push({ id: row.id, version: was.version, state: row.state, balance: view.balance, tier, nextDueAt, lastEventAt: Math.max(was.lastEventAt, at.last) });
+      } else {
+        batch.inserts.push({ id: row.id, externalId: id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at.first, lastEventAt: at.last, state: row.state, balance: view.balance, tier, nextDueAt });
+      }
+    }
+    const updated = await writeBatch(tx, batch);
+    if (updated !== batch.updates.length) throw new VersionConflict(batch.updates.map((u) => u.id).join(', '));
+    return results;
+  });
 }
