@@ -3,6 +3,7 @@
 //
 //   npm run bench:server                      # 400 orders per measurement
 //   npm run bench:server -- --orders 2000
+//   npm run bench:server -- --import-events 100000 --import-members 5000
 //
 // For each database:
 //   - baseline: the minimum a ledger write needs per order, in plain SQL over
@@ -12,10 +13,15 @@
 //     process), for members signed up beforehand;
 // sequentially and with 16 in flight (PGlite sequentially only: it
 // has one connection), reporting orders/s, p50/p99 latency, the ratio to the
-// baseline, and the SQL statements (round trips) per order.
+// baseline, and the SQL statements (round trips) per order. Then an import:
+// a bench/generate.ts stream (coffee chain, one month) sent to POST
+// /events.jsonl, in events/s; the members' balances and tiers it leaves must
+// equal `loyalty replay --json` of the same file, or the bench fails.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -26,12 +32,35 @@ import { migrate } from '../src/server/db/migrate.ts';
 import { createMerchant } from '../src/server/services/merchants.ts';
 import { createApp } from '../src/server/yoga.ts';
 import { startPostgres } from '../test/server/postgres.ts';
+import { generateToString } from './generate.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const COFFEE = readFileSync(join(ROOT, 'examples/coffee-chain.loyalty'), 'utf8');
 
-const cli = new Command('bench:server').option('--orders <n>', 'orders per measurement', (v) => Number(v), 400).parse();
-const ORDERS = cli.opts<{ orders: number }>().orders;
+const cli = new Command('bench:server')
+  .option('--orders <n>', 'orders per measurement', (v) => Number(v), 400)
+  .option('--import-events <n>', 'events in the imported stream', (v) => Number(v), 3000)
+  .option('--import-members <n>', 'members in the imported stream', (v) => Number(v), 300)
+  .parse();
+const { orders: ORDERS, importEvents: IMPORT_EVENTS, importMembers: IMPORT_MEMBERS } = cli.opts<{ orders: number; importEvents: number; importMembers: number }>();
+
+/** The stream to import and what `loyalty replay` makes of it (balances and tiers by member). */
+const IMPORT = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
+  try {
+    const text = generateToString({ events: IMPORT_EVENTS, members: IMPORT_MEMBERS, months: 1 });
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(file, text);
+    const out = execFileSync(process.execPath, [join(ROOT, 'bin/loyalty.mjs'), 'replay', '--json', '--no-progress', join(ROOT, 'examples/coffee-chain.loyalty'), file], {
+      maxBuffer: 1 << 30,
+    });
+    const result = JSON.parse(out.toString()) as { members: Record<string, { balance: number; tier: string | null }> };
+    const expected = new Map(Object.entries(result.members).map(([id, m]) => [id, `${m.balance} ${m.tier ?? '-'}`]));
+    return { text, lines: text.split('\n').filter((l) => l.trim()).length, expected };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
 const MEMBERS = 64;
 
 interface Measure {
@@ -147,12 +176,45 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   return rows;
 }
 
+/** Imports IMPORT over HTTP into a new merchant; events/s. Throws when the result is not replay's. */
+async function importSpeed(label: string, url: string, poolSize: number): Promise<number> {
+  const db = await openDatabase({ databaseUrl: url, poolSize });
+  const http = await listen(db);
+  try {
+    const merchant = await createMerchant(db.prisma, `Import ${label}`, COFFEE);
+    const started = performance.now();
+    const res = await fetch(http.url.replace('/graphql', '/events.jsonl'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/x-ndjson' },
+      body: IMPORT.text,
+    });
+    const summary = (await res.json()) as { accepted: number; replayed: number; refused: unknown[]; malformed: unknown[] };
+    const seconds = (performance.now() - started) / 1000;
+    if (!res.ok) throw new Error(`import failed: ${res.status} ${JSON.stringify(summary)}`);
+    const members = await db.prisma.member.findMany({ where: { merchantId: merchant.id }, select: { externalId: true, balance: true, tier: true } });
+    const got = new Map(members.map((m) => [m.externalId, `${m.balance} ${m.tier ?? '-'}`]));
+    const wrong = [...IMPORT.expected].filter(([id, want]) => got.get(id) !== want);
+    if (wrong.length > 0 || got.size !== IMPORT.expected.size) {
+      const [id, want] = wrong[0] ?? ['', ''];
+      throw new Error(`${label}: the import differs from loyalty replay for ${wrong.length} members (of ${IMPORT.expected.size}; server has ${got.size}), e.g. ${id}: replay ${want}, server ${got.get(id)}`);
+    }
+    console.log(`import ${label}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances and tiers equal loyalty replay's`);
+    return IMPORT.lines / seconds;
+  } finally {
+    http.server.close();
+    await db.close();
+  }
+}
+
 const results: string[] = [];
+const imports: string[] = [];
 {
   const embedded = await startEmbedded(null);
   try {
     await migrate(embedded.url);
     results.push(...(await run('PGlite', embedded.url, 1)));
+    await new Promise((r) => setTimeout(r, 500));
+    imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
   } finally {
     await embedded.stop();
   }
@@ -161,6 +223,7 @@ const results: string[] = [];
   const pgServer = await startPostgres();
   try {
     results.push(...(await run('PostgreSQL', pgServer.url, 16)));
+    imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
   } finally {
     await pgServer.stop();
   }
@@ -169,3 +232,7 @@ console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members\n`);
 console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order |');
 console.log('|---|---|---|---|---|---|');
 console.log(results.join('\n'));
+console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, one month, bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
+console.log('| database | import events/s |');
+console.log('|---|---|');
+console.log(imports.join('\n'));

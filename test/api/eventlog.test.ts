@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
+import { generateToString } from '../../bench/generate.ts';
 import { conformanceDir, conformanceNextDir } from '../support.ts';
 import { example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
@@ -147,6 +148,38 @@ function eventLog(backend: Backend) {
       // Importing needs an admin key.
       const created = (await rawRequest(server.app, { query: 'mutation { createApiKey(scope: WRITE) { key } }' }, to.key)) as { data: { createApiKey: { key: string } } };
       expect((await post(created.data.createApiKey.key, exported)).status).toBe(403);
+    });
+
+    test('an import in batches (a generated stream with its awkward cases) gives loyalty replay\'s members and ledgers, a log that verifies, and nothing new when re-sent', async () => {
+      // Refused and duplicate orders, bad lines and over-refunds make some batches fall back to one write per line.
+      const events = generateToString({ events: 900, members: 60, months: 1, edge: true });
+      const m = await newMerchant(server, COFFEE, { sandbox: true });
+      const post = async () =>
+        (await (await server.app.fetch('http://loyalty.test/events.jsonl', { method: 'POST', headers: { authorization: `Bearer ${m.key}` }, body: events })).json()) as {
+          accepted: number;
+          replayed: number;
+          refused: { line: number }[];
+          malformed: { line: number }[];
+        };
+      const summary = await post();
+      const replay = new Replay(compile(COFFEE, 'coffee-chain.loyalty').program!);
+      events.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));
+      const expected = replay.result();
+      expect(summary.refused.length + summary.malformed.length).toBeGreaterThan(0);
+      // Every line the server did not apply is one replay reports, and in line order.
+      const problems = [...summary.malformed, ...summary.refused].map((p) => p.line).sort((a, b) => a - b);
+      expect(problems).toEqual(expected.errors.map((e) => e.line));
+      expect(summary.malformed.map((p) => p.line)).toEqual([...summary.malformed.map((p) => p.line)].sort((a, b) => a - b));
+      const stored = await server.db.prisma.member.findMany({ where: { merchantId: m.id }, select: { externalId: true, balance: true, tier: true, _count: { select: { ledgerEntries: true } } } });
+      expect(Object.fromEntries(stored.map((s) => [s.externalId, [Number(s.balance), s.tier, s._count.ledgerEntries]]))).toEqual(
+        Object.fromEntries(Object.entries(expected.members).map(([id, r]) => [id, [r.balance, r.tier, r.ledger.length]])),
+      );
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+      const entries = await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } });
+      const again = await post();
+      expect(again.accepted).toBe(0);
+      expect(again.replayed).toBe(summary.accepted + summary.replayed);
+      expect(await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } })).toBe(entries);
     });
 
     const rewards = conformanceNextDir() && join(conformanceNextDir()!, '21-rewards');

@@ -90,11 +90,69 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
   }
 }
 
-/** Applies the lines in order; blank lines are skipped (and counted, as replay counts them). */
+/** Lines applied together by members.importBatch; other types are applied one by one, in order between the batches. */
+const BATCHED = new Set(['signup', 'order', 'redeem', 'event']);
+const BATCH_SIZE = 500;
+
+/** The line as the fields its write takes (what applyLine hands the service). */
+function batchEvent(line: Line): { event: Record<string, unknown>; key?: string } {
+  const { at, member } = line;
+  switch (line.type) {
+    case 'signup':
+      return { event: { type: 'signup', at, member, birthday: line.birthday ?? null, referrer: line.referrer ?? null } };
+    case 'order':
+      return { event: { type: 'order', at, member, id: line.id, lines: line.lines, channel: line.channel ?? null } };
+    case 'redeem':
+      return { event: { type: 'redeem', at, member, points: line.points, order_total: line.order_total ?? null }, key: keyOf(line, 'write') };
+    default:
+      return { event: { type: 'event', at, member, name: line.name }, key: keyOf(line, 'write') };
+  }
+}
+
+/**
+ * Applies the lines in order; blank lines are skipped (and counted, as
+ * replay counts them). Runs of signups and orders go in batches of up to
+ * BATCH_SIZE, each one transaction (members.importBatch); a batch it cannot
+ * apply as one is applied line by line, as every other line is.
+ */
 export async function importLines(scope: members.Scope, actor: AuditActor, lines: AsyncIterable<string> | Iterable<string>, onLine?: (n: number) => void): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
   const problem = (list: ImportProblem[], p: ImportProblem) => {
     if (list.length < MAX_PROBLEMS) list.push(p);
+  };
+  const count = (n: number, result: { replayed: boolean } | { error: unknown }) => {
+    if ('replayed' in result) {
+      if (result.replayed) summary.replayed++;
+      else summary.accepted++;
+      return;
+    }
+    const error = result.error;
+    if (error instanceof EventRefusedError) problem(summary.refused, { line: n, code: error.refusal.code, message: error.refusal.message });
+    else if (error instanceof DomainError && error.code === 'BAD_USER_INPUT') problem(summary.malformed, { line: n, code: error.code, message: error.message });
+    else if (error instanceof DomainError) problem(summary.refused, { line: n, code: error.code, message: error.message });
+    else throw error;
+  };
+  const one = async (n: number, line: Line) => {
+    try {
+      count(n, await applyLine(scope, actor, line));
+    } catch (error) {
+      count(n, { error });
+    }
+  };
+  let pending: { n: number; line: Line }[] = [];
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    let results: Awaited<ReturnType<typeof members.importBatch>>;
+    try {
+      results = await members.importBatch(scope, batch.map((b) => batchEvent(b.line)));
+    } catch (error) {
+      if (!(error instanceof members.BatchFallback || error instanceof DomainError)) throw error;
+      for (const b of batch) await one(b.n, b.line);
+      return;
+    }
+    results.forEach((r, i) => count(batch[i]!.n, r));
   };
   let n = 0;
   for await (const text of lines) {
@@ -109,19 +167,18 @@ export async function importLines(scope: members.Scope, actor: AuditActor, lines
       if (typeof line.at !== 'string') throw new Error(line.at === undefined ? 'missing field "at"' : 'field "at" must be a string');
       if (line.type !== 'tick' && typeof line.member !== 'string') throw new Error('missing field "member"');
     } catch (error) {
+      await flush(); // the problems stay in line order
       problem(summary.malformed, { line: n, code: 'BAD_USER_INPUT', message: (error as Error).message });
       continue;
     }
-    try {
-      const result = await applyLine(scope, actor, line);
-      if (result.replayed) summary.replayed++;
-      else summary.accepted++;
-    } catch (error) {
-      if (error instanceof EventRefusedError) problem(summary.refused, { line: n, code: error.refusal.code, message: error.refusal.message });
-      else if (error instanceof DomainError && error.code === 'BAD_USER_INPUT') problem(summary.malformed, { line: n, code: error.code, message: error.message });
-      else if (error instanceof DomainError) problem(summary.refused, { line: n, code: error.code, message: error.message });
-      else throw error;
+    if (BATCHED.has(line.type as string)) {
+      pending.push({ n, line });
+      if (pending.length >= BATCH_SIZE) await flush();
+      continue;
     }
+    await flush();
+    await one(n, line);
   }
+  await flush();
   return summary;
 }

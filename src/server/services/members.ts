@@ -27,8 +27,9 @@ import {
 import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, viewsBefore } from './notifications.ts';
-import { requireActiveProgram, type ActiveProgram } from './programs.ts';
+import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
+import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow } from './write.ts';
 
 export interface Scope {
   prisma: PrismaClient;
@@ -201,7 +202,72 @@ export async function loadMembers(tx: Tx, merchantId: string, externalIds: strin
   return new Map(rows.map((r) => [r.externalId, r]));
 }
 
-/** Stores changed member states (insert for a new member) and the entries; returns entry ids. */
+/** The rows a write stores: changed members (updates over the version read, inserts for new ones) and its entries. */
+interface Staged {
+  updates: MemberUpdate[];
+  inserts: MemberInsert[];
+  entries: EntryRow[];
+}
+
+/**
+ * Checks the limits on what the engine wrote and turns it into rows; a new
+ * member gets its id here and a row in `rows` (version 0).
+ */
+function stage(
+  active: ActiveProgram,
+  at: number,
+  rows: Map<string, MemberRow>,
+  changed: readonly MemberState[],
+  entries: readonly LedgerEntry[],
+  orderRefs: ReadonlyMap<string, string>,
+  correction: Correction | null,
+): Staged {
+  const { program } = active;
+  for (const e of entries) {
+    if (Math.abs(e.points) > LIMITS.points) {
+      throw new DomainError('BAD_USER_INPUT', `the event would write an entry of ${e.points} points, beyond the limit of ${LIMITS.points}`, { limit: LIMITS.points });
+    }
+  }
+  const staged: Staged = { updates: [], inserts: [], entries: [] };
+  for (const state of changed) {
+    const view = memberView(program, state, at);
+    if (Math.abs(view.balance) > LIMITS.points) {
+      throw new DomainError('BAD_USER_INPUT', `the event would bring member "${view.id}"'s balance to ${view.balance} points, beyond the limit of ${LIMITS.points}`, {
+        limit: LIMITS.points,
+      });
+    }
+    const nextDueAt = nextDue(program, state);
+    const tier = view.tier?.name ?? null;
+    const row = rows.get(view.id);
+    if (row) {
+      staged.updates.push({ id: row.id, version: row.version, state, balance: view.balance, tier, nextDueAt, lastEventAt: Math.max(row.lastEventAt.getTime(), at) });
+    } else {
+      const id = randomUUID();
+      staged.inserts.push({ id, externalId: view.id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at, lastEventAt: at, state, balance: view.balance, tier, nextDueAt });
+      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at), balance: BigInt(view.balance), tier });
+    }
+  }
+  for (const e of entries) {
+    const member = rows.get(e.member);
+    if (!member) throw new Error(`engine wrote an entry for member ${e.member} it was not given`);
+    const corrected = correction !== null && e.kind === 'adjust';
+    staged.entries.push({
+      memberId: member.id,
+      at: e.at,
+      kind: e.kind,
+      points: e.points,
+      rule: e.rule,
+      ref: e.ref,
+      line: e.line,
+      reason: corrected ? correction.reason : null,
+      actor: corrected ? correction.actor : null,
+      orderId: e.ref === null ? null : (orderRefs.get(e.ref) ?? null),
+    });
+  }
+  return staged;
+}
+
+/** Stores changed member states (insert for a new member) and the entries, for an event logged already; returns entry ids. */
 export async function persist(
   tx: Tx,
   merchantId: string,
@@ -214,71 +280,41 @@ export async function persist(
   eventSeq: bigint,
   correction: Correction | null = null,
 ): Promise<bigint[]> {
-  const { program, version: programVersion } = active;
-  for (const e of entries) {
-    if (Math.abs(e.points) > LIMITS.points) {
-      throw new DomainError('BAD_USER_INPUT', `the event would write an entry of ${e.points} points, beyond the limit of ${LIMITS.points}`, { limit: LIMITS.points });
-    }
+  const staged = stage(active, at, rows, changed, entries, orderRefs, correction);
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  for (const u of staged.updates) {
+    const { count } = await tx.member.updateMany({
+      where: { id: u.id, version: u.version },
+      data: {
+        state: u.state as Prisma.InputJsonValue,
+        balance: u.balance,
+        tier: u.tier,
+        nextDueAt: date(u.nextDueAt),
+        lastEventAt: new Date(u.lastEventAt),
+        version: { increment: 1 },
+      },
+    });
+    if (count !== 1) throw new VersionConflict(u.id);
   }
-  for (const state of changed) {
-    const view = memberView(program, state, at);
-    if (Math.abs(view.balance) > LIMITS.points) {
-      throw new DomainError('BAD_USER_INPUT', `the event would bring member "${view.id}"'s balance to ${view.balance} points, beyond the limit of ${LIMITS.points}`, {
-        limit: LIMITS.points,
-      });
-    }
-    const due = nextDue(program, state);
-    const cached = {
-      state: state as unknown as Prisma.InputJsonValue,
-      balance: view.balance,
-      tier: view.tier?.name ?? null,
-      nextDueAt: due === null ? null : new Date(due),
-    };
-    const row = rows.get(view.id);
-    if (row) {
-      const lastEventAt = new Date(Math.max(row.lastEventAt.getTime(), at));
-      const { count } = await tx.member.updateMany({
-        where: { id: row.id, version: row.version },
-        data: { ...cached, lastEventAt, version: { increment: 1 } },
-      });
-      if (count !== 1) throw new VersionConflict(row.id);
-    } else {
-      const id = randomUUID();
-      await tx.member.create({
-        data: {
-          id,
-          merchantId,
-          externalId: view.id,
-          birthday: view.birthday ?? null,
-          signupAt: new Date(view.signupAt ?? at),
-          lastEventAt: new Date(at),
-          ...cached,
-        },
-      });
-      rows.set(view.id, { id, externalId: view.id, state, version: 0, lastEventAt: new Date(at), balance: BigInt(view.balance), tier: cached.tier });
-    }
-  }
-  if (entries.length === 0) return [];
-  orderRefs = await withVestedOrders(tx, merchantId, entries, orderRefs);
-  const created = await tx.ledgerEntry.createManyAndReturn({
-    data: entries.map((e) => {
-      const member = rows.get(e.member);
-      if (!member) throw new Error(`engine wrote an entry for member ${e.member} it was not given`);
-      return {
+  for (const n of staged.inserts) {
+    await tx.member.create({
+      data: {
+        id: n.id,
         merchantId,
-        memberId: member.id,
-        at: new Date(e.at),
-        kind: e.kind,
-        points: e.points,
-        rule: e.rule,
-        ref: e.ref,
-        line: e.line,
-        programVersionId: programVersion.id,
-        orderId: e.ref === null ? null : (orderRefs.get(e.ref) ?? null),
-        eventSeq,
-        ...(correction !== null && e.kind === 'adjust' ? correction : {}),
-      };
-    }),
+        externalId: n.externalId,
+        birthday: n.birthday,
+        signupAt: new Date(n.signupAt),
+        lastEventAt: new Date(n.lastEventAt),
+        state: n.state as Prisma.InputJsonValue,
+        balance: n.balance,
+        tier: n.tier,
+        nextDueAt: date(n.nextDueAt),
+      },
+    });
+  }
+  if (staged.entries.length === 0) return [];
+  const created = await tx.ledgerEntry.createManyAndReturn({
+    data: staged.entries.map((e) => ({ ...e, merchantId, at: new Date(e.at), kind: e.kind as LedgerEntry['kind'], programVersionId: active.version.id, eventSeq })),
     select: { id: true },
   });
   return created.map((c) => c.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -287,6 +323,12 @@ export async function persist(
 /** Entries that name an order the caller did not load (pending points
  * vesting, dsl.md 4.9: written when the member is brought forward by any
  * later write or advanceTime) are linked to that order's row too. */
+/** Whether an order rewarded its referee's referrer: an entry now, or (with
+ * pending points, dsl.md 4.9) a reward scheduled to vest in the referrer's state. */
+function rewardsReferrer(orderId: string, changed: readonly MemberState[], entries: readonly LedgerEntry[]): boolean {
+  return entries.some((e) => e.rule === 'referral:referrer') || changed.some((s) => s.vesting?.some((v) => v.seq === 0 && v.order === orderId) ?? false);
+}
+
 async function withVestedOrders(tx: Tx, merchantId: string, entries: readonly LedgerEntry[], orderRefs: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string>> {
   const missing = new Set<string>();
   for (const e of entries) if (e.ref !== null && !orderRefs.has(e.ref)) missing.add(e.ref);
@@ -309,8 +351,9 @@ interface Applied {
 
 /**
  * The common write: lock the member (and load `also`), apply the event,
- * run `beforePersist` when it was accepted (rows the entries point at, such
- * as the order), persist, then `afterPersist`.
+ * then write the event, the order (`order`, when it was accepted), the
+ * states, the entries and the notifications in one statement, then
+ * `afterPersist`.
  */
 async function applyMemberEvent(
   tx: Tx,
@@ -330,7 +373,8 @@ async function applyMemberEvent(
     correction?: Correction;
     /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
     orders?: Map<string, OrderRecord>;
-    beforePersist?: (rows: Map<string, MemberRow>, order: OrderRecord | null) => Promise<void>;
+    /** The order row an accepted event records (recordOrder), written with the event. */
+    order?: (rows: Map<string, MemberRow>, record: OrderRecord | null) => OrderRow;
     afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[], order: OrderRecord | null) => Promise<void>;
   } = {},
 ): Promise<Applied> {
@@ -353,22 +397,30 @@ async function applyMemberEvent(
     // Order ids are unique per merchant by index; the caller loads the one an event names.
     order: (id: string) => opts.orders?.get(id),
   });
-  if (!outcome.error) await opts.beforePersist?.(rows, outcome.order);
-  const seq = await logEvent(tx, scope.merchantId, active, event, outcome.refusal, outcome.refusal ? null : (opts.key ?? null), bodyHash);
-  const entryIds = await persist(
-    tx,
-    scope.merchantId,
-    active,
-    event.at,
-    rows,
-    outcome.changed,
-    outcome.entries,
-    opts.orderRefs ?? new Map(),
-    seq,
-    opts.correction ?? null,
-  );
+  const order = outcome.error ? null : (opts.order?.(rows, outcome.order) ?? null);
+  const staged = stage(active, event.at, rows, outcome.changed, outcome.entries, opts.orderRefs ?? new Map(), opts.correction ?? null);
+  const notifications = notificationsFor(active.program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries });
+  // The event, the order, the states, the entries and the outbox: one statement (write.ts).
+  const written = await writeRows(tx, {
+    merchantId: scope.merchantId,
+    event: {
+      type: event.type,
+      member: event.member,
+      at: event.at,
+      line: eventLine(active.program, event),
+      key: outcome.refusal ? null : (opts.key ?? null),
+      bodyHash,
+      programVersionId: active.version.id,
+      refusalCode: outcome.refusal?.code ?? null,
+      refusal: outcome.refusal?.message ?? null,
+    },
+    order,
+    ...staged,
+    notifications,
+  });
+  if (written.updated !== staged.updates.length) throw new VersionConflict(staged.updates.map((u) => u.id).join(', '));
+  const entryIds = written.entryIds;
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
-  await recordNotifications(tx, scope.merchantId, seq, notificationsFor(active.program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries }));
   return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows, replayed: null };
 }
 
@@ -521,21 +573,18 @@ export async function signup(
   return finish(applied, event.member);
 }
 
+/** An order row as the lock statement finds it. */
+interface FoundOrder {
+  id: string;
+  memberId: string;
+  bodyHash: string;
+  at: string;
+}
+
 /** The first result of an order already recorded (its earn entries), or an ORDER_ID_CONFLICT. */
-async function existingOrder(
-  db: Tx,
-  merchantId: string,
-  externalId: string,
-  event: EngineEvent,
-  bodyHash: string,
-): Promise<OrderResult | null> {
-  const order = await db.order.findUnique({
-    where: { merchantId_externalId: { merchantId, externalId } },
-    select: { id: true, memberId: true, bodyHash: true, at: true },
-  });
-  if (!order) return null;
+async function existingOrder(db: Tx, externalId: string, order: FoundOrder, event: EngineEvent, bodyHash: string): Promise<OrderResult> {
   // Canonical bodies ("25.0" is "25.00"); a retry that leaves `at` to the server matches the stored time.
-  if (order.bodyHash !== bodyHash || (!IMPLICIT_AT.has(event) && order.at.getTime() !== event.at)) {
+  if (order.bodyHash !== bodyHash || (!IMPLICIT_AT.has(event) && Date.parse(order.at) !== event.at)) {
     throw new DomainError('ORDER_ID_CONFLICT', `order "${externalId}" was already recorded with a different body`, {
       orderId: externalId,
     });
@@ -556,59 +605,120 @@ async function existingOrder(
   };
 }
 
+/** What recordOrder decides on, read by its first statement. */
+interface OrderContext {
+  /** The merchant's active program version (null: none) and whether it is a sandbox. */
+  versionId: string | null;
+  sandbox: boolean;
+  member: MemberRow | null;
+  /** The order, when its id was recorded already. */
+  order: FoundOrder | null;
+  /** The member's referral and the referrer's row (read without a lock; persist's version check covers it). */
+  referral: { id: string; rewardedAt: string | null; referrer: MemberRow } | null;
+  /** The member row changed after the statement's snapshot was taken (it waited for the lock). */
+  stale: boolean;
+}
+
+type MemberJson = Omit<MemberRow, 'lastEventAt' | 'balance'> & { lastEventAt: string; balance: string };
+
+const memberRow = (m: MemberJson): MemberRow => ({ ...m, lastEventAt: new Date(m.lastEventAt), balance: BigInt(m.balance) });
+
+const MEMBER_JSON = (t: string) =>
+  `json_build_object('id', ${t}.id::text, 'externalId', ${t}.external_id, 'state', ${t}.state, 'version', ${t}.version, 'lastEventAt', ${t}.last_event_at, 'balance', ${t}.balance::text, 'tier', ${t}.tier)`;
+
+/**
+ * recordOrder's first statement: lock the member and read, beside it, the
+ * active program version (so that a publish by any process is seen by the
+ * next write), an order already recorded with this id, and the member's
+ * referral with the referrer's row. One round trip instead of four.
+ */
+const ORDER_CONTEXT_SQL = `
+WITH locked AS (
+  SELECT * FROM members WHERE merchant_id = $1::uuid AND external_id = $2 FOR UPDATE
+)
+SELECT v.id::text AS "versionId", mc.sandbox,
+       (SELECT ${MEMBER_JSON('l')} FROM locked l) AS member,
+       (SELECT s.version FROM members s JOIN locked l ON l.id = s.id) AS "snapshotVersion",
+       (SELECT json_build_object('id', o.id::text, 'memberId', o.member_id::text, 'bodyHash', o.body_hash, 'at', o.at)
+          FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = $3) AS "order",
+       (SELECT json_build_object('id', r.id::text, 'rewardedAt', r.rewarded_at, 'referrer', ${MEMBER_JSON('rm')})
+          FROM locked l JOIN referrals r ON r.referee_id = l.id JOIN members rm ON rm.id = r.referrer_id) AS referral
+  FROM merchants mc LEFT JOIN program_versions v ON v.merchant_id = mc.id AND v.active
+ WHERE mc.id = $1::uuid`;
+
+async function orderContext(tx: Tx, merchantId: string, member: string, orderId: string): Promise<OrderContext> {
+  const [row] = await tx.$queryRawUnsafe<
+    { versionId: string | null; sandbox: boolean; member: MemberJson | null; snapshotVersion: number | null; order: FoundOrder | null; referral: { id: string; rewardedAt: string | null; referrer: MemberJson } | null }[]
+  >(ORDER_CONTEXT_SQL, merchantId, member, orderId);
+  if (!row) throw new DomainError('NOT_FOUND', 'unknown merchant');
+  return {
+    versionId: row.versionId,
+    sandbox: row.sandbox,
+    member: row.member && memberRow(row.member),
+    order: row.order,
+    referral: row.referral && { ...row.referral, referrer: memberRow(row.referral.referrer) },
+    stale: row.member !== null && row.member.version !== row.snapshotVersion,
+  };
+}
+
+/**
+ * Records an order. Its first statement locks the member and reads all the
+ * write decides on; its second writes everything (write.ts). With BEGIN and
+ * COMMIT that is four round trips; the program comes from the process's cache
+ * of compiled versions, checked against the active version id the lock
+ * statement read.
+ */
 export async function recordOrder(
   scope: Scope,
   input: { memberId: string; orderId: string; lines: OrderLineInput[]; channel?: string | null; at?: string | null },
 ): Promise<OrderResult> {
-  const active = await requireActiveProgram(scope.prisma, scope.merchantId);
-  const event = toEvent(scope, active, {
-    type: 'order',
-    at: input.at,
-    member: input.memberId,
-    id: input.orderId,
-    lines: input.lines,
-    channel: input.channel,
-  }) as EngineEvent & { type: 'order'; member: string; id: string };
-  const bodyHash = eventBodyHash(active.program, event);
+  const toOrder = (active: ActiveProgram) =>
+    toEvent(scope, active, {
+      type: 'order',
+      at: input.at,
+      member: input.memberId,
+      id: input.orderId,
+      lines: input.lines,
+      channel: input.channel,
+    }) as EngineEvent & { type: 'order'; member: string; id: string };
+  let active = await lastActiveProgram(scope.prisma, scope.merchantId);
+  let event = toOrder(active);
   const orderId = randomUUID();
   const result = await inTransaction(scope.prisma, async (tx) => {
     // Lock the member first: a concurrent request for the same order has then
     // either committed (and is found here) or not started its write.
-    const locked = await loadMembers(tx, scope.merchantId, [event.member], true);
-    const again = await existingOrder(tx, scope.merchantId, input.orderId, event, bodyHash);
-    if (again) return again;
-    const referral = await tx.referral.findFirst({
-      where: { merchantId: scope.merchantId, referee: { externalId: event.member } },
-      select: { id: true, rewardedAt: true, referrer: { select: { externalId: true } } },
-    });
+    let context = await orderContext(tx, scope.merchantId, event.member, input.orderId);
+    // It waited for the lock: read again, now that the writer it waited for has committed.
+    if (context.stale) context = await orderContext(tx, scope.merchantId, event.member, input.orderId);
+    if (context.versionId === null) throw new DomainError('NO_ACTIVE_PROGRAM', 'publish a program before recording member activity');
+    if (context.versionId !== active.version.id || context.sandbox !== active.sandbox) {
+      // Published (or made a sandbox) since this process last looked: parse the input under the active version.
+      active = await activeProgramOf(tx, scope.merchantId, context.versionId, context.sandbox);
+      event = toOrder(active);
+    }
+    const bodyHash = eventBodyHash(active.program, event);
+    if (context.order) return existingOrder(tx, input.orderId, context.order, event, bodyHash);
+    const locked = new Map(context.member ? [[context.member.externalId, context.member]] : []);
+    const { referral } = context;
+    if (referral && !locked.has(referral.referrer.externalId)) locked.set(referral.referrer.externalId, referral.referrer);
     const applied = await applyMemberEvent(tx, scope, active, event, {
       locked,
       key: `order:${event.id}`,
       keyChecked: true,
-      also: referral ? [referral.referrer.externalId] : [],
       orderRefs: new Map([[event.id, orderId]]),
-      beforePersist: async (rows, record) => {
-        const member = rows.get(event.member)!;
-        await tx.order.create({
-          data: {
-            id: orderId,
-            merchantId: scope.merchantId,
-            memberId: member.id,
-            externalId: event.id,
-            bodyHash,
-            lines: event.lines as unknown as Prisma.InputJsonValue,
-            channel: event.channel ?? null,
-            total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
-            at: new Date(event.at),
-            record: record as unknown as Prisma.InputJsonValue,
-          },
-        });
-      },
+      order: (rows, record) => ({
+        id: orderId,
+        memberId: rows.get(event.member)!.id,
+        externalId: event.id,
+        bodyHash,
+        lines: event.lines,
+        channel: event.channel ?? null,
+        total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
+        at: event.at,
+        record,
+      }),
       afterPersist: async (rows, entries) => {
-        // Rewarded now, or (with pending points) scheduled to vest in the referrer's state.
-        const referrer = referral ? rows.get(referral.referrer.externalId)?.state : undefined;
-        const scheduled = referrer?.vesting?.some((v) => v.seq === 0 && v.order === event.id) ?? false;
-        if (referral && !referral.rewardedAt && (scheduled || entries.some((e) => e.rule === 'referral:referrer'))) {
+        if (referral && !referral.rewardedAt && rewardsReferrer(event.id, [...rows.values()].map((r) => r.state), entries)) {
           await tx.referral.update({
             where: { id: referral.id },
             data: { rewardedAt: new Date(event.at), rewardOrderId: orderId },
@@ -913,4 +1023,185 @@ export async function advanceTime(
   // A summary of the run: each member's changes committed on their own.
   if (actor) await recordAudit(scope.prisma, actor, 'advanceTime', null, { at: formatInstant(at), members, entries, failed }, scope.merchantId);
   return { at, members, entries, failures, failed };
+}
+
+// ---------------------------------------------------------------- import in batches
+
+/** importBatch cannot apply these lines as one write: the caller applies them one by one (the reference path). */
+export class BatchFallback extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'BatchFallback';
+  }
+}
+
+/** What importBatch did with one line: applied, already applied (its key was), or the error the one-by-one write would throw. */
+export type BatchLineResult = { replayed: boolean } | { error: unknown };
+
+type SignupEvent = EngineEvent & { type: 'signup'; member: string; referrer?: string | null };
+type OrderEvent = EngineEvent & { type: 'order'; member: string; id: string };
+/** Events whose write is only the event (redeemPoints, recordEvent): no rows beside the log, the ledger and the state. */
+type PlainEvent = EngineEvent & { type: 'redeem' | 'event'; member: string };
+type BatchEvent = SignupEvent | OrderEvent | PlainEvent;
+
+const BATCH_CONTEXT_SQL = `
+SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid AND v.active) AS "versionId",
+       (SELECT m.sandbox FROM merchants m WHERE m.id = $1::uuid) AS sandbox,
+       (SELECT coalesce(json_agg(json_build_object('externalId', o.external_id, 'id', o.id::text, 'memberId', o.member_id::text, 'bodyHash', o.body_hash, 'at', o.at)), '[]')
+          FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = ANY($2::text[])) AS orders,
+       (SELECT coalesce(json_agg(json_build_object('key', e.key, 'bodyHash', e.body_hash, 'at', e.at)), '[]')
+          FROM events e WHERE e.merchant_id = $1::uuid AND e.key = ANY($3::text[])) AS keys,
+       (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
+          FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
+
+/**
+ * Applies a run of `signup`, `order`, `redeem` and `event` lines (an import's usual lines) as
+ * one transaction: the members locked in one statement, the engine run over
+ * the lines in memory, every row written in one statement (write.ts
+ * writeBatch). Each line gets what its one-by-one write (signup,
+ * recordOrder, redeemPoints, recordEvent) would have done; where that is not simple to match (a
+ * refused order, which the one-by-one write leaves unwritten; a limit; an
+ * order id used with another body; a publish meanwhile) it throws
+ * BatchFallback and writes nothing, and the caller applies the lines one by one.
+ */
+export async function importBatch(scope: Scope, raws: readonly { event: Record<string, unknown>; key?: string }[]): Promise<BatchLineResult[]> {
+  const active = await lastActiveProgram(scope.prisma, scope.merchantId);
+  const { program } = active;
+  const parsed = raws.map((raw): { event: BatchEvent; key: string } | { error: unknown } => {
+    try {
+      const event = toEvent(scope, active, raw.event) as BatchEvent;
+      const key = event.type === 'order' ? `order:${event.id}` : event.type === 'signup' ? `signup:${event.member}` : writeKey('key', raw.key ?? '', 'write');
+      return { event, key };
+    } catch (error) {
+      return { error };
+    }
+  });
+  const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
+  const keys = parsed.flatMap((p) => ('event' in p && p.event.type !== 'order' ? [p.key] : []));
+  const ids = new Set<string>();
+  for (const e of events) {
+    ids.add(e.member);
+    if (e.type === 'signup' && e.referrer) ids.add(e.referrer);
+  }
+  return inTransaction(scope.prisma, async (tx) => {
+    // The members' referrals (and so their referrers) first, then every member locked in one statement.
+    const referrals = await tx.$queryRawUnsafe<{ id: string; rewardedAt: Date | null; referee: string; referrer: string }[]>(
+      `SELECT r.id::text AS "id", r.rewarded_at AS "rewardedAt", e.external_id AS referee, m.external_id AS referrer
+         FROM referrals r JOIN members e ON e.id = r.referee_id JOIN members m ON m.id = r.referrer_id
+        WHERE r.merchant_id = $1::uuid AND e.external_id = ANY($2::text[])`,
+      scope.merchantId,
+      [...ids],
+    );
+    const referralOf = new Map(referrals.map((r) => [r.referee, { id: r.id, rewardedAt: r.rewardedAt?.getTime() ?? null, referrer: r.referrer }]));
+    for (const r of referrals) ids.add(r.referrer);
+    const rows = await loadMembers(tx, scope.merchantId, [...ids], true);
+    const read = new Map([...rows].map(([k, r]) => [k, { version: r.version, lastEventAt: r.lastEventAt.getTime() }]));
+    const orderIds = events.flatMap((e) => (e.type === 'order' ? [e.id] : []));
+    const [context] = await tx.$queryRawUnsafe<
+      { versionId: string | null; sandbox: boolean; orders: FoundOrder[] & { externalId: string }[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }[]
+    >(BATCH_CONTEXT_SQL, scope.merchantId, orderIds, keys, events.length);
+    if (!context || context.versionId !== active.version.id || context.sandbox !== active.sandbox) throw new BatchFallback('the active program changed');
+    const recorded = new Map<string, { bodyHash: string; at: number }>(context.orders.map((o) => [(o as unknown as { externalId: string }).externalId, { bodyHash: o.bodyHash, at: Date.parse(o.at) }]));
+    const signedUp = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
+    const seqs = context.seqs.map((s) => BigInt(s));
+    const batch: BatchRows = { merchantId: scope.merchantId, programVersionId: active.version.id, events: [], orders: [], updates: [], inserts: [], entries: [], notifications: [], referrals: [], rewarded: [] };
+    /** Per member changed: the time of its last change. */
+    const changedAt = new Map<string, { last: number; first: number }>();
+    const created = new Set<string>();
+    const results: BatchLineResult[] = [];
+    for (const p of parsed) {
+      if ('error' in p) {
+        results.push(p);
+        continue;
+      }
+      const event = p.event;
+      const bodyHash = eventBodyHash(program, event);
+      const key = p.key;
+      const first = event.type === 'order' ? recorded.get(event.id) : signedUp.get(key);
+      if (first) {
+        if (first.bodyHash !== bodyHash || first.at !== event.at) throw new BatchFallback(`${key} was used with another body`);
+        results.push({ replayed: true });
+        continue;
+      }
+      const referral = event.type === 'order' ? referralOf.get(event.member) : undefined;
+      const involved = [event.member, event.type === 'signup' ? event.referrer : referral?.referrer].filter((id): id is string => typeof id === 'string');
+      const mine = new Map(involved.flatMap((id) => (rows.has(id) ? [[id, rows.get(id)!] as const] : [])));
+      const before = viewsBefore(program, mine.values());
+      const orderId = randomUUID();
+      const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: () => undefined });
+      if (outcome.refusal && event.type === 'order') throw new BatchFallback('a refused order');
+      const staged = stage(active, event.at, mine, outcome.changed, outcome.entries, new Map([[key.slice(6), orderId]]), null);
+      for (const n of staged.inserts) {
+        created.add(n.externalId);
+        rows.set(n.externalId, mine.get(n.externalId)!);
+      }
+      for (const s of outcome.changed) {
+        const seen = changedAt.get(s.id);
+        changedAt.set(s.id, { last: event.at, first: seen?.first ?? event.at });
+      }
+      const seq = seqs[batch.events.length]!;
+      batch.events.push({
+        seq,
+        type: event.type,
+        member: event.member,
+        at: event.at,
+        line: eventLine(program, event),
+        key: outcome.refusal ? null : key,
+        bodyHash,
+        programVersionId: active.version.id,
+        refusalCode: outcome.refusal?.code ?? null,
+        refusal: outcome.refusal?.message ?? null,
+      });
+      for (const e of staged.entries) batch.entries.push({ ...e, orderId: event.type === 'order' && e.orderId ? e.orderId : null, eventSeq: seq });
+      for (const n of notificationsFor(program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries })) batch.notifications.push({ ...n, eventSeq: seq });
+      if (!outcome.refusal) {
+        if (event.type === 'order') {
+          recorded.set(event.id, { bodyHash, at: event.at });
+          batch.orders.push({
+            id: orderId,
+            memberId: rows.get(event.member)!.id,
+            externalId: event.id,
+            bodyHash,
+            lines: event.lines,
+            channel: event.channel ?? null,
+            total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
+            at: event.at,
+            record: outcome.order,
+          });
+          if (referral && referral.rewardedAt === null && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
+            referral.rewardedAt = event.at;
+            batch.rewarded.push({ id: referral.id, rewardedAt: event.at, orderId });
+          }
+        } else {
+          signedUp.set(key, { bodyHash, at: event.at });
+        }
+        if (event.type === 'signup') {
+          const referrer = event.referrer ? rows.get(event.referrer) : undefined;
+          const referee = rows.get(event.member);
+          if (referrer && referee) {
+            const id = randomUUID();
+            batch.referrals.push({ id, referrerId: referrer.id, refereeId: referee.id, createdAt: event.at });
+            referralOf.set(event.member, { id, rewardedAt: null, referrer: referrer.externalId });
+          }
+        }
+      }
+      results.push(outcome.refusal ? { error: new EventRefusedError(outcome.refusal, program) } : { replayed: false });
+    }
+    // Each member's row once, as its last change left it (the one-by-one writes store it after each).
+    for (const [id, at] of changedAt) {
+      const row = rows.get(id)!;
+      const view = memberView(program, row.state, at.last);
+      const nextDueAt = nextDue(program, row.state);
+      const tier = view.tier?.name ?? null;
+      const was = read.get(id);
+      if (was && !created.has(id)) {
+        batch.updates.push({ id: row.id, version: was.version, state: row.state, balance: view.balance, tier, nextDueAt, lastEventAt: Math.max(was.lastEventAt, at.last) });
+      } else {
+        batch.inserts.push({ id: row.id, externalId: id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at.first, lastEventAt: at.last, state: row.state, balance: view.balance, tier, nextDueAt });
+      }
+    }
+    const updated = await writeBatch(tx, batch);
+    if (updated !== batch.updates.length) throw new VersionConflict(batch.updates.map((u) => u.id).join(', '));
+    return results;
+  });
 }

@@ -59,6 +59,34 @@ export async function requireActiveProgram(prisma: PrismaClient, merchantId: str
   return active;
 }
 
+/**
+ * The active program of each merchant as this process last saw it. Only a
+ * guess to parse a write's input with before its transaction: the write's
+ * lock statement reads the active version id, and when it differs (a publish
+ * by any process) the write takes the new one (activeProgramOf).
+ */
+const lastActive = new Map<string, ActiveProgram>();
+const LAST_ACTIVE_MAX = 1024;
+
+function remember(merchantId: string, active: ActiveProgram): ActiveProgram {
+  lastActive.delete(merchantId);
+  if (lastActive.size >= LAST_ACTIVE_MAX) lastActive.delete(lastActive.keys().next().value as string);
+  lastActive.set(merchantId, active);
+  return active;
+}
+
+export async function lastActiveProgram(prisma: PrismaClient, merchantId: string): Promise<ActiveProgram> {
+  return lastActive.get(merchantId) ?? remember(merchantId, await requireActiveProgram(prisma, merchantId));
+}
+
+/** The merchant's active program given its version id, as read under a write's lock. */
+export async function activeProgramOf(db: PrismaClient | Prisma.TransactionClient, merchantId: string, versionId: string, sandbox: boolean): Promise<ActiveProgram> {
+  const known = lastActive.get(merchantId);
+  if (known && known.version.id === versionId && known.sandbox === sandbox) return known;
+  const version = known?.version.id === versionId ? known.version : await db.programVersion.findUniqueOrThrow({ where: { id: versionId } });
+  return remember(merchantId, { version, program: programOf(version), sandbox });
+}
+
 export interface PublishResult {
   version: ProgramVersion;
   /** false when the source was identical to the active version (nothing changed). */
