@@ -280,7 +280,7 @@ export async function persist(
   eventSeq: bigint,
   correction: Correction | null = null,
 ): Promise<bigint[]> {
-  const staged = stage(active, at, rows, changed, entries, orderRefs, correction);
+  const staged = stage(active, at, rows, changed, entries, await withVestedOrders(tx, merchantId, entries, orderRefs), correction);
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
   for (const u of staged.updates) {
     const { count } = await tx.member.updateMany({
