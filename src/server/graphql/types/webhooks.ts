@@ -56,6 +56,7 @@ const WebhookEndpointRef = builder.prismaObject('WebhookEndpoint', {
     types: t.field({ type: [NotificationType], description: 'The types it receives; empty: every type.', resolve: (e) => e.types as NotificationTypeValue[] }),
     enabled: t.exposeBoolean('enabled', { description: 'A disabled endpoint gets no new deliveries (pending ones are still sent).' }),
     secret: t.exposeString('secret', { description: 'The HMAC-SHA256 secret of its `Loyalty-Signature` header.' }),
+    reminderDays: t.exposeInt('reminderDays', { description: 'How many days ahead it is sent reminders (`points.expiring`, `club.ending`).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last changed.' }),
   }),
@@ -143,8 +144,9 @@ builder.mutationFields((t) => ({
       url: t.arg.string({ required: true, description: 'An http(s) URL.' }),
       types: t.arg({ type: [NotificationType], required: false, description: 'The types it receives; empty or absent: every type.' }),
       secret: t.arg.string({ required: false, description: 'Its signing secret, 16 to 200 characters.' }),
+      reminderDays: t.arg.int({ required: false, description: 'How many days ahead reminders are sent (1 to 90; default 7).' }),
     },
-    resolve: (_root, { url, types, secret }, ctx) => webhooks.createEndpoint(ctx.prisma, merchantId(ctx), { url, types, secret }),
+    resolve: (_root, { url, types, secret, reminderDays }, ctx) => webhooks.createEndpoint(ctx.prisma, merchantId(ctx), { url, types, secret, reminderDays }),
   }),
   updateWebhookEndpoint: t.field({
     type: WebhookEndpointRef,
@@ -156,8 +158,10 @@ builder.mutationFields((t) => ({
       types: t.arg({ type: [NotificationType], required: false, description: 'The types it receives; empty: every type.' }),
       secret: t.arg.string({ required: false, description: 'A new signing secret (the next requests are signed with it).' }),
       enabled: t.arg.boolean({ required: false, description: 'false: no new deliveries.' }),
+      reminderDays: t.arg.int({ required: false, description: 'How many days ahead reminders are sent (1 to 90).' }),
     },
-    resolve: (_root, { id, url, types, secret, enabled }, ctx) => webhooks.updateEndpoint(ctx.prisma, merchantId(ctx), String(id), { url, types, secret, enabled }),
+    resolve: (_root, { id, url, types, secret, enabled, reminderDays }, ctx) =>
+      webhooks.updateEndpoint(ctx.prisma, merchantId(ctx), String(id), { url, types, secret, enabled, reminderDays }),
   }),
   deleteWebhookEndpoint: t.boolean({
     authScopes: ADMIN,
