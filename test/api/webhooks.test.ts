@@ -243,6 +243,93 @@ function webhooks(backend: Backend) {
       }
     });
 
+    test('the subscription streams the merchant\'s notifications over SSE as they are recorded, filtered, and resumes after an id', async () => {
+      const m = await newMerchant(server, COFFEE, { sandbox: true });
+      const other = await newMerchant(server, COFFEE, { sandbox: true });
+      const http = createServer(server.app);
+      await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+      const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+      /** A real SSE client: POST with Accept: text/event-stream, reading `data:` lines of `next` events. */
+      const subscribe = async (key: string | null, args: string) => {
+        const abort = new AbortController();
+        const res = await fetch(base, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+          body: JSON.stringify({ query: `subscription { notifications${args} { id type memberId data } }` }),
+          signal: abort.signal,
+        });
+        expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        const got: { data?: { notifications: { id: string; type: string; memberId: string } }; errors?: { extensions?: { code?: string } }[] }[] = [];
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        void (async () => {
+          let buf = '';
+          try {
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) return;
+              buf += value;
+              let end: number;
+              while ((end = buf.indexOf('\n\n')) >= 0) {
+                const event = buf.slice(0, end);
+                buf = buf.slice(end + 2);
+                const data = event.split('\n').find((l) => l.startsWith('data:'));
+                if (event.startsWith('event: next') && data) got.push(JSON.parse(data.slice(5)) as (typeof got)[number]);
+              }
+            }
+          } catch {
+            /* aborted */
+          }
+        })();
+        return { got, close: () => abort.abort() };
+      };
+      // A notification before subscribing: the streams start after it (so no wait for them to start is needed).
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'pre', at: '2026-03-01T09:00:00Z' } });
+      const pre = await feed(m.key);
+      const start = pre.at(-1)!.id;
+      const all = await subscribe(m.key, `(after: "${start}")`);
+      const earned = await subscribe(m.key, `(types: [POINTS_EARNED], memberId: "sam", after: "${start}")`);
+      // Without a credential: refused before any stream starts.
+      const denied = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: 'subscription { notifications { id } }' }),
+      });
+      expect(denied.status).toBe(401);
+      await denied.body?.cancel();
+      try {
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'sam', at: '2026-03-02T09:00:00Z' } });
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'tia', at: '2026-03-02T09:30:00Z' } });
+        await ok(server.app, other.key, SignupDocument, { input: { memberId: 'sam', at: '2026-03-02T09:00:00Z' } });
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'sam', orderId: 'S-1', lines: [{ sku: 'LATTE', category: 'espresso', qty: 1, price: '5.00' }], at: '2026-03-03T09:00:00Z' },
+        });
+        const recorded = (await feed(m.key)).slice(pre.length);
+        expect(recorded).toHaveLength(5);
+        await waitFor('the live feed', () => all.got.length === recorded.length && earned.got.length === 2);
+        expect(all.got.map((g) => g.data!.notifications.id)).toEqual(recorded.map((n) => n.id));
+        expect(earned.got.map((g) => [g.data!.notifications.type, g.data!.notifications.memberId])).toEqual([
+          ['POINTS_EARNED', 'sam'],
+          ['POINTS_EARNED', 'sam'],
+        ]);
+        // Resuming after the second: the three after it.
+        const resumed = await subscribe(m.key, `(after: "${recorded[1]!.id}")`);
+        try {
+          await waitFor('the resumed feed', () => resumed.got.length === 3);
+          expect(resumed.got.map((g) => g.data!.notifications.id)).toEqual(recorded.slice(2).map((n) => n.id));
+        } finally {
+          resumed.close();
+        }
+        const bad = await subscribe(m.key, '(after: "42")');
+        await waitFor('the refusal', () => bad.got.length === 1);
+        expect(bad.got[0]!.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        bad.close();
+      } finally {
+        all.close();
+        earned.close();
+        await new Promise((done) => http.close(done));
+      }
+    });
+
     test('a rolled-back write records nothing; a refused one only what fell due', async () => {
       const m = await newMerchant(server, COFFEE, { sandbox: true });
       await ok(server.app, m.key, SignupDocument, { input: { memberId: 'doomed', at: '2026-03-02T09:00:00Z' } });

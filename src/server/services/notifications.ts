@@ -4,7 +4,9 @@
 // transaction with one delivery per matching webhook endpoint. A rolled-back
 // write therefore leaves none, and a committed one always has its own.
 // Types and payloads: docs/webhooks.md.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Prisma, type PrismaClient } from '@prisma/client';
+import { Repeater } from 'graphql-yoga';
 import { formatInstant, type Program } from '../engine.ts';
 import { REMINDER_TYPES, remindersFor, type NewNotification } from '../../engine/notifications.ts';
 import { inTransaction, type Tx } from './transaction.ts';
@@ -119,4 +121,59 @@ export async function recordReminders(prisma: PrismaClient, merchantId: string, 
     });
   }
   return made;
+}
+
+/** How long a gap in the outbox's ids is watched for a notification that commits late. */
+const GAP_WATCH_MS = 30_000;
+const WATCH_PAGE = 100;
+
+/**
+ * The live feed (the GraphQL subscription): the merchant's notifications
+ * recorded after `after` (or, without it, from now on) as they commit, of
+ * `types` and `member` when given, each once. It polls the outbox every
+ * `pollMs`, which works across processes and on embedded PGlite (one
+ * connection; LISTEN would hold it). Ids come from one sequence, but a write
+ * that took its ids earlier may commit after a later one: ids skipped over
+ * are looked for again for GAP_WATCH_MS (a rolled-back write's never come),
+ * and such a late one is yielded when it appears, after higher ids.
+ */
+export function watchNotifications(
+  prisma: PrismaClient,
+  merchantId: string,
+  filter: { types?: readonly string[] | null; member?: string | null; after?: bigint | null },
+  pollMs: number,
+): AsyncIterable<Prisma.NotificationGetPayload<object>> {
+  return new Repeater(async (push, stop) => {
+    let stopped = false;
+    void stop.then(() => (stopped = true));
+    const where = {
+      merchantId,
+      ...(filter.types?.length ? { type: { in: [...filter.types] } } : {}),
+      ...(filter.member != null ? { member: filter.member } : {}),
+    };
+    // The cursor runs over every id (not only the matching ones), so that gaps are real gaps.
+    let cursor =
+      filter.after ?? (await prisma.notification.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0n;
+    const gaps = new Map<bigint, number>();
+    while (!stopped) {
+      const now = Date.now();
+      if (gaps.size > 0) {
+        for (const [id, since] of gaps) if (now - since > GAP_WATCH_MS) gaps.delete(id);
+        const late = await prisma.$queryRaw<{ id: bigint }[]>`SELECT id FROM notifications WHERE id = ANY(${[...gaps.keys()]}::bigint[])`;
+        for (const { id } of late) gaps.delete(id);
+        const mine = late.length ? await prisma.notification.findMany({ where: { ...where, id: { in: late.map((l) => l.id) } }, orderBy: { id: 'asc' } }) : [];
+        for (const n of mine) await push(n);
+      }
+      const seen = await prisma.$queryRaw<{ id: bigint }[]>`SELECT id FROM notifications WHERE id > ${cursor} ORDER BY id LIMIT ${WATCH_PAGE}`;
+      for (const { id } of seen) {
+        for (let g = cursor + 1n; g < id && gaps.size < 10_000; g++) gaps.set(g, now);
+        cursor = id;
+      }
+      if (seen.length > 0) {
+        const mine = await prisma.notification.findMany({ where: { ...where, id: { in: seen.map((s) => s.id) } }, orderBy: { id: 'asc' } });
+        for (const n of mine) await push(n);
+      }
+      if (seen.length < WATCH_PAGE) await Promise.race([sleep(pollMs), stop]);
+    }
+  });
 }

@@ -1,7 +1,8 @@
 // Notifications (the pull feed, read scope) and webhooks (admin): endpoints,
 // their deliveries, and redelivery. What each notification type carries:
 // docs/webhooks.md.
-import { envelope, NOTIFICATION_TYPES, type NotificationType as NotificationTypeValue } from '../../services/notifications.ts';
+import { DomainError } from '../../services/errors.ts';
+import { envelope, NOTIFICATION_TYPES, watchNotifications, type NotificationType as NotificationTypeValue } from '../../services/notifications.ts';
 import * as webhooks from '../../services/webhooks.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -27,7 +28,7 @@ const DeliveryStatus = builder.enumType('DeliveryStatus', {
   } as const,
 });
 
-builder.prismaObject('Notification', {
+const NotificationRef = builder.prismaObject('Notification', {
   authScopes: KEYS,
   description: 'What a write did to a member, recorded in the write\'s own transaction: a webhook receiver gets the same in `body`.',
   fields: (t) => ({
@@ -175,5 +176,34 @@ builder.mutationFields((t) => ({
     description: 'Sends a delivery again at the next poll, delivered or failed, with a new round of retries.',
     args: { deliveryId: t.arg.id({ required: true, description: 'The delivery\'s id.' }) },
     resolve: (_root, { deliveryId }, ctx) => webhooks.redeliver(ctx.prisma, merchantId(ctx), String(deliveryId)),
+  }),
+}));
+
+/** A notification id as the API shows it (`ntf_123`), as the outbox's id. */
+function notificationId(id: string): bigint {
+  const m = /^ntf_([0-9]{1,18})$/.exec(id);
+  if (!m) throw new DomainError('BAD_USER_INPUT', 'after: a notification id (ntf_…) the API returned', { field: 'after' });
+  return BigInt(m[1]!);
+}
+
+builder.subscriptionFields((t) => ({
+  notifications: t.field({
+    type: NotificationRef,
+    authScopes: READ,
+    description:
+      'The live feed (for a dashboard): each notification as it is recorded, over Server-Sent Events. Without `after`, from now on; with it, first those recorded after that notification (resume after a disconnect), then the new ones. Each comes once; one that commits late comes after later ones (docs/webhooks.md).',
+    args: {
+      types: t.arg({ type: [NotificationType], required: false, description: 'Only these types.' }),
+      memberId: t.arg.id({ required: false, description: 'Only this member\'s.' }),
+      after: t.arg.id({ required: false, description: 'Start after this notification (`ntf_…`).' }),
+    },
+    subscribe: (_root, { types, memberId, after }, ctx) =>
+      watchNotifications(
+        ctx.prisma,
+        merchantId(ctx),
+        { types, member: memberId == null ? null : String(memberId), after: after == null ? null : notificationId(String(after)) },
+        ctx.feedPollMs,
+      ),
+    resolve: (n) => n,
   }),
 }));
