@@ -5,6 +5,9 @@ import { compile, renderDiagnostic, type Diagnostic, type Program } from '../../
 import { format } from '../../dsl/format.ts';
 import { compareResults, describeValue } from '../engine/compare.ts';
 import { Replay, type ReplayResult } from '../engine/replay.ts';
+import { NotificationStream, previewBody } from '../engine/notifications.ts';
+import { parseEvent } from '../engine/events.ts';
+import { formatInstant } from '../engine/time.ts';
 import { colorsFor, isColor, type Colors } from './color.ts';
 import { forEachLineBytes, writeChunks } from './lines.ts';
 import { readText } from './read.ts';
@@ -120,15 +123,72 @@ export interface ReplayCliOptions {
   explain?: boolean;
   /** Show a progress bar (default: when stderr is a terminal and the file is large). */
   progress?: boolean;
+  /** Print the notifications the stream produces instead of the result (docs/webhooks.md). */
+  notifications?: boolean;
+  /** With `notifications`: the reminders' lead time in days (an endpoint's `reminderDays`). */
+  reminderDays?: number;
 }
 
 const PROGRESS_BYTES = 16 << 20;
+
+/**
+ * `replay --notifications`: one JSON object a line on stdout, each what a
+ * webhook receiver would be sent (without the server's `id` and `created`),
+ * derived by the server's own code. Lines that are not events, and events
+ * the replay rejects as out of order, are reported on stderr and skipped.
+ */
+function printNotifications(program: Program, eventsFile: string, reminderDays: number, io: Io): number {
+  const ce = colorsFor(io.stderr);
+  if (!Number.isInteger(reminderDays) || reminderDays < 1 || reminderDays > 90) {
+    io.stderr.write(`${ce.red('error')} --reminder-days: a whole number of days from 1 to 90\n`);
+    return 2;
+  }
+  const stream = new NotificationStream(program, [reminderDays]);
+  let clock = -Infinity;
+  let out = '';
+  const flush = () => {
+    io.stdout.write(out);
+    out = '';
+  };
+  try {
+    forEachLineBytes(eventsFile, (buf, a, b, n) => {
+      const text = buf.toString('utf8', a, b).trim();
+      if (text === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        io.stderr.write(`${ce.yellow('skipped')} line ${n}: not valid JSON\n`);
+        return;
+      }
+      const r = parseEvent(program, value);
+      if (r.error !== undefined) {
+        io.stderr.write(`${ce.yellow('skipped')} line ${n}: ${r.error}\n`);
+        return;
+      }
+      if (r.event.at < clock) {
+        io.stderr.write(`${ce.yellow('skipped')} line ${n}: event at ${formatInstant(r.event.at)} is earlier than the last event not rejected (${formatInstant(clock)})\n`);
+        return;
+      }
+      clock = r.event.at;
+      for (const note of stream.push(r.event)) out += JSON.stringify(previewBody(note)) + '\n';
+      if (out.length > 1 << 16) flush();
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    io.stderr.write(`${ce.red('error')} cannot read ${eventsFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}\n`);
+    return 2;
+  }
+  flush();
+  return 0;
+}
 
 export async function replay(programFile: string, eventsFile: string, opts: ReplayCliOptions, io: Io = defaultIo()): Promise<number> {
   const ce = colorsFor(io.stderr);
   const co = colorsFor(io.stdout);
   const program = loadProgram(programFile, io, ce);
   if (!program) return 2;
+  if (opts.notifications) return printNotifications(program, eventsFile, opts.reminderDays ?? 7, io);
   let expected: unknown;
   if (opts.expect) {
     const e = readText(opts.expect);

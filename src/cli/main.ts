@@ -48,8 +48,17 @@ program
   .option('--expect <file>', 'compare the result with this JSON file (exit 1 when they differ)')
   .option('--explain', 'print every ledger entry with the program line that produced it')
   .option('--no-progress', 'never show a progress bar')
-  .action(async (prog: string, events: string, o: { json?: boolean; expect?: string; explain?: boolean; progress?: boolean }) => {
-    process.exitCode = await replay(prog, events, { json: o.json, expect: o.expect, explain: o.explain, progress: o.progress === false ? false : undefined });
+  .option('--notifications', 'print the notifications the stream produces, one JSON object a line (docs/webhooks.md)')
+  .option('--reminder-days <days>', 'with --notifications: how many days ahead reminders are made (default 7)', Number)
+  .action(async (prog: string, events: string, o: { json?: boolean; expect?: string; explain?: boolean; progress?: boolean; notifications?: boolean; reminderDays?: number }) => {
+    process.exitCode = await replay(prog, events, {
+      json: o.json,
+      expect: o.expect,
+      explain: o.explain,
+      progress: o.progress === false ? false : undefined,
+      notifications: o.notifications,
+      reminderDays: o.reminderDays,
+    });
   });
 
 program

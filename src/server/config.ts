@@ -43,6 +43,9 @@ const schema = z.object({
   LOYALTY_WEBHOOK_POLL_MS: z.coerce.number().int().min(0).default(1_000),
   /** One webhook request's timeout (ms). */
   LOYALTY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** The first webhook retry's delay (ms); each next one doubles, up to LOYALTY_WEBHOOK_RETRY_MAX_MS. */
+  LOYALTY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().positive().default(30_000),
+  LOYALTY_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().positive().default(2 * 60 * 60_000),
   /** Connections in the pool for an external PostgreSQL. */
   LOYALTY_DB_POOL: z.coerce.number().int().positive().default(10),
 });

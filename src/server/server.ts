@@ -66,7 +66,13 @@ const app = createApp(db, {
 const stopSchedule = config.LOYALTY_ADVANCE_INTERVAL_MS > 0 ? startAdvanceSchedule(db.prisma, config.LOYALTY_ADVANCE_INTERVAL_MS, logger) : null;
 const webhooks =
   config.LOYALTY_WEBHOOK_POLL_MS > 0
-    ? startDeliveryWorker(db.prisma, { pollIntervalMs: config.LOYALTY_WEBHOOK_POLL_MS, timeoutMs: config.LOYALTY_WEBHOOK_TIMEOUT_MS, logger })
+    ? startDeliveryWorker(db.prisma, {
+        pollIntervalMs: config.LOYALTY_WEBHOOK_POLL_MS,
+        timeoutMs: config.LOYALTY_WEBHOOK_TIMEOUT_MS,
+        baseDelayMs: config.LOYALTY_WEBHOOK_RETRY_BASE_MS,
+        maxDelayMs: config.LOYALTY_WEBHOOK_RETRY_MAX_MS,
+        logger,
+      })
     : null;
 
 const server = createServer(app);

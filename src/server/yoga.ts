@@ -47,6 +47,8 @@ export interface AppOptions {
   maxFutureMs?: number;
   /** Serve the merchant console on GET /console (default true); a string is the build directory to serve. */
   console?: boolean | string;
+  /** How often a notifications subscription polls the outbox (ms; default 500). */
+  feedPollMs?: number;
   /** Further plugins (routes, hooks), run after the built-in ones. */
   plugins?: Plugin[];
   /** Paths besides the GraphQL endpoint that need a credential. */
@@ -128,7 +130,7 @@ export function createApp(db: Database, options: AppOptions = {}): App {
           maxAge: 600,
         }
       : false,
-    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null, { maxFutureMs: options.maxFutureMs, logger }),
+    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null, { maxFutureMs: options.maxFutureMs, logger, feedPollMs: options.feedPollMs }),
     maskedErrors: {
       // Expected failures are GraphQLErrors (DomainError, validation, limits):
       // they pass. A database that is down is SERVICE_UNAVAILABLE. Anything

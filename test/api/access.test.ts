@@ -143,9 +143,9 @@ describe('access', { timeout: 120_000 }, () => {
       }
     });
 
-    test('every Query and Mutation field declares its scopes', () => {
+    test('every Query, Mutation and Subscription field declares its scopes', () => {
       const missing: string[] = [];
-      for (const root of [schema.getQueryType(), schema.getMutationType()] as GraphQLObjectType[]) {
+      for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()] as GraphQLObjectType[]) {
         for (const field of Object.values(root.getFields())) {
           const options = (field.extensions as { pothosOptions?: { authScopes?: unknown } }).pothosOptions;
           if (!options?.authScopes) missing.push(`${root.name}.${field.name}`);
@@ -155,7 +155,7 @@ describe('access', { timeout: 120_000 }, () => {
     });
 
     test('every object type of ours declares type-level scopes', () => {
-      const generated = /(Connection|Edge)$|^(PageInfo|Query|Mutation)$|^__/;
+      const generated = /(Connection|Edge)$|^(PageInfo|Query|Mutation|Subscription)$|^__/;
       const missing = Object.values(schema.getTypeMap())
         .filter((t) => isObjectType(t) && !generated.test(t.name))
         .filter((t) => !(t.extensions as { pothosOptions?: { authScopes?: unknown } }).pothosOptions?.authScopes)

@@ -2,7 +2,9 @@
 // its own transaction (a rolled-back one records nothing), and the delivery
 // worker POSTs them, signed, to a local receiver, retrying through refused
 // connections and 500s, in order per member. On PGlite and PostgreSQL.
+import { spawnSync } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +22,7 @@ import {
   NotificationsDocument,
   RecordOrderDocument,
   RedeemPointsDocument,
+  RedeemRewardDocument,
   RedeliverDocument,
   RefundOrderDocument,
   SignupDocument,
@@ -30,6 +33,8 @@ import {
 } from './generated/operations.ts';
 
 const COFFEE = example('coffee-chain.loyalty');
+const TOUR_DIR = new URL('../cli/fixtures/notifications/', import.meta.url);
+const TOUR = readFileSync(new URL('program.loyalty', TOUR_DIR), 'utf8');
 const SECRET = 'whsec_test_secret_0123456789';
 
 /** The receiver's check, exactly as docs/webhooks.md shows it. */
@@ -168,6 +173,160 @@ function webhooks(backend: Backend) {
         expect(delivered.webhookDeliveries).toHaveLength(all.length);
       } finally {
         await receiver.close();
+      }
+    });
+
+    test('rewards, grace and reminders N days ahead per endpoint; the feed is what loyalty replay --notifications prints', async () => {
+      const m = await newMerchant(server, TOUR, { sandbox: true });
+      const soon = await startReceiver();
+      const early = await startReceiver();
+      try {
+        await ok(server.app, m.key, CreateWebhookEndpointDocument, { url: soon.url, reminderDays: 3 });
+        const ahead = (await ok(server.app, m.key, CreateWebhookEndpointDocument, { url: early.url, types: ['POINTS_EXPIRING', 'CLUB_ENDING'], reminderDays: 10 }))
+          .createWebhookEndpoint;
+        expect(ahead.reminderDays).toBe(10);
+        const bad = await request(server.app, m.key, CreateWebhookEndpointDocument, { url: soon.url, reminderDays: 0 });
+        expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        // The events of the CLI fixture, as writes and advanceTime runs.
+        const lines = readFileSync(new URL('events.jsonl', TOUR_DIR), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+        let k = 0;
+        for (const e of lines) {
+          const at = e.at as string;
+          const member = e.member as string;
+          const key = `k-${++k}`;
+          if (e.type === 'signup') await ok(server.app, m.key, SignupDocument, { input: { memberId: member, at } });
+          else if (e.type === 'order') {
+            const orderLines = (e.lines as { sku: string; category: string; qty: number; price: string }[]).map((l) => ({ ...l }));
+            await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: member, orderId: e.id as string, lines: orderLines, at } });
+          } else if (e.type === 'join_club') await ok(server.app, m.key, JoinClubDocument, { input: { memberId: member, club: e.club as string, idempotencyKey: key, at } });
+          else if (e.type === 'redeem_reward') await ok(server.app, m.key, RedeemRewardDocument, { input: { memberId: member, reward: e.reward as string, idempotencyKey: key, at } });
+          else if (e.type === 'redeem') await ok(server.app, m.key, RedeemPointsDocument, { input: { memberId: member, points: e.points as number, at } });
+          else if (e.type === 'tick') await ok(server.app, m.key, AdvanceTimeDocument, { at });
+          else throw new Error(`the fixture has an event this test does not send: ${String(e.type)}`);
+        }
+        const all = await feed(m.key);
+        const strip = (n: (typeof all)[number]) => {
+          const { id: _id, created: _created, ...rest } = n.body as Record<string, unknown>;
+          return rest;
+        };
+        const data = (type: string) => all.filter((n) => n.type === type).map((n) => n.data);
+        expect(data('REWARD_REDEEMED')).toEqual([{ points: 150, balance: 200, reward: 'Mug', line: 23 }]);
+        expect(data('POINTS_REDEEMED')).toEqual([{ points: 50, balance: 150 }]);
+        expect(data('TIER_GRACE_STARTED')).toEqual([{ tier: 'Gold', until: '2026-02-12T10:00:00Z' }]);
+        // Each lead time gets its own reminder, once, at the first time step within it.
+        expect(data('CLUB_ENDING')).toEqual([
+          { club: 'Plus', until: '2026-02-03T10:00:00Z', daysBefore: 10 },
+          { club: 'Plus', until: '2026-02-03T10:00:00Z', daysBefore: 3 },
+        ]);
+        expect(all.filter((n) => n.type === 'CLUB_ENDING').map((n) => n.at)).toEqual(['2026-01-28T10:00:00Z', '2026-02-02T10:00:00Z']);
+        expect(data('POINTS_EXPIRING')).toEqual([
+          { points: 150, balance: 150, reason: 'lots', expiresAt: '2026-03-03T10:00:00Z', daysBefore: 10 },
+          { points: 150, balance: 150, reason: 'lots', expiresAt: '2026-03-03T10:00:00Z', daysBefore: 3 },
+        ]);
+        // The CLI previews the same notifications, in the same order (for the 3-day endpoint).
+        const cli = spawnSync(process.execPath, ['bin/loyalty.mjs', 'replay', new URL('program.loyalty', TOUR_DIR).pathname, new URL('events.jsonl', TOUR_DIR).pathname, '--notifications', '--reminder-days', '3'], {
+          encoding: 'utf8',
+        });
+        expect(cli.status, cli.stderr).toBe(0);
+        const previewed = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+        expect(all.filter((n) => (n.data as { daysBefore?: number }).daysBefore !== 10).map(strip)).toEqual(previewed);
+        // Reminders reach the endpoints that asked for that lead time only.
+        await waitFor('deliveries', () => soon.got.length === previewed.length && early.got.length === 2);
+        expect(early.got.map((r) => (r.json.data as { daysBefore: number }).daysBefore)).toEqual([10, 10]);
+        expect(soon.got.filter((r) => r.json.type === 'club.ending' || r.json.type === 'points.expiring').map((r) => r.json.data.daysBefore)).toEqual([3, 3]);
+        // Another time step within the window makes no second reminder.
+        await ok(server.app, m.key, AdvanceTimeDocument, { at: '2026-03-10T11:00:00Z' });
+        expect((await feed(m.key)).length).toBe(all.length);
+      } finally {
+        await soon.close();
+        await early.close();
+      }
+    });
+
+    test('the subscription streams the merchant\'s notifications over SSE as they are recorded, filtered, and resumes after an id', async () => {
+      const m = await newMerchant(server, COFFEE, { sandbox: true });
+      const other = await newMerchant(server, COFFEE, { sandbox: true });
+      const http = createServer(server.app);
+      await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+      const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+      /** A real SSE client: POST with Accept: text/event-stream, reading `data:` lines of `next` events. */
+      const subscribe = async (key: string | null, args: string) => {
+        const abort = new AbortController();
+        const res = await fetch(base, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+          body: JSON.stringify({ query: `subscription { notifications${args} { id type memberId data } }` }),
+          signal: abort.signal,
+        });
+        expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        const got: { data?: { notifications: { id: string; type: string; memberId: string } }; errors?: { extensions?: { code?: string } }[] }[] = [];
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        void (async () => {
+          let buf = '';
+          try {
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) return;
+              buf += value;
+              let end: number;
+              while ((end = buf.indexOf('\n\n')) >= 0) {
+                const event = buf.slice(0, end);
+                buf = buf.slice(end + 2);
+                const data = event.split('\n').find((l) => l.startsWith('data:'));
+                if (event.startsWith('event: next') && data) got.push(JSON.parse(data.slice(5)) as (typeof got)[number]);
+              }
+            }
+          } catch {
+            /* aborted */
+          }
+        })();
+        return { got, close: () => abort.abort() };
+      };
+      // A notification before subscribing: the streams start after it (so no wait for them to start is needed).
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'pre', at: '2026-03-01T09:00:00Z' } });
+      const pre = await feed(m.key);
+      const start = pre.at(-1)!.id;
+      const all = await subscribe(m.key, `(after: "${start}")`);
+      const earned = await subscribe(m.key, `(types: [POINTS_EARNED], memberId: "sam", after: "${start}")`);
+      // Without a credential: refused before any stream starts.
+      const denied = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: 'subscription { notifications { id } }' }),
+      });
+      expect(denied.status).toBe(401);
+      await denied.body?.cancel();
+      try {
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'sam', at: '2026-03-02T09:00:00Z' } });
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'tia', at: '2026-03-02T09:30:00Z' } });
+        await ok(server.app, other.key, SignupDocument, { input: { memberId: 'sam', at: '2026-03-02T09:00:00Z' } });
+        await ok(server.app, m.key, RecordOrderDocument, {
+          input: { memberId: 'sam', orderId: 'S-1', lines: [{ sku: 'LATTE', category: 'espresso', qty: 1, price: '5.00' }], at: '2026-03-03T09:00:00Z' },
+        });
+        const recorded = (await feed(m.key)).slice(pre.length);
+        expect(recorded).toHaveLength(5);
+        await waitFor('the live feed', () => all.got.length === recorded.length && earned.got.length === 2);
+        expect(all.got.map((g) => g.data!.notifications.id)).toEqual(recorded.map((n) => n.id));
+        expect(earned.got.map((g) => [g.data!.notifications.type, g.data!.notifications.memberId])).toEqual([
+          ['POINTS_EARNED', 'sam'],
+          ['POINTS_EARNED', 'sam'],
+        ]);
+        // Resuming after the second: the three after it.
+        const resumed = await subscribe(m.key, `(after: "${recorded[1]!.id}")`);
+        try {
+          await waitFor('the resumed feed', () => resumed.got.length === 3);
+          expect(resumed.got.map((g) => g.data!.notifications.id)).toEqual(recorded.slice(2).map((n) => n.id));
+        } finally {
+          resumed.close();
+        }
+        const bad = await subscribe(m.key, '(after: "42")');
+        await waitFor('the refusal', () => bad.got.length === 1);
+        expect(bad.got[0]!.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        bad.close();
+      } finally {
+        all.close();
+        earned.close();
+        await new Promise((done) => http.close(done));
       }
     });
 

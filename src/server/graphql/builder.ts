@@ -95,3 +95,4 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({ description: 'Reads. Every query sees only the merchant of the credential that calls it.' });
 builder.mutationType({ description: 'Writes. Each mutation is one transaction for the merchant of the key that calls it.' });
+builder.subscriptionType({ description: 'Live feeds over Server-Sent Events (`Accept: text/event-stream`), for the merchant of the credential that calls.' });

@@ -36,12 +36,17 @@ export interface Context {
   maxFutureMs: number;
   /** The server's logger (silent in tests that do not give one). */
   logger: Logger | null;
+  /** How often a subscription looks for new notifications (ms). */
+  feedPollMs: number;
 }
+
+/** The default of Context.feedPollMs. */
+export const FEED_POLL_MS = 500;
 
 export function createContext(
   prisma: PrismaClient,
   credential: Credential | null,
-  options: { maxFutureMs?: number | undefined; logger?: Logger | undefined } = {},
+  options: { maxFutureMs?: number | undefined; logger?: Logger | undefined; feedPollMs?: number | undefined } = {},
 ): Context {
   const programs = new DataLoader<string, ActiveProgram | null>(
     // One query per distinct merchant; a request only ever has one.
@@ -57,6 +62,7 @@ export function createContext(
     now,
     maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
     logger: options.logger ?? null,
+    feedPollMs: options.feedPollMs ?? FEED_POLL_MS,
     async view(member, given) {
       // By default "now", and never before the member's own clock: a write
       // in this request is dated when it got the member's lock, after the

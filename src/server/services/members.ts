@@ -26,7 +26,7 @@ import {
 } from '../engine.ts';
 import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
-import { notificationsFor, recordNotifications, viewsBefore } from './notifications.ts';
+import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
 import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow } from './write.ts';
@@ -1020,6 +1020,8 @@ export async function advanceTime(
       }
     }
   }
+  // Reminders of what falls due soon (points.expiring, club.ending), after what fell due now.
+  await recordReminders(scope.prisma, scope.merchantId, active.program, at, tick ?? null);
   // A summary of the run: each member's changes committed on their own.
   if (actor) await recordAudit(scope.prisma, actor, 'advanceTime', null, { at: formatInstant(at), members, entries, failed }, scope.merchantId);
   return { at, members, entries, failures, failed };

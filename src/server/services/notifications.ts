@@ -4,157 +4,17 @@
 // transaction with one delivery per matching webhook endpoint. A rolled-back
 // write therefore leaves none, and a committed one always has its own.
 // Types and payloads: docs/webhooks.md.
-import { Prisma } from '@prisma/client';
-import { formatInstant, memberView, type EngineEvent, type LedgerEntry, type MemberState, type MemberView, type Program } from '../engine.ts';
-import type { Tx } from './transaction.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Prisma, type PrismaClient } from '@prisma/client';
+import { Repeater } from 'graphql-yoga';
+import { formatInstant, type Program } from '../engine.ts';
+import { REMINDER_TYPES, remindersFor, type NewNotification } from '../../engine/notifications.ts';
+import { inTransaction, type Tx } from './transaction.ts';
 
-export const NOTIFICATION_TYPES = [
-  'member.signed_up',
-  'points.earned',
-  'points.redeemed',
-  'points.reversed',
-  'points.adjusted',
-  'points.expired',
-  'tier.changed',
-  'club.joined',
-  'club.ended',
-  'referral.rewarded',
-  'birthday.bonus',
-] as const;
-export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
-
-/** The payload's shape; a change that is not purely additive gets a new version. */
-export const PAYLOAD_VERSION = 1;
-
-export interface NewNotification {
-  type: NotificationType;
-  member: string;
-  at: number;
-  payload: Record<string, Prisma.InputJsonValue | null>;
-}
-
-/**
- * Each member's view before the engine runs (the engine changes states in
- * place). null for a state the view cannot read: its changes are not
- * compared (the engine refuses such a member's events anyway).
- */
-export function viewsBefore(program: Program, states: Iterable<{ state: MemberState }>): Map<string, MemberView | null> {
-  const views = new Map<string, MemberView | null>();
-  for (const { state } of states) {
-    try {
-      views.set(state.id, memberView(program, state));
-    } catch {
-      views.set(state.id, null);
-    }
-  }
-  return views;
-}
-
-/** The rules that are notifications of their own rather than `points.earned`. */
-const OWN_TYPE: Record<string, NotificationType> = { birthday: 'birthday.bonus', 'referral:referrer': 'referral.rewarded' };
-
-/**
- * What one write did, in order: a signup, then what its entries did (in
- * entry order: time-driven expiry and birthdays first, as the engine wrote
- * them), then each member's clubs and tier. `event` is null for advanceTime.
- */
-export function notificationsFor(
-  program: Program,
-  write: {
-    event: EngineEvent | null;
-    at: number;
-    before: ReadonlyMap<string, MemberView | null>;
-    changed: readonly MemberState[];
-    entries: readonly LedgerEntry[];
-  },
-): NewNotification[] {
-  const { event, at, before, changed, entries } = write;
-  const after = new Map<string, MemberView>();
-  for (const s of changed) after.set(s.id, memberView(program, s, at));
-  const balance = (member: string) => after.get(member)?.balance ?? null;
-  const out: NewNotification[] = [];
-
-  if (event?.type === 'signup' && !before.has(event.member) && after.has(event.member)) {
-    const view = after.get(event.member)!;
-    out.push({
-      type: 'member.signed_up',
-      member: event.member,
-      at: event.at,
-      payload: { referrer: view.referrer, birthday: view.birthday, tier: view.tier?.name ?? null, balance: view.balance },
-    });
-  }
-
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    const own = e.rule === null ? undefined : OWN_TYPE[e.rule];
-    if (e.kind === 'earn' && own === undefined) {
-      // One points.earned for the entries one order (or bonus) gave the member at once.
-      const group = [e];
-      while (i + 1 < entries.length) {
-        const n = entries[i + 1]!;
-        if (n.kind !== 'earn' || n.member !== e.member || n.ref !== e.ref || n.at !== e.at || (n.rule !== null && OWN_TYPE[n.rule] !== undefined)) break;
-        group.push(n);
-        i++;
-      }
-      out.push({
-        type: 'points.earned',
-        member: e.member,
-        at: e.at,
-        payload: {
-          points: group.reduce((sum, g) => sum + g.points, 0),
-          balance: balance(e.member),
-          order: e.ref,
-          rules: [...new Set(group.map((g) => g.rule ?? 'unknown'))],
-          entries: group.map((g) => ({ points: g.points, rule: g.rule, line: g.line })),
-        },
-      });
-      continue;
-    }
-    const common = { points: e.points, balance: balance(e.member) };
-    if (own === 'birthday.bonus') out.push({ type: own, member: e.member, at: e.at, payload: { ...common, line: e.line } });
-    else if (own === 'referral.rewarded') {
-      out.push({
-        type: own,
-        member: e.member,
-        at: e.at,
-        payload: { ...common, referee: event && 'member' in event ? event.member : null, order: e.ref, line: e.line },
-      });
-    } else if (e.kind === 'redeem') out.push({ type: 'points.redeemed', member: e.member, at: e.at, payload: { ...common, points: -e.points } });
-    else if (e.kind === 'reverse') out.push({ type: 'points.reversed', member: e.member, at: e.at, payload: { ...common, points: -e.points, order: e.ref } });
-    else if (e.kind === 'expire') out.push({ type: 'points.expired', member: e.member, at: e.at, payload: { ...common, points: -e.points } });
-    else if (e.kind === 'adjust') {
-      const reason = event?.type === 'adjust' && event.member === e.member ? (event.reason ?? null) : null;
-      out.push({ type: 'points.adjusted', member: e.member, at: e.at, payload: { ...common, reason } });
-    }
-  }
-
-  for (const [member, now] of after) {
-    const was = before.get(member);
-    // A new member starts in its tier (member.signed_up says which); an unreadable one is not compared.
-    if (!was) continue;
-    const clubsBefore = new Set(was.clubs.map((c) => c.name));
-    const clubsAfter = new Set(now.clubs.map((c) => c.name));
-    for (const c of now.clubs) {
-      if (!clubsBefore.has(c.name)) {
-        out.push({ type: 'club.joined', member, at, payload: { club: c.name, since: formatInstant(c.since), until: c.until === null ? null : formatInstant(c.until) } });
-      }
-    }
-    for (const c of was.clubs) {
-      if (!clubsAfter.has(c.name)) {
-        const cancelled = event?.type === 'cancel_club' && event.member === member && event.club === c.name;
-        const ended = c.until !== null && c.until <= at ? c.until : at;
-        out.push({ type: 'club.ended', member, at: ended, payload: { club: c.name, reason: cancelled ? 'cancelled' : 'expired' } });
-      }
-    }
-    const from = was.tier;
-    const to = now.tier;
-    if ((from?.name ?? null) !== (to?.name ?? null)) {
-      const up = (to?.index ?? -1) > (from?.index ?? -1);
-      out.push({ type: 'tier.changed', member, at, payload: { from: from?.name ?? null, to: to?.name ?? null, direction: up ? 'up' : 'down' } });
-    }
-  }
-  return out;
-}
+// The derivation is the engine's (shared with `loyalty replay --notifications`).
+export { NOTIFICATION_TYPES, PAYLOAD_VERSION, notificationsFor, viewsBefore } from '../../engine/notifications.ts';
+export type { NewNotification, NotificationType } from '../../engine/notifications.ts';
+import { PAYLOAD_VERSION } from '../../engine/notifications.ts';
 
 /**
  * Appends the notifications to the outbox and makes a pending delivery for
@@ -181,6 +41,8 @@ export async function recordNotifications(tx: Tx, merchantId: string, eventSeq: 
     SELECT n.merchant_id, n.id, e.id, n.member
       FROM notifications n
       JOIN webhook_endpoints e ON e.merchant_id = n.merchant_id AND e.enabled AND (cardinality(e.types) = 0 OR n.type = ANY(e.types))
+       -- A reminder goes to the endpoints that asked for it that many days before.
+       AND (NOT n.type = ANY(${REMINDER_TYPES as string[]}::text[]) OR (n.payload ->> 'daysBefore')::int = e.reminder_days)
      WHERE n.merchant_id = ${merchantId}::uuid AND n.id = ANY(${ids}::bigint[])
      ORDER BY n.id, e.id`;
 }
@@ -213,4 +75,105 @@ export async function eraseFromNotifications(tx: Tx, merchantId: string, memberI
       UPDATE notifications SET payload = jsonb_set(payload, ARRAY[${field}::text], to_jsonb(${alias}::text))
        WHERE merchant_id = ${merchantId}::uuid AND payload ->> ${field}::text = ${memberId}`;
   }
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * The reminders a time step at `at` makes (points.expiring, club.ending),
+ * for each lead time the merchant's enabled endpoints asked for
+ * (`reminderDays`): once each, at the first time step within that many days
+ * of what they announce. Candidates are the members due within the longest
+ * lead time (an expiry is never before a member's next due time) and those
+ * with a club membership ending in it; each is locked, so two processes
+ * stepping time at once make a reminder once. Returns how many were made.
+ */
+export async function recordReminders(prisma: PrismaClient, merchantId: string, program: Program, at: number, eventSeq: bigint | null): Promise<number> {
+  const endpoints = await prisma.webhookEndpoint.findMany({ where: { merchantId, enabled: true }, select: { types: true, reminderDays: true } });
+  const days = [...new Set(endpoints.filter((e) => e.types.length === 0 || e.types.some((t) => REMINDER_TYPES.includes(t as NewNotification['type']))).map((e) => e.reminderDays))];
+  if (days.length === 0) return 0;
+  const from = new Date(at);
+  const horizon = new Date(at + Math.max(...days) * DAY_MS);
+  const candidates = await prisma.$queryRaw<{ externalId: string }[]>`
+    SELECT m.external_id AS "externalId" FROM members m
+     WHERE m.merchant_id = ${merchantId}::uuid AND m.erased_at IS NULL AND m.next_due_at <= ${horizon}
+    UNION
+    SELECT m.external_id FROM members m JOIN club_memberships c ON c.member_id = m.id
+     WHERE m.merchant_id = ${merchantId}::uuid AND m.erased_at IS NULL AND c.until > ${from} AND c.until <= ${horizon}
+    ORDER BY 1`;
+  let made = 0;
+  for (const { externalId } of candidates) {
+    made += await inTransaction(prisma, async (tx) => {
+      const [row] = await tx.$queryRaw<{ state: Prisma.JsonValue }[]>`
+        SELECT state FROM members WHERE merchant_id = ${merchantId}::uuid AND external_id = ${externalId} FOR UPDATE`;
+      if (!row) return 0;
+      const due = remindersFor(program, row.state as unknown as Parameters<typeof remindersFor>[1], at, days);
+      if (due.length === 0) return 0;
+      const earlier = await tx.notification.findMany({
+        where: { merchantId, member: externalId, type: { in: [...REMINDER_TYPES] } },
+        select: { type: true, payload: true },
+      });
+      const fresh = due.filter(
+        (r) => !earlier.some((m) => m.type === r.type && Object.entries(r.identity).every(([k, v]) => (m.payload as Record<string, unknown>)[k] === v)),
+      );
+      await recordNotifications(tx, merchantId, eventSeq, fresh);
+      return fresh.length;
+    });
+  }
+  return made;
+}
+
+/** How long a gap in the outbox's ids is watched for a notification that commits late. */
+const GAP_WATCH_MS = 30_000;
+const WATCH_PAGE = 100;
+
+/**
+ * The live feed (the GraphQL subscription): the merchant's notifications
+ * recorded after `after` (or, without it, from now on) as they commit, of
+ * `types` and `member` when given, each once. It polls the outbox every
+ * `pollMs`, which works across processes and on embedded PGlite (one
+ * connection; LISTEN would hold it). Ids come from one sequence, but a write
+ * that took its ids earlier may commit after a later one: ids skipped over
+ * are looked for again for GAP_WATCH_MS (a rolled-back write's never come),
+ * and such a late one is yielded when it appears, after higher ids.
+ */
+export function watchNotifications(
+  prisma: PrismaClient,
+  merchantId: string,
+  filter: { types?: readonly string[] | null; member?: string | null; after?: bigint | null },
+  pollMs: number,
+): AsyncIterable<Prisma.NotificationGetPayload<object>> {
+  return new Repeater(async (push, stop) => {
+    let stopped = false;
+    void stop.then(() => (stopped = true));
+    const where = {
+      merchantId,
+      ...(filter.types?.length ? { type: { in: [...filter.types] } } : {}),
+      ...(filter.member != null ? { member: filter.member } : {}),
+    };
+    // The cursor runs over every id (not only the matching ones), so that gaps are real gaps.
+    let cursor =
+      filter.after ?? (await prisma.notification.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0n;
+    const gaps = new Map<bigint, number>();
+    while (!stopped) {
+      const now = Date.now();
+      if (gaps.size > 0) {
+        for (const [id, since] of gaps) if (now - since > GAP_WATCH_MS) gaps.delete(id);
+        const late = await prisma.$queryRaw<{ id: bigint }[]>`SELECT id FROM notifications WHERE id = ANY(${[...gaps.keys()]}::bigint[])`;
+        for (const { id } of late) gaps.delete(id);
+        const mine = late.length ? await prisma.notification.findMany({ where: { ...where, id: { in: late.map((l) => l.id) } }, orderBy: { id: 'asc' } }) : [];
+        for (const n of mine) await push(n);
+      }
+      const seen = await prisma.$queryRaw<{ id: bigint }[]>`SELECT id FROM notifications WHERE id > ${cursor} ORDER BY id LIMIT ${WATCH_PAGE}`;
+      for (const { id } of seen) {
+        for (let g = cursor + 1n; g < id && gaps.size < 10_000; g++) gaps.set(g, now);
+        cursor = id;
+      }
+      if (seen.length > 0) {
+        const mine = await prisma.notification.findMany({ where: { ...where, id: { in: seen.map((s) => s.id) } }, orderBy: { id: 'asc' } });
+        for (const n of mine) await push(n);
+      }
+      if (seen.length < WATCH_PAGE) await Promise.race([sleep(pollMs), stop]);
+    }
+  });
 }

@@ -10,6 +10,9 @@ export const MAX_ENDPOINTS = 20;
 
 const url = z.url({ protocol: /^https?$/, message: 'an http:// or https:// URL' }).max(2000);
 const secret = z.string().min(16, 'at least 16 characters').max(200);
+/** Reminder lead time: whole days, up to a quarter. */
+export const MAX_REMINDER_DAYS = 90;
+const reminderDays = z.int().min(1, 'at least 1 day').max(MAX_REMINDER_DAYS, `at most ${MAX_REMINDER_DAYS} days`);
 const types = z.array(z.enum(NOTIFICATION_TYPES)).max(NOTIFICATION_TYPES.length);
 
 function check<T>(schema: z.ZodType<T>, field: string, value: unknown): T {
@@ -23,6 +26,7 @@ export interface EndpointInput {
   types?: readonly string[] | null;
   secret?: string | null;
   enabled?: boolean | null;
+  reminderDays?: number | null;
 }
 
 export async function createEndpoint(prisma: PrismaClient, merchantId: string, input: EndpointInput & { url: string }) {
@@ -36,6 +40,7 @@ export async function createEndpoint(prisma: PrismaClient, merchantId: string, i
       types: [...new Set(check(types, 'types', input.types ?? []))],
       secret: input.secret == null ? `whsec_${randomBytes(24).toString('base64url')}` : check(secret, 'secret', input.secret),
       enabled: input.enabled ?? true,
+      reminderDays: input.reminderDays == null ? 7 : check(reminderDays, 'reminderDays', input.reminderDays),
     },
   });
 }
@@ -59,6 +64,7 @@ export async function updateEndpoint(prisma: PrismaClient, merchantId: string, i
       ...(input.types != null ? { types: [...new Set(check(types, 'types', input.types))] } : {}),
       ...(input.secret != null ? { secret: check(secret, 'secret', input.secret) } : {}),
       ...(input.enabled != null ? { enabled: input.enabled } : {}),
+      ...(input.reminderDays != null ? { reminderDays: check(reminderDays, 'reminderDays', input.reminderDays) } : {}),
       updatedAt: new Date(),
     },
   });

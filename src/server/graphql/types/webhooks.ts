@@ -1,7 +1,8 @@
 // Notifications (the pull feed, read scope) and webhooks (admin): endpoints,
 // their deliveries, and redelivery. What each notification type carries:
 // docs/webhooks.md.
-import { envelope, NOTIFICATION_TYPES, type NotificationType as NotificationTypeValue } from '../../services/notifications.ts';
+import { DomainError } from '../../services/errors.ts';
+import { envelope, NOTIFICATION_TYPES, watchNotifications, type NotificationType as NotificationTypeValue } from '../../services/notifications.ts';
 import * as webhooks from '../../services/webhooks.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -27,7 +28,7 @@ const DeliveryStatus = builder.enumType('DeliveryStatus', {
   } as const,
 });
 
-builder.prismaObject('Notification', {
+const NotificationRef = builder.prismaObject('Notification', {
   authScopes: KEYS,
   description: 'What a write did to a member, recorded in the write\'s own transaction: a webhook receiver gets the same in `body`.',
   fields: (t) => ({
@@ -56,6 +57,7 @@ const WebhookEndpointRef = builder.prismaObject('WebhookEndpoint', {
     types: t.field({ type: [NotificationType], description: 'The types it receives; empty: every type.', resolve: (e) => e.types as NotificationTypeValue[] }),
     enabled: t.exposeBoolean('enabled', { description: 'A disabled endpoint gets no new deliveries (pending ones are still sent).' }),
     secret: t.exposeString('secret', { description: 'The HMAC-SHA256 secret of its `Loyalty-Signature` header.' }),
+    reminderDays: t.exposeInt('reminderDays', { description: 'How many days ahead it is sent reminders (`points.expiring`, `club.ending`).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last changed.' }),
   }),
@@ -143,8 +145,9 @@ builder.mutationFields((t) => ({
       url: t.arg.string({ required: true, description: 'An http(s) URL.' }),
       types: t.arg({ type: [NotificationType], required: false, description: 'The types it receives; empty or absent: every type.' }),
       secret: t.arg.string({ required: false, description: 'Its signing secret, 16 to 200 characters.' }),
+      reminderDays: t.arg.int({ required: false, description: 'How many days ahead reminders are sent (1 to 90; default 7).' }),
     },
-    resolve: (_root, { url, types, secret }, ctx) => webhooks.createEndpoint(ctx.prisma, merchantId(ctx), { url, types, secret }),
+    resolve: (_root, { url, types, secret, reminderDays }, ctx) => webhooks.createEndpoint(ctx.prisma, merchantId(ctx), { url, types, secret, reminderDays }),
   }),
   updateWebhookEndpoint: t.field({
     type: WebhookEndpointRef,
@@ -156,8 +159,10 @@ builder.mutationFields((t) => ({
       types: t.arg({ type: [NotificationType], required: false, description: 'The types it receives; empty: every type.' }),
       secret: t.arg.string({ required: false, description: 'A new signing secret (the next requests are signed with it).' }),
       enabled: t.arg.boolean({ required: false, description: 'false: no new deliveries.' }),
+      reminderDays: t.arg.int({ required: false, description: 'How many days ahead reminders are sent (1 to 90).' }),
     },
-    resolve: (_root, { id, url, types, secret, enabled }, ctx) => webhooks.updateEndpoint(ctx.prisma, merchantId(ctx), String(id), { url, types, secret, enabled }),
+    resolve: (_root, { id, url, types, secret, enabled, reminderDays }, ctx) =>
+      webhooks.updateEndpoint(ctx.prisma, merchantId(ctx), String(id), { url, types, secret, enabled, reminderDays }),
   }),
   deleteWebhookEndpoint: t.boolean({
     authScopes: ADMIN,
@@ -171,5 +176,34 @@ builder.mutationFields((t) => ({
     description: 'Sends a delivery again at the next poll, delivered or failed, with a new round of retries.',
     args: { deliveryId: t.arg.id({ required: true, description: 'The delivery\'s id.' }) },
     resolve: (_root, { deliveryId }, ctx) => webhooks.redeliver(ctx.prisma, merchantId(ctx), String(deliveryId)),
+  }),
+}));
+
+/** A notification id as the API shows it (`ntf_123`), as the outbox's id. */
+function notificationId(id: string): bigint {
+  const m = /^ntf_([0-9]{1,18})$/.exec(id);
+  if (!m) throw new DomainError('BAD_USER_INPUT', 'after: a notification id (ntf_…) the API returned', { field: 'after' });
+  return BigInt(m[1]!);
+}
+
+builder.subscriptionFields((t) => ({
+  notifications: t.field({
+    type: NotificationRef,
+    authScopes: READ,
+    description:
+      'The live feed (for a dashboard): each notification as it is recorded, over Server-Sent Events. Without `after`, from now on; with it, first those recorded after that notification (resume after a disconnect), then the new ones. Each comes once; one that commits late comes after later ones (docs/webhooks.md).',
+    args: {
+      types: t.arg({ type: [NotificationType], required: false, description: 'Only these types.' }),
+      memberId: t.arg.id({ required: false, description: 'Only this member\'s.' }),
+      after: t.arg.id({ required: false, description: 'Start after this notification (`ntf_…`).' }),
+    },
+    subscribe: (_root, { types, memberId, after }, ctx) =>
+      watchNotifications(
+        ctx.prisma,
+        merchantId(ctx),
+        { types, member: memberId == null ? null : String(memberId), after: after == null ? null : notificationId(String(after)) },
+        ctx.feedPollMs,
+      ),
+    resolve: (n) => n,
   }),
 }));
