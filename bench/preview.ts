@@ -13,7 +13,7 @@
 // Goal: the preview answers within 2.5 × the replay's time.
 import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -105,13 +105,18 @@ if (o.fresh || !existsSync(loadedMark)) {
       const merchant = await createMerchant(db.prisma, 'Preview bench', readFileSync(PROGRAM, 'utf8'));
       progress(`importing ${relative(ROOT, stream)} (${o.events.toLocaleString('en-US')} events) through POST /events.jsonl into ${relative(ROOT, dataDir)} ...`);
       const t = performance.now();
-      const imported = await fetch(`${base}/events.jsonl`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/x-ndjson' },
-        body: Readable.toWeb(createReadStream(stream)) as ReadableStream<Uint8Array>,
-        duplex: 'half',
-      } as RequestInit & { duplex: 'half' });
-      const summary = (await imported.json()) as { accepted: number; replayed: number; refused: unknown[]; malformed: unknown[] };
+      // node:http, not fetch: an import this size answers after longer than fetch's header timeout.
+      const imported = await new Promise<{ ok: boolean; status: number; text: string }>((done, fail) => {
+        const req = request(`${base}/events.jsonl`, { method: 'POST', headers: { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/x-ndjson' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => done({ ok: (res.statusCode ?? 0) < 300, status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', fail);
+        createReadStream(stream).pipe(req);
+      });
+      const summary = JSON.parse(imported.text) as { accepted: number; replayed: number; refused: unknown[]; malformed: unknown[] };
       if (!imported.ok) throw new Error(`import refused (${imported.status}): ${JSON.stringify(summary).slice(0, 500)}`);
       load = { apiKey: merchant.apiKey, accepted: summary.accepted, replayed: summary.replayed, refused: summary.refused.length, importMs: performance.now() - t, date: new Date().toISOString().slice(0, 16) + 'Z' };
       writeFileSync(loadedMark, JSON.stringify(load));

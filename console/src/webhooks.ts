@@ -106,7 +106,7 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
       h('th', { scope: 'row', class: 'url' }, e.url),
       h('td', { 'data-label': 'Types' }, e.types.length ? e.types.map(wireName).join(', ') : 'every type'),
       h('td', { 'data-label': 'Enabled' }, h('span', { class: e.enabled ? 'badge ok' : 'badge off' }, e.enabled ? 'Enabled' : 'Disabled')),
-      h('td', { 'data-label': 'Actions', class: 'actions-cell' }, toggle, remove),
+      h('td', { 'data-label': 'Actions' }, h('div', { class: 'actions-cell' }, toggle, remove)),
     );
   }
 
@@ -177,7 +177,7 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
     'form',
     {
       class: 'add-endpoint',
-      'aria-labelledby': 'add-title',
+      'aria-label': 'Add an endpoint',
       onsubmit: (event: Event) => {
         event.preventDefault();
         const types = boxes.filter((b) => b.checked).map((b) => b.value as NotificationType);
@@ -186,6 +186,7 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
             url.value = '';
             for (const b of boxes) b.checked = false;
             await reload();
+            adding.open = false;
             say(`Added ${e.url}: it receives ${e.types.length ? e.types.map(wireName).join(', ') : 'every type'} from now on.`);
           })
           .catch((error: unknown) => {
@@ -194,7 +195,6 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
           });
       },
     },
-    h('h3', { id: 'add-title' }, 'Add an endpoint'),
     h('label', { for: 'endpoint-url' }, 'Endpoint URL'),
     url,
     h('p', { id: 'endpoint-url-help', class: 'meta' }, 'An http(s) URL. Each notification is POSTed to it, signed with the endpoint’s secret (the Loyalty-Signature header).'),
@@ -206,6 +206,9 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
     ),
     h('button', { type: 'submit', class: 'primary' }, 'Add endpoint'),
   );
+
+  // Folded once there are endpoints, so the deliveries are in view.
+  const adding = h('details', { class: 'adding', open: data.webhookEndpoints.length === 0 }, h('summary', {}, 'Add an endpoint'), addForm);
 
   const refresh = h('button', { type: 'button', id: 'refresh-deliveries' }, 'Refresh');
   refresh.addEventListener('click', () => {
@@ -225,7 +228,7 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
       h('h2', { id: 'endpoints-title' }, 'Endpoints'),
       noEndpoints,
       h('div', { class: 'table-wrap' }, h('table', { class: 'stack', id: 'endpoints' }, h('thead', {}, h('tr', {}, th('URL'), th('Types'), th('Enabled'), th('Actions'))), endpointRows)),
-      addForm,
+      adding,
     ),
     h(
       'section',

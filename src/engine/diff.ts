@@ -1,6 +1,8 @@
 // Backtesting a program change: the same events replayed under two programs
 // (`before`, the one in use, and `after`, a draft), compared member by member
-// and in totals. Each line is decoded once and given to both replays. With
+// and in totals. ProgramDiff decodes each line once and gives it to both
+// sides; a caller with two threads can replay each DiffSide apart (decoding
+// alike, with `before`) and compare the two SideResults (compareSides). With
 // `from`, the draft applies only from that instant: until then both sides
 // replay `before`, and at `from` the `after` side carries its members into
 // the draft as publishing it would (carry.ts).
@@ -199,6 +201,21 @@ export class ProgramDiff {
 
   pushBytes(buf: Buffer, a: number, b: number, line: number): void {
     this.push(this.decoder.bytes(buf, a, b), line);
+  }
+
+  /** Lines given as text (none holding a newline), numbered from
+   * `firstLine`: decoded by the byte-level path through one buffer for the
+   * batch, instead of JSON.parse a line. */
+  pushTexts(texts: readonly string[], firstLine: number): void {
+    if (texts.length === 0) return;
+    const buf = Buffer.from(texts.join('\n'), 'utf8');
+    let n = firstLine;
+    for (let a = 0; ; ) {
+      const nl = buf.indexOf(10, a);
+      this.pushBytes(buf, a, nl < 0 ? buf.length : nl, n++);
+      if (nl < 0) break;
+      a = nl + 1;
+    }
   }
 
   private push(d: DecodedLine | null, line: number): void {

@@ -294,6 +294,8 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
   /** What the receiver was sent: each request's notification type and member. */
   const received: { type: string; member: string }[] = [];
   const masked: unknown[] = [];
+  /** How long a poll waits for the page (a shared machine can be slow; nothing here is timed). */
+  const SLOW = { timeout: 15_000 };
 
   beforeAll(async () => {
     dist = mkdtempSync(join(tmpdir(), 'loyalty-console-'));
@@ -348,7 +350,7 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, writeKey);
     await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
-    await expect.poll(() => page.locator('#scope-message').textContent()).toContain('for admin keys only');
+    await expect.poll(() => page.locator('#scope-message').textContent(), SLOW).toContain('for admin keys only');
     expect(await page.getByRole('heading', { name: 'This page needs an admin key' }).isVisible()).toBe(true);
     expect(await page.locator('#endpoints').count()).toBe(0);
     await page.close();
@@ -367,23 +369,29 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
     expect(await page.locator('#no-endpoints').isVisible()).toBe(true);
     expect(await page.locator('#no-deliveries').isVisible()).toBe(true);
 
-    // From the keyboard: the heading has focus, Tab reaches the URL field; a bad URL is refused with the server's reason.
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('page-title');
+    // From the keyboard: the heading has focus, Tab reaches the form (open while there is no endpoint)
+    // and its URL field; a bad URL is refused with the server's reason.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), SLOW).toBe('page-title');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Add an endpoint');
+    expect(await page.locator('details.adding').getAttribute('open')).toBe('');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('endpoint-url');
     await page.keyboard.type('ftp://example.com/x');
     await page.evaluate(() => (document.getElementById('endpoint-url') as HTMLInputElement).form!.noValidate = true);
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#webhooks-message').textContent()).toMatch(/^Not added: .*http/);
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toMatch(/^Not added: .*http/);
 
     // An endpoint for points.earned at the local receiver.
     await page.getByLabel('Endpoint URL').fill(hooks);
     await page.getByLabel('points.earned').check();
     await page.getByRole('button', { name: 'Add endpoint' }).click();
-    await expect.poll(() => page.locator('#webhooks-message').textContent()).toBe(`Added ${hooks}: it receives points.earned from now on.`);
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toBe(`Added ${hooks}: it receives points.earned from now on.`);
     const endpoint = page.locator('#endpoints tbody tr', { hasText: hooks });
     expect(await endpoint.textContent()).toContain('points.earned');
     expect(await endpoint.textContent()).toContain('Enabled');
+    // The form folds away once there is an endpoint, so the deliveries are in view.
+    expect(await page.locator('details.adding').getAttribute('open')).toBeNull();
 
     // A write: ava's order earns points; the worker delivers the notification.
     const order = await rawRequest(app, { query: 'mutation { recordOrder(input: { memberId: "ava", orderId: "W-1", lines: [{ sku: "LATTE", category: "espresso", qty: 1, price: "4.50" }] }) { __typename } }' }, key);
@@ -405,7 +413,7 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
 
     // Resend: the receiver gets it again and the delivery is delivered again.
     await delivery.getByRole('button', { name: `Resend points.earned for ava to ${hooks}` }).click();
-    await expect.poll(() => page.locator('#webhooks-message').textContent()).toContain('Sent again: points.earned for ava');
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toContain('Sent again: points.earned for ava');
     await expect.poll(() => received.length, { timeout: 20_000 }).toBe(2);
     await expect
       .poll(async () => {
@@ -416,7 +424,7 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
 
     // Disable it: the next write is not sent.
     await page.getByRole('button', { name: `Disable ${hooks}` }).click();
-    await expect.poll(() => page.locator('#webhooks-message').textContent()).toBe(`${hooks} is disabled.`);
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toBe(`${hooks} is disabled.`);
     expect(await endpoint.textContent()).toContain('Disabled');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Enable ${hooks}`);
     const listed = await rawRequest(app, { query: '{ webhookEndpoints { url enabled types } }' }, key);
@@ -437,16 +445,15 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
     await dialog.waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('cancel-delete');
     await page.keyboard.press('Enter');
-    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await expect.poll(() => dialog.isVisible(), SLOW).toBe(false);
     expect(await page.locator('#endpoints tbody tr').count()).toBe(1);
     await page.getByRole('button', { name: `Delete ${hooks}` }).click();
     await dialog.getByRole('button', { name: 'Delete endpoint' }).click();
-    await expect.poll(() => page.locator('#webhooks-message').textContent()).toBe(`Deleted ${hooks}.`);
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toBe(`Deleted ${hooks}.`);
     expect(await page.locator('#endpoints tbody tr').count()).toBe(0);
     expect(await page.locator('#deliveries tbody tr').count()).toBe(0);
     expect((await rawRequest(app, { query: '{ webhookEndpoints { id } }' }, key)).data).toEqual({ webhookEndpoints: [] });
 
-    // The one failed request is the refused ftp:// URL's.
     expect(errors).toEqual([]);
     expect(masked).toEqual([]);
     await page.close();
@@ -460,7 +467,7 @@ async function shot(page: Page, name: string): Promise<void> {
 // The README shows the screenshots this test takes, and they are committed.
 test('the README shows the console screenshots', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone', 'program-phone', 'webhooks']) {
+  for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone', 'program-phone', 'webhooks', 'webhooks-phone']) {
     expect(readme).toContain(`docs/screenshots/${name}.png`);
     expect(existsSync(join(ROOT, `docs/screenshots/${name}.png`)), name).toBe(true);
   }
