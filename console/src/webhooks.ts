@@ -164,7 +164,7 @@ export async function webhooksPage(main: HTMLElement): Promise<void> {
       h('td', { 'data-label': 'Member' }, h('a', { href: `#/members/${encodeURIComponent(d.notification.memberId)}` }, d.notification.memberId)),
       h('td', { 'data-label': 'Endpoint', class: 'url' }, d.endpoint.url),
       h('td', { 'data-label': 'Attempts', class: 'num' }, d.attempts),
-      h('td', { 'data-label': 'Last response', title: d.lastError ?? undefined }, response),
+      h('td', { 'data-label': 'Last response', class: 'nowrap', title: d.lastError ?? undefined }, response),
       h('td', { 'data-label': 'Time' }, formatDate(d.deliveredAt ?? d.lastAttemptAt ?? d.notification.created)),
       h('td', { 'data-label': 'Action' }, resend),
     );
