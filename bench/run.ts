@@ -11,12 +11,14 @@
 //   - json-rules-engine on the earning rules (orders/s),
 //   - the engine, events parsed up front (`parseEvent`), then `Replay.pushEvent` in memory (events/s),
 //   - `node bin/loyalty.mjs replay examples/coffee-chain.loyalty FILE --json > /dev/null`,
+//   - `loyalty diff` of the program and a draft (DRAFT_CHANGES) over FILE,
+//     alternating with `loyalty replay --json` so both see the same load,
 // and prints a table with best and median of `--repeat` runs and the ratios
 // against the goals: engine evaluation ≥ ½ of the hand-written rate, engine
-// end-to-end ≤ 2 × the hand-written time.
+// end-to-end ≤ 2 × the hand-written time, diff ≤ 1.5 × replay --json.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,8 +35,28 @@ const CLI = join(ROOT, 'bin', 'loyalty.mjs');
 
 /** The issue's reference figures for the hand-written version on this 2-core machine (1M events). */
 const REFERENCE = { hwEventsPerSec: 500_000, hwEndToEndSecPerMillion: 7, jreOrdersPerSec: 13_000 };
-/** The goals: engine evaluation at least half the hand-written rate; end to end at most twice its time. */
-const GOAL = { evalRatio: 0.5, e2eRatio: 2 };
+/** The goals: engine evaluation at least half the hand-written rate; end to end at most twice its time;
+ * `loyalty diff` of two programs at most 1.5 × `loyalty replay --json` of one. */
+const GOAL = { evalRatio: 0.5, e2eRatio: 2, diffRatio: 1.5 };
+
+/** The draft `diff-e2e` compares with the coffee-chain program: a higher base
+ * rate and a lower Silver threshold, so most members end differently. */
+const DRAFT_CHANGES: [string, string][] = [
+  ['base 10 points per 1 USD', 'base 12 points per 1 USD'],
+  ['tier Silver at 250 USD', 'tier Silver at 200 USD'],
+];
+
+function writeDraft(): string {
+  let text = readFileSync(PROGRAM, 'utf8');
+  for (const [from, to] of DRAFT_CHANGES) {
+    if (!text.includes(from)) throw new Error(`examples/coffee-chain.loyalty no longer has ${JSON.stringify(from)}: update DRAFT_CHANGES in bench/run.ts`);
+    text = text.replace(from, to);
+  }
+  mkdirSync(DATA, { recursive: true });
+  const path = join(DATA, 'coffee-chain-draft.loyalty');
+  writeFileSync(path, text);
+  return path;
+}
 
 interface DslModule {
   compile(source: string, file: string): { program?: unknown };
@@ -235,7 +257,7 @@ async function main(): Promise<void> {
     .option('--file <path>', 'use this JSONL file instead of generating one')
     .option('--repeat <n>', 'runs of each measurement (best and median are reported)', (v) => parseInt(v, 10), 3)
     .option('--jre-orders <n>', 'orders given to json-rules-engine (it is slow; the rate is steady)', (v) => parseInt(v.replace(/_/g, ''), 10), 20_000)
-    .option('--only <list>', 'comma-separated subset of: hw-eval,hw-e2e,jre,engine-eval,engine-e2e')
+    .option('--only <list>', 'comma-separated subset of: hw-eval,hw-e2e,jre,engine-eval,engine-e2e,diff-e2e')
     .option('--check', 'also compare the engine --json result with the hand-written one (bench/compare.ts)')
     .addOption(new Option('--worker <kind>').hideHelp())
     .parse(process.argv);
@@ -256,7 +278,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const only = new Set((o.only ?? 'hw-eval,hw-e2e,jre,engine-eval,engine-e2e').split(',').map((s) => s.trim()));
+  const only = new Set((o.only ?? 'hw-eval,hw-e2e,jre,engine-eval,engine-e2e,diff-e2e').split(',').map((s) => s.trim()));
   const members = o.members ?? Math.max(50, Math.round((20_000 * o.events) / 1_000_000));
   let file: string;
   if (o.file) file = resolve(o.file);
@@ -358,6 +380,29 @@ async function main(): Promise<void> {
     }
   }
 
+  if (only.has('diff-e2e')) {
+    if (!engineThere || !cliThere) rows.push({ what: 'loyalty diff / replay --json', best: '-', median: '-', note: 'engine not available yet' });
+    else {
+      progress('loyalty diff against loyalty replay --json (alternating, so both see the same load) ...');
+      const draft = writeDraft();
+      const replays: number[] = [];
+      const diffs: number[] = [];
+      for (let i = 0; i < o.repeat; i++) {
+        replays.push(...timeCommand([process.execPath, CLI, 'replay', PROGRAM, file, '--json'], 1, `loyalty replay --json (${i + 1}/${o.repeat})`));
+        diffs.push(...timeCommand([process.execPath, CLI, 'diff', PROGRAM, draft, file, '--json'], 1, `loyalty diff --json (${i + 1}/${o.repeat})`));
+      }
+      const pairs = diffs.map((d, i) => d / replays[i]!);
+      const ratio = best(diffs) / best(replays);
+      rows.push({ what: 'loyalty replay --json (beside diff)', best: fmtSec(best(replays)), median: fmtSec(median(replays)), note: 'the same command as above, run alternately with the diff' });
+      rows.push({
+        what: 'loyalty diff --json',
+        best: fmtSec(best(diffs)),
+        median: fmtSec(median(diffs)),
+        note: `node bin/loyalty.mjs diff examples/coffee-chain.loyalty DRAFT FILE --json (DRAFT: ${DRAFT_CHANGES.map(([, to]) => to).join(', ')}); ${ratio.toFixed(2)} × replay, best to best (goal ≤ ${GOAL.diffRatio}) ${ratio <= GOAL.diffRatio ? 'MET' : 'NOT MET'}; run by run ${pairs.map((p) => p.toFixed(2)).join(', ')}`,
+      });
+    }
+  }
+
   let check = '';
   if (o.check) {
     if (!engineThere || !cliThere) check = 'check: engine not available yet';
@@ -383,7 +428,7 @@ async function main(): Promise<void> {
   out.push('');
   out.push(table(rows));
   out.push('');
-  out.push(`goals: engine evaluation ≥ ${GOAL.evalRatio} × hand-written events/s; engine replay --json ≤ ${GOAL.e2eRatio} × hand-written end-to-end time.`);
+  out.push(`goals: engine evaluation ≥ ${GOAL.evalRatio} × hand-written events/s; engine replay --json ≤ ${GOAL.e2eRatio} × hand-written end-to-end time; loyalty diff ≤ ${GOAL.diffRatio} × loyalty replay --json.`);
   out.push(`(ratios are given against this run's hand-written figures and against the issue's reference figures for this machine.)`);
   if (check) out.push(check);
   process.stdout.write(out.join('\n') + '\n');

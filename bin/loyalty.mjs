@@ -12,6 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src/cli/main.ts');
+// `loyalty diff`'s worker thread (src/cli/diff-side.ts), built beside the CLI.
+const sideEntry = join(root, 'src/cli/diff-side.ts');
 const dir = join(root, 'node_modules/.cache/loyalty');
 const out = join(dir, 'cli.mjs');
 
@@ -25,7 +27,7 @@ function newest(dir) {
   return t;
 }
 
-const stale = !existsSync(out) || statSync(out).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'dsl')));
+const stale = !existsSync(out) || !existsSync(join(dir, 'diff-side.mjs')) || statSync(out).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'dsl')));
 if (stale) {
   mkdirSync(dir, { recursive: true });
   // Build beside and rename: concurrent runs never see half a file. Chunks
@@ -33,7 +35,7 @@ if (stale) {
   // that is starting; the entry goes in last.
   const tmp = join(dir, `build-${process.pid}`);
   buildSync({
-    entryPoints: { cli: entry },
+    entryPoints: { cli: entry, 'diff-side': sideEntry },
     outdir: tmp,
     bundle: true,
     splitting: true,

@@ -1,13 +1,14 @@
 // The merchant console: sign in with an API key (kept in sessionStorage for
-// this tab only, never in a URL), then the program and members pages, routed
-// by the URL's hash (#/program, #/members, #/members/ID) so the server serves
-// one static page.
+// this tab only, never in a URL), then the program, members and webhooks
+// pages, routed by the URL's hash (#/program, #/members, #/members/ID,
+// #/webhooks) so the server serves one static page.
 import './style.css';
 import { ApiError, gql, session } from './api.ts';
 import { clear, h } from './dom.ts';
 import { ConsoleMerchantDocument } from './generated/operations.ts';
 import { memberPage, membersPage } from './members.ts';
 import { programPage } from './program.ts';
+import { webhooksPage } from './webhooks.ts';
 
 const app = document.getElementById('app')!;
 
@@ -46,7 +47,9 @@ function signInPage(problem?: string): void {
 
 let merchantName: string | null = null;
 
-function shell(current: 'program' | 'members'): HTMLElement {
+type Page = 'program' | 'members' | 'webhooks';
+
+function shell(current: Page): HTMLElement {
   const main = h('main', { id: 'main', tabindex: '-1' });
   const link = (href: string, label: string, key: typeof current) => h('a', { href, 'aria-current': current === key ? 'page' : null }, label);
   clear(
@@ -56,7 +59,7 @@ function shell(current: 'program' | 'members'): HTMLElement {
       'header',
       { class: 'top' },
       h('span', { class: 'brand' }, 'Loyalty console', merchantName ? h('span', { class: 'merchant' }, ` · ${merchantName}`) : null),
-      h('nav', { 'aria-label': 'Console' }, link('#/program', 'Program', 'program'), link('#/members', 'Members', 'members')),
+      h('nav', { 'aria-label': 'Console' }, link('#/program', 'Program', 'program'), link('#/members', 'Members', 'members'), link('#/webhooks', 'Webhooks', 'webhooks')),
       h(
         'button',
         {
@@ -81,13 +84,14 @@ async function route(): Promise<void> {
   if (!session.key()) return signInPage();
   const [path = '', query = ''] = location.hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean);
-  const page = parts[0] === 'members' ? 'members' : 'program';
+  const page: Page = parts[0] === 'members' ? 'members' : parts[0] === 'webhooks' ? 'webhooks' : 'program';
   try {
     if (merchantName === null) merchantName = (await gql(ConsoleMerchantDocument, {})).merchant.name;
     const main = shell(page);
     main.append(h('p', { class: 'meta', role: 'status' }, 'Loading…'));
     if (page === 'members' && parts[1]) await memberPage(main, decodeURIComponent(parts.slice(1).join('/')));
     else if (page === 'members') await membersPage(main, new URLSearchParams(query));
+    else if (page === 'webhooks') await webhooksPage(main);
     else await programPage(main);
     document.title = `${document.getElementById('page-title')?.textContent ?? 'Console'} · Loyalty console`;
     document.getElementById('page-title')?.focus({ preventScroll: true });

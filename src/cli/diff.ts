@@ -1,8 +1,15 @@
 // `loyalty diff OLD NEW EVENTS`: backtest a program change on an event
-// history (diff.ts in the engine does the work; this prints it).
+// history (diff.ts in the engine does the work; this prints it). A file's
+// two sides are replayed in two worker threads (diff-side.ts), one a side,
+// so they run on two cores; standard input, which only one reader can read,
+// and runs from the TypeScript sources (no built worker) replay both sides
+// in this thread, decoding each line once.
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { Program } from '../../dsl/index.ts';
 import { formatCurrency } from '../engine/refusals.ts';
-import { parseFrom, ProgramDiff, redeemValue, type DiffResult, type SideTotals } from '../engine/diff.ts';
+import { compareSides, parseFrom, ProgramDiff, redeemValue, type DiffOptions, type DiffResult, type SideResult, type SideTotals } from '../engine/diff.ts';
+import type { DiffSideJob } from './diff-side.ts';
 import { colorsFor, type Colors } from './color.ts';
 import { defaultIo, loadProgram, type Io } from './commands.ts';
 import { forEachLineBytes } from './lines.ts';
@@ -16,7 +23,7 @@ export interface DiffCliOptions {
 /** Members listed in the terminal report (all of them with --json). */
 const SHOWN = 20;
 
-export function diff(beforeFile: string, afterFile: string, eventsFile: string, opts: DiffCliOptions, io: Io = defaultIo()): number {
+export async function diff(beforeFile: string, afterFile: string, eventsFile: string, opts: DiffCliOptions, io: Io = defaultIo()): Promise<number> {
   const ce = colorsFor(io.stderr);
   const before = loadProgram(beforeFile, io, ce);
   const after = loadProgram(afterFile, io, ce);
@@ -34,18 +41,44 @@ export function diff(beforeFile: string, afterFile: string, eventsFile: string, 
     }
     from = f.ms;
   }
-  const d = new ProgramDiff(before, after, { from });
+  const diffOpts: DiffOptions = from === undefined ? {} : { from };
+  let result: DiffResult;
+  let events: number;
   try {
-    forEachLineBytes(eventsFile, (buf, a, b, n) => d.pushBytes(buf, a, b, n));
+    if (eventsFile !== '-' && existsSync(SIDE_WORKER)) {
+      closeSync(openSync(eventsFile, 'r')); // a missing file is said once, here, not by both workers
+      const job = (side: DiffSideJob['side']): DiffSideJob => ({ side, before: { source: before.source, file: beforeFile }, after: { source: after.source, file: afterFile }, events: eventsFile, ...diffOpts });
+      const [b, a] = await Promise.all([replaySide(job('before')), replaySide(job('after'))]);
+      result = compareSides(b, a, before, after, diffOpts);
+      events = b.lines;
+    } else {
+      const d = new ProgramDiff(before, after, diffOpts);
+      forEachLineBytes(eventsFile, (buf, a, b, n) => d.pushBytes(buf, a, b, n));
+      result = d.result();
+      events = d.before.lines;
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     io.stderr.write(`${ce.red('error')} cannot read ${eventsFile}: ${err.code === 'ENOENT' ? 'no such file' : err.message}\n`);
     return 2;
   }
-  const result = d.result();
   if (opts.json) io.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else writeReport(result, { before, after, beforeFile, afterFile, events: d.before.lines }, io.stdout, colorsFor(io.stdout));
+  else writeReport(result, { before, after, beforeFile, afterFile, events }, io.stdout, colorsFor(io.stdout));
   return 0;
+}
+
+/** The built worker (bin/loyalty.mjs builds it beside this file's bundle). */
+const SIDE_WORKER = new URL('./diff-side.mjs', import.meta.url);
+
+/** One side replayed in a worker thread. */
+function replaySide(job: DiffSideJob): Promise<SideResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(SIDE_WORKER, { workerData: job });
+    let result: SideResult | undefined;
+    worker.once('message', (r: SideResult) => (result = r));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the ${job.side} side's worker stopped (exit ${code})`))));
+  });
 }
 
 interface ReportContext {

@@ -69,8 +69,8 @@ program
   .argument('<events>', 'events, one JSON object a line ("-" for stdin)')
   .option('--from <date>', 'the new program applies from this date (00:00 in its timezone) or instant; before it, both sides replay the old one')
   .option('--json', 'print the comparison as JSON on stdout')
-  .action((before: string, after: string, events: string, o: { json?: boolean; from?: string }) => {
-    process.exitCode = diff(before, after, events, o);
+  .action(async (before: string, after: string, events: string, o: { json?: boolean; from?: string }) => {
+    process.exitCode = await diff(before, after, events, o);
   });
 
 program

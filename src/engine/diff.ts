@@ -1,6 +1,8 @@
 // Backtesting a program change: the same events replayed under two programs
 // (`before`, the one in use, and `after`, a draft), compared member by member
-// and in totals. Each line is decoded once and given to both replays. With
+// and in totals. ProgramDiff decodes each line once and gives it to both
+// sides; a caller with two threads can replay each DiffSide apart (decoding
+// alike, with `before`) and compare the two SideResults (compareSides). With
 // `from`, the draft applies only from that instant: until then both sides
 // replay `before`, and at `from` the `after` side carries its members into
 // the draft as publishing it would (carry.ts).
@@ -85,8 +87,10 @@ export interface DiffResult {
 }
 
 /** Decodes event lines once for both sides, as Replay itself would (the
- * byte-level fast path, else JSON.parse and parseEvent). */
-class LineDecoder {
+ * byte-level fast path, else JSON.parse and parseEvent). Both sides decode
+ * with `before` (the programs share their currency), so a line is read alike
+ * on both, whether the sides run together or apart. */
+export class LineDecoder {
   private readonly fast: FastLineParser;
   constructor(private readonly program: Program) {
     this.fast = new FastLineParser(program.currencyExponent);
@@ -114,26 +118,81 @@ class LineDecoder {
   }
 }
 
-/** Replays events under two programs, one line at a time; `result()` compares them. */
+/** What one side of a diff ends with: its totals, members and errors. Plain
+ * data (maps, arrays, numbers), so a side replayed in a worker thread can be
+ * posted back whole. */
+export interface SideResult {
+  totals: SideTotals;
+  members: Map<string, MemberSummary>;
+  /** Points earned by rule, by member (members with no earn entry: absent). */
+  byRule: Map<string, Record<string, number>>;
+  errors: ReplayError[];
+  /** Non-blank lines read. */
+  lines: number;
+}
+
+/**
+ * One side of a diff: `program` replayed over the decoded lines; with
+ * `from`, `base` (the program in use) until the first event at or after it,
+ * when the members are carried into `program` as publishing it would.
+ */
+export class DiffSide {
+  readonly replay: Replay;
+  private carried: boolean;
+
+  constructor(
+    base: Program,
+    private readonly program: Program,
+    private readonly from?: number,
+  ) {
+    this.replay = new Replay(from === undefined ? program : base);
+    this.carried = from === undefined;
+  }
+
+  push(d: DecodedLine, line: number): void {
+    if (!this.carried && 'event' in d && d.event.at >= this.from!) this.carry();
+    this.replay.pushDecoded(d, line);
+  }
+
+  private carry(): void {
+    this.carried = true;
+    this.replay.adopt(this.program);
+  }
+
+  /** The side at the end (a `from` after the last event: the draft is published at the end). */
+  result(): SideResult {
+    if (!this.carried) this.carry();
+    return { ...sideOf(this.replay), errors: this.replay.errors, lines: this.replay.lines };
+  }
+}
+
+/** The two sides of a diff over the same lines. */
+export function diffSides(before: Program, after: Program, opts: DiffOptions = {}): { before: DiffSide; after: DiffSide } {
+  if (before.currency !== after.currency || before.currencyExponent !== after.currencyExponent)
+    throw new Error(`the programs are in different currencies (${before.currency}, ${after.currency}): their events cannot be read alike`);
+  return { before: new DiffSide(before, before), after: new DiffSide(before, after, opts.from) };
+}
+
+/** Replays events under two programs, one line at a time, each line decoded
+ * once for both; `result()` compares them. */
 export class ProgramDiff {
-  readonly before: Replay;
-  readonly after: Replay;
+  private readonly sides: { before: DiffSide; after: DiffSide };
   private readonly decoder: LineDecoder;
-  private readonly from: number | undefined;
-  private carried = false;
 
   constructor(
     private readonly beforeProgram: Program,
     private readonly afterProgram: Program,
-    opts: DiffOptions = {},
+    private readonly opts: DiffOptions = {},
   ) {
-    if (beforeProgram.currency !== afterProgram.currency || beforeProgram.currencyExponent !== afterProgram.currencyExponent)
-      throw new Error(`the programs are in different currencies (${beforeProgram.currency}, ${afterProgram.currency}): their events cannot be read alike`);
-    this.from = opts.from;
-    this.before = new Replay(beforeProgram);
-    this.after = new Replay(opts.from === undefined ? afterProgram : beforeProgram);
-    this.carried = opts.from === undefined;
+    this.sides = diffSides(beforeProgram, afterProgram, opts);
     this.decoder = new LineDecoder(beforeProgram);
+  }
+
+  get before(): Replay {
+    return this.sides.before.replay;
+  }
+  get after(): Replay {
+    return this.sides.after.replay;
   }
 
   pushLine(text: string, line: number): void {
@@ -144,50 +203,60 @@ export class ProgramDiff {
     this.push(this.decoder.bytes(buf, a, b), line);
   }
 
-  private push(d: DecodedLine | null, line: number): void {
-    if (d === null) return;
-    if (!this.carried && 'event' in d && d.event.at >= this.from!) this.carry();
-    this.before.pushDecoded(d, line);
-    this.after.pushDecoded(d, line);
+  /** Lines given as text (none holding a newline), numbered from
+   * `firstLine`: decoded by the byte-level path through one buffer for the
+   * batch, instead of JSON.parse a line. */
+  pushTexts(texts: readonly string[], firstLine: number): void {
+    if (texts.length === 0) return;
+    const buf = Buffer.from(texts.join('\n'), 'utf8');
+    let n = firstLine;
+    for (let a = 0; ; ) {
+      const nl = buf.indexOf(10, a);
+      this.pushBytes(buf, a, nl < 0 ? buf.length : nl, n++);
+      if (nl < 0) break;
+      a = nl + 1;
+    }
   }
 
-  private carry(): void {
-    this.carried = true;
-    this.after.adopt(this.afterProgram);
+  private push(d: DecodedLine | null, line: number): void {
+    if (d === null) return;
+    this.sides.before.push(d, line);
+    this.sides.after.push(d, line);
   }
 
   result(): DiffResult {
-    // A `from` after the last event: the draft is published at the end.
-    if (!this.carried) this.carry();
-    const before = sideOf(this.before);
-    const after = sideOf(this.after);
-    const members: MemberDiff[] = [];
-    const changed: ChangedCounts = { members: 0, balance: 0, tier: 0, clubs: 0 };
-    const moves = new Map<string | null, Map<string | null, number>>();
-    for (const id of new Set([...before.members.keys(), ...after.members.keys()])) {
-      const b = before.members.get(id) ?? NO_MEMBER;
-      const a = after.members.get(id) ?? NO_MEMBER;
-      const row = moves.get(b.tier) ?? new Map<string | null, number>();
-      moves.set(b.tier, row.set(a.tier, (row.get(a.tier) ?? 0) + 1));
-      const balance = b.balance !== a.balance;
-      const tier = b.tier !== a.tier;
-      const clubs = b.clubs.join('\n') !== a.clubs.join('\n');
-      if (!balance && !tier && !clubs) continue;
-      changed.members++;
-      if (balance) changed.balance++;
-      if (tier) changed.tier++;
-      if (clubs) changed.clubs++;
-      members.push({ id, before: b, after: a, byRule: { before: before.byRule.get(id) ?? {}, after: after.byRule.get(id) ?? {} } });
-    }
-    members.sort((x, y) => Math.abs(y.after.balance - y.before.balance) - Math.abs(x.after.balance - x.before.balance) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-    return {
-      from: this.from === undefined ? null : formatInstant(this.from),
-      totals: { before: before.totals, after: after.totals, changed },
-      tierMatrix: tierMatrix(moves, this.beforeProgram, this.afterProgram),
-      members,
-      errors: { before: this.before.errors, after: this.after.errors },
-    };
+    return compareSides(this.sides.before.result(), this.sides.after.result(), this.beforeProgram, this.afterProgram, this.opts);
   }
+}
+
+/** The comparison of two sides replayed over the same lines (together, or apart in two threads). */
+export function compareSides(before: SideResult, after: SideResult, beforeProgram: Program, afterProgram: Program, opts: DiffOptions = {}): DiffResult {
+  const members: MemberDiff[] = [];
+  const changed: ChangedCounts = { members: 0, balance: 0, tier: 0, clubs: 0 };
+  const moves = new Map<string | null, Map<string | null, number>>();
+  for (const id of new Set([...before.members.keys(), ...after.members.keys()])) {
+    const b = before.members.get(id) ?? NO_MEMBER;
+    const a = after.members.get(id) ?? NO_MEMBER;
+    const row = moves.get(b.tier) ?? new Map<string | null, number>();
+    moves.set(b.tier, row.set(a.tier, (row.get(a.tier) ?? 0) + 1));
+    const balance = b.balance !== a.balance;
+    const tier = b.tier !== a.tier;
+    const clubs = b.clubs.join('\n') !== a.clubs.join('\n');
+    if (!balance && !tier && !clubs) continue;
+    changed.members++;
+    if (balance) changed.balance++;
+    if (tier) changed.tier++;
+    if (clubs) changed.clubs++;
+    members.push({ id, before: b, after: a, byRule: { before: before.byRule.get(id) ?? {}, after: after.byRule.get(id) ?? {} } });
+  }
+  members.sort((x, y) => Math.abs(y.after.balance - y.before.balance) - Math.abs(x.after.balance - x.before.balance) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return {
+    from: opts.from === undefined ? null : formatInstant(opts.from),
+    totals: { before: before.totals, after: after.totals, changed },
+    tierMatrix: tierMatrix(moves, beforeProgram, afterProgram),
+    members,
+    errors: { before: before.errors, after: after.errors },
+  };
 }
 
 const NO_MEMBER: MemberSummary = { balance: 0, tier: null, clubs: [] };
@@ -200,15 +269,10 @@ export function diffPrograms(before: Program, after: Program, lines: Iterable<st
   return d.result();
 }
 
-interface Side {
-  totals: SideTotals;
-  members: Map<string, MemberSummary>;
-  byRule: Map<string, Record<string, number>>;
-}
 
 const TAKEN: Record<Exclude<EntryKind, 'earn' | 'adjust'>, 'redeemed' | 'expired' | 'reversed'> = { redeem: 'redeemed', expire: 'expired', reverse: 'reversed' };
 
-function sideOf(r: Replay): Side {
+function sideOf(r: Replay): Omit<SideResult, 'errors' | 'lines'> {
   const program = r.program;
   const totals: SideTotals = {
     program: program.name,

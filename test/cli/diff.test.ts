@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../dsl/index.ts';
-import { diffPrograms } from '../../src/engine/index.ts';
+import { diffPrograms, ProgramDiff } from '../../src/engine/index.ts';
 import { compileFile, exampleCases, ROOT } from '../support.ts';
 
 function loyalty(...args: string[]) {
@@ -57,6 +57,31 @@ describe('loyalty diff', slow, () => {
     const r = JSON.parse(loyalty('diff', OLD, DRAFT, file, '--json').stdout);
     expect(r).toEqual(diffPrograms(compileFile(OLD), compileText(DRAFT_TEXT, DRAFT), readFileSync(file, 'utf8').split('\n')));
     expect(r.errors.before).toEqual([{ line: 3, message: expect.stringContaining('not valid JSON') }]);
+  });
+
+  it('gives the same from a file (a worker thread a side) as from standard input (one thread)', () => {
+    const stdin = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/loyalty.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', input: readFileSync(EVENTS, 'utf8') });
+    for (const extra of [[], ['--from', '2026-03-15']]) {
+      const file = loyalty('diff', OLD, DRAFT, EVENTS, '--json', ...extra);
+      const piped = stdin(['diff', OLD, DRAFT, '-', '--json', ...extra]);
+      expect(file.status).toBe(0);
+      expect(piped.status).toBe(0);
+      expect(JSON.parse(file.stdout).members.length).toBeGreaterThan(0);
+      expect(file.stdout).toBe(piped.stdout);
+    }
+  });
+
+  it('ProgramDiff.pushTexts (batches through the byte decoder) gives what pushLine gives', () => {
+    const lines = [...events.filter((l) => l.trim() !== ''), '{oops', '{"type":"order","at":"2027-01-03T15:00:00Z","member":"nobody","id":"z","lines":[{"sku":"s","category":"pastry","qty":1,"price":"4.5"}],"extra":{"é":[1]}}'];
+    const before = compileFile(OLD);
+    const after = compileText(DRAFT_TEXT, DRAFT);
+    const batched = new ProgramDiff(before, after);
+    for (let i = 0; i < lines.length; i += 7) batched.pushTexts(lines.slice(i, i + 7), i + 1);
+    const one = new ProgramDiff(before, after);
+    lines.forEach((l, i) => one.pushLine(l, i + 1));
+    const r = batched.result();
+    expect(r.errors.before.map((e) => e.line)).toContain(lines.length - 1);
+    expect(r).toEqual(one.result());
   });
 
   it('reports totals, tier movements, rules and the members that change most', () => {

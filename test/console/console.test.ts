@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lineDiff, withContext } from '../../console/src/diff.ts';
 import { sha256Hex } from '../../console/src/node-crypto.ts';
 import { openDatabase, type Database } from '../../src/server/db/index.ts';
+import { startDeliveryWorker, type DeliveryWorker } from '../../src/server/services/delivery.ts';
 import { ensureDemoMerchant } from '../../src/server/services/merchants.ts';
 import { createApp, type App } from '../../src/server/yoga.ts';
 import { rawRequest } from '../api/client.ts';
@@ -279,6 +280,186 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
   });
 });
 
+describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
+  let db: Database;
+  let app: App;
+  let http: Server;
+  let receiver: Server;
+  let hooks: string;
+  let worker: DeliveryWorker;
+  let browser: Browser;
+  let base: string;
+  let key: string;
+  let dist: string;
+  /** What the receiver was sent: each request's notification type and member. */
+  const received: { type: string; member: string }[] = [];
+  const masked: unknown[] = [];
+  /** How long a poll waits for the page (a shared machine can be slow; nothing here is timed). */
+  const SLOW = { timeout: 15_000 };
+
+  beforeAll(async () => {
+    dist = mkdtempSync(join(tmpdir(), 'loyalty-console-'));
+    await build({ configFile: join(ROOT, 'console/vite.config.ts'), build: { outDir: dist, emptyOutDir: true }, logLevel: 'error' });
+    db = await openDatabase({ dataDir: null, poolSize: 10 });
+    app = createApp(db, { console: dist, logError: (e) => masked.push(e) });
+    key = (await ensureDemoMerchant(db.prisma))!.apiKey;
+    for (const query of ['mutation { signup(input: { memberId: "ava" }) { __typename } }']) {
+      const res = await rawRequest(app, { query }, key);
+      expect(res.errors ?? []).toEqual([]);
+    }
+    // A local receiver: answers 200 to every POST and keeps what it got.
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        const n = JSON.parse(body) as { type: string; member: string };
+        received.push({ type: n.type, member: n.member });
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hooks = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    worker = startDeliveryWorker(db.prisma, { pollIntervalMs: 25, timeoutMs: 5_000 });
+    http = createServer(app);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+    await new Promise((resolve) => http?.close(resolve));
+    await new Promise((resolve) => receiver?.close(resolve));
+    await db?.close();
+    if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+
+  const signIn = async (page: Page, withKey: string) => {
+    await page.goto(`${base}/console/#/webhooks`);
+    await page.getByLabel('API key').fill(withKey);
+    await page.getByLabel('API key').press('Enter');
+  };
+
+  test('a write key is told it needs an admin key', async () => {
+    const made = await rawRequest(app, { query: 'mutation { createApiKey(scope: WRITE, label: "pos") { key } }' }, key);
+    expect(made.errors ?? []).toEqual([]);
+    const writeKey = (made.data as { createApiKey: { key: string } }).createApiKey.key;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signIn(page, writeKey);
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+    await expect.poll(() => page.locator('#scope-message').textContent(), SLOW).toContain('for admin keys only');
+    expect(await page.getByRole('heading', { name: 'This page needs an admin key' }).isVisible()).toBe(true);
+    expect(await page.locator('#endpoints').count()).toBe(0);
+    await page.close();
+  });
+
+  test('add an endpoint, see a write delivered to it, resend it, disable and delete endpoints', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await signIn(page, key);
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Webhooks' }).getAttribute('aria-current')).toBe('page');
+    expect(await page.locator('#no-endpoints').isVisible()).toBe(true);
+    expect(await page.locator('#no-deliveries').isVisible()).toBe(true);
+
+    // From the keyboard: the heading has focus, Tab reaches the form (open while there is no endpoint)
+    // and its URL field; a bad URL is refused with the server's reason.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), SLOW).toBe('page-title');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Add an endpoint');
+    expect(await page.locator('details.adding').getAttribute('open')).toBe('');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('endpoint-url');
+    await page.keyboard.type('ftp://example.com/x');
+    await page.evaluate(() => (document.getElementById('endpoint-url') as HTMLInputElement).form!.noValidate = true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toMatch(/^Not added: .*http/);
+
+    // An endpoint for points.earned at the local receiver.
+    await page.getByLabel('Endpoint URL').fill(hooks);
+    await page.getByLabel('points.earned').check();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toBe(`Added ${hooks}: it receives points.earned from now on.`);
+    const endpoint = page.locator('#endpoints tbody tr', { hasText: hooks });
+    expect(await endpoint.textContent()).toContain('points.earned');
+    expect(await endpoint.textContent()).toContain('Enabled');
+    // The form folds away once there is an endpoint, so the deliveries are in view.
+    expect(await page.locator('details.adding').getAttribute('open')).toBeNull();
+
+    // A write: ava's order earns points; the worker delivers the notification.
+    const order = await rawRequest(app, { query: 'mutation { recordOrder(input: { memberId: "ava", orderId: "W-1", lines: [{ sku: "LATTE", category: "espresso", qty: 1, price: "4.50" }] }) { __typename } }' }, key);
+    expect(order.errors ?? []).toEqual([]);
+    await expect.poll(() => received.length, { timeout: 20_000 }).toBe(1);
+    expect(received[0]).toEqual({ type: 'points.earned', member: 'ava' });
+    const delivery = page.locator('#deliveries tbody tr').first();
+    await expect
+      .poll(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return delivery.getAttribute('data-status');
+      }, { timeout: 20_000 })
+      .toBe('DELIVERED');
+    const row = await delivery.textContent();
+    for (const text of ['Delivered', 'points.earned', 'ava', hooks, 'HTTP 200']) expect(row).toContain(text);
+    expect(await page.locator('#deliveries tbody tr').count()).toBe(1);
+    expect(await delivery.locator('td[data-label="Attempts"]').textContent()).toBe('1');
+    await shot(page, 'webhooks');
+
+    // Resend: the receiver gets it again and the delivery is delivered again.
+    await delivery.getByRole('button', { name: `Resend points.earned for ava to ${hooks}` }).click();
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toContain('Sent again: points.earned for ava');
+    await expect.poll(() => received.length, { timeout: 20_000 }).toBe(2);
+    await expect
+      .poll(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return delivery.getAttribute('data-status');
+      }, { timeout: 20_000 })
+      .toBe('DELIVERED');
+
+    // Disable it: the next write is not sent.
+    await page.getByRole('button', { name: `Disable ${hooks}` }).click();
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toBe(`${hooks} is disabled.`);
+    expect(await endpoint.textContent()).toContain('Disabled');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Enable ${hooks}`);
+    const listed = await rawRequest(app, { query: '{ webhookEndpoints { url enabled types } }' }, key);
+    expect(listed.data).toEqual({ webhookEndpoints: [{ url: hooks, enabled: false, types: ['POINTS_EARNED'] }] });
+
+    // Phone width: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const widest = await page.locator('#deliveries td, #endpoints td').evaluateAll((cells) => Math.max(...cells.map((c) => c.getBoundingClientRect().right)));
+    expect(widest).toBeLessThanOrEqual(390);
+    await page.locator('#deliveries-title').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot(page, 'webhooks-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Delete, after a confirmation: Cancel keeps it, "Delete endpoint" removes it and its deliveries.
+    await page.getByRole('button', { name: `Delete ${hooks}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete this endpoint?' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('cancel-delete');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => dialog.isVisible(), SLOW).toBe(false);
+    expect(await page.locator('#endpoints tbody tr').count()).toBe(1);
+    await page.getByRole('button', { name: `Delete ${hooks}` }).click();
+    await dialog.getByRole('button', { name: 'Delete endpoint' }).click();
+    await expect.poll(() => page.locator('#webhooks-message').textContent(), SLOW).toBe(`Deleted ${hooks}.`);
+    expect(await page.locator('#endpoints tbody tr').count()).toBe(0);
+    expect(await page.locator('#deliveries tbody tr').count()).toBe(0);
+    expect((await rawRequest(app, { query: '{ webhookEndpoints { id } }' }, key)).data).toEqual({ webhookEndpoints: [] });
+
+    expect(errors).toEqual([]);
+    expect(masked).toEqual([]);
+    await page.close();
+  });
+});
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
@@ -286,7 +467,7 @@ async function shot(page: Page, name: string): Promise<void> {
 // The README shows the screenshots this test takes, and they are committed.
 test('the README shows the console screenshots', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone', 'program-phone']) {
+  for (const name of ['sign-in', 'program-diagnostic', 'publish-confirm', 'program-history', 'members', 'member', 'member-phone', 'program-phone', 'webhooks', 'webhooks-phone']) {
     expect(readme).toContain(`docs/screenshots/${name}.png`);
     expect(existsSync(join(ROOT, `docs/screenshots/${name}.png`)), name).toBe(true);
   }

@@ -19,6 +19,9 @@ import { exportLines } from '../http/events-export.ts';
 import { DomainError, ProgramInvalidError } from './errors.ts';
 import { compileSource, requireActiveProgram } from './programs.ts';
 
+/** Lines decoded at a time. */
+const BATCH = 1000;
+
 export interface PreviewOptions {
   /** The instant (epoch ms) from which the draft applies; absent: the whole history. */
   from?: number;
@@ -58,7 +61,19 @@ export async function previewProgram(prisma: PrismaClient, merchantId: string, s
   let events = 0;
   if (logged._max.seq !== null) {
     const lines = exportLines(prisma, merchantId, { throughSeq: logged._max.seq, ...(opts.to !== undefined ? { to: new Date(opts.to) } : {}) });
-    for await (const line of lines) diff.pushLine(line, ++events);
+    // A page's lines are decoded together (ProgramDiff.pushTexts: the
+    // byte-level decoder, one buffer a batch), then dropped.
+    let batch: string[] = [];
+    for await (const line of lines) {
+      batch.push(line);
+      if (batch.length === BATCH) {
+        diff.pushTexts(batch, events + 1);
+        events += batch.length;
+        batch = [];
+      }
+    }
+    diff.pushTexts(batch, events + 1);
+    events += batch.length;
   }
   return { result: diff.result(), before, after, events, versions, to: opts.to ?? null };
 }
