@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type * as A from './ast.ts';
 import { currencyExponent } from './currencies.ts';
-import { printExpr } from './format.ts';
+import { printExpr, stmt } from './format.ts';
 import type { BonusSpec, Challenge, Club, Discount, Duration, Effect, EventBonus, Expire, Limit, LineFilter, Metric, OrderFacts, Period, Program, Redeem, Referral, Reward, RewardFacts, Rule, RuleCondition, Tier, TierWindow } from './program.ts';
 import { durationUnit, parseDate, parseDecimal, parseInteger, parseTimeOfDay, ratio, toMinorUnits, WEEKDAY_INDEX, type Ratio } from './values.ts';
 
@@ -298,17 +298,17 @@ function compileConditions(
   for (const s of body) {
     if (s.kind === 'during') {
       usesLocalTime = true;
-      add(`(f.localDay >= ${parseDate(s.from.text)!} && f.localDay <= ${parseDate(s.to.text)!})`, `during ${s.from.text} to ${s.to.text}`, s.loc.line);
+      add(`(f.localDay >= ${parseDate(s.from.text)!} && f.localDay <= ${parseDate(s.to.text)!})`, stmt(s), s.loc.line);
     } else if (s.kind === 'days') {
       let mask = 0;
       for (const d of s.days) mask |= 1 << WEEKDAY_INDEX[d.text]!;
       usesLocalTime = true;
-      add(`((${mask} >> f.weekday) & 1) === 1`, `days ${s.days.map((d) => d.text).join(', ')}`, s.loc.line);
+      add(`((${mask} >> f.weekday) & 1) === 1`, stmt(s), s.loc.line);
     } else if (s.kind === 'hours') {
       usesLocalTime = true;
-      add(`(f.msOfDay >= ${parseTimeOfDay(s.from.text)! * 60_000} && f.msOfDay < ${parseTimeOfDay(s.to.text)! * 60_000})`, `hours ${s.from.text} to ${s.to.text}`, s.loc.line);
+      add(`(f.msOfDay >= ${parseTimeOfDay(s.from.text)! * 60_000} && f.msOfDay < ${parseTimeOfDay(s.to.text)! * 60_000})`, stmt(s), s.loc.line);
     } else if (s.kind === 'when') {
-      add(exprCode(s.expr, tierIndex, clubIndex, minor), `when ${printExpr(s.expr)}`, s.loc.line);
+      add(exprCode(s.expr, tierIndex, clubIndex, minor), stmt(s), s.loc.line);
     }
   }
   if (parts.length === 0) return { condition: null, conditionJs: null, usesLocalTime, conditions };

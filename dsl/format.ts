@@ -87,7 +87,8 @@ type Stmt =
   | A.ValueNode
   | A.GoalNode;
 
-function stmt(s: Stmt): string {
+/** One statement in canonical form, as the formatter prints it. */
+export function stmt(s: Stmt): string {
   switch (s.kind) {
     case 'currency':
       return `currency ${s.code.text}`;
