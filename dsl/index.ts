@@ -2,7 +2,7 @@
 // `compile` reads the pipeline top to bottom and never throws on bad input.
 import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
 import { buildAst, tokenLoc, type ProgramAst } from './ast.ts';
-import { check, type CheckOptions } from './check.ts';
+import { check, type CheckOptions } from './check/index.ts';
 import { compileAst } from './compile.ts';
 import { closest, diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { categoryWords, Identifier, Keyword, tokenize } from './lexer.ts';
@@ -60,7 +60,7 @@ function syntaxDiagnostic(e: IRecognitionException, expectations: ExpectedAt[], 
     const last = prev && Number.isFinite(prev.startOffset) ? prev : tokens[tokens.length - 1];
     if (!last) return diagnostic('E001', file, 1, 1, e.message);
     const l = tokenLoc(last);
-    return diagnostic('E001', file, l.endLine, l.endColumn, e.message.replace('the end of the file', 'the end of the file'), { length: 1 });
+    return diagnostic('E001', file, l.endLine, l.endColumn, e.message, { length: 1 });
   }
   const loc = tokenLoc(tok);
   const exp = expectations.find((x) => x.token === tok || x.token.startOffset === tok.startOffset);
