@@ -11,8 +11,8 @@ import { parseEvent } from './events.ts';
 import { FastLineParser } from './jsonl.ts';
 import { Replay, type DecodedLine, type ReplayError } from './replay.ts';
 import { formatCurrency } from './refusals.ts';
-import { daysFromCivil } from '../../dsl/values.ts';
-import { formatInstant, parseBirthday, parseInstant, zoneFor, type InstantResult } from './time.ts';
+import { parseDate } from '../../dsl/values.ts';
+import { formatInstant, parseInstant, zoneFor, type InstantResult } from './time.ts';
 import type { EntryKind } from './types.ts';
 
 export interface DiffOptions {
@@ -323,11 +323,10 @@ function sideOf(r: Replay): Omit<SideResult, 'errors' | 'lines'> {
  * timezone, when a publish made that morning would take effect) or an
  * instant as events give it. */
 export function parseFrom(program: Program, text: string): InstantResult {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const d = parseBirthday(text);
-    if (!d) return { ok: false, error: `${JSON.stringify(text)} is not a date` };
-    return { ok: true, ms: zoneFor(program.timezone).startOfDay(daysFromCivil(d.y, d.m, d.d)) };
-  }
+  const day = parseDate(text);
+  if (day !== null) return { ok: true, ms: zoneFor(program.timezone).startOfDay(day) };
+  // No instant is this short: it was meant as a date.
+  if (text.length === 10) return { ok: false, error: `${JSON.stringify(text)} is not a date` };
   return parseInstant(text);
 }
 

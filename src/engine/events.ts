@@ -3,7 +3,7 @@
 // event gets a message naming the field; nothing here throws.
 import type { Program } from '../../dsl/program.ts';
 import { fromMinorUnits, toMinorUnits } from '../../dsl/values.ts';
-import { formatInstant, instantMs, parseBirthday, parseInstant } from './time.ts';
+import { formatInstant, parseBirthday, parseInstant } from './time.ts';
 import type { EngineEvent, OrderLine, RefundLine } from './types.ts';
 
 export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: undefined; error: string };
@@ -11,7 +11,6 @@ export type ParseResult = { event: EngineEvent; error?: undefined } | { event?: 
 /** The event types of replay.md. */
 export const EVENT_TYPES: readonly EngineEvent['type'][] = ['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'event', 'adjust', 'redeem_reward', 'tick'];
 const TYPES = new Set<string>(EVENT_TYPES);
-const MONEY = /^\d+(?:\.\d+)?$/;
 
 class Malformed {
   constructor(readonly message: string) {}
@@ -58,40 +57,11 @@ export function parseMoney(program: Program, text: unknown, what = 'amount'): { 
   }
 }
 
-const POW10 = [1, 10, 100, 1000, 10000];
-
-/** The fast path of moneyText: minor units of a plain decimal string, or -1. */
-function minorUnits(s: string, exponent: number): number {
-  const n = s.length;
-  let i = 0;
-  let v = 0;
-  for (let c = s.charCodeAt(0) - 48; c >= 0 && c <= 9; c = s.charCodeAt(++i) - 48) v = v * 10 + c;
-  if (i === 0) return -1;
-  let f = 0;
-  let fd = 0;
-  if (i < n) {
-    if (s.charCodeAt(i) !== 46) return -1;
-    const from = ++i;
-    for (let c = s.charCodeAt(i) - 48; c >= 0 && c <= 9; c = s.charCodeAt(++i) - 48) {
-      if (fd < exponent) {
-        f = f * 10 + c;
-        fd++;
-      } else if (c !== 0) return -1;
-    }
-    if (i === from || i !== n) return -1;
-  }
-  const r = v * POW10[exponent]! + f * POW10[exponent - fd]!;
-  return Number.isSafeInteger(r) ? r : -1;
-}
-
 /** A decimal string with no more decimals than the currency has. */
 function moneyText(text: unknown, exponent: number, currency: string, what: string): number {
-  if (typeof text === 'string') {
-    const fast = minorUnits(text, exponent);
-    if (fast >= 0) return fast;
-  }
-  if (typeof text !== 'string' || !MONEY.test(text)) fail(`${what} must be a decimal string such as "4.50"`);
-  const r = toMinorUnits(text, exponent);
+  // Events carry no negative amounts (a refund names lines, not money).
+  const r = typeof text === 'string' && text.charCodeAt(0) !== 45 ? toMinorUnits(text, exponent) : null;
+  if (r === null || (!r.ok && r.reason === 'syntax')) fail(`${what} must be a decimal string such as "4.50"`);
   if (!r.ok) fail(r.reason === 'decimals' ? `${what} ${text} has more decimals than ${currency} allows` : `${what} ${text} is too large`);
   return r.minor;
 }
@@ -133,12 +103,9 @@ function parse(p: Program, value: unknown): EngineEvent {
   const atText = o.at;
   if (atText === undefined || atText === null) fail('missing field "at"');
   if (typeof atText !== 'string') fail('field "at" must be a string');
-  let at = instantMs(atText);
-  if (at !== at) {
-    const t = parseInstant(atText);
-    if (!t.ok) fail(`field "at" ${t.error}`);
-    at = t.ms;
-  }
+  const t = parseInstant(atText);
+  if (!t.ok) fail(`field "at" ${t.error}`);
+  const at = t.ms;
   if (type === 'tick') return { type, at };
   const member = str(o, 'member');
   switch (type) {

@@ -7,7 +7,7 @@
 // disambiguation, and durations are added on the local wall clock, as dsl.md
 // 4.1 says (test/engine/time.test.ts checks both against Temporal itself).
 import { Temporal } from 'temporal-polyfill';
-import { civilFromDays, daysFromCivil, daysInMonth, isLeapYear } from '../../dsl/values.ts';
+import { civilFromDays, daysFromCivil, daysInMonth, isLeapYear, parseDateParts } from '../../dsl/values.ts';
 import type { Duration } from '../../dsl/program.ts';
 
 /** Days after 1970-01-01 whose zone offsets are cached in a typed array (to 2200). */
@@ -160,88 +160,8 @@ export function zoneFor(name: string): Zone {
 // ---------------------------------------------------------------------------
 // Instants in events and results
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?$/;
-
-export type InstantResult = { ok: true; ms: number } | { ok: false; error: string };
-
-function digits2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48;
-  const b = s.charCodeAt(i + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
-
-/** The fast path of parseInstant: epoch ms, or NaN for anything unusual
- * (parseInstant then says what is wrong). */
-export function instantMs(s: string): number {
-  const n = s.length;
-  if (n < 17 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58) return NaN;
-  const yh = digits2(s, 0);
-  const yl = digits2(s, 2);
-  const mo = digits2(s, 5);
-  const d = digits2(s, 8);
-  const h = digits2(s, 11);
-  const mi = digits2(s, 14);
-  if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59) return NaN;
-  const y = yh * 100 + yl;
-  if (d > daysInMonth(y, mo)) return NaN;
-  let i = 16;
-  let sec = 0;
-  let frac = 0;
-  if (s.charCodeAt(i) === 58) {
-    sec = digits2(s, 17);
-    if (sec < 0 || sec > 59) return NaN;
-    i = 19;
-    if (s.charCodeAt(i) === 46) {
-      i++;
-      const from = i;
-      let scale = 100;
-      for (let c = s.charCodeAt(i) - 48; c >= 0 && c <= 9; c = s.charCodeAt(++i) - 48) {
-        frac += c * scale;
-        scale /= 10;
-      }
-      if (i === from) return NaN;
-      frac = Math.floor(frac + 1e-9);
-    }
-  }
-  let offset = 0;
-  const z = s.charCodeAt(i);
-  if (z === 90) {
-    if (i !== n - 1) return NaN;
-  } else if ((z === 43 || z === 45) && n === i + 6 && s.charCodeAt(i + 3) === 58) {
-    const oh = digits2(s, i + 1);
-    const om = digits2(s, i + 4);
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
-    offset = (z === 45 ? -1 : 1) * (oh * HOUR + om * MINUTE);
-  } else return NaN;
-  return daysFromCivil(y, mo, d) * DAY + h * HOUR + mi * MINUTE + sec * 1000 + frac - offset;
-}
-
-/** `YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)` → epoch ms (fractions below a
- * millisecond are dropped). */
-export function parseInstant(text: string): InstantResult {
-  const fast = instantMs(text);
-  if (fast === fast) return { ok: true, ms: fast };
-  const m = INSTANT.exec(text);
-  if (!m) return { ok: false, error: 'must be a time such as "2026-03-01T09:30:00Z"' };
-  if (m[8] === undefined) return { ok: false, error: 'has no UTC offset' };
-  const y = +m[1]!;
-  const mo = +m[2]!;
-  const d = +m[3]!;
-  const h = +m[4]!;
-  const mi = +m[5]!;
-  const s = m[6] === undefined ? 0 : +m[6];
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return { ok: false, error: 'is not a valid date and time' };
-  let offset = 0;
-  const z = m[8];
-  if (z !== 'Z') {
-    const oh = +z.slice(1, 3);
-    const om = +z.slice(4, 6);
-    if (oh > 23 || om > 59) return { ok: false, error: 'has an invalid UTC offset' };
-    offset = (z[0] === '-' ? -1 : 1) * (oh * HOUR + om * MINUTE);
-  }
-  const frac = m[7] === undefined ? 0 : Math.floor(+('0.' + m[7]) * 1000 + 1e-9);
-  return { ok: true, ms: daysFromCivil(y, mo, d) * DAY + h * HOUR + mi * MINUTE + s * 1000 + frac - offset };
-}
+// Read by dsl/values.ts (one reader per format, shared with the language).
+export { parseInstant, type InstantResult } from '../../dsl/values.ts';
 
 /** `2026-03-01T09:30:00Z` (milliseconds only when there are some). */
 export function formatInstant(ms: number): string {
@@ -264,12 +184,4 @@ function two(n: number): string {
 }
 
 /** A `YYYY-MM-DD` date's parts, or null when it is not a real date. */
-export function parseBirthday(text: string): { y: number; m: number; d: number } | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!m) return null;
-  const y = +m[1]!;
-  const mo = +m[2]!;
-  const d = +m[3]!;
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
-  return { y, m: mo, d };
-}
+export const parseBirthday = parseDateParts;

@@ -2,7 +2,7 @@
 // Types are derived from the functions so the server follows the engine's
 // own definitions instead of restating them.
 import { compile, renderDiagnostic } from '../../dsl/index.ts';
-export { fromMinorUnits } from '../../dsl/values.ts';
+export { fromMinorUnits, parseDate } from '../../dsl/values.ts';
 export { EVENT_TYPES } from '../engine/index.ts';
 import {
   advance,

@@ -15,7 +15,7 @@
 // (replay ignores it), so an export can be imported elsewhere unchanged.
 import type { Prisma, PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
-import { EVENT_TYPES, parseInstant } from '../engine.ts';
+import { EVENT_TYPES, parseDate, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
 import { importLines } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
@@ -39,7 +39,9 @@ export interface ExportFilter {
 
 /** A time as `from`/`to` take it: an instant, or a date (00:00 UTC that day). */
 function instant(text: string): Date | null {
-  const t = parseInstant(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  const day = parseDate(text);
+  if (day !== null) return new Date(day * 86_400_000);
+  const t = parseInstant(text);
   return t.ok ? new Date(t.ms) : null;
 }
 
