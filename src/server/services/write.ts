@@ -92,6 +92,34 @@ export interface Written {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+// Rows as the statements' jsonb_to_recordset columns; one mapping for the single write and the batch.
+const orderColumns = (o: OrderRow) => ({ id: o.id, member_id: o.memberId, external_id: o.externalId, body_hash: o.bodyHash, lines: o.lines, channel: o.channel, total: o.total, at: iso(o.at), record: o.record });
+const updateColumns = (u: MemberUpdate) => ({ id: u.id, version: u.version, state: u.state, balance: u.balance, tier: u.tier, next_due_at: iso(u.nextDueAt), last_event_at: iso(u.lastEventAt) });
+const insertColumns = (n: MemberInsert) => ({
+  id: n.id,
+  external_id: n.externalId,
+  birthday: n.birthday,
+  signup_at: iso(n.signupAt),
+  last_event_at: iso(n.lastEventAt),
+  state: n.state,
+  balance: n.balance,
+  tier: n.tier,
+  next_due_at: iso(n.nextDueAt),
+});
+const entryColumns = (e: EntryRow, n: number) => ({
+  n,
+  member_id: e.memberId,
+  at: iso(e.at),
+  kind: e.kind,
+  points: e.points,
+  rule: e.rule,
+  ref: e.ref,
+  line: e.line,
+  reason: e.reason,
+  actor: e.actor,
+  order_id: e.orderId,
+});
+
 const SQL = `
 WITH ev AS (
   INSERT INTO events (merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal)
@@ -159,38 +187,16 @@ export async function writeRows(tx: Tx, rows: WriteRows): Promise<Written> {
     JSON.stringify(
       order === null
         ? []
-        : [{ id: order.id, member_id: order.memberId, external_id: order.externalId, body_hash: order.bodyHash, lines: order.lines, channel: order.channel, total: order.total, at: iso(order.at), record: order.record }],
+        : [orderColumns(order)],
     ),
     JSON.stringify(
-      rows.updates.map((u) => ({ id: u.id, version: u.version, state: u.state, balance: u.balance, tier: u.tier, next_due_at: iso(u.nextDueAt), last_event_at: iso(u.lastEventAt) })),
+      rows.updates.map(updateColumns),
     ),
     JSON.stringify(
-      rows.inserts.map((n) => ({
-        id: n.id,
-        external_id: n.externalId,
-        birthday: n.birthday,
-        signup_at: iso(n.signupAt),
-        last_event_at: iso(n.lastEventAt),
-        state: n.state,
-        balance: n.balance,
-        tier: n.tier,
-        next_due_at: iso(n.nextDueAt),
-      })),
+      rows.inserts.map(insertColumns),
     ),
     JSON.stringify(
-      rows.entries.map((e, n) => ({
-        n,
-        member_id: e.memberId,
-        at: iso(e.at),
-        kind: e.kind,
-        points: e.points,
-        rule: e.rule,
-        ref: e.ref,
-        line: e.line,
-        reason: e.reason,
-        actor: e.actor,
-        order_id: e.orderId,
-      })),
+      rows.entries.map(entryColumns),
     ),
     PAYLOAD_VERSION,
     JSON.stringify(rows.notifications.map((n, i) => ({ n: i, type: n.type, member: n.member, at: iso(n.at), payload: n.payload }))),
@@ -296,37 +302,14 @@ export async function writeBatch(tx: Tx, rows: BatchRows): Promise<number> {
       rows.events.map((e) => ({ seq: e.seq.toString(), type: e.type, member: e.member, at: iso(e.at), line: e.line, key: e.key, body_hash: e.bodyHash, refusal_code: e.refusalCode, refusal: e.refusal })),
     ),
     JSON.stringify(
-      rows.orders.map((o) => ({ id: o.id, member_id: o.memberId, external_id: o.externalId, body_hash: o.bodyHash, lines: o.lines, channel: o.channel, total: o.total, at: iso(o.at), record: o.record })),
+      rows.orders.map(orderColumns),
     ),
-    JSON.stringify(rows.updates.map((u) => ({ id: u.id, version: u.version, state: u.state, balance: u.balance, tier: u.tier, next_due_at: iso(u.nextDueAt), last_event_at: iso(u.lastEventAt) }))),
+    JSON.stringify(rows.updates.map(updateColumns)),
     JSON.stringify(
-      rows.inserts.map((n) => ({
-        id: n.id,
-        external_id: n.externalId,
-        birthday: n.birthday,
-        signup_at: iso(n.signupAt),
-        last_event_at: iso(n.lastEventAt),
-        state: n.state,
-        balance: n.balance,
-        tier: n.tier,
-        next_due_at: iso(n.nextDueAt),
-      })),
+      rows.inserts.map(insertColumns),
     ),
     JSON.stringify(
-      rows.entries.map((e, n) => ({
-        n,
-        member_id: e.memberId,
-        at: iso(e.at),
-        kind: e.kind,
-        points: e.points,
-        rule: e.rule,
-        ref: e.ref,
-        line: e.line,
-        reason: e.reason,
-        actor: e.actor,
-        order_id: e.orderId,
-        event_seq: e.eventSeq.toString(),
-      })),
+      rows.entries.map((e, n) => ({ ...entryColumns(e, n), event_seq: e.eventSeq.toString() })),
     ),
     PAYLOAD_VERSION,
     JSON.stringify(rows.notifications.map((x, n) => ({ n, type: x.type, member: x.member, at: iso(x.at), payload: x.payload, event_seq: x.eventSeq.toString() }))),
