@@ -323,6 +323,11 @@ export async function persist(
 /** Entries that name an order the caller did not load (pending points
  * vesting, dsl.md 4.9: written when the member is brought forward by any
  * later write or advanceTime) are linked to that order's row too. */
+/** The orders row of an accepted order event, for the single write and the import batch. */
+function orderRow(id: string, memberId: string, event: Extract<EngineEvent, { type: 'order' }>, bodyHash: string, record: OrderRow['record']): OrderRow {
+  return { id, memberId, externalId: event.id, bodyHash, lines: event.lines, channel: event.channel ?? null, total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0), at: event.at, record };
+}
+
 /** Whether an order rewarded its referee's referrer: an entry now, or (with
  * pending points, dsl.md 4.9) a reward scheduled to vest in the referrer's state. */
 function rewardsReferrer(orderId: string, changed: readonly MemberState[], entries: readonly LedgerEntry[]): boolean {
@@ -706,17 +711,7 @@ export async function recordOrder(
       key: `order:${event.id}`,
       keyChecked: true,
       orderRefs: new Map([[event.id, orderId]]),
-      order: (rows, record) => ({
-        id: orderId,
-        memberId: rows.get(event.member)!.id,
-        externalId: event.id,
-        bodyHash,
-        lines: event.lines,
-        channel: event.channel ?? null,
-        total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
-        at: event.at,
-        record,
-      }),
+      order: (rows, record) => orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, record),
       afterPersist: async (rows, entries) => {
         if (referral && !referral.rewardedAt && rewardsReferrer(event.id, [...rows.values()].map((r) => r.state), entries)) {
           await tx.referral.update({
@@ -1159,17 +1154,7 @@ export async function importBatch(scope: Scope, raws: readonly { event: Record<s
       if (!outcome.refusal) {
         if (event.type === 'order') {
           recorded.set(event.id, { bodyHash, at: event.at });
-          batch.orders.push({
-            id: orderId,
-            memberId: rows.get(event.member)!.id,
-            externalId: event.id,
-            bodyHash,
-            lines: event.lines,
-            channel: event.channel ?? null,
-            total: event.lines.reduce((sum, l) => sum + l.qty * l.price, 0),
-            at: event.at,
-            record: outcome.order,
-          });
+          batch.orders.push(orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, outcome.order));
           if (referral && referral.rewardedAt === null && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
             referral.rewardedAt = event.at;
             batch.rewarded.push({ id: referral.id, rewardedAt: event.at, orderId });
