@@ -427,6 +427,31 @@ function webhooks(backend: Backend) {
       }
     });
 
+    test('a batch of accepted deliveries is marked delivered together, each with the status its receiver answered', async () => {
+      const m = await newMerchant(server, COFFEE);
+      const statuses = [200, 201, 204, 202];
+      const receiver = await startReceiver(0, (n) => statuses[n % statuses.length]!);
+      try {
+        await ok(server.app, m.key, CreateWebhookEndpointDocument, { url: receiver.url });
+        for (const member of ['b1', 'b2', 'b3', 'b4', 'b5']) await ok(server.app, m.key, SignupDocument, { input: { memberId: member } });
+        const deliveries = async () => (await ok(server.app, m.key, WebhookDeliveriesDocument, { first: 100 })).webhookDeliveries;
+        await waitFor('every delivery delivered', async () => {
+          const all = await deliveries();
+          return all.length === 10 && all.every((d) => d.status === 'DELIVERED');
+        });
+        const answered = new Map(receiver.got.map((g) => [g.json.id, g.status]));
+        expect(answered.size).toBe(10);
+        expect(new Set(answered.values()).size).toBe(statuses.length);
+        for (const d of await deliveries()) {
+          expect(d.lastStatusCode, d.notification.id).toBe(answered.get(d.notification.id));
+          expect(d.attempts).toBe(1);
+          expect(d.lastError).toBeNull();
+        }
+      } finally {
+        await receiver.close();
+      }
+    });
+
     // Two writes at once (PGlite serves one connection, so only PostgreSQL has them): the
     // first takes the lower id and commits last. A reader paging in between must not pass it.
     if (backend === 'postgres')
