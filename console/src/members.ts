@@ -1,5 +1,6 @@
 // The members pages: the list (search by id, filter by tier) and one
-// member's balance, tier progress, clubs and explained ledger. Each ledger
+// member's balance, pending points (by order, with when they vest), tier
+// progress, clubs, challenge progress and explained ledger. Each ledger
 // entry names its rule; opening it shows the line of the program version
 // that wrote it, in that version's text.
 import { gql } from './api.ts';
@@ -107,7 +108,8 @@ function versionSources(): Promise<Map<number, string>> {
 
 export async function memberPage(main: HTMLElement, id: string): Promise<void> {
   sources = null;
-  const { member } = await gql(ConsoleMemberDocument, { id, first: 50 });
+  const { member, program } = await gql(ConsoleMemberDocument, { id, first: 50 });
+  const timezone = program?.timezone ?? 'UTC';
   if (!member) {
     clear(main, h('h1', { id: 'page-title', tabindex: '-1' }, 'No such member'), h('p', {}, `No member has the id “${id}”. `, h('a', { href: '#/members' }, 'Back to members')));
     return;
@@ -132,7 +134,15 @@ export async function memberPage(main: HTMLElement, id: string): Promise<void> {
     h(
       'div',
       { class: 'grid' },
-      h('section', { class: 'card stat', 'aria-labelledby': 'balance-title' }, h('h2', { id: 'balance-title' }, 'Balance'), h('p', { class: 'big', id: 'balance' }, member.balance.toLocaleString('en-US'))),
+      h(
+        'section',
+        { class: 'card stat', 'aria-labelledby': 'balance-title' },
+        h('h2', { id: 'balance-title' }, 'Balance'),
+        h('p', { class: 'big', id: 'balance' }, member.balance.toLocaleString('en-US')),
+        member.pendingPoints
+          ? h('p', { class: 'meta', id: 'pending-points' }, h('a', { href: '#pending-title', onclick: focusSection('pending-title') }, `+${member.pendingPoints.toLocaleString('en-US')} pending`), ', not yet in the balance')
+          : null,
+      ),
       tierCard(member),
       h(
         'section',
@@ -143,6 +153,8 @@ export async function memberPage(main: HTMLElement, id: string): Promise<void> {
           : h('p', {}, 'No clubs.'),
       ),
     ),
+    member.challenges.length ? challengesCard(member.challenges, timezone) : null,
+    member.pending.length ? pendingCard(member) : null,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'ledger-title' },
@@ -185,6 +197,83 @@ function tierCard(member: Member): HTMLElement {
     if (progress.graceUntil) parts.push(h('p', { class: 'meta' }, `Kept until ${formatDate(progress.graceUntil)} unless they qualify again.`));
   }
   return h('section', { class: 'card', 'aria-labelledby': 'tier-title' }, ...parts);
+}
+
+/** An in-page link to a section: moves the focus to its heading (the router owns the hash). */
+function focusSection(headingId: string): EventListener {
+  return (event: Event) => {
+    event.preventDefault();
+    const heading = document.getElementById(headingId);
+    heading?.scrollIntoView({ block: 'start' });
+    heading?.focus();
+  };
+}
+
+const PERIODS: Record<string, string> = { day: 'today', week: 'this week', month: 'this month', year: 'this year', member: 'so far' };
+
+/** When a challenge's period resets, in the program's time zone: "Monday", "tomorrow", "on 1 March". */
+function resetsText(period: string, resetsAt: string, timezone: string): string {
+  const at = new Date(resetsAt);
+  if (period === 'day') return 'tomorrow';
+  if (period === 'week') return new Intl.DateTimeFormat('en-US', { weekday: 'long', timeZone: timezone }).format(at);
+  return `on ${new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', ...(period === 'year' ? { year: 'numeric' } : {}), timeZone: timezone }).format(at)}`;
+}
+
+type Challenge = Member['challenges'][number];
+
+function challengesCard(challenges: Challenge[], timezone: string): HTMLElement {
+  const items = challenges.map((c, i) => {
+    const money = c.metric === 'spend';
+    const value = money ? Number(c.spend?.amount ?? 0) : (c.orders ?? 0);
+    const goal = money ? Number(c.spendGoal?.amount ?? 0) : (c.ordersGoal ?? 0);
+    const shown = c.completed ? goal : Math.min(value, goal);
+    const percent = goal > 0 ? Math.round((shown / goal) * 100) : 100;
+    const amount = (m: { amount: string; currency: string } | null | undefined) => (m ? `${m.amount} ${m.currency}` : '0');
+    const of = money ? `${amount(c.spend)} of ${amount(c.spendGoal)}` : `${value} of ${goal} order${goal === 1 ? '' : 's'}`;
+    const when = PERIODS[c.period] ?? `per ${c.period}`;
+    const resets = c.resetsAt ? h('time', { datetime: c.resetsAt, title: formatDate(c.resetsAt) }, resetsText(c.period, c.resetsAt, timezone)) : null;
+    const progressId = `challenge-${i}`;
+    const summary = c.completed
+      ? [`${c.period === 'member' ? 'Done' : `Done ${when}`}: +${c.bonus} points earned`, resets ? [', starts again ', resets] : null]
+      : [`${of} ${when}`, resets ? [', resets ', resets] : null];
+    return h(
+      'li',
+      { class: `challenge${c.completed ? ' done' : ''}` },
+      h('div', { class: 'challenge-head' }, h('strong', {}, c.name), h('span', { class: 'meta' }, `${c.goal} · +${c.bonus} points`)),
+      h('progress', { id: progressId, max: 100, value: percent, 'aria-label': `${c.name}: ${c.completed ? 'done' : of}`, 'aria-valuetext': c.completed ? `done ${when}` : `${of} ${when}` }, `${percent}%`),
+      h('p', { class: 'meta challenge-status' }, summary.flat(2)),
+    );
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'challenges-title' }, h('h2', { id: 'challenges-title' }, 'Challenges'), h('ul', { class: 'challenges', id: 'challenges' }, items));
+}
+
+function pendingCard(member: Member): HTMLElement {
+  const rows = member.pending.map((p) =>
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'row' }, p.orderId),
+      h('td', { class: 'num', 'data-label': 'Points' }, `+${p.points.toLocaleString('en-US')}`),
+      h('td', { 'data-label': 'Vests' }, h('time', { datetime: p.vestsAt }, formatDate(p.vestsAt))),
+      h('td', { 'data-label': 'By rule' }, p.byRule.map((r) => `${r.rule} +${r.points}`).join(', ')),
+    ),
+  );
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'pending-title' },
+    h('h2', { id: 'pending-title', tabindex: '-1' }, 'Pending points'),
+    h('p', { class: 'meta' }, `${member.pendingPoints.toLocaleString('en-US')} points from ${member.pending.length} order${member.pending.length === 1 ? '' : 's'}, written to the ledger when they vest; until then they are not in the balance and cannot be redeemed.`),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'stack', id: 'pending' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Order'), h('th', { scope: 'col', class: 'num' }, 'Points'), h('th', { scope: 'col' }, 'Vests'), h('th', { scope: 'col' }, 'By rule'))),
+        h('tbody', {}, rows),
+      ),
+    ),
+  );
 }
 
 function entryRows(e: Entry): HTMLTableRowElement[] {

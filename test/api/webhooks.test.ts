@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startDeliveryWorker, type DeliveryWorker } from '../../src/server/services/delivery.ts';
+import { recordNotifications, type NewNotification } from '../../src/server/services/notifications.ts';
 import { signature, verifySignature } from '../../src/server/services/webhooks.ts';
 import { example, newMerchant, ok, request, startTestServer, type Backend, type TestServer } from './client.ts';
 import {
@@ -425,6 +426,80 @@ function webhooks(backend: Backend) {
         await receiver.close();
       }
     });
+
+    test('a batch of accepted deliveries is marked delivered together, each with the status its receiver answered', async () => {
+      const m = await newMerchant(server, COFFEE);
+      const statuses = [200, 201, 204, 202];
+      const receiver = await startReceiver(0, (n) => statuses[n % statuses.length]!);
+      try {
+        await ok(server.app, m.key, CreateWebhookEndpointDocument, { url: receiver.url });
+        for (const member of ['b1', 'b2', 'b3', 'b4', 'b5']) await ok(server.app, m.key, SignupDocument, { input: { memberId: member } });
+        const deliveries = async () => (await ok(server.app, m.key, WebhookDeliveriesDocument, { first: 100 })).webhookDeliveries;
+        await waitFor('every delivery delivered', async () => {
+          const all = await deliveries();
+          return all.length === 10 && all.every((d) => d.status === 'DELIVERED');
+        });
+        const answered = new Map(receiver.got.map((g) => [g.json.id, g.status]));
+        expect(answered.size).toBe(10);
+        expect(new Set(answered.values()).size).toBe(statuses.length);
+        for (const d of await deliveries()) {
+          expect(d.lastStatusCode, d.notification.id).toBe(answered.get(d.notification.id));
+          expect(d.attempts).toBe(1);
+          expect(d.lastError).toBeNull();
+        }
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    // Two writes at once (PGlite serves one connection, so only PostgreSQL has them): the
+    // first takes the lower id and commits last. A reader paging in between must not pass it.
+    if (backend === 'postgres')
+      test('the pull feed does not pass over a write that commits late: the later id commits first', async () => {
+        const m = await newMerchant(server, COFFEE);
+        const prisma = server.db.prisma;
+        await ok(server.app, m.key, SignupDocument, { input: { memberId: 'before' } });
+        const note = (member: string): NewNotification => ({ type: 'member.signed_up', member, at: Date.now(), payload: { member } });
+        let cursor: string | null = null;
+        /** Pages on from the reader's cursor to the end, as a client would. */
+        const drain = async () => {
+          const got: string[] = [];
+          for (;;) {
+            const r = await ok(server.app, m.key, NotificationsDocument, { first: 2, after: cursor });
+            got.push(...r.notifications.edges.map((e) => `${e.node.memberId} ${e.node.id}`));
+            cursor = r.notifications.pageInfo.endCursor ?? cursor;
+            if (!r.notifications.pageInfo.hasNextPage) return got;
+          }
+        };
+        // The signup's notifications (member.signed_up, points.earned): the reader's cursor is after them.
+        expect(new Set((await drain()).map((n) => n.split(' ')[0]))).toEqual(new Set(['before']));
+
+        let release!: () => void;
+        const held = new Promise<void>((done) => (release = done));
+        let recorded!: () => void;
+        const lateRecorded = new Promise<void>((done) => (recorded = done));
+        const late = prisma.$transaction(
+          async (tx) => {
+            await recordNotifications(tx, m.id, null, [note('late')]);
+            recorded();
+            await held;
+          },
+          { timeout: 60_000 },
+        );
+        await lateRecorded;
+        await prisma.$transaction((tx) => recordNotifications(tx, m.id, null, [note('prompt')]));
+        const whileInFlight = await drain();
+        release();
+        await late;
+        const after = await drain();
+        const all = [...whileInFlight, ...after];
+        expect(all.map((n) => n.split(' ')[0])).toEqual(['late', 'prompt']);
+        // The scenario is the one described: the late write holds the lower id.
+        const [lateId, promptId] = all.map((n) => BigInt(n.split(' ')[1]!.replace('ntf_', '')));
+        expect(lateId! < promptId!).toBe(true);
+        // A reader with nothing new gets nothing again.
+        expect(await drain()).toEqual([]);
+      });
 
     test('a delivery past its retry window fails; redeliver sends it again; endpoints update and delete', async () => {
       const m = await newMerchant(server, COFFEE, { sandbox: true });

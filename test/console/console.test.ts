@@ -218,6 +218,20 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     await shot(page, 'program-history');
     const published = await rawRequest(app, { query: '{ program { version source } }' }, key);
     expect(JSON.stringify(published.data)).toContain('bonus 20 points');
+    // Version 3, published through the API: points vest 14 days after the order, and a weekly
+    // challenge. Two more coffees for ava: their points are pending, the challenge counts them.
+    const v2 = (published.data as { program: { source: string } }).program.source;
+    const v3 = v2
+      .replace(/^(\s*)unit "Beans"$/m, '$1unit "Beans"\n$1pending 14 days')
+      .replace(/^(\s*)tiers \{$/m, '$1challenge "Three coffees a week" {\n$1  orders 3 per week\n$1  category "espresso", "brewed"\n$1  bonus 100 points\n$1}\n\n$1tiers {');
+    expect(v3).toContain('pending 14 days');
+    expect(v3).toContain('orders 3 per week');
+    const publishV3 = await rawRequest(app, { query: 'mutation($s: String!) { publishProgram(source: $s) { __typename ... on PublishProgramPayload { program { version } } } }', variables: { s: v3 } }, key);
+    expect(JSON.stringify(publishV3.data)).toContain('"version":3');
+    for (const id of ['A-2', 'A-3']) {
+      const res = await rawRequest(app, { query: `mutation { recordOrder(input: { memberId: "ava", orderId: "${id}", lines: [{ sku: "DRIP", category: "brewed", qty: 1, price: "3.00" }] }) { __typename } }` }, key);
+      expect(res.errors ?? []).toEqual([]);
+    }
 
     // Members: the list, filtered by tier, and a search by id.
     await page.getByRole('link', { name: 'Members' }).click();
@@ -252,7 +266,37 @@ describe('the merchant console in Chromium', { timeout: 180_000 }, () => {
     // The line of version 1 that wrote it (version 2 says 20 now).
     expect(await detail.locator('.source-text').textContent()).toBe('bonus 15 points');
     expect(await detail.locator('.source-line.current').textContent()).toContain('bonus 15 points');
-    await shot(page, 'member');
+    // Pending points: the balance card says how many, the pending section lists each order and when it vests.
+    const avaNow = (await rawRequest(app, { query: '{ member(id: "ava") { pendingPoints pending { orderId points vestsAt } challenges { name orders ordersGoal completed } } }' }, key)).data as {
+      member: { pendingPoints: number; pending: { orderId: string; points: number; vestsAt: string }[]; challenges: { name: string; orders: number; ordersGoal: number; completed: boolean }[] };
+    };
+    expect(avaNow.member.pending.map((p) => p.orderId)).toEqual(['A-2', 'A-3']);
+    expect(avaNow.member.pendingPoints).toBeGreaterThan(0);
+    expect(await page.locator('#pending-points').textContent()).toContain(`+${avaNow.member.pendingPoints.toLocaleString('en-US')} pending`);
+    const pendingRows = page.locator('#pending tbody tr');
+    expect(await pendingRows.count()).toBe(2);
+    for (const [i, p] of avaNow.member.pending.entries()) {
+      const text = await pendingRows.nth(i).textContent();
+      expect(text).toContain(p.orderId);
+      expect(text).toContain(`+${p.points}`);
+      expect(await pendingRows.nth(i).locator('time').getAttribute('datetime')).toBe(p.vestsAt);
+    }
+    // 14 days after the orders.
+    const vests = Date.parse(avaNow.member.pending[0]!.vestsAt) - Date.now();
+    expect(vests).toBeGreaterThan(13 * 86_400_000);
+    expect(vests).toBeLessThanOrEqual(14 * 86_400_000);
+    // The challenge: A-2 and A-3 count (A-1 was before version 3), "2 of 3 orders this week, resets Monday".
+    expect(avaNow.member.challenges).toEqual([{ name: 'Three coffees a week', orders: 2, ordersGoal: 3, completed: false }]);
+    const challenge = page.locator('#challenges li');
+    expect(await challenge.count()).toBe(1);
+    expect(await challenge.locator('strong').textContent()).toBe('Three coffees a week');
+    expect(await challenge.locator('.challenge-status').textContent()).toBe('2 of 3 orders this week, resets Monday');
+    expect(await challenge.locator('progress').getAttribute('value')).toBe('67');
+    await shot(page, 'member', { fullPage: true });
+    // From the keyboard: the balance card's pending link moves the focus to the pending section.
+    await page.locator('#pending-points a').focus();
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('pending-title');
 
     // Phone width: the same page in one column, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -460,8 +504,8 @@ describe('the webhooks page in Chromium', { timeout: 180_000 }, () => {
   });
 });
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+async function shot(page: Page, name: string, { fullPage = false } = {}): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 // The README shows the screenshots this test takes, and they are committed.

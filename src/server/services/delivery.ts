@@ -12,7 +12,8 @@
 // notification of the same member is still pending for the same endpoint
 // (a failed one no longer holds the others back).
 //
-// A 2xx is delivered; anything else (an error status, a refused connection,
+// A 2xx is delivered (a batch's accepted ones are marked in one UPDATE once
+// its requests are done); anything else (an error status, a refused connection,
 // a timeout) is retried with exponential backoff and full jitter until the
 // retry window (24 h by default) has passed since the delivery was created,
 // then the delivery is failed (redeliver starts it again).
@@ -104,7 +105,8 @@ export function startDeliveryWorker(prisma: PrismaClient, options: DeliveryOptio
         JOIN notifications n ON n.id = c.notification_id`;
   };
 
-  const send = async (d: Claimed): Promise<void> => {
+  /** Sends one delivery; a 2xx resolves with its status (marked with the batch's), anything else is marked here. */
+  const send = async (d: Claimed): Promise<number | null> => {
     const body = JSON.stringify(envelope({ id: d.notificationId, type: d.type, member: d.member, at: d.at, version: d.version, payload: d.payload, created: d.created }));
     const timestamp = Math.floor(now() / 1000);
     let status: number | null = null;
@@ -130,10 +132,7 @@ export function startDeliveryWorker(prisma: PrismaClient, options: DeliveryOptio
       const cause = e instanceof Error && e.cause instanceof Error ? `: ${e.cause.message}` : '';
       error = e instanceof Error ? `${e.name === 'TimeoutError' ? 'timed out' : e.message}${cause}` : String(e);
     }
-    if (error === null) {
-      await prisma.delivery.update({ where: { id: d.id }, data: { status: 'delivered', deliveredAt: new Date(now()), lastStatusCode: status, lastError: null } });
-      return;
-    }
+    if (error === null) return status;
     const next = now() + backoff(d.attempts, o.baseDelayMs, o.maxDelayMs);
     const giveUp = next > d.createdAt.getTime() + o.retryWindowMs;
     await prisma.delivery.update({
@@ -141,11 +140,31 @@ export function startDeliveryWorker(prisma: PrismaClient, options: DeliveryOptio
       data: { status: giveUp ? 'failed' : 'pending', nextAttemptAt: new Date(next), lastStatusCode: status, lastError: error.slice(0, 500) },
     });
     o.logger?.[giveUp ? 'warn' : 'debug']({ delivery: d.id.toString(), url: d.url, attempts: d.attempts, error }, giveUp ? 'webhook delivery failed' : 'webhook delivery will be retried');
+    return null;
+  };
+
+  /** Marks the accepted deliveries of a batch in one UPDATE (each with its own status code). */
+  const markDelivered = async (accepted: { id: bigint; status: number }[]): Promise<void> => {
+    if (accepted.length === 0) return;
+    await prisma.$executeRaw`
+      UPDATE deliveries d SET status = 'delivered', delivered_at = ${new Date(now())}, last_status_code = a.status, last_error = NULL
+        FROM unnest(${accepted.map((a) => a.id)}::bigint[], ${accepted.map((a) => a.status)}::int[]) AS a(id, status)
+       WHERE d.id = a.id`;
   };
 
   const runOnce = async (): Promise<number> => {
     const due = await claim();
-    await Promise.all(due.map((d) => send(d).catch((e: unknown) => o.logger?.error({ err: e, delivery: d.id.toString() }, 'webhook delivery bookkeeping failed'))));
+    const accepted: { id: bigint; status: number }[] = [];
+    await Promise.all(
+      due.map((d) =>
+        send(d).then(
+          (status) => void (status !== null && accepted.push({ id: d.id, status })),
+          (e: unknown) => o.logger?.error({ err: e, delivery: d.id.toString() }, 'webhook delivery bookkeeping failed'),
+        ),
+      ),
+    );
+    // Unmarked (the UPDATE failed), they stay leased and are sent again when the lease runs out: at least once.
+    await markDelivered(accepted).catch((e: unknown) => o.logger?.error({ err: e, deliveries: accepted.length }, 'webhook delivery bookkeeping failed'));
     return due.length;
   };
 

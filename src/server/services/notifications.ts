@@ -47,6 +47,22 @@ export async function recordNotifications(tx: Tx, merchantId: string, eventSeq: 
      ORDER BY n.id, e.id`;
 }
 
+/**
+ * The pull feed's horizon: every transaction with a smaller id has ended
+ * (committed or rolled back), and every one still in flight or yet to start
+ * has this id or a larger one. A notification's `tx` is its write's
+ * transaction id, so the notifications with `tx` below the horizon are all
+ * there will ever be below it: paging by (tx, id) under the horizon never
+ * passes over one that commits later. Ids alone cannot do that: a write takes
+ * its ids before it commits, and may commit after a write that took higher
+ * ones. A long transaction holds the horizon back while it runs (the feed
+ * waits; it loses nothing).
+ */
+export async function settledBefore(prisma: Pick<PrismaClient, '$queryRaw'>): Promise<bigint> {
+  const [row] = await prisma.$queryRaw<{ horizon: bigint }[]>`SELECT (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS horizon`;
+  return row!.horizon;
+}
+
 /** What a receiver and the pull feed get: the envelope of a stored notification (docs/webhooks.md). */
 export function envelope(n: { id: bigint; type: string; member: string; at: Date; version: number; payload: Prisma.JsonValue; created: Date }) {
   return {

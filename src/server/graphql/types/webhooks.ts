@@ -2,7 +2,7 @@
 // their deliveries, and redelivery. What each notification type carries:
 // docs/webhooks.md.
 import { DomainError } from '../../services/errors.ts';
-import { envelope, NOTIFICATION_TYPES, watchNotifications, type NotificationType as NotificationTypeValue } from '../../services/notifications.ts';
+import { envelope, NOTIFICATION_TYPES, settledBefore, watchNotifications, type NotificationType as NotificationTypeValue } from '../../services/notifications.ts';
 import * as webhooks from '../../services/webhooks.ts';
 import { ADMIN, KEYS, READ } from '../access.ts';
 import { builder } from '../builder.ts';
@@ -84,23 +84,25 @@ builder.queryFields((t) => ({
   notifications: t.prismaConnection(
     {
       type: 'Notification',
-      cursor: 'id',
+      cursor: 'merchantId_tx_id',
       authScopes: READ,
-      description: 'The pull feed: notifications in the order they were recorded, oldest first; page on with `after` (the last `endCursor` you processed).',
+      description:
+        'The pull feed: notifications in the order their writes committed, oldest first; page on with `after` (the last `endCursor` you processed). A notification appears once no write that started before its own is still in flight, so none can appear behind a cursor later.',
       complexity: pageComplexity,
       args: {
         types: t.arg({ type: [NotificationType], required: false, description: 'Only these types.' }),
         memberId: t.arg.id({ required: false, description: 'Only this member\'s.' }),
       },
-      resolve: (query, _root, { types, memberId }, ctx) =>
+      resolve: async (query, _root, { types, memberId }, ctx) =>
         ctx.prisma.notification.findMany({
           ...query,
           where: {
             merchantId: merchantId(ctx),
+            tx: { lt: await settledBefore(ctx.prisma) },
             ...(types?.length ? { type: { in: [...types] } } : {}),
             ...(memberId != null ? { member: String(memberId) } : {}),
           },
-          orderBy: { id: 'asc' },
+          orderBy: [{ tx: 'asc' }, { id: 'asc' }],
         }),
     },
     { name: 'NotificationConnection' },
