@@ -35,6 +35,16 @@ export interface GenerateOptions {
    * duplicate order id, over-refund). Bad lines come on top of `events`.
    */
   edge?: boolean;
+  /**
+   * Off by default. For bench/coffee-chain-v2.loyalty: after about 1.5% of
+   * a member's lines (visits: orders, redemptions, refunds; not the sign-up)
+   * the member also asks for the catalog's "Free drink" at the
+   * counter (`redeem_reward`, same time), refused when below Silver, when one
+   * was taken this month or when the balance is short. These come on top of
+   * `events` and draw from their own generator, so the other lines are those
+   * of the same seed without them.
+   */
+  rewards?: boolean;
 }
 
 export const DEFAULT_OPTIONS: GenerateOptions = {
@@ -281,6 +291,8 @@ export function generate(
   // Edge-case decisions draw from their own generator, so the default stream does not change.
   const edge = o.edge === true;
   const erng = new Rng(o.seed ^ 0x5eed);
+  const rewards = o.rewards === true;
+  const rrng = new Rng(o.seed ^ 0xd71c);
   const zone = new Zone('America/New_York');
   const [sy, sm, sd] = o.start.split('-').map(Number) as [number, number, number];
   const firstDay = daysFromCivil(sy, sm, sd);
@@ -557,6 +569,10 @@ export function generate(
         default:
           emitOrder(m, t, at);
       }
+      if (rewards && kinds[k] !== KIND_SIGNUP && rrng.chance(0.015)) {
+        emit(`{"type":"redeem_reward","at":"${at}","member":"${m.id}","reward":"Free drink"}`);
+        count('redeem_reward');
+      }
       if (edge && erng.chance(0.004)) emitBad(m, t, at, dayUtc);
     }
   }
@@ -700,10 +716,11 @@ function parseArgs(argv: string[]): { opts: Partial<GenerateOptions>; out: strin
       case '--start': opts.start = v(); break;
       case '--out': out = v(); break;
       case '--edge': opts.edge = true; break;
+      case '--rewards': opts.rewards = true; break;
       case '-h':
       case '--help':
         process.stdout.write(
-          'usage: node --import tsx bench/generate.ts [--events N] [--members N] [--seed N] [--months N] [--start YYYY-MM-DD] [--edge] [--out FILE]\n' +
+          'usage: node --import tsx bench/generate.ts [--events N] [--members N] [--seed N] [--months N] [--start YYYY-MM-DD] [--edge] [--rewards] [--out FILE]\n' +
             'Writes JSONL to FILE, or to stdout without --out.\n',
         );
         process.exit(0);

@@ -21,6 +21,16 @@
 //   referral: referrer 300, referee 150, min order 10 USD, within 30 days, limit 10 per year
 //   redeem: 100 points = 1 USD, min 200, max 50% of order
 //   expire after 12 months (lots)
+//
+// With `{ v2: true }` the program is bench/coffee-chain-v2.loyalty, the same
+// with the language v2 features added:
+//   pending 14 days (dsl.md 4.9): an order's points, and the referrer's reward
+//     it triggers, are written 14 days later, dated then; a refund before that
+//     takes its share off the pending points (base first)
+//   tier discounts (4.2 step 2): Silver 10% on pastry; Gold 10% on pastry and
+//     20% on whole-beans (the largest of it and the club's 15% applies)
+//   reward "Free drink": cost 1000, when member.tier >= Silver, once per month (4.10)
+//   challenge "Three visits a week": orders 3 per week, bonus 100 (4.11)
 
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +68,7 @@ export interface LedgerEntryJson {
 }
 
 export interface ReplayResultJson {
-  members: Record<string, { balance: number; tier: string | null; clubs: string[]; ledger: LedgerEntryJson[] }>;
+  members: Record<string, { balance: number; pending?: number; tier: string | null; clubs: string[]; ledger: LedgerEntryJson[] }>;
   errors: { line: number; message: string }[];
 }
 
@@ -198,7 +208,7 @@ export function parseEventValue(v: unknown): HwEvent | string {
   if (at !== at) return `field "at" is not a time such as "2026-03-01T09:30:00Z": ${q(atv)}`;
   if (type === 'tick') return { type, at };
   const known =
-    type === 'order' || type === 'signup' || type === 'refund' || type === 'redeem' || type === 'join_club' || type === 'cancel_club' || type === 'event' || type === 'adjust';
+    type === 'order' || type === 'signup' || type === 'refund' || type === 'redeem' || type === 'join_club' || type === 'cancel_club' || type === 'event' || type === 'adjust' || type === 'redeem_reward';
   if (!known) return `unknown event type ${q(type)}`;
   const member = o.member;
   if (member === undefined || member === null) return 'missing field "member"';
@@ -285,6 +295,12 @@ export function parseEventValue(v: unknown): HwEvent | string {
       if (reason !== undefined && reason !== null && typeof reason !== 'string') return 'field "reason" must be a string';
       return { type, at, member, points: p, reason: (reason as string | null | undefined) ?? null };
     }
+    case 'redeem_reward': {
+      const reward = o.reward;
+      if (reward === undefined || reward === null) return 'missing field "reward"';
+      if (typeof reward !== 'string') return 'field "reward" must be a string';
+      return { type, at, member, reward };
+    }
   }
   return `unknown event type ${q(type)}`;
 }
@@ -342,6 +358,8 @@ const C_REDEEM = 15;
 const C_EXPIRE = 16;
 const C_REVERSE = 17;
 const C_ADJUST = 18;
+const C_REWARD = 19;
+const C_CHALLENGE = 20;
 const CODE_RULE: (string | null)[] = [
   'base',
   'Pastry pairing',
@@ -362,9 +380,11 @@ const CODE_RULE: (string | null)[] = [
   null,
   null,
   null,
+  'reward:Free drink',
+  'challenge:Three visits a week',
 ];
 type Kind = LedgerEntryJson['kind'];
-const CODE_KIND: Kind[] = CODE_RULE.map((_, c) => (c === C_REDEEM ? 'redeem' : c === C_EXPIRE ? 'expire' : c === C_REVERSE ? 'reverse' : c === C_ADJUST ? 'adjust' : 'earn'));
+const CODE_KIND: Kind[] = CODE_RULE.map((_, c) => (c === C_REDEEM || c === C_REWARD ? 'redeem' : c === C_EXPIRE ? 'expire' : c === C_REVERSE ? 'reverse' : c === C_ADJUST ? 'adjust' : 'earn'));
 const CODE_JSON = CODE_RULE.map((r, c) => `", "kind": "${CODE_KIND[c]}", "points": `);
 const CODE_RULE_JSON = CODE_RULE.map((r) => `, "rule": ${r === null ? 'null' : JSON.stringify(r)}, "ref": `);
 const TIER_CODE = [-1, C_TIER_SILVER, C_TIER_GOLD];
@@ -466,6 +486,18 @@ class Member {
   // As a referrer: rewards in the current calendar year.
   refYear = -1;
   refCount = 0;
+  // v2: contributions not yet written (pending 14 days), in the order they
+  // were computed: vesting instant, entry code, points, order index; from pHead.
+  pVest: number[] = [];
+  pCode: number[] = [];
+  pPts: number[] = [];
+  pRef: number[] = [];
+  pHead = 0;
+  // v2: "Three visits a week" (counting orders in the current week) and the
+  // month of the last "Free drink".
+  challengeWeek = -1;
+  challengeCount = 0;
+  rewardMonth = -1;
   constructor(
     readonly L: Ledger,
     readonly idx: number, // order of signup
@@ -492,6 +524,8 @@ class Orders {
   earned: Int32Array; // E: earn entries other than referral
   reversed: Int32Array;
   spendIdx: Int32Array; // index in the member's spend window, -1 for none
+  /** v2: when the order's points vest (0 without pending: always vested). */
+  vest: Float64Array;
   lineStart: Int32Array;
   // Lines
   nl = 0;
@@ -507,6 +541,7 @@ class Orders {
     this.earned = new Int32Array(orders);
     this.reversed = new Int32Array(orders);
     this.spendIdx = new Int32Array(orders);
+    this.vest = new Float64Array(orders);
     this.lineStart = new Int32Array(orders + 1);
     this.sku = new Int32Array(lines);
     this.qty = new Int32Array(lines);
@@ -515,7 +550,7 @@ class Orders {
   }
 
   /** Adds the order whose lines were just added; its index is the `n` before the call. */
-  add(id: string, m: Member, paid: number, earned: number, spendIdx: number): void {
+  add(id: string, m: Member, paid: number, earned: number, spendIdx: number, vest: number): void {
     const i = this.n;
     if (i + 1 >= this.paid.length) this.grow();
     this.index.set(id, i);
@@ -524,6 +559,7 @@ class Orders {
     this.paid[i] = paid;
     this.earned[i] = earned;
     this.spendIdx[i] = spendIdx;
+    this.vest[i] = vest;
     this.lineStart[i + 1] = this.nl;
     this.n = i + 1;
   }
@@ -547,6 +583,7 @@ class Orders {
     this.earned = grown(this.earned, new Int32Array(cap));
     this.reversed = grown(this.reversed, new Int32Array(cap));
     this.spendIdx = grown(this.spendIdx, new Int32Array(cap));
+    this.vest = grown(this.vest, new Float64Array(cap));
     this.lineStart = grown(this.lineStart, new Int32Array(cap + 1));
   }
 
@@ -613,6 +650,46 @@ function earn(m: Member, at: number, code: number, points: number, ref: number, 
   }
 }
 
+/** An order's contribution: written now (`vest` 0), or pending until `vest` (dsl.md 4.9). */
+function credit(m: Member, at: number, code: number, points: number, ref: number, exp: number, vest: number): void {
+  if (vest === 0) {
+    earn(m, at, code, points, ref, exp);
+    return;
+  }
+  m.pVest.push(vest);
+  m.pCode.push(code);
+  m.pPts.push(points);
+  m.pRef.push(ref);
+}
+
+/** Points computed and not yet written (replay.md `pending`). */
+function pendingOf(m: Member): number {
+  let sum = 0;
+  for (let h = m.pHead; h < m.pPts.length; h++) sum += m.pPts[h]!;
+  return sum;
+}
+
+/** Writes the contributions vesting at `v`, each dated then (a lot from `v`), skipping those refunded to 0. */
+function vestAt(m: Member, v: number): void {
+  const vest = m.pVest;
+  const n = vest.length;
+  let h = m.pHead;
+  const exp = plus12Months(v);
+  while (h < n && vest[h] === v) {
+    const p = m.pPts[h]!;
+    if (p > 0) earn(m, v, m.pCode[h]!, p, m.pRef[h]!, exp);
+    h++;
+  }
+  m.pHead = h;
+  if (h > 64 && h * 2 > n) {
+    m.pVest = vest.slice(h);
+    m.pCode = m.pCode.slice(h);
+    m.pPts = m.pPts.slice(h);
+    m.pRef = m.pRef.slice(h);
+    m.pHead = 0;
+  }
+}
+
 /** Takes points from the oldest lots (redeem, reverse). */
 function consume(m: Member, points: number): void {
   const exp = m.lotExp;
@@ -649,6 +726,10 @@ function refreshDue(m: Member): void {
     if (l < due) due = l;
   }
   if (m.graceEnd < due) due = m.graceEnd;
+  if (m.pHead < m.pVest.length) {
+    const v = m.pVest[m.pHead]!;
+    if (v < due) due = v;
+  }
   m.nextDue = due;
   m.L.setDue(m.idx, due);
 }
@@ -679,12 +760,16 @@ function evalTier(m: Member, t: number): void {
   }
 }
 
-/** Brings a member to `t` (dsl.md 4.1): expiries and birthdays in date order (expiry first), then the tier. */
+/** Brings a member to `t` (dsl.md 4.1): expiries, vesting and birthdays in date order (on one instant in that order), then the tier. */
 function advance(m: Member, t: number): void {
   for (;;) {
     const e = m.lotHead < m.lotExp.length ? m.lotExp[m.lotHead]! : Infinity;
+    const v = m.pHead < m.pVest.length ? m.pVest[m.pHead]! : Infinity;
     const b = m.nextBirthday;
-    if (e <= b) {
+    if (v < e && v <= b) {
+      if (v > t) break;
+      vestAt(m, v);
+    } else if (e <= b) {
       if (e > t) break;
       let sum = 0;
       let h = m.lotHead;
@@ -711,14 +796,23 @@ function advance(m: Member, t: number): void {
 
 // ---------------------------------------------------------------- the replay
 
+export interface ReplayOptions {
+  /** Replay bench/coffee-chain-v2.loyalty instead of examples/coffee-chain.loyalty. */
+  v2?: boolean;
+}
+
 export class CoffeeReplay {
   private members = new Map<string, Member>();
   private list: Member[] = [];
   private orders: Orders;
   private L: Ledger;
 
+  /** `v2`: the program is bench/coffee-chain-v2.loyalty (the header of this file). */
+  readonly v2: boolean;
+
   /** `expectedEvents` only sizes the arrays up front (they grow anyway). */
-  constructor(expectedEvents = 1 << 14) {
+  constructor(expectedEvents = 1 << 14, options: ReplayOptions = {}) {
+    this.v2 = options.v2 ?? false;
     const n = Math.max(1024, Math.min(expectedEvents, 1 << 26));
     this.orders = new Orders(n, n * 3);
     this.L = new Ledger(n * 3);
@@ -793,8 +887,8 @@ export class CoffeeReplay {
         err = adjust(m, ev.points, t);
         break;
       case 'redeem_reward':
-        // The hand-written program has no rewards catalog (dsl.md 4.10).
-        err = `unknown reward "${ev.reward}"`;
+        // Only v2 has a rewards catalog (dsl.md 4.10).
+        err = this.v2 ? redeemReward(m, ev.reward, t) : `unknown reward ${q(ev.reward)}`;
         break;
     }
     if (err === null) this.lastAccepted = t;
@@ -844,6 +938,11 @@ export class CoffeeReplay {
     const oi = orders.n; // this order's index, the `ref` of its entries
     const t = ev.at;
     const club = m.clubStart <= t && t < m.clubEnd;
+    // v2: the tier's discounts (the tier at the start of the order), and when the points vest.
+    const v2 = this.v2;
+    const tier = v2 ? m.tier : 0;
+    const beansPct = tier === 2 ? 20 : club ? 15 : 0;
+    const vest = v2 ? zone.addDays(t, 14) : 0;
     const lines = ev.lines;
     // Step 1-3: amounts, club discount, eligible lines; what each rule's filter sees.
     let elig = 0;
@@ -861,11 +960,12 @@ export class CoffeeReplay {
       let paid = l.qty * l.price;
       anyElig = true;
       if (cat === 'pastry') {
+        if (tier !== 0) paid -= Math.floor(paid / 10); // 10%
         pastry = pastry < 0 ? paid : pastry + paid;
       } else if (cat === 'espresso' || cat === 'brewed') {
         coffee = true;
       } else if (cat === 'whole-beans') {
-        if (club) paid -= Math.floor((paid * 15) / 100);
+        if (beansPct !== 0) paid -= Math.floor((paid * beansPct) / 100);
         beansQty += l.qty;
       }
       orders.addLine(l.sku, l.qty, paid);
@@ -873,12 +973,13 @@ export class CoffeeReplay {
     }
     let earned = 0;
     let exp = 0;
+    let week = 0;
     if (anyElig) {
       exp = plus12Months(t);
       // Step 4: base 10 points per 1 USD = paid cents / 10.
       const base = Math.floor(elig / 10);
       if (base > 0) {
-        earn(m, t, C_BASE, base, oi, exp);
+        credit(m, t, C_BASE, base, oi, exp, vest);
         earned += base;
       }
       // Step 5: the rules, in source order.
@@ -886,6 +987,7 @@ export class CoffeeReplay {
       const day = Math.floor(local / DAY);
       const tod = local - day * DAY;
       const wd = (day + 3) % 7; // Monday 0 … Sunday 6
+      week = Math.floor((day + 3) / 7); // weeks from Monday
       if (pastry >= 0) {
         // multiplier 2x: (2 − 1) × base of the pastry lines; limit 100 points per day
         if (m.pastryDay !== day) {
@@ -894,7 +996,7 @@ export class CoffeeReplay {
         }
         const c = Math.min(Math.floor(pastry / 10), 100 - m.pastryPts);
         if (c > 0) {
-          earn(m, t, C_PASTRY, c, oi, exp);
+          credit(m, t, C_PASTRY, c, oi, exp, vest);
           m.pastryPts += c;
           earned += c;
         }
@@ -903,39 +1005,37 @@ export class CoffeeReplay {
         // extra 5 points per 1 USD on every eligible line
         const c = Math.floor((elig * 5) / 100);
         if (c > 0) {
-          earn(m, t, C_LULL, c, oi, exp);
+          credit(m, t, C_LULL, c, oi, exp, vest);
           earned += c;
         }
       }
       if (coffee && m.coffeeDay !== day) {
         // bonus 15, once per day
-        earn(m, t, C_COFFEE, 15, oi, exp);
+        credit(m, t, C_COFFEE, 15, oi, exp, vest);
         m.coffeeDay = day;
         earned += 15;
       }
       if (beansQty > 0 && wd >= 5) {
         // 50 points per item, limit 200 points per (Monday-started) week
-        const week = Math.floor((day + 3) / 7);
         if (m.beansWeek !== week) {
           m.beansWeek = week;
           m.beansPts = 0;
         }
         const c = Math.min(50 * beansQty, 200 - m.beansPts);
         if (c > 0) {
-          earn(m, t, C_BEANS, c, oi, exp);
+          credit(m, t, C_BEANS, c, oi, exp, vest);
           m.beansPts += c;
           earned += c;
         }
       }
       if (ev.channel === 'app' && elig >= 1000) {
         // bonus 25, limit 3 times per week
-        const week = Math.floor((day + 3) / 7);
         if (m.appWeek !== week) {
           m.appWeek = week;
           m.appCount = 0;
         }
         if (m.appCount < 3) {
-          earn(m, t, C_APP, 25, oi, exp);
+          credit(m, t, C_APP, 25, oi, exp, vest);
           m.appCount++;
           earned += 25;
         }
@@ -944,20 +1044,20 @@ export class CoffeeReplay {
       if (m.tier !== 0) {
         const c = m.tier === 1 ? Math.floor(base / 4) : Math.floor(base / 2);
         if (c > 0) {
-          earn(m, t, TIER_CODE[m.tier]!, c, oi, exp);
+          credit(m, t, TIER_CODE[m.tier]!, c, oi, exp, vest);
           earned += c;
         }
       }
       // Step 7: club 2x.
       if (club && base > 0) {
-        earn(m, t, C_CLUB, base, oi, exp);
+        credit(m, t, C_CLUB, base, oi, exp, vest);
         earned += base;
       }
     }
     // Step 8: referral, on the referee's first order.
     const r = m.referrer;
     if (r !== null && m.orders === 0 && elig >= 1000 && t <= m.referralUntil) {
-      earn(m, t, C_REFEREE, 150, oi, exp);
+      credit(m, t, C_REFEREE, 150, oi, exp, vest);
       const year = localYear(t);
       if (r.refYear !== year) {
         r.refYear = year;
@@ -965,10 +1065,18 @@ export class CoffeeReplay {
       }
       if (r.refCount < 10) {
         if (t >= r.nextDue) advance(r, t);
-        earn(r, t, C_REFERRER, 300, oi, exp);
+        credit(r, t, C_REFERRER, 300, oi, exp, vest);
         r.refCount++;
         refreshDue(r);
       }
+    }
+    // Step 8a (v2): "Three visits a week", on the 3rd order with an eligible line of the week.
+    if (v2 && anyElig) {
+      if (m.challengeWeek !== week) {
+        m.challengeWeek = week;
+        m.challengeCount = 0;
+      }
+      if (++m.challengeCount === 3) credit(m, t, C_CHALLENGE, 100, oi, exp, vest);
     }
     // Step 10: tier progress.
     m.orders++;
@@ -979,7 +1087,7 @@ export class CoffeeReplay {
       m.spAmount.push(elig * S);
       m.spSum += elig * S;
     }
-    orders.add(id, m, elig, earned, spendIdx);
+    orders.add(id, m, elig, earned, spendIdx, vest);
     evalTier(m, t);
     refreshDue(m);
     return null;
@@ -1039,9 +1147,12 @@ export class CoffeeReplay {
         const target = floorMulDiv(orders.earned[o]!, after, P * den);
         const x = target - orders.reversed[o]!;
         if (x > 0) {
-          this.L.add(m, t, C_REVERSE, -x, o);
-          m.balance -= x;
-          consume(m, x);
+          if (orders.vest[o]! > t) reducePending(m, o, x);
+          else {
+            this.L.add(m, t, C_REVERSE, -x, o);
+            m.balance -= x;
+            consume(m, x);
+          }
           orders.reversed[o] = target;
         }
       }
@@ -1075,7 +1186,8 @@ export class CoffeeReplay {
         const c = L.code[i]!;
         ledger.push({ at: formatInstant(L.at[i]!), kind: CODE_KIND[c]!, points: L.pts[i]!, rule: CODE_RULE[c]!, ref: L.ref[i]! < 0 ? null : this.orders.ids[L.ref[i]!]! });
       }
-      members[m.id] = { balance: m.balance, tier: TIER_NAMES[m.tier]!, clubs: this.clubsAtEnd(m) ? [CLUB] : [], ledger };
+      const clubs = this.clubsAtEnd(m) ? [CLUB] : [];
+      members[m.id] = this.v2 ? { balance: m.balance, pending: pendingOf(m), tier: TIER_NAMES[m.tier]!, clubs, ledger } : { balance: m.balance, tier: TIER_NAMES[m.tier]!, clubs, ledger };
     }
     return { members, errors: this.errors.slice() };
   }
@@ -1110,6 +1222,10 @@ export class CoffeeReplay {
       w.jsonString(m.id);
       w.bytes(B_BALANCE);
       w.int(m.balance);
+      if (this.v2) {
+        w.bytes(B_PENDING);
+        w.int(pendingOf(m));
+      }
       w.bytes(B_TIER[m.tier]!);
       w.bytes(this.clubsAtEnd(m) ? B_CLUBS_BEAN : B_CLUBS_NONE);
       let first = true;
@@ -1165,6 +1281,7 @@ const B_HEAD = ascii('{\n  "members": {');
 const B_MEMBER_FIRST = ascii('\n    ');
 const B_MEMBER_NEXT = ascii(',\n    ');
 const B_BALANCE = ascii(': {\n      "balance": ');
+const B_PENDING = ascii(',\n      "pending": ');
 const B_TIER = TIER_NAMES.map((t) => ascii(`,\n      "tier": "${t}",\n      "clubs": [`));
 const B_CLUBS_BEAN = ascii('"Bean Club"],\n      "ledger": [');
 const B_CLUBS_NONE = ascii('],\n      "ledger": [');
@@ -1321,6 +1438,37 @@ function floorMulDiv(a: number, b: number, c: number): number {
 }
 
 
+/** A refund before the order vests: `points` off its pending contributions, base first, not the referee's nor the challenge's (4.9). */
+function reducePending(m: Member, o: number, points: number): void {
+  const refs = m.pRef;
+  const codes = m.pCode;
+  const pts = m.pPts;
+  for (let h = m.pHead; h < refs.length && points > 0; h++) {
+    if (refs[h] !== o) continue;
+    const c = codes[h]!;
+    if (c === C_REFEREE || c === C_REFERRER || c === C_CHALLENGE) continue;
+    const take = Math.min(pts[h]!, points);
+    pts[h]! -= take;
+    points -= take;
+  }
+}
+
+/** v2's catalog: "Free drink", 1000 points, Silver or above, once per local month (4.10). */
+function redeemReward(m: Member, reward: string, t: number): string | null {
+  if (reward !== 'Free drink') return `unknown reward ${q(reward)}`;
+  if (m.tier < 1) return `member ${q(m.id)} does not meet the condition of reward ${q(reward)}`;
+  const month = Math.floor(civilFromDays(Math.floor(zone.toLocal(t) / DAY)) / 100);
+  if (m.rewardMonth === month) return `reward ${q(reward)}: limit of 1 per month used`;
+  if (1000 > m.balance) return `reward ${q(reward)} costs 1000, the balance is ${m.balance}`;
+  m.rewardMonth = month;
+  m.L.add(m, t, C_REWARD, -1000, -1);
+  m.balance -= 1000;
+  consume(m, 1000);
+  evalTier(m, t);
+  refreshDue(m);
+  return null;
+}
+
 function redeem(m: Member, points: number, orderTotal: number | null, t: number): string | null {
   if (points < 200) return `redeem of ${points} is below the minimum of 200`;
   if (points > m.balance) return `redeem of ${points} exceeds the balance of ${m.balance}`;
@@ -1408,8 +1556,8 @@ export function parseStream(text: string): ParsedStream {
 }
 
 /** Evaluates pre-parsed events in memory. */
-export function evaluate(stream: ParsedStream): CoffeeReplay {
-  const r = new CoffeeReplay(stream.events.length);
+export function evaluate(stream: ParsedStream, options: ReplayOptions = {}): CoffeeReplay {
+  const r = new CoffeeReplay(stream.events.length, options);
   const { events, lines, errors } = stream;
   let e = 0;
   for (let i = 0; i < events.length; i++) {
@@ -1426,8 +1574,8 @@ export function evaluate(stream: ParsedStream): CoffeeReplay {
  * each line from its bytes (FastLineParser), falling back to JSON.parse for
  * any line outside its fast path.
  */
-export function replayFile(path: string, chunkBytes?: number): CoffeeReplay {
-  const r = new CoffeeReplay(Math.ceil(statSync(path).size / 200)); // ~230 bytes an event
+export function replayFile(path: string, chunkBytes?: number, options: ReplayOptions = {}): CoffeeReplay {
+  const r = new CoffeeReplay(Math.ceil(statSync(path).size / 200), options); // ~230 bytes an event
   const fast = new FastLineParser();
   forEachLineBytes(path, (buf, a, b, line) => {
     let blank = true;
@@ -1447,14 +1595,16 @@ export function replayFile(path: string, chunkBytes?: number): CoffeeReplay {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const file = process.argv[2];
+  const args = process.argv.slice(2);
+  const v2 = args.includes('--v2');
+  const file = args.filter((a) => a !== '--v2')[0];
   if (!file || file === '-h' || file === '--help') {
-    process.stderr.write('usage: node --import tsx bench/handwritten.ts EVENTS.jsonl > result.json\n');
+    process.stderr.write('usage: node --import tsx bench/handwritten.ts [--v2] EVENTS.jsonl > result.json\n  --v2  replay bench/coffee-chain-v2.loyalty instead of examples/coffee-chain.loyalty\n');
     process.exit(file ? 0 : 2);
   }
   let r: CoffeeReplay;
   try {
-    r = replayFile(file);
+    r = replayFile(file, undefined, { v2 });
   } catch (e) {
     process.stderr.write(`cannot read ${file}: ${(e as Error).message}\n`);
     process.exit(2);

@@ -28,7 +28,11 @@ import { DEFAULT_OPTIONS, GENERATOR_VERSION, generateToFile } from './generate.t
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
 const DATA = join(BENCH, '.data');
-const PROGRAM = join(ROOT, 'examples', 'coffee-chain.loyalty');
+/** The benchmark program: the coffee chain with pending, tier discounts, a reward and a challenge
+ * (bench/handwritten.ts with `v2`, streams with redeem_reward lines); `--v1` measures the
+ * coffee chain as it was (examples/coffee-chain.loyalty, no redeem_reward lines). */
+const PROGRAM_V2 = join(BENCH, 'coffee-chain-v2.loyalty');
+const PROGRAM_V1 = join(ROOT, 'examples', 'coffee-chain.loyalty');
 const ENGINE = join(ROOT, 'src', 'engine', 'index.ts');
 const DSL = join(ROOT, 'dsl', 'index.ts');
 const CLI = join(ROOT, 'bin', 'loyalty.mjs');
@@ -46,14 +50,14 @@ const DRAFT_CHANGES: [string, string][] = [
   ['tier Silver at 250 USD', 'tier Silver at 200 USD'],
 ];
 
-function writeDraft(): string {
-  let text = readFileSync(PROGRAM, 'utf8');
+function writeDraft(program: string): string {
+  let text = readFileSync(program, 'utf8');
   for (const [from, to] of DRAFT_CHANGES) {
-    if (!text.includes(from)) throw new Error(`examples/coffee-chain.loyalty no longer has ${JSON.stringify(from)}: update DRAFT_CHANGES in bench/run.ts`);
+    if (!text.includes(from)) throw new Error(`${relative(ROOT, program)} no longer has ${JSON.stringify(from)}: update DRAFT_CHANGES in bench/run.ts`);
     text = text.replace(from, to);
   }
   mkdirSync(DATA, { recursive: true });
-  const path = join(DATA, 'coffee-chain-draft.loyalty');
+  const path = join(DATA, `draft-${program.endsWith('v2.loyalty') ? 'v2' : 'v1'}.loyalty`);
   writeFileSync(path, text);
   return path;
 }
@@ -86,7 +90,8 @@ interface WorkerReport {
 
 // ---------------------------------------------------------------- workers (child processes)
 
-async function worker(kind: string, file: string, repeat: number, jreOrders: number): Promise<void> {
+async function worker(kind: string, file: string, repeat: number, jreOrders: number, v2: boolean): Promise<void> {
+  const PROGRAM = v2 ? PROGRAM_V2 : PROGRAM_V1;
   const report = (r: WorkerReport) => process.stdout.write('BENCH-REPORT ' + JSON.stringify(r) + '\n');
   const text = readFileSync(file, 'utf8');
   if (kind === 'hw-eval' || kind === 'jre') {
@@ -100,7 +105,7 @@ async function worker(kind: string, file: string, repeat: number, jreOrders: num
       for (let i = 0; i < repeat; i++) {
         collect();
         t0 = process.hrtime.bigint();
-        const r = hw.evaluate(stream);
+        const r = hw.evaluate(stream, { v2 });
         runsMs.push(ms(t0));
         entries = r.entryCount;
       }
@@ -122,7 +127,7 @@ async function worker(kind: string, file: string, repeat: number, jreOrders: num
     const dsl = (await import(pathToFileURL(DSL).href)) as DslModule;
     const engine = (await import(pathToFileURL(ENGINE).href)) as EngineModule;
     const compiled = dsl.compile(readFileSync(PROGRAM, 'utf8'), PROGRAM);
-    if (!compiled.program) throw new Error('examples/coffee-chain.loyalty does not compile');
+    if (!compiled.program) throw new Error(`${relative(ROOT, PROGRAM)} does not compile`);
     const program = compiled.program;
     let t0 = process.hrtime.bigint();
     const events: unknown[] = [];
@@ -168,11 +173,11 @@ function ms(t0: bigint): number {
 }
 
 /** Runs a worker in a fresh process (no heap or JIT state shared between measurements). */
-function runWorker(kind: string, file: string, repeat: number, jreOrders: number): Promise<WorkerReport> {
+function runWorker(kind: string, file: string, repeat: number, jreOrders: number, v2: boolean): Promise<WorkerReport> {
   return new Promise((res, rej) => {
     const child = spawn(
       process.execPath,
-      ['--max-old-space-size=8192', '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--worker', kind, '--file', file, '--repeat', String(repeat), '--jre-orders', String(jreOrders)],
+      ['--max-old-space-size=8192', '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--worker', kind, '--file', file, '--repeat', String(repeat), '--jre-orders', String(jreOrders), ...(v2 ? [] : ['--v1'])],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -258,6 +263,7 @@ async function main(): Promise<void> {
     .option('--repeat <n>', 'runs of each measurement (best and median are reported)', (v) => parseInt(v, 10), 3)
     .option('--jre-orders <n>', 'orders given to json-rules-engine (it is slow; the rate is steady)', (v) => parseInt(v.replace(/_/g, ''), 10), 20_000)
     .option('--only <list>', 'comma-separated subset of: hw-eval,hw-e2e,jre,engine-eval,engine-e2e,diff-e2e')
+    .option('--v1', 'the program before language v2 (examples/coffee-chain.loyalty, no redeem_reward lines) instead of bench/coffee-chain-v2.loyalty')
     .option('--check', 'also compare the engine --json result with the hand-written one (bench/compare.ts)')
     .addOption(new Option('--worker <kind>').hideHelp())
     .parse(process.argv);
@@ -270,26 +276,30 @@ async function main(): Promise<void> {
     jreOrders: number;
     only?: string;
     check?: boolean;
+    v1?: boolean;
     worker?: string;
   }>();
 
   if (o.worker) {
-    await worker(o.worker, o.file!, o.repeat, o.jreOrders);
+    await worker(o.worker, o.file!, o.repeat, o.jreOrders, !o.v1);
     return;
   }
 
+  const v2 = !o.v1;
+  const PROGRAM = v2 ? PROGRAM_V2 : PROGRAM_V1;
+  progress(`program ${relative(ROOT, PROGRAM)}`);
   const only = new Set((o.only ?? 'hw-eval,hw-e2e,jre,engine-eval,engine-e2e,diff-e2e').split(',').map((s) => s.trim()));
   const members = o.members ?? Math.max(50, Math.round((20_000 * o.events) / 1_000_000));
   let file: string;
   if (o.file) file = resolve(o.file);
   else {
-    const name = `coffee-e${o.events}-m${members}-s${o.seed}-g${GENERATOR_VERSION}.jsonl`;
+    const name = `coffee${v2 ? '-v2' : ''}-e${o.events}-m${members}-s${o.seed}-g${GENERATOR_VERSION}.jsonl`;
     file = join(DATA, name);
     if (!existsSync(file)) {
       progress(`generating ${relative(ROOT, file)} ...`);
       const tmp = file + '.tmp';
       const t0 = process.hrtime.bigint();
-      generateToFile(tmp, { events: o.events, members, seed: o.seed });
+      generateToFile(tmp, { events: o.events, members, seed: o.seed, rewards: v2 });
       renameSync(tmp, file);
       progress(`  done in ${fmtSec(ms(t0))}`);
     } else progress(`reusing ${relative(ROOT, file)}`);
@@ -305,7 +315,7 @@ async function main(): Promise<void> {
 
   if (only.has('hw-eval')) {
     progress('hand-written evaluation (events parsed up front) ...');
-    const r = await runWorker('hw-eval', file, o.repeat, o.jreOrders);
+    const r = await runWorker('hw-eval', file, o.repeat, o.jreOrders, v2);
     const rs = rate(r);
     results.hwEval = { best: Math.max(...rs), median: median(rs), items: r.items };
     rows.push({
@@ -317,7 +327,7 @@ async function main(): Promise<void> {
   }
   if (only.has('hw-e2e')) {
     progress('hand-written end to end ...');
-    const runs = timeCommand([...nodeTsx, join(BENCH, 'handwritten.ts'), file], o.repeat, 'handwritten.ts');
+    const runs = timeCommand([...nodeTsx, join(BENCH, 'handwritten.ts'), ...(v2 ? ['--v2'] : []), file], o.repeat, 'handwritten.ts');
     results.hwE2e = { best: best(runs), median: median(runs) };
     const scaledRef = (REFERENCE.hwEndToEndSecPerMillion * lineCountEstimate(file, o)) / 1_000_000;
     rows.push({
@@ -329,7 +339,7 @@ async function main(): Promise<void> {
   }
   if (only.has('jre')) {
     progress('json-rules-engine (earning rules only) ...');
-    const r = await runWorker('jre', file, o.repeat, o.jreOrders);
+    const r = await runWorker('jre', file, o.repeat, o.jreOrders, v2);
     const rs = rate(r);
     results.jre = { best: Math.max(...rs), median: median(rs), items: r.items };
     rows.push({
@@ -344,7 +354,7 @@ async function main(): Promise<void> {
     else {
       progress('engine evaluation (parseEvent up front, Replay.pushEvent in memory) ...');
       try {
-        const r = await runWorker('engine-eval', file, o.repeat, o.jreOrders);
+        const r = await runWorker('engine-eval', file, o.repeat, o.jreOrders, v2);
         const rs = rate(r);
         results.engineEval = { best: Math.max(...rs), median: median(rs), items: r.items };
         let note = `parse up front ${fmtSec(r.parseMs)}; ${r.note ?? ''}`;
@@ -366,7 +376,7 @@ async function main(): Promise<void> {
       try {
         const runs = timeCommand([process.execPath, CLI, 'replay', PROGRAM, file, '--json'], o.repeat, 'loyalty replay --json');
         results.engineE2e = { best: best(runs), median: median(runs) };
-        let note = 'node bin/loyalty.mjs replay examples/coffee-chain.loyalty FILE --json > /dev/null';
+        let note = `node bin/loyalty.mjs replay ${relative(ROOT, PROGRAM)} FILE --json > /dev/null`;
         if (results.hwE2e) {
           const ratio = results.engineE2e.best / results.hwE2e.best;
           note += `; ${ratio.toFixed(2)} × hand-written (goal ≤ ${GOAL.e2eRatio}) ${ratio <= GOAL.e2eRatio ? 'MET' : 'NOT MET'}`;
@@ -384,7 +394,7 @@ async function main(): Promise<void> {
     if (!engineThere || !cliThere) rows.push({ what: 'loyalty diff / replay --json', best: '-', median: '-', note: 'engine not available yet' });
     else {
       progress('loyalty diff against loyalty replay --json (alternating, so both see the same load) ...');
-      const draft = writeDraft();
+      const draft = writeDraft(PROGRAM);
       const replays: number[] = [];
       const diffs: number[] = [];
       for (let i = 0; i < o.repeat; i++) {
@@ -398,7 +408,7 @@ async function main(): Promise<void> {
         what: 'loyalty diff --json',
         best: fmtSec(best(diffs)),
         median: fmtSec(median(diffs)),
-        note: `node bin/loyalty.mjs diff examples/coffee-chain.loyalty DRAFT FILE --json (DRAFT: ${DRAFT_CHANGES.map(([, to]) => to).join(', ')}); ${ratio.toFixed(2)} × replay, best to best (goal ≤ ${GOAL.diffRatio}) ${ratio <= GOAL.diffRatio ? 'MET' : 'NOT MET'}; run by run ${pairs.map((p) => p.toFixed(2)).join(', ')}`,
+        note: `node bin/loyalty.mjs diff ${relative(ROOT, PROGRAM)} DRAFT FILE --json (DRAFT: ${DRAFT_CHANGES.map(([, to]) => to).join(', ')}); ${ratio.toFixed(2)} × replay, best to best (goal ≤ ${GOAL.diffRatio}) ${ratio <= GOAL.diffRatio ? 'MET' : 'NOT MET'}; run by run ${pairs.map((p) => p.toFixed(2)).join(', ')}`,
       });
     }
   }
@@ -410,7 +420,7 @@ async function main(): Promise<void> {
       progress('checking the engine result against the hand-written one ...');
       const a = join(DATA, 'check-handwritten.json');
       const b = join(DATA, 'check-engine.json');
-      toFile([...nodeTsx, join(BENCH, 'handwritten.ts'), file], a);
+      toFile([...nodeTsx, join(BENCH, 'handwritten.ts'), ...(v2 ? ['--v2'] : []), file], a);
       toFile([process.execPath, CLI, 'replay', PROGRAM, file, '--json'], b);
       const r = spawnSync(process.execPath, ['--max-old-space-size=8192', '--expose-gc', '--import', 'tsx', join(BENCH, 'compare.ts'), a, b], { cwd: ROOT, encoding: 'utf8' });
       check = `check (engine vs hand-written): ${r.status === 0 ? 'EQUAL — ' : 'DIFFERENT\n'}${r.stdout.trim()}`;

@@ -11,6 +11,7 @@ import {
   RecordEventDocument,
   RecordOrderDocument,
   RedeemPointsDocument,
+  RedeemRewardDocument,
   RefundOrderDocument,
   SignupDocument,
 } from './generated/operations.ts';
@@ -78,6 +79,9 @@ export async function feedFixture(app: App, key: string, jsonl: string, options:
         res = await send(RedeemPointsDocument, {
           input: { memberId: e.member, points: e.points, orderTotal: e.order_total ?? null, at },
         });
+        break;
+      case 'redeem_reward':
+        res = await send(RedeemRewardDocument, { input: { memberId: e.member, reward: e.reward, at } });
         break;
       case 'join_club':
         res = await send(JoinClubDocument, { input: { memberId: e.member, club: e.club, at } });

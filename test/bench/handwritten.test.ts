@@ -476,22 +476,22 @@ describe('edge-case streams (generate --edge)', () => {
   });
 });
 
+/** Adjustments (dsl.md 4.12) after every 25th order, either sign, some taking balances below zero. */
+function withAdjustments(text: string): string {
+  let n = 0;
+  return lines(text)
+    .flatMap((l) => {
+      if (!l.includes('"type":"order"') || ++n % 25 !== 0) return [l];
+      const ev = JSON.parse(l) as { at: string; member: string };
+      const points = n % 50 === 0 ? -5000 : 120;
+      return [l, JSON.stringify({ type: 'adjust', at: ev.at, member: ev.member, points, reason: 'support' })];
+    })
+    .join('\n');
+}
+
 describe('hand-written evaluator against the engine', () => {
   // Two independent implementations of the coffee chain must agree on
-  // generated streams; the adjustments (dsl.md 4.12) are mixed in after
-  // some orders, either sign, some taking balances below zero.
-  function withAdjustments(text: string): string {
-    let n = 0;
-    return lines(text)
-      .flatMap((l) => {
-        if (!l.includes('"type":"order"') || ++n % 25 !== 0) return [l];
-        const ev = JSON.parse(l) as { at: string; member: string };
-        const points = n % 50 === 0 ? -5000 : 120;
-        return [l, JSON.stringify({ type: 'adjust', at: ev.at, member: ev.member, points, reason: 'support' })];
-      })
-      .join('\n');
-  }
-
+  // generated streams, with adjustments mixed in.
   for (const seed of [7, 21]) {
     it(`gives the engine's result on a generated stream with adjustments (seed ${seed})`, () => {
       const text = withAdjustments(generateToString({ events: 4_000, members: 100, months: 14, seed }));
@@ -503,6 +503,117 @@ describe('hand-written evaluator against the engine', () => {
       const hand = evaluate(parseStream(text)).result();
       expect(compareResults(expected, hand)).toEqual([]);
       expect(Object.values(hand.members).some((m) => m.balance < 0)).toBe(true);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// bench/coffee-chain-v2.loyalty: the benchmark program with pending 14 days,
+// tier discounts, the "Free drink" reward and the "Three visits a week"
+// challenge, which the hand-written evaluator implements with { v2: true }.
+
+const V2_PROGRAM = join(ROOT, 'bench/coffee-chain-v2.loyalty');
+
+function engineResult(programFile: string, text: string): ReplayResultJson {
+  const engine = new Replay(compileFile(programFile));
+  text.split('\n').forEach((l, i) => engine.pushLine(l, i + 1));
+  return engine.result() as ReplayResultJson;
+}
+
+// New York: EST (UTC−5) until 8 Mar 2026, EDT (UTC−4) after, so an order at
+// 10:00 EST vests 14 days later at 10:00 EDT (14:00Z).
+const V2_SCENARIO = [
+  /* 1 */ '{"type":"signup","at":"2026-03-02T14:00:00Z","member":"ann"}',
+  // Mon 10:00 EST, Green: a 300.00 grinder → base 3000, pending until 16 Mar 14:00Z; spend 300 → Silver. 1st visit of the week.
+  /* 2 */ '{"type":"order","at":"2026-03-02T15:00:00Z","member":"ann","id":"A1","lines":[{"sku":"GRINDER","category":"merch","qty":1,"price":"300.00"}],"channel":"store"}',
+  // Silver's 10% on pastry: 7.00 − 0.70 = 6.30 → base 63, pastry (2−1) × 63 = 63, tier:Silver floor(63/4) = 15; E = 141. 2nd visit.
+  /* 3 */ '{"type":"order","at":"2026-03-03T15:00:00Z","member":"ann","id":"A2","lines":[{"sku":"CROISSANT","category":"pastry","qty":2,"price":"3.50"}],"channel":"store"}',
+  // base 47, first coffee 15, tier:Silver 11 (E = 73); the 3rd visit of the week → challenge 100 (not in E).
+  /* 4 */ '{"type":"order","at":"2026-03-04T15:00:00Z","member":"ann","id":"A3","lines":[{"sku":"LATTE-12","category":"espresso","qty":1,"price":"4.75"}],"channel":"store"}',
+  // Refused: the balance is the written 100; the 3314 pending do not count.
+  /* 5 */ '{"type":"redeem_reward","at":"2026-03-05T15:00:00Z","member":"ann","reward":"Free drink"}',
+  // Before A2 vests: floor(141 × 3.15 / 6.30) = 70 off its pending points, base first: base 63 → 0, pastry 63 → 56; no entry.
+  /* 6 */ '{"type":"refund","at":"2026-03-06T15:00:00Z","member":"ann","order":"A2","lines":[{"sku":"CROISSANT","qty":1}]}',
+  // At A1's vesting instant: base 3000 is written first, then the reward (Silver, 3100 ≥ 1000) → −1000.
+  /* 7 */ '{"type":"redeem_reward","at":"2026-03-16T14:00:00Z","member":"ann","reward":"Free drink"}',
+  // Refused: once per month.
+  /* 8 */ '{"type":"redeem_reward","at":"2026-03-20T14:00:00Z","member":"ann","reward":"Free drink"}',
+  // After A3 vested: a reverse of E = 73; the challenge bonus stays.
+  /* 9 */ '{"type":"refund","at":"2026-03-25T14:00:00Z","member":"ann","order":"A3","lines":[{"sku":"LATTE-12","qty":1}]}',
+  /* 10 */ '{"type":"tick","at":"2026-03-31T12:00:00Z"}',
+].join('\n');
+
+const V2_EXPECTED: ReplayResultJson = {
+  members: {
+    ann: {
+      balance: 100 + 3000 - 1000 + 56 + 15 + 47 + 15 + 11 + 100 - 73,
+      pending: 0,
+      tier: 'Silver',
+      clubs: [],
+      ledger: [
+        { at: '2026-03-02T14:00:00Z', kind: 'earn', points: 100, rule: 'signup', ref: null },
+        { at: '2026-03-16T14:00:00Z', kind: 'earn', points: 3000, rule: 'base', ref: 'A1' },
+        { at: '2026-03-16T14:00:00Z', kind: 'redeem', points: -1000, rule: 'reward:Free drink', ref: null },
+        { at: '2026-03-17T14:00:00Z', kind: 'earn', points: 56, rule: 'Pastry pairing', ref: 'A2' },
+        { at: '2026-03-17T14:00:00Z', kind: 'earn', points: 15, rule: 'tier:Silver', ref: 'A2' },
+        { at: '2026-03-18T14:00:00Z', kind: 'earn', points: 47, rule: 'base', ref: 'A3' },
+        { at: '2026-03-18T14:00:00Z', kind: 'earn', points: 15, rule: 'First coffee of the day', ref: 'A3' },
+        { at: '2026-03-18T14:00:00Z', kind: 'earn', points: 11, rule: 'tier:Silver', ref: 'A3' },
+        { at: '2026-03-18T14:00:00Z', kind: 'earn', points: 100, rule: 'challenge:Three visits a week', ref: 'A3' },
+        { at: '2026-03-25T14:00:00Z', kind: 'reverse', points: -73, rule: null, ref: 'A3' },
+      ],
+    },
+  },
+  errors: [
+    { line: 5, message: 'reward "Free drink" costs 1000, the balance is 100' },
+    { line: 8, message: 'reward "Free drink": limit of 1 per month used' },
+  ],
+};
+
+describe('the v2 benchmark program (bench/coffee-chain-v2.loyalty)', () => {
+  it('gives the hand-computed result for pending, a tier discount, the reward and the challenge', () => {
+    const hand = evaluate(parseStream(V2_SCENARIO), { v2: true }).result();
+    expect(compareResults(V2_EXPECTED, hand)).toEqual([]);
+    expect(compareResults(V2_EXPECTED, engineResult(V2_PROGRAM, V2_SCENARIO))).toEqual([]);
+  });
+
+  it('shows the points still pending before they vest, and writes them as of the vesting instant', () => {
+    const upTo = (n: number) => V2_SCENARIO.split('\n').slice(0, n).join('\n');
+    const before = evaluate(parseStream(upTo(6)), { v2: true }).result().members.ann!;
+    // 3000 + (0 + 56 + 15) + (47 + 15 + 11 + 100) after the refund of line 6.
+    expect(before.pending).toBe(3244);
+    expect(before.balance).toBe(100);
+    expect(evaluate(parseStream(upTo(6)), { v2: true }).toJson()).toContain('"pending": 3244');
+    // The v1 program has no pending: everything is written at the order, and no `pending` field.
+    const v1 = evaluate(parseStream(upTo(6))).result().members.ann!;
+    expect(v1.pending).toBeUndefined();
+    expect(v1.balance).toBeGreaterThan(3000);
+  });
+
+  it('adds redeem_reward lines with --rewards, from their own generator, leaving the other lines as they were', () => {
+    const plain = lines(generateToString(SMALL));
+    const withRewards = lines(generateToString({ ...SMALL, rewards: true }));
+    const rewards = withRewards.filter((l) => l.includes('"type":"redeem_reward"'));
+    expect(rewards.length).toBeGreaterThan(20);
+    expect(withRewards.filter((l) => !l.includes('"type":"redeem_reward"'))).toEqual(plain);
+  });
+
+  for (const [seed, edge] of [[7, false], [21, false], [5, true]] as const) {
+    it(`gives the engine's result on a generated stream with rewards${edge ? ', edge cases' : ''} and adjustments (seed ${seed})`, () => {
+      const text = withAdjustments(generateToString({ events: 5_000, members: 100, months: 14, seed, rewards: true, edge }));
+      const expected = engineResult(V2_PROGRAM, text);
+      const hand = evaluate(parseStream(text), { v2: true }).result();
+      expect(compareResults(expected, hand)).toEqual([]);
+      // The stream exercises the new features: each kind of entry occurs, some rewards are refused,
+      // and some points are still pending at the end.
+      const rules = new Set(Object.values(hand.members).flatMap((m) => m.ledger.map((e) => e.rule)));
+      for (const r of ['reward:Free drink', 'challenge:Three visits a week', 'tier:Silver', 'tier:Gold']) expect(rules).toContain(r);
+      const rewardLines = new Set(lines(text).flatMap((l, i) => (l.includes('"redeem_reward"') ? [i + 1] : [])));
+      expect(hand.errors.some((e) => rewardLines.has(e.line))).toBe(true);
+      expect(Object.values(hand.members).some((m) => (m.pending ?? 0) > 0)).toBe(true);
+      // Tier discounts change the result: the v1 program on the same stream gives other balances.
+      const v1 = evaluate(parseStream(text)).result();
+      expect(Object.keys(hand.members).some((id) => hand.members[id]!.balance !== v1.members[id]!.balance)).toBe(true);
     });
   }
 });

@@ -29,7 +29,9 @@ describe.each(cases)('$name', (c) => {
     for (const m of Object.values(inMemory.members)) {
       for (let i = 1; i < m.ledger.length; i++) expect(m.ledger[i]!.at >= m.ledger[i - 1]!.at).toBe(true);
       for (const e of m.ledger) {
-        expect(e.kind === 'earn' ? e.rule !== null && e.points > 0 : e.rule === null && e.points < 0).toBe(true);
+        // replay.md: a redeem_reward's `redeem` entry names its reward (`reward:NAME`); other non-earn entries have no rule.
+        const ruleOk = e.kind === 'redeem' ? e.rule === null || e.rule.startsWith('reward:') : e.rule === null;
+        expect(e.kind === 'earn' ? e.rule !== null && e.points > 0 : ruleOk && e.points < 0).toBe(true);
       }
     }
   });
