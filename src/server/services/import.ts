@@ -92,6 +92,7 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
 
 /** Lines of one transaction (members.importBatch): the members they name are loaded once per batch. */
 const BATCH_SIZE = 5000;
+const SPLIT_MIN = 16;
 
 /** The line as the fields its write takes (what applyLine hands the service) and its client key. */
 function batchEvent(line: Line): members.BatchInput {
@@ -156,19 +157,28 @@ export async function importLines(scope: members.Scope, actor: AuditActor, lines
     }
   };
   let pending: { n: number; line: Line }[] = [];
-  const flush = async () => {
-    const batch = pending;
-    pending = [];
-    if (batch.length === 0) return;
+  /** A batch that cannot go as one (a key used with another body, a limit) is split in halves down to SPLIT_MIN lines, then applied line by line. */
+  const apply = async (batch: { n: number; line: Line }[]): Promise<void> => {
     let results: Awaited<ReturnType<typeof members.importBatch>>;
     try {
       results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)));
     } catch (error) {
       if (!(error instanceof members.BatchFallback || error instanceof DomainError)) throw error;
-      for (const b of batch) await one(b.n, b.line);
+      if (batch.length <= SPLIT_MIN) {
+        for (const b of batch) await one(b.n, b.line);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await apply(batch.slice(0, half));
+      await apply(batch.slice(half));
       return;
     }
     results.forEach((r, i) => count(batch[i]!.n, r));
+  };
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    if (batch.length > 0) await apply(batch);
   };
   const batchTicks = await members.ticksBatch(scope);
   let n = 0;

@@ -1223,7 +1223,11 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         refusalCode: refusal?.code ?? null,
         refusal: refusal?.message ?? null,
       });
-      for (const e of staged.entries) batch.entries.push({ ...e, orderId: orderId !== null && e.ref === (event as { id?: string }).id ? orderId : null, eventSeq: seq });
+      for (const e of staged.entries) {
+        // An entry naming this order, or another the batch holds (one of its own, or one a refund loaded).
+        const named = orderId !== null && e.ref === (event as { id?: string }).id ? orderId : e.ref === null ? null : (orders.get(e.ref)?.id ?? null);
+        batch.entries.push({ ...e, orderId: named, eventSeq: seq });
+      }
       for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
     };
     for (const p of parsed) {

@@ -274,10 +274,9 @@ WITH ev AS (
 ), led AS (
   INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq)
   SELECT $1::uuid, l.member_id, l.at, l.kind::"LedgerKind", l.points, l.rule, l.ref, l.line, l.reason, l.actor, $2::uuid,
-         -- An entry naming an order of this batch, or (vesting, dsl.md 4.9) an earlier one.
-         COALESCE(l.order_id,
-                  (SELECT o.id FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, external_id text) WHERE o.external_id = l.ref),
-                  (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)),
+         -- The caller links entries to the orders it holds (the batch's and those it loaded); vesting
+         -- entries (dsl.md 4.9) may name an earlier order, found by its index.
+         COALESCE(l.order_id, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)),
          l.event_seq
     FROM jsonb_to_recordset($7::jsonb) AS l(n int, member_id uuid, at timestamptz, kind text, points bigint, rule text, ref text, line int, reason text, actor text, order_id uuid, event_seq bigint)
    ORDER BY l.n
