@@ -91,7 +91,7 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
 }
 
 /** Lines of one transaction (members.importBatch): the members they name are loaded once per batch. */
-const BATCH_SIZE = 5000;
+const BATCH_SIZE = 2000;
 const SPLIT_MIN = 16;
 
 /** The line as the fields its write takes (what applyLine hands the service) and its client key. */

@@ -1085,6 +1085,9 @@ SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid
        (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
           FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
 
+/** A batch of thousands of lines on a loaded machine (or PGlite) may take longer than a single write's minute. */
+const BATCH_TRANSACTION = { timeoutMs: 600_000 };
+
 /** Whether a tick may go in a batch: reminders (recordReminders) are looked for one tick at a time, by advanceTime. */
 export async function ticksBatch(scope: Scope): Promise<boolean> {
   const endpoints = await scope.prisma.webhookEndpoint.findMany({ where: { merchantId: scope.merchantId, enabled: true }, select: { types: true } });
@@ -1383,5 +1386,5 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     const updated = await writeBatch(tx, batch);
     if (updated !== batch.updates.length) throw new VersionConflict(batch.updates.map((u) => u.id).join(', '));
     return results;
-  });
+  }, BATCH_TRANSACTION);
 }
