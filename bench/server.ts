@@ -41,27 +41,41 @@ const cli = new Command('bench:server')
   .option('--orders <n>', 'orders per measurement', (v) => Number(v), 400)
   .option('--import-events <n>', 'events in the imported stream', (v) => Number(v), 3000)
   .option('--import-members <n>', 'members in the imported stream', (v) => Number(v), 300)
+  .option('--import-months <n>', 'months the imported stream covers (a tick every midnight)', (v) => Number(v), 1)
+  .option('--import-only', 'measure the import only (not recordOrder)')
   .parse();
-const { orders: ORDERS, importEvents: IMPORT_EVENTS, importMembers: IMPORT_MEMBERS } = cli.opts<{ orders: number; importEvents: number; importMembers: number }>();
+const {
+  orders: ORDERS,
+  importEvents: IMPORT_EVENTS,
+  importMembers: IMPORT_MEMBERS,
+  importMonths: IMPORT_MONTHS,
+  importOnly: IMPORT_ONLY,
+} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean }>();
 
-/** The stream to import and what `loyalty replay` makes of it (balances and tiers by member). */
+/** The stream to import and what `loyalty replay` makes of it: by member its balance, tier, ledger length and sum; the lines it refused. */
 const IMPORT = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   try {
-    const text = generateToString({ events: IMPORT_EVENTS, members: IMPORT_MEMBERS, months: 1 });
+    const text = generateToString({ events: IMPORT_EVENTS, members: IMPORT_MEMBERS, months: IMPORT_MONTHS });
     const file = join(dir, 'events.jsonl');
     writeFileSync(file, text);
     const out = execFileSync(process.execPath, [join(ROOT, 'bin/loyalty.mjs'), 'replay', '--json', '--no-progress', join(ROOT, 'examples/coffee-chain.loyalty'), file], {
       maxBuffer: 1 << 30,
     });
-    const result = JSON.parse(out.toString()) as { members: Record<string, { balance: number; tier: string | null }> };
-    const expected = new Map(Object.entries(result.members).map(([id, m]) => [id, `${m.balance} ${m.tier ?? '-'}`]));
-    return { text, lines: text.split('\n').filter((l) => l.trim()).length, expected };
+    const result = JSON.parse(out.toString()) as { members: Record<string, { balance: number; tier: string | null; ledger: { points: number }[] }>; errors: { line: number }[] };
+    const expected = new Map(
+      Object.entries(result.members).map(([id, m]) => [id, memberKey(m.balance, m.tier, m.ledger.length, m.ledger.reduce((sum, e) => sum + e.points, 0))]),
+    );
+    return { text, lines: text.split('\n').filter((l) => l.trim()).length, expected, errors: result.errors.map((e) => e.line) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 })();
 const MEMBERS = 64;
+
+function memberKey(balance: number | bigint, tier: string | null, entries: number, points: number | bigint): string {
+  return `balance ${balance} tier ${tier ?? '-'} entries ${entries} sum ${points}`;
+}
 
 interface Measure {
   perSec: number;
@@ -181,24 +195,37 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
   const db = await openDatabase({ databaseUrl: url, poolSize });
   const http = await listen(db);
   try {
-    const merchant = await createMerchant(db.prisma, `Import ${label}`, COFFEE);
+    // A sandbox: the generated history may run past the server's clock (a write dated ahead of it is refused).
+    const merchant = await createMerchant(db.prisma, `Import ${label}`, COFFEE, { sandbox: true });
     const started = performance.now();
     const res = await fetch(http.url.replace('/graphql', '/events.jsonl'), {
       method: 'POST',
       headers: { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/x-ndjson' },
       body: IMPORT.text,
     });
-    const summary = (await res.json()) as { accepted: number; replayed: number; refused: unknown[]; malformed: unknown[] };
+    const summary = (await res.json()) as { accepted: number; replayed: number; refused: { line: number }[]; malformed: { line: number }[] };
     const seconds = (performance.now() - started) / 1000;
     if (!res.ok) throw new Error(`import failed: ${res.status} ${JSON.stringify(summary)}`);
-    const members = await db.prisma.member.findMany({ where: { merchantId: merchant.id }, select: { externalId: true, balance: true, tier: true } });
-    const got = new Map(members.map((m) => [m.externalId, `${m.balance} ${m.tier ?? '-'}`]));
+    const members = await db.prisma.$queryRaw<{ externalId: string; balance: bigint; tier: string | null; entries: number; points: bigint | null }[]>`
+      SELECT m.external_id AS "externalId", m.balance, m.tier, count(l.id)::int AS entries, sum(l.points) AS points
+        FROM members m LEFT JOIN ledger_entries l ON l.member_id = m.id
+       WHERE m.merchant_id = ${merchant.id}::uuid GROUP BY m.id`;
+    const got = new Map(members.map((m) => [m.externalId, memberKey(m.balance, m.tier, m.entries, m.points ?? 0)]));
     const wrong = [...IMPORT.expected].filter(([id, want]) => got.get(id) !== want);
     if (wrong.length > 0 || got.size !== IMPORT.expected.size) {
       const [id, want] = wrong[0] ?? ['', ''];
       throw new Error(`${label}: the import differs from loyalty replay for ${wrong.length} members (of ${IMPORT.expected.size}; server has ${got.size}), e.g. ${id}: replay ${want}, server ${got.get(id)}`);
     }
-    console.log(`import ${label}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances and tiers equal loyalty replay's`);
+    // Every line the server refused or found malformed is one replay reports as an error, line by line (the summary lists at most 1,000 of each).
+    const problems = [...summary.refused, ...summary.malformed].map((p) => p.line).sort((a, b) => a - b);
+    const errors = summary.refused.length < 1000 && summary.malformed.length < 1000 ? IMPORT.errors : IMPORT.errors.filter((l) => problems.includes(l));
+    if (problems.join(',') !== errors.join(',')) {
+      const at = problems.findIndex((l, i) => l !== errors[i]);
+      throw new Error(`${label}: the import's refused and malformed lines differ from loyalty replay's errors (${problems.length} and ${errors.length}; first difference at ${at}: server line ${problems[at]}, replay line ${errors[at]})`);
+    }
+    console.log(
+      `import ${label}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.replayed} with nothing to do, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances, tiers, ledger lengths and sums by member and the errors by line equal loyalty replay's`,
+    );
     return IMPORT.lines / seconds;
   } finally {
     http.server.close();
@@ -212,7 +239,7 @@ const imports: string[] = [];
   const embedded = await startEmbedded(null);
   try {
     await migrate(embedded.url);
-    results.push(...(await run('PGlite', embedded.url, 1)));
+    if (!IMPORT_ONLY) results.push(...(await run('PGlite', embedded.url, 1)));
     await new Promise((r) => setTimeout(r, 500));
     imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
   } finally {
@@ -222,7 +249,7 @@ const imports: string[] = [];
 {
   const pgServer = await startPostgres();
   try {
-    results.push(...(await run('PostgreSQL', pgServer.url, 16)));
+    if (!IMPORT_ONLY) results.push(...(await run('PostgreSQL', pgServer.url, 16)));
     imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
   } finally {
     await pgServer.stop();
@@ -232,7 +259,7 @@ console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members\n`);
 console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order |');
 console.log('|---|---|---|---|---|---|');
 console.log(results.join('\n'));
-console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, one month, bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
+console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
 console.log('| database | import events/s |');
 console.log('|---|---|');
 console.log(imports.join('\n'));

@@ -182,6 +182,49 @@ function eventLog(backend: Backend) {
       expect(await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } })).toBe(entries);
     });
 
+    test('an import applies every type of line in its batch as the one-by-one writes do (clubs, refunds, referrals, ticks, an adjust with its audit) and logs a refused order as refused', async () => {
+      const order = (at: string, member: string, id: string) =>
+        JSON.stringify({ type: 'order', at, member, id, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 1, price: '4.75' }], channel: 'store' });
+      const extra = [
+        JSON.stringify({ type: 'cancel_club', at: '2027-04-02T10:00:00Z', member: 'ben', club: 'Bean Club' }),
+        order('2027-04-02T11:00:00Z', 'zed', 'Z-1'), // no such member: refused
+        JSON.stringify({ type: 'join_club', at: '2027-04-02T12:00:00Z', member: 'cara', club: 'Bean Club' }),
+        JSON.stringify({ type: 'cancel_club', at: '2027-04-02T13:00:00Z', member: 'cara', club: 'Bean Club' }),
+      ];
+      const adjust = { type: 'adjust', at: '2027-04-03T09:00:00Z', member: 'ava', points: 25, reason: 'goodwill', key: 'write:adj-1' };
+      const history = `${example('coffee-chain.events.jsonl').trimEnd()}\n${extra.join('\n')}\n`;
+      const imported = await newMerchant(server, COFFEE, { sandbox: true });
+      const res = await server.app.fetch('http://loyalty.test/events.jsonl', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${imported.key}` },
+        body: `${history}${JSON.stringify(adjust)}\n`,
+      });
+      const summary = (await res.json()) as { refused: { line: number; code: string }[] };
+      const zed = history.split('\n').findIndex((l) => l.includes('"Z-1"')) + 1;
+      expect(summary.refused).toContainEqual(expect.objectContaining({ line: zed }));
+      // The reference: the same history through the API, one write per line.
+      const api = await newMerchant(server, COFFEE, { sandbox: true });
+      await feedFixture(server.app, api.key, history);
+      await ok(server.app, api.key, AdjustPointsDocument, { input: { memberId: 'ava', points: 25, reason: 'goodwill', idempotencyKey: 'adj-1', at: adjust.at } });
+      const mirror = async (merchantId: string) => ({
+        members: (await server.db.prisma.member.findMany({ where: { merchantId }, select: { externalId: true, balance: true, tier: true, nextDueAt: true }, orderBy: { externalId: 'asc' } })),
+        ledger: (await server.db.prisma.ledgerEntry.findMany({ where: { merchantId }, select: { member: { select: { externalId: true } }, at: true, kind: true, points: true, rule: true, ref: true, reason: true, order: { select: { externalId: true } } }, orderBy: { id: 'asc' } })),
+        clubs: (await server.db.prisma.clubMembership.findMany({ where: { member: { merchantId } }, select: { member: { select: { externalId: true } }, club: true, since: true, until: true, cancelledAt: true }, orderBy: [{ since: 'asc' }] })),
+        orders: (await server.db.prisma.order.findMany({ where: { merchantId }, select: { externalId: true, refunds: true, record: true, total: true }, orderBy: { externalId: 'asc' } })),
+        referrals: (await server.db.prisma.referral.findMany({ where: { merchantId }, select: { referee: { select: { externalId: true } }, rewardedAt: true, rewardOrder: { select: { externalId: true } } }, orderBy: { createdAt: 'asc' } })),
+        audit: (await server.db.prisma.auditEntry.findMany({ where: { merchantId, action: 'adjustPoints' }, select: { target: true, details: true } })),
+      });
+      const got = await mirror(imported.id);
+      const want = await mirror(api.id);
+      // Ledger entries in write order within each member (the batch writes a tick's entries member by member, as advanceTime does).
+      const byMember = (l: typeof got.ledger) => [...l].sort((a, b) => a.member.externalId.localeCompare(b.member.externalId));
+      expect({ ...got, ledger: byMember(got.ledger) }).toEqual({ ...want, ledger: byMember(want.ledger) });
+      expect(got.clubs.filter((c) => c.cancelledAt !== null).map((c) => c.member.externalId).sort()).toEqual(['ben', 'cara']);
+      expect(got.audit).toHaveLength(1);
+      const log = await logOf(imported.id);
+      expect(log.filter((e) => e.type === 'order' && !e.accepted).map((e) => [e.member, e.refusalCode])).toContainEqual(['zed', expect.any(String)]);
+    });
+
     const rewards = conformanceNextDir() && join(conformanceNextDir()!, '21-rewards');
     test.runIf(rewards && existsSync(rewards))('an import of a history with reward redemptions gives loyalty replay\'s balances', async () => {
       const program = readFileSync(join(rewards!, 'program.loyalty'), 'utf8');

@@ -90,30 +90,47 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
   }
 }
 
-/** Lines applied together by members.importBatch; other types are applied one by one, in order between the batches. */
-const BATCHED = new Set(['signup', 'order', 'redeem', 'event']);
-const BATCH_SIZE = 500;
+/** Lines of one transaction (members.importBatch): the members they name are loaded once per batch. */
+const BATCH_SIZE = 2000;
+const SPLIT_MIN = 16;
 
-/** The line as the fields its write takes (what applyLine hands the service). */
-function batchEvent(line: Line): { event: Record<string, unknown>; key?: string } {
+/** The line as the fields its write takes (what applyLine hands the service) and its client key. */
+function batchEvent(line: Line): members.BatchInput {
   const { at, member } = line;
   switch (line.type) {
     case 'signup':
       return { event: { type: 'signup', at, member, birthday: line.birthday ?? null, referrer: line.referrer ?? null } };
     case 'order':
       return { event: { type: 'order', at, member, id: line.id, lines: line.lines, channel: line.channel ?? null } };
+    case 'refund':
+      return { event: { type: 'refund', at, member, order: line.order, lines: line.lines }, key: keyOf(line, 'refund') };
     case 'redeem':
       return { event: { type: 'redeem', at, member, points: line.points, order_total: line.order_total ?? null }, key: keyOf(line, 'write') };
+    case 'join_club':
+    case 'cancel_club':
+      return { event: { type: line.type, at, member, club: line.club }, key: keyOf(line, 'write') };
+    case 'redeem_reward':
+      return { event: { type: 'redeem_reward', at, member, reward: line.reward }, key: keyOf(line, 'write') };
+    case 'adjust':
+      return {
+        event: { type: 'adjust', at, member, points: line.points, reason: typeof line.reason === 'string' && line.reason.trim() ? line.reason : 'imported' },
+        key: keyOf(line, 'write'),
+      };
+    case 'tick':
+      return { event: { type: 'tick', at } };
     default:
       return { event: { type: 'event', at, member, name: line.name }, key: keyOf(line, 'write') };
   }
 }
 
+const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'cancel_club', 'redeem_reward', 'event', 'adjust', 'tick']);
+
 /**
  * Applies the lines in order; blank lines are skipped (and counted, as
- * replay counts them). Runs of signups and orders go in batches of up to
- * BATCH_SIZE, each one transaction (members.importBatch); a batch it cannot
- * apply as one is applied line by line, as every other line is.
+ * replay counts them). Lines go in batches of up to BATCH_SIZE, each one
+ * transaction (members.importBatch); a batch it cannot apply as one is
+ * applied line by line (applyLine, the API's writes). Ticks go one by one
+ * when the merchant has reminder webhooks (advanceTime looks for them).
  */
 export async function importLines(scope: members.Scope, actor: AuditActor, lines: AsyncIterable<string> | Iterable<string>, onLine?: (n: number) => void): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
@@ -140,20 +157,30 @@ export async function importLines(scope: members.Scope, actor: AuditActor, lines
     }
   };
   let pending: { n: number; line: Line }[] = [];
-  const flush = async () => {
-    const batch = pending;
-    pending = [];
-    if (batch.length === 0) return;
+  /** A batch that cannot go as one (a key used with another body, a limit) is split in halves down to SPLIT_MIN lines, then applied line by line. */
+  const apply = async (batch: { n: number; line: Line }[]): Promise<void> => {
     let results: Awaited<ReturnType<typeof members.importBatch>>;
     try {
-      results = await members.importBatch(scope, batch.map((b) => batchEvent(b.line)));
+      results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)));
     } catch (error) {
       if (!(error instanceof members.BatchFallback || error instanceof DomainError)) throw error;
-      for (const b of batch) await one(b.n, b.line);
+      if (batch.length <= SPLIT_MIN) {
+        for (const b of batch) await one(b.n, b.line);
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      await apply(batch.slice(0, half));
+      await apply(batch.slice(half));
       return;
     }
     results.forEach((r, i) => count(batch[i]!.n, r));
   };
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    if (batch.length > 0) await apply(batch);
+  };
+  const batchTicks = await members.ticksBatch(scope);
   let n = 0;
   for await (const text of lines) {
     n++;
@@ -171,7 +198,7 @@ export async function importLines(scope: members.Scope, actor: AuditActor, lines
       problem(summary.malformed, { line: n, code: 'BAD_USER_INPUT', message: (error as Error).message });
       continue;
     }
-    if (BATCHED.has(line.type as string)) {
+    if (TYPES.has(line.type as string) && (line.type !== 'tick' || batchTicks)) {
       pending.push({ n, line });
       if (pending.length >= BATCH_SIZE) await flush();
       continue;

@@ -1035,50 +1035,117 @@ export class BatchFallback extends Error {
 /** What importBatch did with one line: applied, already applied (its key was), or the error the one-by-one write would throw. */
 export type BatchLineResult = { replayed: boolean } | { error: unknown };
 
-type SignupEvent = EngineEvent & { type: 'signup'; member: string; referrer?: string | null };
-type OrderEvent = EngineEvent & { type: 'order'; member: string; id: string };
-/** Events whose write is only the event (redeemPoints, recordEvent): no rows beside the log, the ledger and the state. */
-type PlainEvent = EngineEvent & { type: 'redeem' | 'event'; member: string };
-type BatchEvent = SignupEvent | OrderEvent | PlainEvent;
+/** A line for importBatch: the fields its write takes, its client key (`write:`/`refund:` namespace left out), and an adjust's reason. */
+export interface BatchInput {
+  event: Record<string, unknown>;
+  key?: string;
+}
+
+type MemberEvent = EngineEvent & { member: string };
+
+/** The key an event is applied once under (the one-by-one write's), or undefined for a write without one. */
+function batchKey(event: EngineEvent, given: string | undefined): string | undefined {
+  switch (event.type) {
+    case 'order':
+      return `order:${event.id}`;
+    case 'signup':
+      return `signup:${event.member}`;
+    case 'refund':
+      return writeKey('refundId', given ?? '', 'refund');
+    case 'tick':
+      return undefined;
+    case 'adjust':
+      return writeKey('idempotencyKey', given ?? '', 'write');
+    default:
+      return given === undefined ? undefined : writeKey('key', given, 'write');
+  }
+}
+
+/** An adjust's own checks (adjustPoints'), beside the engine's parser. */
+function checkAdjust(points: number, reason: unknown): string {
+  const checked = reasonText.safeParse(reason);
+  if (!checked.success) throw new DomainError('BAD_USER_INPUT', `reason: ${checked.error.issues[0]!.message}`);
+  if (Math.abs(points) > LIMITS.points) throw new DomainError('BAD_USER_INPUT', `points ${points} is beyond the limit of ${LIMITS.points}`, { limit: LIMITS.points });
+  return checked.data;
+}
 
 const BATCH_CONTEXT_SQL = `
 SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid AND v.active) AS "versionId",
        (SELECT m.sandbox FROM merchants m WHERE m.id = $1::uuid) AS sandbox,
-       (SELECT coalesce(json_agg(json_build_object('externalId', o.external_id, 'id', o.id::text, 'memberId', o.member_id::text, 'bodyHash', o.body_hash, 'at', o.at)), '[]')
+       (SELECT coalesce(json_agg(json_build_object('externalId', o.external_id, 'id', o.id::text, 'memberId', o.member_id::text, 'bodyHash', o.body_hash, 'at', o.at,
+                                                   'record', o.record, 'refunds', o.refunds)), '[]')
           FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = ANY($2::text[])) AS orders,
        (SELECT coalesce(json_agg(json_build_object('key', e.key, 'bodyHash', e.body_hash, 'at', e.at)), '[]')
           FROM events e WHERE e.merchant_id = $1::uuid AND e.key = ANY($3::text[])) AS keys,
        (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
           FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
 
+/** A batch of thousands of lines on a loaded machine (or PGlite) may take longer than a single write's minute. */
+const BATCH_TRANSACTION = { timeoutMs: 600_000 };
+
+/** Whether a tick may go in a batch: reminders (recordReminders) are looked for one tick at a time, by advanceTime. */
+export async function ticksBatch(scope: Scope): Promise<boolean> {
+  const endpoints = await scope.prisma.webhookEndpoint.findMany({ where: { merchantId: scope.merchantId, enabled: true }, select: { types: true } });
+  return !endpoints.some((e) => e.types.length === 0 || e.types.some((t) => ['points.expiring', 'club.ending'].includes(t)));
+}
+
+interface StoredOrder {
+  externalId: string;
+  id: string;
+  memberId: string;
+  bodyHash: string;
+  at: string;
+  record: OrderRecord | null;
+  refunds: unknown[];
+}
+
+interface Membership {
+  id: string;
+  memberId: string;
+  club: string;
+  since: number;
+  until: number | null;
+  cancelledAt: number | null;
+  /** Stored before the batch (written as an update when a cancel ends it). */
+  stored: boolean;
+  dirty: boolean;
+}
+
 /**
- * Applies a run of `signup`, `order`, `redeem` and `event` lines (an import's usual lines) as
- * one transaction: the members locked in one statement, the engine run over
- * the lines in memory, every row written in one statement (write.ts
- * writeBatch). Each line gets what its one-by-one write (signup,
- * recordOrder, redeemPoints, recordEvent) would have done; where that is not simple to match (a
- * refused order, which the one-by-one write leaves unwritten; a limit; an
- * order id used with another body; a publish meanwhile) it throws
- * BatchFallback and writes nothing, and the caller applies the lines one by one.
+ * Applies a run of import lines of any type as one transaction: the members
+ * locked in one statement (and, at a tick, the members it finds due that
+ * the batch has not loaded), the engine run over the lines in memory, every
+ * row written in one statement (write.ts writeBatch). Each line gets what
+ * its one-by-one write would have done, except that a refused event is
+ * logged as refused (with what the engine moved forward before refusing)
+ * where recordOrder writes nothing. Where matching the one-by-one write is
+ * not simple (a key used with another body, a limit, a member the engine
+ * cannot bring forward, a publish meanwhile) it throws BatchFallback (or
+ * the DomainError) and writes nothing, and the caller applies the lines
+ * one by one.
  */
-export async function importBatch(scope: Scope, raws: readonly { event: Record<string, unknown>; key?: string }[]): Promise<BatchLineResult[]> {
+export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[]): Promise<BatchLineResult[]> {
   const active = await lastActiveProgram(scope.prisma, scope.merchantId);
   const { program } = active;
-  const parsed = raws.map((raw): { event: BatchEvent; key: string } | { error: unknown } => {
+  const correctionActor = actorLabel(actor) ?? 'unknown';
+  const parsed = raws.map((raw): { event: EngineEvent; key: string | undefined; reason: string | null } | { error: unknown } => {
     try {
-      const event = toEvent(scope, active, raw.event) as BatchEvent;
-      const key = event.type === 'order' ? `order:${event.id}` : event.type === 'signup' ? `signup:${event.member}` : writeKey('key', raw.key ?? '', 'write');
-      return { event, key };
+      const event = toEvent(scope, active, raw.event);
+      const reason = event.type === 'adjust' ? checkAdjust(event.points, raw.event.reason) : null;
+      return { event, key: batchKey(event, raw.key), reason };
     } catch (error) {
       return { error };
     }
   });
   const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
-  const keys = parsed.flatMap((p) => ('event' in p && p.event.type !== 'order' ? [p.key] : []));
+  const keys = parsed.flatMap((p) => ('event' in p && p.event.type !== 'order' && p.key !== undefined ? [p.key] : []));
   const ids = new Set<string>();
+  const orderIds = new Set<string>();
   for (const e of events) {
-    ids.add(e.member);
+    if ('member' in e) ids.add(e.member);
     if (e.type === 'signup' && e.referrer) ids.add(e.referrer);
+    if (e.type === 'order') orderIds.add(e.id);
+    if (e.type === 'refund') orderIds.add(e.order);
   }
   return inTransaction(scope.prisma, async (tx) => {
     // The members' referrals (and so their referrers) first, then every member locked in one statement.
@@ -1089,90 +1156,203 @@ export async function importBatch(scope: Scope, raws: readonly { event: Record<s
       scope.merchantId,
       [...ids],
     );
-    const referralOf = new Map(referrals.map((r) => [r.referee, { id: r.id, rewardedAt: r.rewardedAt?.getTime() ?? null, referrer: r.referrer }]));
+    type Referral = { id: string; rewardedAt: number | null; referrer: string; created?: BatchRows['referrals'][number] };
+    const referralOf = new Map<string, Referral>(referrals.map((r) => [r.referee, { id: r.id, rewardedAt: r.rewardedAt?.getTime() ?? null, referrer: r.referrer }]));
     for (const r of referrals) ids.add(r.referrer);
     const rows = await loadMembers(tx, scope.merchantId, [...ids], true);
     const read = new Map([...rows].map(([k, r]) => [k, { version: r.version, lastEventAt: r.lastEventAt.getTime() }]));
-    const orderIds = events.flatMap((e) => (e.type === 'order' ? [e.id] : []));
     const [context] = await tx.$queryRawUnsafe<
-      { versionId: string | null; sandbox: boolean; orders: FoundOrder[] & { externalId: string }[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }[]
-    >(BATCH_CONTEXT_SQL, scope.merchantId, orderIds, keys, events.length);
+      { versionId: string | null; sandbox: boolean; orders: StoredOrder[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }[]
+    >(BATCH_CONTEXT_SQL, scope.merchantId, [...orderIds], keys, events.length);
     if (!context || context.versionId !== active.version.id || context.sandbox !== active.sandbox) throw new BatchFallback('the active program changed');
-    const recorded = new Map<string, { bodyHash: string; at: number }>(context.orders.map((o) => [(o as unknown as { externalId: string }).externalId, { bodyHash: o.bodyHash, at: Date.parse(o.at) }]));
-    const signedUp = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
+    const clubs = new Map<string, Membership[]>();
+    if (events.some((e) => e.type === 'cancel_club')) {
+      const stored = await tx.clubMembership.findMany({ where: { memberId: { in: [...rows.values()].map((r) => r.id) } }, orderBy: { since: 'asc' } });
+      for (const c of stored) {
+        const list = clubs.get(c.memberId) ?? [];
+        list.push({ id: c.id, memberId: c.memberId, club: c.club, since: c.since.getTime(), until: c.until?.getTime() ?? null, cancelledAt: c.cancelledAt?.getTime() ?? null, stored: true, dirty: false });
+        clubs.set(c.memberId, list);
+      }
+    }
+    /** Orders by external id: stored ones (`row` null) and the batch's (their row, written once at the end). */
+    const orders = new Map<string, { id: string; bodyHash: string; at: number; record: OrderRecord | null; refunds: unknown[]; row: BatchRows['orders'][number] | null; dirty: boolean }>(
+      context.orders.map((o) => [o.externalId, { id: o.id, bodyHash: o.bodyHash, at: Date.parse(o.at), record: o.record, refunds: o.refunds, row: null, dirty: false }]),
+    );
+    const applied = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
     const seqs = context.seqs.map((s) => BigInt(s));
-    const batch: BatchRows = { merchantId: scope.merchantId, programVersionId: active.version.id, events: [], orders: [], updates: [], inserts: [], entries: [], notifications: [], referrals: [], rewarded: [] };
-    /** Per member changed: the time of its last change. */
+    const batch: BatchRows = {
+      merchantId: scope.merchantId,
+      programVersionId: active.version.id,
+      events: [],
+      orders: [],
+      orderUpdates: [],
+      updates: [],
+      inserts: [],
+      entries: [],
+      notifications: [],
+      referrals: [],
+      rewarded: [],
+      clubInserts: [],
+      clubUpdates: [],
+    };
+    /** Per member changed: the times of its first and last change. */
     const changedAt = new Map<string, { last: number; first: number }>();
+    const touch = (id: string, at: number) => changedAt.set(id, { last: at, first: changedAt.get(id)?.first ?? at });
     const created = new Set<string>();
     const results: BatchLineResult[] = [];
+    /** Logs the event (seqs were taken for every parsed line) and stages what it wrote. */
+    const log = (event: EngineEvent, key: string | null, bodyHash: string, refusal: Refusal | null, at: number, mine: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null, orderId: string | null, before: ReturnType<typeof viewsBefore>) => {
+      const staged = stage(active, at, mine, changed, entries, new Map(), correction);
+      for (const n of staged.inserts) {
+        created.add(n.externalId);
+        rows.set(n.externalId, mine.get(n.externalId)!);
+      }
+      for (const s of changed) touch(s.id, at);
+      const seq = seqs[batch.events.length]!;
+      batch.events.push({
+        seq,
+        type: event.type,
+        member: 'member' in event ? event.member : null,
+        at: event.at,
+        line: eventLine(program, event),
+        key: refusal ? null : key,
+        bodyHash,
+        programVersionId: active.version.id,
+        refusalCode: refusal?.code ?? null,
+        refusal: refusal?.message ?? null,
+      });
+      for (const e of staged.entries) {
+        // An entry naming this order, or another the batch holds (one of its own, or one a refund loaded).
+        const named = orderId !== null && e.ref === (event as { id?: string }).id ? orderId : e.ref === null ? null : (orders.get(e.ref)?.id ?? null);
+        batch.entries.push({ ...e, orderId: named, eventSeq: seq });
+      }
+      for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
+    };
     for (const p of parsed) {
       if ('error' in p) {
         results.push(p);
         continue;
       }
-      const event = p.event;
+      const { event, key } = p;
       const bodyHash = eventBodyHash(program, event);
-      const key = p.key;
-      const first = event.type === 'order' ? recorded.get(event.id) : signedUp.get(key);
+      if (event.type === 'tick') {
+        // Every member due by then: those the batch holds (as it left them) and those the database says are due.
+        const inMemory = [...rows.keys()];
+        const more = await tx.$queryRawUnsafe<MemberRow[]>(
+          `SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance, tier
+             FROM members WHERE merchant_id = $1::uuid AND next_due_at <= $2::timestamptz AND NOT (external_id = ANY($3::text[]))
+            ORDER BY id FOR UPDATE`,
+          scope.merchantId,
+          new Date(event.at).toISOString(),
+          inMemory,
+        );
+        for (const r of more) {
+          rows.set(r.externalId, r);
+          read.set(r.externalId, { version: r.version, lastEventAt: r.lastEventAt.getTime() });
+        }
+        const due = [...rows.values()].filter((r) => {
+          const at = nextDue(program, r.state);
+          return at !== null && at <= event.at;
+        });
+        if (due.length === 0) {
+          results.push({ replayed: true });
+          continue;
+        }
+        due.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        // As advanceTime: the tick is logged once some member is due, and counts as applied when one changed.
+        const before = viewsBefore(program, due);
+        const written: LedgerEntry[] = [];
+        let changed = 0;
+        for (const r of due) {
+          const was = memberView(program, r.state, event.at);
+          const entries = advance(program, r.state, event.at);
+          const now = memberView(program, r.state, event.at);
+          if (entries.length > 0 || now.balance !== was.balance || (now.tier?.name ?? null) !== (was.tier?.name ?? null)) changed++;
+          written.push(...entries);
+        }
+        log(event, null, bodyHash, null, event.at, new Map(due.map((r) => [r.externalId, r])), due.map((r) => r.state), written, null, null, before);
+        results.push({ replayed: changed === 0 });
+        continue;
+      }
+      const member = (event as MemberEvent).member;
+      const first = event.type === 'order' ? orders.get(event.id) : key === undefined ? undefined : applied.get(key);
       if (first) {
         if (first.bodyHash !== bodyHash || first.at !== event.at) throw new BatchFallback(`${key} was used with another body`);
         results.push({ replayed: true });
         continue;
       }
-      const referral = event.type === 'order' ? referralOf.get(event.member) : undefined;
-      const involved = [event.member, event.type === 'signup' ? event.referrer : referral?.referrer].filter((id): id is string => typeof id === 'string');
+      const referral = event.type === 'order' ? referralOf.get(member) : undefined;
+      const involved = [member, event.type === 'signup' ? event.referrer : referral?.referrer].filter((id): id is string => typeof id === 'string');
       const mine = new Map(involved.flatMap((id) => (rows.has(id) ? [[id, rows.get(id)!] as const] : [])));
       const before = viewsBefore(program, mine.values());
-      const orderId = randomUUID();
-      const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: () => undefined });
-      if (outcome.refusal && event.type === 'order') throw new BatchFallback('a refused order');
-      const staged = stage(active, event.at, mine, outcome.changed, outcome.entries, new Map([[key.slice(6), orderId]]), null);
-      for (const n of staged.inserts) {
-        created.add(n.externalId);
-        rows.set(n.externalId, mine.get(n.externalId)!);
+      const refunded = event.type === 'refund' ? orders.get(event.order) : undefined;
+      const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: (id: string) => (refunded && event.type === 'refund' && id === event.order ? (refunded.record ?? undefined) : undefined) });
+      const orderId = event.type === 'order' && !outcome.refusal ? randomUUID() : null;
+      const correction = event.type === 'adjust' ? { reason: p.reason!, actor: correctionActor } : null;
+      log(event, key ?? null, bodyHash, outcome.refusal, event.at, mine, outcome.changed, outcome.entries, correction, orderId, before);
+      if (outcome.refusal) {
+        results.push({ error: new EventRefusedError(outcome.refusal, program) });
+        continue;
       }
-      for (const s of outcome.changed) {
-        const seen = changedAt.get(s.id);
-        changedAt.set(s.id, { last: event.at, first: seen?.first ?? event.at });
-      }
-      const seq = seqs[batch.events.length]!;
-      batch.events.push({
-        seq,
-        type: event.type,
-        member: event.member,
-        at: event.at,
-        line: eventLine(program, event),
-        key: outcome.refusal ? null : key,
-        bodyHash,
-        programVersionId: active.version.id,
-        refusalCode: outcome.refusal?.code ?? null,
-        refusal: outcome.refusal?.message ?? null,
-      });
-      for (const e of staged.entries) batch.entries.push({ ...e, orderId: event.type === 'order' && e.orderId ? e.orderId : null, eventSeq: seq });
-      for (const n of notificationsFor(program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries })) batch.notifications.push({ ...n, eventSeq: seq });
-      if (!outcome.refusal) {
-        if (event.type === 'order') {
-          recorded.set(event.id, { bodyHash, at: event.at });
-          batch.orders.push(orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, outcome.order));
+      if (key !== undefined && event.type !== 'order') applied.set(key, { bodyHash, at: event.at });
+      const row = rows.get(member)!;
+      switch (event.type) {
+        case 'order': {
+          const stored = { ...orderRow(orderId!, row.id, event, bodyHash, outcome.order), refunds: [] };
+          batch.orders.push(stored);
+          orders.set(event.id, { id: orderId!, bodyHash, at: event.at, record: outcome.order, refunds: stored.refunds, row: stored, dirty: false });
           if (referral && referral.rewardedAt === null && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
             referral.rewardedAt = event.at;
-            batch.rewarded.push({ id: referral.id, rewardedAt: event.at, orderId });
+            // A referral made in this batch is inserted rewarded (an update would not see its row).
+            if (referral.created) Object.assign(referral.created, { rewardedAt: event.at, rewardOrderId: orderId });
+            else batch.rewarded.push({ id: referral.id, rewardedAt: event.at, orderId: orderId! });
           }
-        } else {
-          signedUp.set(key, { bodyHash, at: event.at });
+          break;
         }
-        if (event.type === 'signup') {
+        case 'refund': {
+          if (!refunded) throw new Error('engine accepted a refund of an unknown order');
+          refunded.refunds.push({ at: formatInstant(event.at), lines: event.lines });
+          if (outcome.order) refunded.record = outcome.order;
+          if (refunded.row) refunded.row.record = refunded.record;
+          else refunded.dirty = true;
+          break;
+        }
+        case 'signup': {
           const referrer = event.referrer ? rows.get(event.referrer) : undefined;
-          const referee = rows.get(event.member);
-          if (referrer && referee) {
-            const id = randomUUID();
-            batch.referrals.push({ id, referrerId: referrer.id, refereeId: referee.id, createdAt: event.at });
-            referralOf.set(event.member, { id, rewardedAt: null, referrer: referrer.externalId });
+          if (referrer) {
+            const created = { id: randomUUID(), referrerId: referrer.id, refereeId: row.id, createdAt: event.at, rewardedAt: null, rewardOrderId: null };
+            batch.referrals.push(created);
+            referralOf.set(member, { id: created.id, rewardedAt: null, referrer: referrer.externalId, created });
           }
+          break;
         }
+        case 'join_club': {
+          const club = memberView(program, row.state, event.at).clubs.find((c) => c.name === event.club);
+          const list = clubs.get(row.id) ?? [];
+          list.push({ id: randomUUID(), memberId: row.id, club: event.club, since: club?.since ?? event.at, until: club?.until ?? null, cancelledAt: null, stored: false, dirty: false });
+          clubs.set(row.id, list);
+          break;
+        }
+        case 'cancel_club': {
+          for (const c of clubs.get(row.id) ?? []) {
+            if (c.club === event.club && c.since <= event.at && (c.until === null || c.until > event.at)) Object.assign(c, { until: event.at, cancelledAt: event.at, dirty: true });
+          }
+          break;
+        }
+        case 'adjust':
+          await recordAudit(tx, actor, 'adjustPoints', member, { points: event.points, reason: p.reason!, idempotencyKey: key!.slice('write:'.length) }, scope.merchantId);
+          break;
+        default:
+          break;
       }
-      results.push(outcome.refusal ? { error: new EventRefusedError(outcome.refusal, program) } : { replayed: false });
+      results.push({ replayed: false });
+    }
+    for (const o of orders.values()) if (o.dirty) batch.orderUpdates.push({ id: o.id, refunds: o.refunds, record: o.record });
+    for (const list of clubs.values()) {
+      for (const c of list) {
+        if (!c.stored) batch.clubInserts.push(c);
+        else if (c.dirty) batch.clubUpdates.push({ id: c.id, until: c.until!, cancelledAt: c.cancelledAt! });
+      }
     }
     // Each member's row once, as its last change left it (the one-by-one writes store it after each).
     for (const [id, at] of changedAt) {
@@ -1190,5 +1370,5 @@ export async function importBatch(scope: Scope, raws: readonly { event: Record<s
     const updated = await writeBatch(tx, batch);
     if (updated !== batch.updates.length) throw new VersionConflict(batch.updates.map((u) => u.id).join(', '));
     return results;
-  });
+  }, BATCH_TRANSACTION);
 }

@@ -37,12 +37,13 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
-export async function inTransaction<T>(prisma: PrismaClient, fn: (tx: Tx) => Promise<T>): Promise<T> {
+/** How long a transaction may run; an import's batch (thousands of lines) is given longer. */
+export async function inTransaction<T>(prisma: PrismaClient, fn: (tx: Tx) => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       // maxWait is generous: with embedded PGlite the pool has one connection
       // and concurrent writes queue for it.
-      return await prisma.$transaction(fn, { maxWait: 120_000, timeout: 60_000 });
+      return await prisma.$transaction(fn, { maxWait: 120_000, timeout: options.timeoutMs ?? 60_000 });
     } catch (error) {
       if (!isRetryable(error)) throw error;
       if (attempt >= MAX_ATTEMPTS) {

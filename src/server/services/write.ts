@@ -212,13 +212,19 @@ export interface BatchRows {
   programVersionId: string;
   /** In log order; `seq` taken beforehand (nextSeqs), ascending. */
   events: (EventRow & { seq: bigint })[];
-  orders: OrderRow[];
+  /** Orders of the batch, as its refunds left them (`refunds` as the column stores them). */
+  orders: (OrderRow & { refunds: unknown[] })[];
+  /** Orders stored before the batch that its refunds changed: their refunds and record as the last refund left them. */
+  orderUpdates: { id: string; refunds: unknown[]; record: unknown }[];
   updates: MemberUpdate[];
   inserts: MemberInsert[];
   entries: (EntryRow & { eventSeq: bigint })[];
+  /** Club memberships the batch's joins made (as later cancels in the batch left them), and stored ones its cancels ended. */
+  clubInserts: { id: string; memberId: string; club: string; since: number; until: number | null; cancelledAt: number | null }[];
+  clubUpdates: { id: string; until: number; cancelledAt: number }[];
   notifications: (NewNotification & { eventSeq: bigint })[];
   /** Referrals a signup made, and referrals an order rewarded. */
-  referrals: { id: string; referrerId: string; refereeId: string; createdAt: number }[];
+  referrals: { id: string; referrerId: string; refereeId: string; createdAt: number; rewardedAt: number | null; rewardOrderId: string | null }[];
   rewarded: { id: string; rewardedAt: number; orderId: string }[];
 }
 
@@ -240,10 +246,25 @@ WITH ev AS (
    ORDER BY e.seq
   RETURNING seq
 ), ord AS (
-  INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, channel, total, at, record)
-  SELECT o.id, $1::uuid, o.member_id, o.external_id, o.body_hash, o.lines, o.channel, o.total, o.at, o.record
-    FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, member_id uuid, external_id text, body_hash text, lines jsonb, channel text, total bigint, at timestamptz, record jsonb)
+  INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, channel, total, at, record, refunds)
+  SELECT o.id, $1::uuid, o.member_id, o.external_id, o.body_hash, o.lines, o.channel, o.total, o.at, o.record, o.refunds
+    FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, member_id uuid, external_id text, body_hash text, lines jsonb, channel text, total bigint, at timestamptz, record jsonb, refunds jsonb)
   RETURNING id
+), ordu AS (
+  UPDATE orders o SET refunds = w.refunds, record = w.record
+    FROM jsonb_to_recordset($12::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
+   WHERE o.id = w.id
+  RETURNING o.id
+), clb AS (
+  INSERT INTO club_memberships (id, member_id, club, since, until, cancelled_at)
+  SELECT c.id, c.member_id, c.club, c.since, c.until, c.cancelled_at
+    FROM jsonb_to_recordset($13::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
+  RETURNING id
+), clu AS (
+  UPDATE club_memberships c SET until = w.until, cancelled_at = w.cancelled_at
+    FROM jsonb_to_recordset($14::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
+   WHERE c.id = w.id
+  RETURNING c.id
 ), upd AS (
   UPDATE members m
      SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
@@ -259,10 +280,9 @@ WITH ev AS (
 ), led AS (
   INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq)
   SELECT $1::uuid, l.member_id, l.at, l.kind::"LedgerKind", l.points, l.rule, l.ref, l.line, l.reason, l.actor, $2::uuid,
-         -- An entry naming an order of this batch, or (vesting, dsl.md 4.9) an earlier one.
-         COALESCE(l.order_id,
-                  (SELECT o.id FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, external_id text) WHERE o.external_id = l.ref),
-                  (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)),
+         -- The caller links entries to the orders it holds (the batch's and those it loaded); vesting
+         -- entries (dsl.md 4.9) may name an earlier order, found by its index.
+         COALESCE(l.order_id, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)),
          l.event_seq
     FROM jsonb_to_recordset($7::jsonb) AS l(n int, member_id uuid, at timestamptz, kind text, points bigint, rule text, ref text, line int, reason text, actor text, order_id uuid, event_seq bigint)
    ORDER BY l.n
@@ -280,9 +300,9 @@ WITH ev AS (
     JOIN webhook_endpoints e ON e.merchant_id = n.merchant_id AND e.enabled AND (cardinality(e.types) = 0 OR n.type = ANY(e.types))
    ORDER BY n.id, e.id
 ), ref AS (
-  INSERT INTO referrals (id, merchant_id, referrer_id, referee_id, created_at)
-  SELECT r.id, $1::uuid, r.referrer_id, r.referee_id, r.created_at
-    FROM jsonb_to_recordset($10::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz)
+  INSERT INTO referrals (id, merchant_id, referrer_id, referee_id, created_at, rewarded_at, reward_order_id)
+  SELECT r.id, $1::uuid, r.referrer_id, r.referee_id, r.created_at, r.rewarded_at, r.reward_order_id
+    FROM jsonb_to_recordset($10::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
   RETURNING id
 ), rew AS (
   UPDATE referrals r SET rewarded_at = w.rewarded_at, reward_order_id = w.order_id
@@ -302,7 +322,7 @@ export async function writeBatch(tx: Tx, rows: BatchRows): Promise<number> {
       rows.events.map((e) => ({ seq: e.seq.toString(), type: e.type, member: e.member, at: iso(e.at), line: e.line, key: e.key, body_hash: e.bodyHash, refusal_code: e.refusalCode, refusal: e.refusal })),
     ),
     JSON.stringify(
-      rows.orders.map(orderColumns),
+      rows.orders.map((o) => ({ ...orderColumns(o), refunds: o.refunds })),
     ),
     JSON.stringify(rows.updates.map(updateColumns)),
     JSON.stringify(
@@ -313,8 +333,13 @@ export async function writeBatch(tx: Tx, rows: BatchRows): Promise<number> {
     ),
     PAYLOAD_VERSION,
     JSON.stringify(rows.notifications.map((x, n) => ({ n, type: x.type, member: x.member, at: iso(x.at), payload: x.payload, event_seq: x.eventSeq.toString() }))),
-    JSON.stringify(rows.referrals.map((r) => ({ id: r.id, referrer_id: r.referrerId, referee_id: r.refereeId, created_at: iso(r.createdAt) }))),
+    JSON.stringify(
+      rows.referrals.map((r) => ({ id: r.id, referrer_id: r.referrerId, referee_id: r.refereeId, created_at: iso(r.createdAt), rewarded_at: iso(r.rewardedAt), reward_order_id: r.rewardOrderId })),
+    ),
     JSON.stringify(rows.rewarded.map((r) => ({ id: r.id, rewarded_at: iso(r.rewardedAt), order_id: r.orderId }))),
+    JSON.stringify(rows.orderUpdates),
+    JSON.stringify(rows.clubInserts.map((c) => ({ id: c.id, member_id: c.memberId, club: c.club, since: iso(c.since), until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
+    JSON.stringify(rows.clubUpdates.map((c) => ({ id: c.id, until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
   );
   if (!result) throw new Error('the batch write returned no row');
   return result.updated;
