@@ -89,9 +89,9 @@ export function generateOrderFn(plan: Omit<Plan, 'orderFn'>): OrderFn {
         } else {
           const slot = 2 * plan.ruleSlot[i]!;
           const key = lim.period === 'day' ? 'day' : lim.period === 'week' ? 'Math.floor((day + 3) / 7)' : lim.period === 'month' ? 'H.monthKey(day)' : lim.period === 'year' ? 'civilFromDays(day).y' : '0';
-          L.push(`    const key = ${key}; const used = s.lim[${slot}] === key ? s.lim[${slot + 1}] : 0;`);
-          if (lim.unit === 'points') L.push(`    c = Math.min(c, ${lim.amount} - used); if (c <= 0) break r${i}; s.lim[${slot}] = key; s.lim[${slot + 1}] = used + c;`);
-          else L.push(`    if (used >= ${lim.amount}) break r${i}; s.lim[${slot}] = key; s.lim[${slot + 1}] = used + 1;`);
+          L.push(`    const key = ${key}; const used = s.limitUses[${slot}] === key ? s.limitUses[${slot + 1}] : 0;`);
+          if (lim.unit === 'points') L.push(`    c = Math.min(c, ${lim.amount} - used); if (c <= 0) break r${i}; s.limitUses[${slot}] = key; s.limitUses[${slot + 1}] = used + c;`);
+          else L.push(`    if (used >= ${lim.amount}) break r${i}; s.limitUses[${slot}] = key; s.limitUses[${slot + 1}] = used + 1;`);
         }
       }
       L.push(`    n = H.contribute(sc, n, ${q(r.name)}, c, ${r.effectLine});`);

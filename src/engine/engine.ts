@@ -9,6 +9,7 @@ import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, Ord
 import { generateOrderFn } from './codegen.ts';
 import { activeClubs, contribute, discountsApply, isActive, lineDiscount, lineMask, newScratch, periodKey, tierIndexOf, type OrderCalc, type OrderScratch, type Plan } from './plan.ts';
 import { formatCurrency, refusal, type Refusal } from './refusals.ts';
+import { currentOrder, currentState } from './state.ts';
 
 export type { OrderCalc, Plan } from './plan.ts';
 export { periodKey, tierIndexOf } from './plan.ts';
@@ -154,7 +155,7 @@ function addDuration(rt: Evaluation, m: Memo, ms: number, d: Duration): number {
 
 export function newMember(rt: Evaluation, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 4,
+    v: 5,
     id,
     signupAt: at,
     birthday,
@@ -167,11 +168,11 @@ export function newMember(rt: Evaluation, id: string, at: number, birthday: stri
     tierDue: -1,
     due: -1,
     layout: rt.plan.layout,
-    m: [],
-    msum: 0,
-    mfrac: 0,
+    metricEntries: [],
+    metricSum: 0,
+    metricFractional: 0,
     life: [0, 1],
-    lim: new Array<number>(2 * rt.plan.limitNames.length).fill(0),
+    limitUses: new Array<number>(2 * rt.plan.limitNames.length).fill(0),
     clubs: new Array<number | null>(2 * rt.plan.clubNames.length).fill(null),
     refYear: 0,
     refCount: 0,
@@ -201,7 +202,7 @@ export function prepare(rt: Evaluation, s: MemberState): void {
       const group = values.slice(size * i, size * i + size);
       return i < 0 || group.length < size ? new Array<T>(size).fill(none) : group;
     });
-  s.lim = remap(oldLimits, s.lim, rt.plan.limitNames, 0);
+  s.limitUses = remap(oldLimits, s.limitUses, rt.plan.limitNames, 0);
   s.clubs = remap(oldClubs, s.clubs, rt.plan.clubNames, null);
   // A challenge keeps its progress under another version when its name, goal
   // metric and period stay (a new goal amount counts on from it); a state
@@ -209,10 +210,10 @@ export function prepare(rt: Evaluation, s: MemberState): void {
   s.challenges = remap(oldChallenges, s.challenges ?? [], rt.plan.challengeKeys, 0, 3);
   if (oldMetric !== rt.plan.metricKey) {
     const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
-    const old = s.m;
-    s.m = [];
-    s.msum = 0;
-    s.mfrac = 0;
+    const old = s.metricEntries;
+    s.metricEntries = [];
+    s.metricSum = 0;
+    s.metricFractional = 0;
     const life = s.life;
     s.life = [0, 1];
     s.layout = rt.plan.layout;
@@ -341,7 +342,7 @@ function consume(rt: Evaluation, s: MemberState, points: number): void {
 // ---------------------------------------------------------------------------
 // Tier metric and evaluation (4.5)
 
-/** Numbers per tier-metric entry in MemberState.m. */
+/** Numbers per tier-metric entry in MemberState.metricEntries. */
 const M = 5;
 
 /** A contribution to the tier metric; `seq` is the order's number (0: not an order). */
@@ -354,15 +355,15 @@ function addMetric(rt: Evaluation, s: MemberState, at: number, num: number, den:
     return;
   }
   const exit = w.kind === 'rolling' ? addDuration(rt, rt.windowMemo, at, w.duration) : rt.plan.zone.startOfYear(rt.plan.zone.localYear(at) + 1);
-  const m = s.m;
+  const m = s.metricEntries;
   // Kept in the order entries leave the window (usually the order they come
   // in; not always around a DST change).
   let i = m.length;
   while (i > 0 && m[i - M + 1]! > exit) i -= M;
   if (i === m.length) m.push(at, exit, num, den, seq);
   else m.splice(i, 0, at, exit, num, den, seq);
-  if (den === 1) s.msum += num;
-  else s.mfrac++;
+  if (den === 1) s.metricSum += num;
+  else s.metricFractional++;
 }
 
 /** Change the metric contribution of an order (refunds), wherever it is:
@@ -376,16 +377,16 @@ function adjustOrderMetric(rt: Evaluation, s: MemberState, seq: number, delta: R
     s.life = addRat(s.life, delta);
     return;
   }
-  const m = s.m;
+  const m = s.metricEntries;
   for (let i = m.length - M; i >= 0; i -= M) {
     if (m[i + 4] === seq) {
-      if (m[i + 3] === 1) s.msum -= m[i + 2]!;
-      else s.mfrac--;
+      if (m[i + 3] === 1) s.metricSum -= m[i + 2]!;
+      else s.metricFractional--;
       const v = addRat([m[i + 2]!, m[i + 3]!], delta);
       m[i + 2] = v[0];
       m[i + 3] = v[1];
-      if (v[1] === 1) s.msum += v[0];
-      else s.mfrac++;
+      if (v[1] === 1) s.metricSum += v[0];
+      else s.metricFractional++;
       return;
     }
   }
@@ -394,11 +395,11 @@ function adjustOrderMetric(rt: Evaluation, s: MemberState, seq: number, delta: R
 
 /** Drops the entries that have left the window by `t`. */
 function pruneMetric(s: MemberState, t: number): void {
-  const m = s.m;
+  const m = s.metricEntries;
   let k = 0;
   while (k < m.length && m[k + 1]! <= t) {
-    if (m[k + 3] === 1) s.msum -= m[k + 2]!;
-    else s.mfrac--;
+    if (m[k + 3] === 1) s.metricSum -= m[k + 2]!;
+    else s.metricFractional--;
     k += M;
   }
   if (k) dropFront(m, k);
@@ -408,15 +409,15 @@ function pruneMetric(s: MemberState, t: number): void {
  * are pruned to `t` (the usual case); NaN otherwise. */
 function metricFast(rt: Evaluation, s: MemberState, t: number): number {
   if (rt.plan.program.window.kind === 'lifetime') return s.life[1] === 1 ? s.life[0] : NaN;
-  return s.mfrac === 0 && (s.m.length === 0 || s.m[1]! > t) ? s.msum : NaN;
+  return s.metricFractional === 0 && (s.metricEntries.length === 0 || s.metricEntries[1]! > t) ? s.metricSum : NaN;
 }
 
 /** The qualifying value at `t`, exactly. */
 export function metricValue(rt: Evaluation, s: MemberState, t: number): Rat {
   if (rt.plan.program.window.kind === 'lifetime') return s.life;
   // Already pruned to `t` (the usual case): the running sum.
-  const m = s.m;
-  if (s.mfrac === 0 && (m.length === 0 || m[1]! > t)) return [s.msum, 1];
+  const m = s.metricEntries;
+  if (s.metricFractional === 0 && (m.length === 0 || m[1]! > t)) return [s.metricSum, 1];
   let v: Rat = [0, 1];
   for (let i = 0; i < m.length; i += M) if (m[i + 1]! > t) v = addRat(v, [m[i + 2]!, m[i + 3]!]);
   return v;
@@ -471,7 +472,7 @@ function tierDue(rt: Evaluation, s: MemberState): number {
   // skipped them: they could not change the tier).
   pruneMetric(s, s.at);
   const threshold = tiers[idx]!.threshold;
-  const m = s.m;
+  const m = s.metricEntries;
   const fast = metricFast(rt, s, s.at);
   const v0: Rat | null = fast === fast ? null : metricValue(rt, s, s.at);
   if (v0 === null || v0[1] === 1) {
@@ -605,6 +606,7 @@ function schedule(s: MemberState, vesting: Vesting): void {
 
 /** The member's points scheduled and not yet written (replay.md `pending`). */
 export function pendingPoints(s: MemberState): number {
+  currentState(s);
   let sum = 0;
   for (const x of s.vesting ?? []) for (const c of x.contributions) sum += c.points;
   return sum;
@@ -652,6 +654,7 @@ export function updateDue(rt: Evaluation, s: MemberState): void {
 
 /** When the member is next due for anything (kept in the state by every change). */
 export function nextDue(program: Program, s: MemberState): number | null {
+  currentState(s);
   const rt = evaluation(program);
   if (s.layout !== rt.plan.layout) {
     prepare(rt, s);
@@ -662,6 +665,7 @@ export function nextDue(program: Program, s: MemberState): number | null {
 
 /** Brings one member to `at` (a `tick`, or the server's advanceTime). */
 export function advance(program: Program, s: MemberState, at: number, opts?: { evaluation?: Evaluation }): LedgerEntry[] {
+  currentState(s);
   const out: LedgerEntry[] = [];
   if (at < s.at) return out;
   const rt = evaluationFor(program, opts?.evaluation);
@@ -685,6 +689,7 @@ function birthdayAfter(rt: Evaluation, birthday: string | null, at: number): num
  * the old birthday, is written), then the next birthday bonus is the first
  * of the new birthday strictly after `at`, never one already past. */
 export function changeBirthday(program: Program, s: MemberState, birthday: string | null, at: number): LedgerEntry[] {
+  currentState(s);
   if (birthday !== null && !parseBirthday(birthday)) throw new Error(`not a date: ${JSON.stringify(birthday)}`);
   const out: LedgerEntry[] = [];
   const rt = evaluation(program);
@@ -699,6 +704,7 @@ export function changeBirthday(program: Program, s: MemberState, birthday: strin
 /** An erased member: the state keeps its figures (balance, lots, tier
  * history) under the pseudonym `id`, without the birthday. */
 export function eraseState(program: Program, s: MemberState, id: string): void {
+  currentState(s);
   const rt = evaluation(program);
   prepare(rt, s);
   s.id = id;
@@ -818,14 +824,14 @@ export function computeOrder(rt: Evaluation, s: MemberState, at: number, lines: 
         } else {
           const slot = 2 * rt.plan.ruleSlot[ri]!;
           const key = periodKey(lim.period, f.localDay);
-          const used = s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+          const used = s.limitUses[slot] === key ? s.limitUses[slot + 1]! : 0;
           if (lim.unit === 'points') {
             c = Math.min(c, lim.amount - used);
             if (c <= 0) continue;
           } else if (used >= lim.amount) continue;
           if (commit) {
-            s.lim[slot] = key;
-            s.lim[slot + 1] = used + (lim.unit === 'points' ? c : 1);
+            s.limitUses[slot] = key;
+            s.limitUses[slot + 1] = used + (lim.unit === 'points' ? c : 1);
           }
         }
       }
@@ -931,6 +937,7 @@ export interface ChallengeProgress {
 
 /** Every challenge of the program for member `s` at `t`, from its stored progress. */
 export function challengeProgress(program: Program, s: MemberState, t: number): ChallengeProgress[] {
+  currentState(s);
   const rt = evaluation(program);
   prepare(rt, s);
   const day = rt.plan.zone.localDay(t);
@@ -1012,7 +1019,8 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
       credit(rt, s, vesting, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
       memberPoints += ref.referee;
     }
-    const r = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
+    const found = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
+    const r = found === undefined ? undefined : currentState(found);
     if (r) {
       const year = rt.plan.zone.localYear(ev.at);
       const count = r.refYear === year ? r.refCount : 0;
@@ -1038,7 +1046,7 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
     memberPoints += sc.points[i]!;
   }
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
-  else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };
+  else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, earned: e, eligiblePaid: calc.total, reversed: 0, lines: orderLines(rt, calc, ev.lines) };
   s.orders += 1;
   if (vesting !== null) schedule(s, vesting);
   // Step 10: tier progress (pending points count when they vest).
@@ -1053,7 +1061,8 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
 // Refunds (4.8)
 
 function applyRefund(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, world: World, outcome: Outcome): Refusal | null {
-  const o = world.order(ev.order);
+  const stored = world.order(ev.order);
+  const o = stored === undefined ? undefined : currentOrder(stored);
   if (!o || o.member !== s.id) return refusal('UNKNOWN_ORDER', `unknown order "${ev.order}" for member "${s.id}"`);
   // Check every line first: a refund is taken whole or not at all.
   const wanted = new Map<string, number>();
@@ -1084,19 +1093,19 @@ function applyRefund(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { 
   const after = refundedEligible(o.lines);
   outcome.order = o;
   // −(floor(E × R / P) − already reversed), with R exact.
-  if (o.p > 0) {
-    const target = Number((BigInt(o.e) * BigInt(after[0])) / (BigInt(o.p) * BigInt(after[1])));
-    const delta = target - o.rev;
+  if (o.eligiblePaid > 0) {
+    const target = Number((BigInt(o.earned) * BigInt(after[0])) / (BigInt(o.eligiblePaid) * BigInt(after[1])));
+    const delta = target - o.reversed;
     // Not vested yet (the member was brought to the refund's time): taken
     // off the pending contributions instead of a `reverse` entry (4.9).
     const pending = delta > 0 ? s.vesting?.find((x) => x.seq === o.seq && x.order === o.id) : undefined;
     if (pending !== undefined) {
       reducePending(pending, delta);
-      o.rev += delta;
+      o.reversed += delta;
     } else if (delta > 0) {
       entry(rt, outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
       consume(rt, s, delta);
-      o.rev += delta;
+      o.reversed += delta;
       if (rt.plan.program.metric === 'points') adjustOrderMetric(rt, s, o.seq, [-delta, 1]);
     }
   }
@@ -1176,12 +1185,12 @@ function applyNamedEvent(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent
   if (lim) {
     const slot = 2 * rt.plan.eventSlot.get(b.name)!;
     const key = periodKey(lim.period, rt.plan.zone.localDay(ev.at));
-    const used = s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+    const used = s.limitUses[slot] === key ? s.limitUses[slot + 1]! : 0;
     if (lim.unit === 'points') points = Math.min(points, lim.amount - used);
     else if (used >= lim.amount) points = 0;
     if (points <= 0) return null;
-    s.lim[slot] = key;
-    s.lim[slot + 1] = used + (lim.unit === 'points' ? points : 1);
+    s.limitUses[slot] = key;
+    s.limitUses[slot + 1] = used + (lim.unit === 'points' ? points : 1);
   }
   earn(rt, s, ev.at, points, `event:${b.name}`, null, b.line, out);
   if (rt.plan.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, 0);
@@ -1216,7 +1225,7 @@ export function rewardUses(rt: Evaluation, s: MemberState, index: number, t: num
   if (!w.limit) return 0;
   const slot = 2 * rt.plan.rewardSlot[index]!;
   const key = periodKey(w.limit.period, rt.plan.zone.localDay(t));
-  return s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+  return s.limitUses[slot] === key ? s.limitUses[slot + 1]! : 0;
 }
 
 /** `redeem_reward` (4.10): refused for an unknown reward, a false `when`, a
@@ -1232,8 +1241,8 @@ function applyRedeemReward(rt: Evaluation, s: MemberState, ev: Extract<EngineEve
   if (w.limit) {
     const slot = 2 * rt.plan.rewardSlot[i]!;
     const used = rewardUses(rt, s, i, ev.at);
-    s.lim[slot] = periodKey(w.limit.period, rt.plan.zone.localDay(ev.at));
-    s.lim[slot + 1] = used + 1;
+    s.limitUses[slot] = periodKey(w.limit.period, rt.plan.zone.localDay(ev.at));
+    s.limitUses[slot + 1] = used + 1;
   }
   entry(rt, out, s, ev.at, 'redeem', -w.cost, w.rule, null, w.line);
   consume(rt, s, w.cost);
@@ -1292,8 +1301,9 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, opts
   if (ev.type === 'tick') return finish(rt, outcome, refusal('NOT_A_MEMBER_EVENT', 'a tick brings every member forward: call advance for each member'));
 
   if (ev.type === 'signup') {
-    const existing = world.get(ev.member);
-    if (existing) {
+    const found = world.get(ev.member);
+    if (found) {
+      const existing = currentState(found);
       if (ev.at >= existing.at) {
         bringTo(rt, existing, ev.at, outcome.entries);
         outcome.changed.push(existing);
@@ -1315,9 +1325,10 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, opts
     return finish(rt, outcome, null);
   }
 
-  const s = world.get(ev.member);
-  if (!s) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
-  if (s.v !== 4) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
+  const found = world.get(ev.member);
+  if (!found) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
+  const s = currentState(found);
+  if (s.v !== 5) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
   if (ev.at < s.at) return finish(rt, outcome, refusal('OUT_OF_ORDER', `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`, { last: s.at }));
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);
@@ -1348,6 +1359,7 @@ function applyMemberEvent(rt: Evaluation, s: MemberState, ev: Exclude<MemberEven
 
 /** Clubs whose membership is active at `t`, sorted by name. */
 export function clubsAt(program: Program, s: MemberState, t: number): string[] {
+  currentState(s);
   const rt = evaluation(program);
   prepare(rt, s);
   return program.clubs
@@ -1374,6 +1386,7 @@ export interface RewardAvailability {
  * `redeem_reward` would be accepted now, and why not. Reads the state as it
  * is (bring a copy to `t` with `advance` first for expiries due by then). */
 export function rewardAvailability(program: Program, s: MemberState, t: number): RewardAvailability[] {
+  currentState(s);
   const rt = evaluation(program);
   prepare(rt, s);
   return program.rewards.map((w) => {
@@ -1392,6 +1405,7 @@ export function rewardAvailability(program: Program, s: MemberState, t: number):
 
 /** A club membership of the member (latest), by club index. */
 export function membership(s: MemberState, index: number): { start: number; end: number | null } | null {
+  currentState(s);
   const start = s.clubs[2 * index];
   return start === null || start === undefined ? null : { start, end: s.clubs[2 * index + 1] ?? null };
 }

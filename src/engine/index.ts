@@ -4,6 +4,7 @@ export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDu
 export type { ChallengeProgress } from './engine.ts';
 export type { RewardAvailability } from './engine.ts';
 export { carryOver } from './carry.ts';
+export { upgradeOrder, upgradeState } from './state.ts';
 export type { Contribution } from './engine.ts';
 export { EVENT_TYPES, eventLine, parseEvent, parseMoney } from './events.ts';
 export { Replay } from './replay.ts';

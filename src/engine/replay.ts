@@ -338,7 +338,7 @@ class OrderColumns {
     if (i < 0) return undefined;
     const lines: OrderRec['lines'] = [];
     for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skus.values[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
-    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
+    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, earned: this.e[i]!, eligiblePaid: this.p[i]!, reversed: this.rev[i]!, lines };
   }
 
   /** Keeps a new order, straight from the engine's order sink. */
@@ -404,7 +404,7 @@ class OrderColumns {
     const known = isNew ? -1 : this.index.get(o.id);
     if (known >= 0) {
       // A refund: what changes is the reversed points and refunded quantities.
-      this.rev[known] = o.rev;
+      this.rev[known] = o.reversed;
       o.lines.forEach((l, k) => (this.refunded[this.start[known]! + k] = l[4]));
       return;
     }
@@ -414,9 +414,9 @@ class OrderColumns {
     this.members[i] = this.memberIndex(o.member);
     this.at[i] = o.at;
     this.seq[i] = o.seq;
-    this.e[i] = o.e;
-    this.p[i] = o.p;
-    this.rev[i] = o.rev;
+    this.e[i] = o.earned;
+    this.p[i] = o.eligiblePaid;
+    this.rev[i] = o.reversed;
     for (const l of o.lines) {
       const j = this.nl++;
       this.sku[j] = this.skus.numberOf(l[0]);

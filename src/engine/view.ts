@@ -4,6 +4,7 @@ import type { Discount, Program } from '../../dsl/program.ts';
 import type { Rat } from './arith.ts';
 import { bringTo, challengeContributions, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, evaluation, tierIndexOf, type Contribution } from './engine.ts';
 import type { LedgerEntry, MemberState, OrderLine } from './types.ts';
+import { currentState } from './state.ts';
 import { whyNot, type NotApplied } from './why.ts';
 
 /** A discount of a tier or club: the percentage as written, and the
@@ -62,6 +63,7 @@ const ceilRat = (r: Rat) => Math.ceil(r[0] / r[1]);
 
 /** The member as of `at` (no later than its clock: nothing is applied). */
 export function memberView(program: Program, s: MemberState, at: number = s.at): MemberView {
+  currentState(s);
   const rt = evaluation(program);
   const idx = tierIndexOf(rt.plan, s);
   const t = idx >= 0 ? program.tiers[idx] : undefined;
@@ -104,7 +106,7 @@ export interface Quote {
 /** What an order would earn, without writing anything. */
 export function quote(program: Program, state: MemberState, order: { at: number; lines: OrderLine[]; channel?: string | null }): Quote {
   const rt = evaluation(program);
-  const s = structuredClone(state);
+  const s = currentState(structuredClone(state));
   const pending: LedgerEntry[] = [];
   if (order.at >= s.at) bringTo(rt, s, order.at, pending);
   const at = Math.max(order.at, s.at);

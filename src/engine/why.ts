@@ -89,7 +89,7 @@ export function whyNot(rt: Evaluation, s: MemberState, at: number, lines: readon
     // Only a used-up limit is left: a rule with room under it would have applied.
     if (lim !== null) {
       const slot = lim.period === 'order' ? -1 : 2 * rt.plan.ruleSlot[ri]!;
-      const used = slot >= 0 && s.lim[slot] === periodKey(lim.period, day) ? s.lim[slot + 1]! : 0;
+      const used = slot >= 0 && s.limitUses[slot] === periodKey(lim.period, day) ? s.limitUses[slot + 1]! : 0;
       const unit = lim.unit === 'points' ? 'points' : 'times';
       no('LIMIT_USED', `its limit of ${lim.amount} ${unit} per ${lim.period} is used up (${used} ${PERIOD_WORD[lim.period]})`, r.line, periodEnd(rt, lim.period, day));
     }

@@ -44,7 +44,7 @@ describe('generated order evaluation', () => {
             if (on) s.clubs[2 * i] = o.at - 1;
           });
           // Some limit use (it bites where the period key matches).
-          o.used.forEach((u, i) => (s.lim[2 * i + 1] = u));
+          o.used.forEach((u, i) => (s.limitUses[2 * i + 1] = u));
           return s;
         };
         const lines = o.lines as OrderLine[];
@@ -55,7 +55,7 @@ describe('generated order evaluation', () => {
         const g = gen.plan.orderFn(gen, b, o.at, lines, o.channel);
         expect(contributions(gen, g)).toEqual(refOut);
         expect({ ...g, count: 0, lines: orderLines(gen, g, lines) }).toEqual({ ...ref, count: 0 });
-        expect(b.lim).toEqual(a.lim);
+        expect(b.limitUses).toEqual(a.limitUses);
       }),
       { numRuns: 300 },
     );
