@@ -5,12 +5,14 @@
 // would. The server applies it to every member when a version is published,
 // so the tier it shows (and filters on) is never the old program's.
 import type { Program } from '../../dsl/program.ts';
-import { evaluateTier, prepare, runtime, updateDue } from './engine.ts';
+import { evaluateTier, prepare, evaluation, updateDue } from './engine.ts';
+import { currentState } from './state.ts';
 import type { MemberState } from './types.ts';
 
 /** Re-derives `s`'s tier under `program` at `s.at`; true when its tier or grace changed. */
 export function carryOver(program: Program, s: MemberState): boolean {
-  const rt = runtime(program);
+  currentState(s);
+  const rt = evaluation(program);
   prepare(rt, s);
   const tier = s.tier;
   const grace = s.graceUntil;

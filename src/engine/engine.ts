@@ -1,82 +1,27 @@
 // Evaluation: the program, member states and an event come in; new states
 // and ledger entries come out. Pure and deterministic: no clock, no I/O.
 // Section numbers refer to ../shared/spec/dsl.md.
-import type { Duration, Discount, OrderFacts, Period, Program, Rule, Tier } from '../../dsl/program.ts';
+import type { Duration, Discount, Period, Program, Rule, Tier } from '../../dsl/program.ts';
 import { civilFromDays, daysFromCivil } from '../../dsl/values.ts';
 import { addRat, mulDivFloor, mulMulDivFloor, ratGte, type Rat } from './arith.ts';
-import { DAY, formatInstant, parseBirthday, zoneFor, type Zone } from './time.ts';
+import { DAY, formatInstant, parseBirthday, zoneFor } from './time.ts';
 import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, OrderLineRec, Outcome, Vesting, World } from './types.ts';
-import { generateOrderFn, type OrderFn } from './codegen.ts';
+import { generateOrderFn } from './codegen.ts';
+import { activeClubs, contribute, discountsApply, isActive, lineDiscount, lineMask, newScratch, periodKey, tierIndexOf, type OrderCalc, type OrderScratch, type Plan } from './plan.ts';
 import { formatCurrency, refusal, type Refusal } from './refusals.ts';
+import { currentOrder, currentState } from './state.ts';
+
+export type { OrderCalc, Plan } from './plan.ts';
+export { periodKey, tierIndexOf } from './plan.ts';
 
 // ---------------------------------------------------------------------------
-// Per-program runtime: things derived once from the compiled program.
+// The plan: what is derived once from a compiled program (plan.ts).
 
-interface Memo {
-  input: number;
-  output: number;
-}
+const plans = new WeakMap<Program, Plan>();
 
-export interface Runtime {
-  program: Program;
-  zone: Zone;
-  tierIndex: Map<string, number>;
-  metricKey: string;
-  /** Limit slots: rules with a limit (by rule index), then event bonuses
-   * with one, then rewards with one (`reward:NAME`). */
-  limitNames: string[];
-  ruleSlot: number[];
-  eventSlot: Map<string, number>;
-  /** Limit slot by reward index, -1 for a reward without a limit. */
-  rewardSlot: number[];
-  clubNames: string[];
-  /** Challenges in source order, each by its name and its goal's metric and
-   * period (three numbers each in MemberState.challenges): progress carries
-   * over to another program version only for the same name, metric and period. */
-  challengeKeys: string[];
-  /** Identifies the metric, limit, club and challenge layout of member states. */
-  layout: string;
-  /** Whether order evaluation needs the local date and time. */
-  needsLocal: boolean;
-  /** category → [source, percent numerator, percent denominator], where a
-   * source ≥ 0 is a club index and −1 − t is tier t (dsl.md 4.2 step 2). */
-  discounts: Map<string, [number, number, number][]>;
-  /** The `on everything` discounts, the same way. */
-  discountsAll: [number, number, number][];
-  /** Whether any club has a discount; whether each tier has one. */
-  clubDiscounts: boolean;
-  tierDiscounts: boolean[];
-  /** Memos of `at + duration` for lot expiry, the tier window and inactivity. */
-  lotMemo: Memo;
-  windowMemo: Memo;
-  /** All clubs inactive (shared, never written). */
-  noClubs: boolean[];
-  /** Which rules' filters a line matches, as a bit mask by rule index,
-   * cached per category and sku (null when the program has over 30 rules). */
-  masks: Map<string, Map<string, number>> | null;
-  /** Where ledger entries go while a caller has set one (see withSink). */
-  sink: EntrySink | null;
-  /** The program's generated order evaluation (codegen.ts), made on first use,
-   * and where it leaves each line's paid amount and eligibility. */
-  orderFn: OrderFn | null;
-  linePaid: Float64Array;
-  lineElig: Uint8Array;
-  /** The generated evaluation's result, reused (read right after each call). */
-  calc: OrderCalc;
-  /** Where new orders go while a caller has set one (replay). */
-  orderSink: OrderSink | null;
-  /** Scratch facts for `when` conditions (filled per order), and the rule
-   * masks of the order's lines. */
-  facts: OrderFacts;
-  lineMasks: number[];
-  out: Scratch;
-}
-
-const runtimes = new WeakMap<Program, Runtime>();
-
-export function runtime(program: Program): Runtime {
-  let rt = runtimes.get(program);
-  if (rt) return rt;
+export function planFor(program: Program): Plan {
+  const known = plans.get(program);
+  if (known) return known;
   const discounts = new Map<string, [number, number, number][]>();
   const discountsAll: [number, number, number][] = [];
   const addDiscount = (source: number, d: Discount) => {
@@ -100,7 +45,7 @@ export function runtime(program: Program): Runtime {
   const clubNames = program.clubs.map((c) => c.name);
   const challengeKeys = program.challenges.map((c) => `${c.name} (${c.goal.metric} per ${c.goal.period})`);
   const metricKey = program.metric ? `${program.metric}/${w.kind === 'rolling' ? `${w.duration.amount} ${w.duration.unit}` : w.kind}` : '';
-  rt = {
+  const base: Omit<Plan, 'orderFn'> = {
     program,
     zone: zoneFor(program.timezone),
     tierIndex: new Map(program.tiers.map((t) => [t.name, t.index])),
@@ -119,54 +64,88 @@ export function runtime(program: Program): Runtime {
     discountsAll,
     clubDiscounts: program.clubs.some((c) => c.discounts.length > 0),
     tierDiscounts: program.tiers.map((t) => t.discounts.length > 0),
-    lotMemo: { input: NaN, output: NaN },
-    windowMemo: { input: NaN, output: NaN },
     noClubs: program.clubs.map(() => false),
     masks: program.rules.length <= 30 ? new Map() : null,
-    facts: { total: 0, items: 0, channel: null, tier: -1, clubs: [], firstOrder: false, localDay: 0, weekday: 0, msOfDay: 0 },
-    out: { rule: [], points: [], line: [] },
-    lineMasks: [],
-    sink: null,
-    orderFn: null,
-    linePaid: new Float64Array(64),
-    lineElig: new Uint8Array(64),
-    calc: { lines: null, total: 0, items: 0, base: 0, count: 0 },
-    orderSink: null,
   };
-  // Lots and the tier window often share a duration (12 months): one
-  // computation serves both entries of an order.
-  const exp = program.expire?.after;
-  if (exp && w.kind === 'rolling' && exp.amount === w.duration.amount && exp.unit === w.duration.unit) rt.windowMemo = rt.lotMemo;
-  runtimes.set(program, rt);
-  return rt;
+  const plan: Plan = { ...base, orderFn: generateOrderFn(base) };
+  plans.set(program, plan);
+  return plan;
 }
 
-/** Bit r is set when rule r's filters match a line of this category and
- * sku (rules without filters match every line). */
-function lineMask(rt: Runtime, category: string, sku: string): number {
-  const masks = rt.masks!;
-  let bySku = masks.get(category);
-  if (bySku === undefined) {
-    if (masks.size > 10_000) masks.clear();
-    masks.set(category, (bySku = new Map()));
+// ---------------------------------------------------------------------------
+// An evaluation: the program's plan (plan.ts, derived once) and the scratch
+// state one evaluation writes, with where its entries and orders go.
+
+interface Memo {
+  input: number;
+  output: number;
+}
+
+/** Where entries and new orders go, and which order evaluation runs. */
+export interface EvaluationOptions {
+  /** Ledger entries go here instead of into `Outcome.entries`. */
+  entrySink?: EntrySink;
+  /** New accepted orders go here instead of into `Outcome.order`. */
+  orderSink?: OrderSink;
+  /** 'generated' (default): the program's generated order function;
+   * 'reference': computeOrder (tests compare the two). */
+  orders?: 'generated' | 'reference';
+}
+
+export interface Evaluation extends OrderScratch {
+  readonly plan: Plan;
+  readonly sink: EntrySink | null;
+  readonly orderSink: OrderSink | null;
+  readonly reference: boolean;
+  /** Memos of `at + duration` for lot expiry, the tier window and inactivity. */
+  readonly lotMemo: Memo;
+  readonly windowMemo: Memo;
+}
+
+const shared = new WeakMap<Program, Evaluation>();
+
+/** An evaluation of `program`: without options, one shared per program (its
+ * scratch is used and read within one call); with options, a new one that
+ * the caller keeps (replay makes one with its sinks). */
+export function evaluation(program: Program, opts?: EvaluationOptions): Evaluation {
+  if (opts === undefined) {
+    let ev = shared.get(program);
+    if (ev === undefined) shared.set(program, (ev = newEvaluation(planFor(program), {})));
+    return ev;
   }
-  let m = bySku.get(sku);
-  if (m === undefined) {
-    m = 0;
-    const rules = rt.program.rules;
-    for (let r = 0; r < rules.length; r++) if (rules[r]!.matches === null || rules[r]!.matches!(category, sku)) m |= 1 << r;
-    if (bySku.size > 10_000) bySku.clear();
-    bySku.set(sku, m);
-  }
-  return m;
+  return newEvaluation(planFor(program), opts);
+}
+
+function evaluationFor(program: Program, given: Evaluation | undefined): Evaluation {
+  if (given === undefined) return evaluation(program);
+  if (given.plan.program !== program) throw new Error('the evaluation given is of another program');
+  return given;
+}
+
+function newEvaluation(plan: Plan, opts: EvaluationOptions): Evaluation {
+  const w = plan.program.window;
+  const lotMemo: Memo = { input: NaN, output: NaN };
+  // Lots and the tier window often share a duration (12 months): one
+  // computation serves both entries of an order.
+  const exp = plan.program.expire?.after;
+  const sameDuration = exp !== undefined && w.kind === 'rolling' && exp.amount === w.duration.amount && exp.unit === w.duration.unit;
+  return {
+    plan,
+    sink: opts.entrySink ?? null,
+    orderSink: opts.orderSink ?? null,
+    reference: opts.orders === 'reference',
+    lotMemo,
+    windowMemo: sameDuration ? lotMemo : { input: NaN, output: NaN },
+    ...newScratch(),
+  };
 }
 
 /** `ms + d` on the program's wall clock, memoized for the common case of
  * several entries at the same instant. */
-function addDuration(rt: Runtime, m: Memo, ms: number, d: Duration): number {
+function addDuration(rt: Evaluation, m: Memo, ms: number, d: Duration): number {
   if (m.input !== ms) {
     m.input = ms;
-    m.output = rt.zone.add(ms, d);
+    m.output = rt.plan.zone.add(ms, d);
   }
   return m.output;
 }
@@ -174,9 +153,9 @@ function addDuration(rt: Runtime, m: Memo, ms: number, d: Duration): number {
 // ---------------------------------------------------------------------------
 // Member state
 
-export function newMember(rt: Runtime, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
+export function newMember(rt: Evaluation, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 4,
+    v: 5,
     id,
     signupAt: at,
     birthday,
@@ -184,17 +163,17 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     at,
     balance: 0,
     orders: 0,
-    tier: rt.program.tiers[0]?.name ?? null,
+    tier: rt.plan.program.tiers[0]?.name ?? null,
     graceUntil: null,
     tierDue: -1,
     due: -1,
-    layout: rt.layout,
-    m: [],
-    msum: 0,
-    mfrac: 0,
+    layout: rt.plan.layout,
+    metricEntries: [],
+    metricSum: 0,
+    metricFractional: 0,
     life: [0, 1],
-    lim: new Array<number>(2 * rt.limitNames.length).fill(0),
-    clubs: new Array<number | null>(2 * rt.clubNames.length).fill(null),
+    limitUses: new Array<number>(2 * rt.plan.limitNames.length).fill(0),
+    clubs: new Array<number | null>(2 * rt.plan.clubNames.length).fill(null),
     refYear: 0,
     refCount: 0,
     nextBirthday: null,
@@ -202,7 +181,7 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
     lotsInOrder: true,
     deficit: 0,
     inactiveAt: null,
-    challenges: new Array<number>(3 * rt.challengeKeys.length).fill(0),
+    challenges: new Array<number>(3 * rt.plan.challengeKeys.length).fill(0),
   };
   // Only birthdays after signup: the first one due strictly after it.
   s.nextBirthday = birthdayAfter(rt, birthday, at);
@@ -212,68 +191,56 @@ export function newMember(rt: Runtime, id: string, at: number, birthday: string 
 /** A state written under another program version: limit uses and club
  * memberships are re-mapped by name, the tier metric history is re-dated for
  * a new window, or restarted for a new metric. */
-export function prepare(rt: Runtime, s: MemberState): void {
-  if (s.layout === rt.layout) return;
-  const p = rt.program;
+export function prepare(rt: Evaluation, s: MemberState): void {
+  if (s.layout === rt.plan.layout) return;
+  const p = rt.plan.program;
   const [oldMetric, oldLimits, oldClubs, oldChallenges = []] = JSON.parse(s.layout) as [string, string[], string[], string[]?];
   /** Groups of `size` values by name, re-mapped to the new names. */
-  const remap = <T>(names: string[], values: T[], newNames: string[], none: T, size = 2): T[] =>
+  const remap = <T>(names: readonly string[], values: T[], newNames: readonly string[], none: T, size = 2): T[] =>
     newNames.flatMap((n) => {
       const i = names.indexOf(n);
       const group = values.slice(size * i, size * i + size);
       return i < 0 || group.length < size ? new Array<T>(size).fill(none) : group;
     });
-  s.lim = remap(oldLimits, s.lim, rt.limitNames, 0);
-  s.clubs = remap(oldClubs, s.clubs, rt.clubNames, null);
+  s.limitUses = remap(oldLimits, s.limitUses, rt.plan.limitNames, 0);
+  s.clubs = remap(oldClubs, s.clubs, rt.plan.clubNames, null);
   // A challenge keeps its progress under another version when its name, goal
   // metric and period stay (a new goal amount counts on from it); a state
   // from before challenges has none.
-  s.challenges = remap(oldChallenges, s.challenges ?? [], rt.challengeKeys, 0, 3);
-  if (oldMetric !== rt.metricKey) {
+  s.challenges = remap(oldChallenges, s.challenges ?? [], rt.plan.challengeKeys, 0, 3);
+  if (oldMetric !== rt.plan.metricKey) {
     const sameMetric = oldMetric.split('/')[0] === (p.metric ?? '');
-    const old = s.m;
-    s.m = [];
-    s.msum = 0;
-    s.mfrac = 0;
+    const old = s.metricEntries;
+    s.metricEntries = [];
+    s.metricSum = 0;
+    s.metricFractional = 0;
     const life = s.life;
     s.life = [0, 1];
-    s.layout = rt.layout;
+    s.layout = rt.plan.layout;
     if (sameMetric) {
       if (oldMetric.endsWith('/lifetime') && p.window.kind === 'lifetime') s.life = life;
       else for (let i = 0; i < old.length; i += M) addMetric(rt, s, old[i]!, old[i + 2]!, old[i + 3]!, old[i + 4]!);
     }
   }
-  s.layout = rt.layout;
+  s.layout = rt.plan.layout;
   s.tierDue = -1;
-  if (s.tier !== null && !rt.tierIndex.has(s.tier)) s.tier = p.tiers[0]?.name ?? null;
+  if (s.tier !== null && !rt.plan.tierIndex.has(s.tier)) s.tier = p.tiers[0]?.name ?? null;
   if (s.tier === null && p.tiers.length) s.tier = p.tiers[0]!.name;
 }
 
-function entry(rt: Runtime, out: LedgerEntry[], s: MemberState, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
+function entry(rt: Evaluation, out: LedgerEntry[], s: MemberState, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null): void {
   if (rt.sink !== null) rt.sink(s.id, at, kind, points, rule, ref, line);
-  else out.push({ member: s.id, at, kind, points, rule, ref, line, version: rt.program.hash });
+  else out.push({ member: s.id, at, kind, points, rule, ref, line, version: rt.plan.program.hash });
 }
 
 /** Receives ledger entries as they are written (instead of as objects in
  * `Outcome.entries`): replay stores millions of them in columns. */
 export type EntrySink = (member: string, at: number, kind: LedgerEntry['kind'], points: number, rule: string | null, ref: string | null, line: number | null) => void;
 
-/** Runs `fn` with the program's ledger entries going to `sink`. */
-export function withSink<T>(program: Program, sink: EntrySink, fn: () => T): T {
-  const rt = runtime(program);
-  const prev = rt.sink;
-  rt.sink = sink;
-  try {
-    return fn();
-  } finally {
-    rt.sink = prev;
-  }
-}
-
 /** An earn entry: the balance, the lots (4.7) and the inactivity clock. */
-function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: string, ref: string | null, line: number | null, out: LedgerEntry[]): void {
+function earn(rt: Evaluation, s: MemberState, at: number, points: number, rule: string, ref: string | null, line: number | null, out: LedgerEntry[]): void {
   entry(rt, out, s, at, 'earn', points, rule, ref, line);
-  const exp = rt.program.expire;
+  const exp = rt.plan.program.expire;
   if (exp?.mode === 'inactivity') {
     s.balance += points;
     s.inactiveAt = addDuration(rt, rt.lotMemo, at, exp.after);
@@ -284,9 +251,9 @@ function earn(rt: Runtime, s: MemberState, at: number, points: number, rule: str
 
 /** Points entering the balance at `at`: under `expire after D` they first
  * cover a deficit, and the rest forms a lot due D later (4.7). */
-function addToLots(rt: Runtime, s: MemberState, at: number, points: number): void {
+function addToLots(rt: Evaluation, s: MemberState, at: number, points: number): void {
   s.balance += points;
-  const exp = rt.program.expire;
+  const exp = rt.plan.program.expire;
   if (exp?.mode !== 'lots') return;
   // While the balance is negative, new points first cover the deficit.
   let rest = points;
@@ -353,9 +320,9 @@ function takeLotsDue(s: MemberState, at: number): number {
 }
 
 /** Points leaving the balance (redeem, reverse): the oldest lots first. */
-function consume(rt: Runtime, s: MemberState, points: number): void {
+function consume(rt: Evaluation, s: MemberState, points: number): void {
   s.balance -= points;
-  if (rt.program.expire?.mode !== 'lots') return;
+  if (rt.plan.program.expire?.mode !== 'lots') return;
   const lots = s.lots;
   let left = points;
   let k = 0;
@@ -375,51 +342,51 @@ function consume(rt: Runtime, s: MemberState, points: number): void {
 // ---------------------------------------------------------------------------
 // Tier metric and evaluation (4.5)
 
-/** Numbers per tier-metric entry in MemberState.m. */
+/** Numbers per tier-metric entry in MemberState.metricEntries. */
 const M = 5;
 
 /** A contribution to the tier metric; `seq` is the order's number (0: not an order). */
-function addMetric(rt: Runtime, s: MemberState, at: number, num: number, den: number, seq: number): void {
-  const p = rt.program;
+function addMetric(rt: Evaluation, s: MemberState, at: number, num: number, den: number, seq: number): void {
+  const p = rt.plan.program;
   if (!p.metric || num === 0) return;
   const w = p.window;
   if (w.kind === 'lifetime') {
     s.life = addRat(s.life, [num, den]);
     return;
   }
-  const exit = w.kind === 'rolling' ? addDuration(rt, rt.windowMemo, at, w.duration) : rt.zone.startOfYear(rt.zone.localYear(at) + 1);
-  const m = s.m;
+  const exit = w.kind === 'rolling' ? addDuration(rt, rt.windowMemo, at, w.duration) : rt.plan.zone.startOfYear(rt.plan.zone.localYear(at) + 1);
+  const m = s.metricEntries;
   // Kept in the order entries leave the window (usually the order they come
   // in; not always around a DST change).
   let i = m.length;
   while (i > 0 && m[i - M + 1]! > exit) i -= M;
   if (i === m.length) m.push(at, exit, num, den, seq);
   else m.splice(i, 0, at, exit, num, den, seq);
-  if (den === 1) s.msum += num;
-  else s.mfrac++;
+  if (den === 1) s.metricSum += num;
+  else s.metricFractional++;
 }
 
 /** Change the metric contribution of an order (refunds), wherever it is:
  * an order's number `seq` (> 0) marks its one entry, dated at the order or,
  * for pending points, at their vesting. */
-function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, delta: Rat): void {
-  const p = rt.program;
+function adjustOrderMetric(rt: Evaluation, s: MemberState, seq: number, delta: Rat): void {
+  const p = rt.plan.program;
   if (!p.metric || delta[0] === 0) return;
   s.tierDue = -1; // a value went down: the tier may drop sooner
   if (p.window.kind === 'lifetime') {
     s.life = addRat(s.life, delta);
     return;
   }
-  const m = s.m;
+  const m = s.metricEntries;
   for (let i = m.length - M; i >= 0; i -= M) {
     if (m[i + 4] === seq) {
-      if (m[i + 3] === 1) s.msum -= m[i + 2]!;
-      else s.mfrac--;
+      if (m[i + 3] === 1) s.metricSum -= m[i + 2]!;
+      else s.metricFractional--;
       const v = addRat([m[i + 2]!, m[i + 3]!], delta);
       m[i + 2] = v[0];
       m[i + 3] = v[1];
-      if (v[1] === 1) s.msum += v[0];
-      else s.mfrac++;
+      if (v[1] === 1) s.metricSum += v[0];
+      else s.metricFractional++;
       return;
     }
   }
@@ -428,11 +395,11 @@ function adjustOrderMetric(rt: Runtime, s: MemberState, seq: number, delta: Rat)
 
 /** Drops the entries that have left the window by `t`. */
 function pruneMetric(s: MemberState, t: number): void {
-  const m = s.m;
+  const m = s.metricEntries;
   let k = 0;
   while (k < m.length && m[k + 1]! <= t) {
-    if (m[k + 3] === 1) s.msum -= m[k + 2]!;
-    else s.mfrac--;
+    if (m[k + 3] === 1) s.metricSum -= m[k + 2]!;
+    else s.metricFractional--;
     k += M;
   }
   if (k) dropFront(m, k);
@@ -440,17 +407,17 @@ function pruneMetric(s: MemberState, t: number): void {
 
 /** The qualifying value at `t` when it is a whole number and the entries
  * are pruned to `t` (the usual case); NaN otherwise. */
-function metricFast(rt: Runtime, s: MemberState, t: number): number {
-  if (rt.program.window.kind === 'lifetime') return s.life[1] === 1 ? s.life[0] : NaN;
-  return s.mfrac === 0 && (s.m.length === 0 || s.m[1]! > t) ? s.msum : NaN;
+function metricFast(rt: Evaluation, s: MemberState, t: number): number {
+  if (rt.plan.program.window.kind === 'lifetime') return s.life[1] === 1 ? s.life[0] : NaN;
+  return s.metricFractional === 0 && (s.metricEntries.length === 0 || s.metricEntries[1]! > t) ? s.metricSum : NaN;
 }
 
 /** The qualifying value at `t`, exactly. */
-export function metricValue(rt: Runtime, s: MemberState, t: number): Rat {
-  if (rt.program.window.kind === 'lifetime') return s.life;
+export function metricValue(rt: Evaluation, s: MemberState, t: number): Rat {
+  if (rt.plan.program.window.kind === 'lifetime') return s.life;
   // Already pruned to `t` (the usual case): the running sum.
-  const m = s.m;
-  if (s.mfrac === 0 && (m.length === 0 || m[1]! > t)) return [s.msum, 1];
+  const m = s.metricEntries;
+  if (s.metricFractional === 0 && (m.length === 0 || m[1]! > t)) return [s.metricSum, 1];
   let v: Rat = [0, 1];
   for (let i = 0; i < m.length; i += M) if (m[i + 1]! > t) v = addRat(v, [m[i + 2]!, m[i + 3]!]);
   return v;
@@ -468,21 +435,13 @@ function tierFor(tiers: readonly Tier[], v: Rat | null, n: number): number {
   return i;
 }
 
-export function tierIndexOf(rt: Runtime, s: MemberState): number {
-  if (s.tier === null) return -1;
-  // A handful of tiers: comparing names (usually the same string) beats hashing.
-  const tiers = rt.program.tiers;
-  for (let i = 0; i < tiers.length; i++) if (tiers[i]!.name === s.tier) return i;
-  return 0;
-}
-
-export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {
-  const tiers = rt.program.tiers;
+export function evaluateTier(rt: Evaluation, s: MemberState, t: number): void {
+  const tiers = rt.plan.program.tiers;
   if (!tiers.length) return;
   pruneMetric(s, t);
   const fast = metricFast(rt, s, t);
   const computed = tierFor(tiers, fast === fast ? null : metricValue(rt, s, t), fast);
-  const current = tierIndexOf(rt, s);
+  const current = tierIndexOf(rt.plan, s);
   if (computed >= current) {
     if (computed !== current || s.graceUntil !== null) s.tierDue = -1;
     if (computed !== current) s.tier = tiers[computed]!.name;
@@ -490,11 +449,11 @@ export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {
     return;
   }
   s.tierDue = -1;
-  const keep = rt.program.keep;
+  const keep = rt.plan.program.keep;
   if (!keep) {
     s.tier = tiers[computed]!.name;
   } else if (s.graceUntil === null) {
-    s.graceUntil = rt.zone.add(t, keep);
+    s.graceUntil = rt.plan.zone.add(t, keep);
   } else if (t >= s.graceUntil) {
     s.tier = tiers[computed]!.name;
     s.graceUntil = null;
@@ -503,17 +462,17 @@ export function evaluateTier(rt: Runtime, s: MemberState, t: number): void {
 
 /** When the member's tier could next change with time alone (or a time to
  * look again, a little early). */
-function tierDue(rt: Runtime, s: MemberState): number {
-  const tiers = rt.program.tiers;
+function tierDue(rt: Evaluation, s: MemberState): number {
+  const tiers = rt.plan.program.tiers;
   if (!tiers.length) return Infinity;
   if (s.graceUntil !== null) return s.graceUntil;
-  const idx = tierIndexOf(rt, s);
-  if (idx <= 0 || rt.program.window.kind === 'lifetime') return Infinity;
+  const idx = tierIndexOf(rt.plan, s);
+  if (idx <= 0 || rt.plan.program.window.kind === 'lifetime') return Infinity;
   // Entries that left the window by now no longer count (bringTo may have
   // skipped them: they could not change the tier).
   pruneMetric(s, s.at);
   const threshold = tiers[idx]!.threshold;
-  const m = s.m;
+  const m = s.metricEntries;
   const fast = metricFast(rt, s, s.at);
   const v0: Rat | null = fast === fast ? null : metricValue(rt, s, s.at);
   if (v0 === null || v0[1] === 1) {
@@ -545,15 +504,15 @@ function tierDue(rt: Runtime, s: MemberState): number {
 /** Brings a member to `t`: expiries, vestings and birthday bonuses due by
  * then, in date order (on the same instant: expiry, vesting, birthday), then
  * the tier. */
-export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry[]): void {
+export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEntry[]): void {
   // Nothing falls due before `s.due`, and the tier was evaluated after the
   // member's last change: bringing it forward only moves its clock.
-  if (s.layout === rt.layout && (s.due < 0 || t < s.due)) {
+  if (s.layout === rt.plan.layout && (s.due < 0 || t < s.due)) {
     if (t > s.at) s.at = t;
     return;
   }
   prepare(rt, s);
-  const p = rt.program;
+  const p = rt.plan.program;
   const exp = p.expire;
   const bday = p.birthday;
   for (;;) {
@@ -588,7 +547,7 @@ export function bringTo(rt: Runtime, s: MemberState, t: number, out: LedgerEntry
         if (p.metric === 'points') addMetric(rt, s, b, bday.points, 1, 0);
       }
       const bd = parseBirthday(s.birthday!)!;
-      s.nextBirthday = rt.zone.birthdayIn(rt.zone.localYear(b) + 1, bd.m, bd.d);
+      s.nextBirthday = rt.plan.zone.birthdayIn(rt.plan.zone.localYear(b) + 1, bd.m, bd.d);
     } else break;
   }
   if (t > s.at) s.at = t;
@@ -612,7 +571,7 @@ function nextVesting(s: MemberState): number {
 /** Writes every vesting due at instant `at`, in the order the orders were
  * placed: each non-zero contribution an `earn` entry dated `at` (a lot,
  * activity), and their sum in the `points` tier metric at `at`. */
-function vest(rt: Runtime, s: MemberState, at: number, out: LedgerEntry[]): void {
+function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): void {
   const vs = s.vesting!;
   let w = 0;
   for (const x of vs) {
@@ -626,7 +585,7 @@ function vest(rt: Runtime, s: MemberState, at: number, out: LedgerEntry[]): void
       earn(rt, s, at, c.points, c.rule, x.order, c.line, out);
       sum += c.points;
     }
-    if (rt.program.metric === 'points') addMetric(rt, s, at, sum, 1, x.seq);
+    if (rt.plan.program.metric === 'points') addMetric(rt, s, at, sum, 1, x.seq);
   }
   vs.length = w;
 }
@@ -634,7 +593,7 @@ function vest(rt: Runtime, s: MemberState, at: number, out: LedgerEntry[]): void
 /** Where an order's contributions go: written now (`vesting` null), or
  * scheduled with the order's other points (4.9). Any step of 4.2 that
  * produces a contribution for the ordering member goes through here. */
-function credit(rt: Runtime, s: MemberState, vesting: Vesting | null, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): void {
+function credit(rt: Evaluation, s: MemberState, vesting: Vesting | null, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): void {
   if (vesting === null) earn(rt, s, at, points, rule, ref, line, out);
   else vesting.contributions.push({ rule, points, line });
 }
@@ -647,6 +606,7 @@ function schedule(s: MemberState, vesting: Vesting): void {
 
 /** The member's points scheduled and not yet written (replay.md `pending`). */
 export function pendingPoints(s: MemberState): number {
+  currentState(s);
   let sum = 0;
   for (const x of s.vesting ?? []) for (const c of x.contributions) sum += c.points;
   return sum;
@@ -673,8 +633,8 @@ function reducePending(x: Vesting, points: number): void {
  * JSON, and the database driver writes Number.MAX_VALUE (like Infinity) as null. */
 const NEVER = 8_640_000_000_000_000;
 
-export function updateDue(rt: Runtime, s: MemberState): void {
-  const p = rt.program;
+export function updateDue(rt: Evaluation, s: MemberState): void {
+  const p = rt.plan.program;
   let due = Infinity;
   const exp = p.expire;
   if (exp?.mode === 'lots') due = nextLotDue(s);
@@ -694,8 +654,9 @@ export function updateDue(rt: Runtime, s: MemberState): void {
 
 /** When the member is next due for anything (kept in the state by every change). */
 export function nextDue(program: Program, s: MemberState): number | null {
-  const rt = runtime(program);
-  if (s.layout !== rt.layout) {
+  currentState(s);
+  const rt = evaluation(program);
+  if (s.layout !== rt.plan.layout) {
     prepare(rt, s);
     updateDue(rt, s);
   }
@@ -703,22 +664,23 @@ export function nextDue(program: Program, s: MemberState): number | null {
 }
 
 /** Brings one member to `at` (a `tick`, or the server's advanceTime). */
-export function advance(program: Program, s: MemberState, at: number): LedgerEntry[] {
+export function advance(program: Program, s: MemberState, at: number, opts?: { evaluation?: Evaluation }): LedgerEntry[] {
+  currentState(s);
   const out: LedgerEntry[] = [];
   if (at < s.at) return out;
-  const rt = runtime(program);
+  const rt = evaluationFor(program, opts?.evaluation);
   bringTo(rt, s, at, out);
   updateDue(rt, s);
   return out;
 }
 
 /** The first time birthday `birthday` falls due strictly after `at`, or null without one. */
-function birthdayAfter(rt: Runtime, birthday: string | null, at: number): number | null {
+function birthdayAfter(rt: Evaluation, birthday: string | null, at: number): number | null {
   const b = birthday ? parseBirthday(birthday) : null;
   if (!b) return null;
-  let y = rt.zone.localYear(at);
-  let due = rt.zone.birthdayIn(y, b.m, b.d);
-  if (due <= at) due = rt.zone.birthdayIn(++y, b.m, b.d);
+  let y = rt.plan.zone.localYear(at);
+  let due = rt.plan.zone.birthdayIn(y, b.m, b.d);
+  if (due <= at) due = rt.plan.zone.birthdayIn(++y, b.m, b.d);
   return due;
 }
 
@@ -727,9 +689,10 @@ function birthdayAfter(rt: Runtime, birthday: string | null, at: number): number
  * the old birthday, is written), then the next birthday bonus is the first
  * of the new birthday strictly after `at`, never one already past. */
 export function changeBirthday(program: Program, s: MemberState, birthday: string | null, at: number): LedgerEntry[] {
+  currentState(s);
   if (birthday !== null && !parseBirthday(birthday)) throw new Error(`not a date: ${JSON.stringify(birthday)}`);
   const out: LedgerEntry[] = [];
-  const rt = runtime(program);
+  const rt = evaluation(program);
   const t = Math.max(at, s.at);
   bringTo(rt, s, t, out);
   s.birthday = birthday;
@@ -741,7 +704,8 @@ export function changeBirthday(program: Program, s: MemberState, birthday: strin
 /** An erased member: the state keeps its figures (balance, lots, tier
  * history) under the pseudonym `id`, without the birthday. */
 export function eraseState(program: Program, s: MemberState, id: string): void {
-  const rt = runtime(program);
+  currentState(s);
+  const rt = evaluation(program);
   prepare(rt, s);
   s.id = id;
   s.birthday = null;
@@ -763,36 +727,8 @@ export interface Contribution {
   line: number | null;
 }
 
-export interface OrderCalc {
-  /** The lines as kept for refunds; null from the generated evaluation, which
-   * leaves each line's paid amount and eligibility in rt.linePaid / rt.lineElig. */
-  lines: OrderLineRec[] | null;
-  /** Eligible paid amount and quantity. */
-  total: number;
-  items: number;
-  base: number;
-  /** The contributions, in order, are in `rt.out` (rule, points, line) until
-   * the next call. */
-  count: number;
-}
-
-/** Contributions of the order being computed, in three columns (no object
- * per contribution on the hot path). */
-interface Scratch {
-  rule: string[];
-  points: number[];
-  line: (number | null)[];
-}
-
-function contribute(sc: Scratch, n: number, rule: string, points: number, line: number | null): number {
-  sc.rule[n] = rule;
-  sc.points[n] = points;
-  sc.line[n] = line;
-  return n + 1;
-}
-
 /** The lines of an evaluated order as kept for refunds. */
-export function orderLines(rt: Runtime, calc: OrderCalc, lines: readonly OrderLine[]): OrderLineRec[] {
+export function orderLines(rt: Evaluation, calc: OrderCalc, lines: readonly OrderLine[]): OrderLineRec[] {
   if (calc.lines !== null) return calc.lines;
   return lines.map((l, i) => [l.sku, l.qty, rt.linePaid[i]!, rt.lineElig[i]!, 0]);
 }
@@ -802,67 +738,10 @@ export function orderLines(rt: Runtime, calc: OrderCalc, lines: readonly OrderLi
 export type OrderSink = (id: string, member: string, at: number, seq: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array) => void;
 
 /** The contributions of the last computeOrder, as objects. */
-export function contributions(rt: Runtime, calc: OrderCalc): Contribution[] {
+export function contributions(rt: Evaluation, calc: OrderCalc): Contribution[] {
   const out: Contribution[] = [];
   for (let i = 0; i < calc.count; i++) out.push({ rule: rt.out.rule[i]!, points: rt.out.points[i]!, line: rt.out.line[i]! });
   return out;
-}
-
-function isActive(s: MemberState, i: number, t: number): boolean {
-  const start = s.clubs[2 * i];
-  if (start === null || start === undefined || start > t) return false;
-  const end = s.clubs[2 * i + 1];
-  return end === null || end === undefined || t < end;
-}
-
-function activeClubs(rt: Runtime, s: MemberState, t: number): boolean[] {
-  const n = rt.clubNames.length;
-  let flags: boolean[] | null = null;
-  for (let i = 0; i < n; i++) {
-    if (!isActive(s, i, t)) continue;
-    flags ??= rt.noClubs.slice();
-    flags[i] = true;
-  }
-  return flags ?? rt.noClubs;
-}
-
-/** Whether the order of a member with these active clubs and this tier (at
- * the start of the order) can have a discounted line. */
-export function discountsApply(rt: Runtime, clubs: readonly boolean[], tier: number): boolean {
-  return (rt.clubDiscounts && clubs !== rt.noClubs) || (tier >= 0 && rt.tierDiscounts[tier] === true);
-}
-
-/** Step 2 of an order: the one discount of a line of this category and
- * amount, the largest among the tier's and the active clubs' discounts that
- * match it (never added together), in minor units. */
-export function lineDiscount(rt: Runtime, clubs: readonly boolean[], tier: number, category: string, amount: number): number {
-  let best = 0;
-  const ds = rt.discounts.get(category);
-  if (ds !== undefined)
-    for (const [src, n, d] of ds) if (src >= 0 ? clubs[src] === true : -1 - src === tier) best = Math.max(best, mulDivFloor(amount, n, 100 * d));
-  for (const [src, n, d] of rt.discountsAll) if (src >= 0 ? clubs[src] === true : -1 - src === tier) best = Math.max(best, mulDivFloor(amount, n, 100 * d));
-  return best;
-}
-
-function monthKey(day: number): number {
-  const c = civilFromDays(day);
-  return c.y * 12 + c.m - 1;
-}
-
-/** The calendar period (in the program timezone) a local day falls in. */
-export function periodKey(period: Period, localDay: number): number {
-  switch (period) {
-    case 'day':
-      return localDay;
-    case 'week':
-      return Math.floor((localDay + 3) / 7); // weeks start on Monday
-    case 'month':
-      return monthKey(localDay);
-    case 'year':
-      return civilFromDays(localDay).y;
-    default:
-      return 0;
-  }
 }
 
 /**
@@ -870,27 +749,27 @@ export function periodKey(period: Period, localDay: number): number {
  * `commit` the limit uses are recorded in the state (the order is accepted);
  * without, nothing is written (a quote).
  */
-export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null, commit: boolean): OrderCalc {
-  const p = rt.program;
-  const clubs = activeClubs(rt, s, at);
-  const tier = p.tiers.length ? tierIndexOf(rt, s) : -1;
-  const anyDiscount = discountsApply(rt, clubs, tier);
+export function computeOrder(rt: Evaluation, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null, commit: boolean): OrderCalc {
+  const p = rt.plan.program;
+  const clubs = activeClubs(rt.plan, s, at);
+  const tier = p.tiers.length ? tierIndexOf(rt.plan, s) : -1;
+  const anyDiscount = discountsApply(rt.plan, clubs, tier);
   const recs: OrderLineRec[] = new Array(lines.length);
-  const masks = rt.masks !== null && p.rules.length ? (rt.lineMasks.length >= lines.length ? rt.lineMasks : (rt.lineMasks = new Array(lines.length))) : null;
+  const masks = rt.plan.masks !== null && p.rules.length ? (rt.lineMasks.length >= lines.length ? rt.lineMasks : (rt.lineMasks = new Array(lines.length))) : null;
   let total = 0;
   let items = 0;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     const amount = l.qty * l.price;
     // Step 2: the largest discount of the tier and the active clubs.
-    const paid = anyDiscount ? amount - lineDiscount(rt, clubs, tier, l.category, amount) : amount;
+    const paid = anyDiscount ? amount - lineDiscount(rt.plan, clubs, tier, l.category, amount) : amount;
     const eligible = !p.excludeCategories.has(l.category) && !p.excludeSkus.has(l.sku);
     if (eligible) {
       total += paid;
       items += l.qty;
     }
     recs[i] = [l.sku, l.qty, paid, eligible ? 1 : 0, 0];
-    if (masks !== null) masks[i] = eligible ? lineMask(rt, l.category, l.sku) : 0;
+    if (masks !== null) masks[i] = eligible ? lineMask(rt.plan, l.category, l.sku) : 0;
   }
   const sc = rt.out;
   let n = 0;
@@ -904,11 +783,11 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
     f.total = total;
     f.items = items;
     f.channel = channel;
-    f.tier = tierIndexOf(rt, s);
+    f.tier = tierIndexOf(rt.plan, s);
     f.clubs = clubs;
     f.firstOrder = s.orders === 0;
-    if (rt.needsLocal) {
-      const local = rt.zone.toLocal(at);
+    if (rt.plan.needsLocal) {
+      const local = rt.plan.zone.toLocal(at);
       f.localDay = Math.floor(local / DAY);
       f.msOfDay = local - f.localDay * DAY;
       f.weekday = (((f.localDay + 3) % 7) + 7) % 7;
@@ -943,16 +822,16 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
           else if (lim.amount < 1) continue;
           if (c <= 0) continue;
         } else {
-          const slot = 2 * rt.ruleSlot[ri]!;
+          const slot = 2 * rt.plan.ruleSlot[ri]!;
           const key = periodKey(lim.period, f.localDay);
-          const used = s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+          const used = s.limitUses[slot] === key ? s.limitUses[slot + 1]! : 0;
           if (lim.unit === 'points') {
             c = Math.min(c, lim.amount - used);
             if (c <= 0) continue;
           } else if (used >= lim.amount) continue;
           if (commit) {
-            s.lim[slot] = key;
-            s.lim[slot + 1] = used + (lim.unit === 'points' ? c : 1);
+            s.limitUses[slot] = key;
+            s.limitUses[slot + 1] = used + (lim.unit === 'points' ? c : 1);
           }
         }
       }
@@ -962,13 +841,13 @@ export function computeOrder(rt: Runtime, s: MemberState, at: number, lines: rea
 
   // Step 6: the tier held at the start of the order, on the integer base.
   if (base > 0) {
-    const t = p.tiers.length ? p.tiers[tierIndexOf(rt, s)] : undefined;
+    const t = p.tiers.length ? p.tiers[tierIndexOf(rt.plan, s)] : undefined;
     if (t?.multiplier) {
       const c = mulDivFloor(t.multiplier.n - t.multiplier.d, base, t.multiplier.d);
       if (c > 0) n = contribute(sc, n, t.tierRule, c, t.multiplierLine);
     }
     // Step 7: clubs, in declaration order.
-    if (clubs !== rt.noClubs)
+    if (clubs !== rt.plan.noClubs)
       for (const club of p.clubs) {
         if (!clubs[club.index] || !club.multiplier) continue;
         const c = mulDivFloor(club.multiplier.n - club.multiplier.d, base, club.multiplier.d);
@@ -1001,8 +880,8 @@ export function effectPoints(r: Rule, paid: number, qty: number, rate: { n: numb
  * line's paid amount and eligibility from `calc.lines`, or from
  * rt.linePaid / rt.lineElig after the generated evaluation.
  */
-export function challengeContributions(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], calc: OrderCalc, commit: boolean): number {
-  const cs = rt.program.challenges;
+export function challengeContributions(rt: Evaluation, s: MemberState, at: number, lines: readonly OrderLine[], calc: OrderCalc, commit: boolean): number {
+  const cs = rt.plan.program.challenges;
   let n = calc.count;
   if (cs.length === 0 || calc.items === 0) return n;
   let progress = s.challenges;
@@ -1010,7 +889,7 @@ export function challengeContributions(rt: Runtime, s: MemberState, at: number, 
     progress = new Array<number>(3 * cs.length).fill(0);
     if (commit) s.challenges = progress;
   }
-  const day = rt.zone.localDay(at);
+  const day = rt.plan.zone.localDay(at);
   for (let ci = 0; ci < cs.length; ci++) {
     const c = cs[ci]!;
     let counts = false;
@@ -1058,9 +937,10 @@ export interface ChallengeProgress {
 
 /** Every challenge of the program for member `s` at `t`, from its stored progress. */
 export function challengeProgress(program: Program, s: MemberState, t: number): ChallengeProgress[] {
-  const rt = runtime(program);
+  currentState(s);
+  const rt = evaluation(program);
   prepare(rt, s);
-  const day = rt.zone.localDay(t);
+  const day = rt.plan.zone.localDay(t);
   return program.challenges.map((c, ci) => {
     const progress = s.challenges ?? [];
     const same = progress.length === 3 * program.challenges.length && progress[3 * ci] === periodKey(c.goal.period, day);
@@ -1077,7 +957,7 @@ export function challengeProgress(program: Program, s: MemberState, t: number): 
 }
 
 /** The first instant of the calendar period after the one holding local day `day`. */
-export function periodEnd(rt: Runtime, period: Period, day: number): number | null {
+export function periodEnd(rt: Evaluation, period: Period, day: number): number | null {
   let next: number;
   switch (period) {
     case 'day':
@@ -1097,42 +977,34 @@ export function periodEnd(rt: Runtime, period: Period, day: number): number | nu
     default:
       return null;
   }
-  return rt.zone.startOfDay(next);
+  return rt.plan.zone.startOfDay(next);
 }
 
 /** Whether the member's order earns the referral rewards (step 8). */
-export function referralApplies(rt: Runtime, s: MemberState, at: number, total: number): boolean {
-  const ref = rt.program.referral;
+export function referralApplies(rt: Evaluation, s: MemberState, at: number, total: number): boolean {
+  const ref = rt.plan.program.referral;
   if (!ref || s.referrer === null || s.orders !== 0 || total < ref.minOrder) return false;
-  return ref.within === null || at <= rt.zone.add(s.signupAt, ref.within);
+  return ref.within === null || at <= rt.plan.zone.add(s.signupAt, ref.within);
 }
 
-let generated = true;
-
-/** Use the generated order evaluation (default) or the reference one (tests compare them). */
-export function useGeneratedOrders(on: boolean): void {
-  generated = on;
-}
-
-function evaluateOrder(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null): OrderCalc {
-  if (!generated) return computeOrder(rt, s, at, lines, channel, true);
+function evaluateOrder(rt: Evaluation, s: MemberState, at: number, lines: readonly OrderLine[], channel: string | null): OrderCalc {
+  if (rt.reference) return computeOrder(rt, s, at, lines, channel, true);
   if (lines.length > rt.linePaid.length) {
     rt.linePaid = new Float64Array(lines.length * 2);
     rt.lineElig = new Uint8Array(lines.length * 2);
   }
-  rt.orderFn ??= generateOrderFn(rt, { activeClubs, tierIndexOf, contribute, monthKey, discountsApply, lineDiscount });
-  return rt.orderFn(s, at, lines, channel);
+  return rt.plan.orderFn(rt, s, at, lines, channel);
 }
 
-function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, outcome: Outcome): Refusal | null {
+function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'order' }>, world: World, outcome: Outcome): Refusal | null {
   if (world.order(ev.id) !== undefined) return refusal('DUPLICATE_ORDER', `duplicate order id "${ev.id}"`);
   const out = outcome.entries;
-  const p = rt.program;
+  const p = rt.plan.program;
   const calc = evaluateOrder(rt, s, ev.at, ev.lines, ev.channel ?? null);
   // With `pending` (4.9) every contribution is computed now and written at
   // the vesting instant: the member's own in one vesting of the order, the
   // referrer's reward in one of the referrer's.
-  const vestAt = p.pending === null ? 0 : rt.zone.add(ev.at, p.pending);
+  const vestAt = p.pending === null ? 0 : rt.plan.zone.add(ev.at, p.pending);
   const vesting: Vesting | null = p.pending === null ? null : { order: ev.id, seq: s.orders + 1, at: vestAt, contributions: [] };
   let e = 0;
   const sc = rt.out;
@@ -1147,9 +1019,10 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
       credit(rt, s, vesting, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
       memberPoints += ref.referee;
     }
-    const r = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
+    const found = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
+    const r = found === undefined ? undefined : currentState(found);
     if (r) {
-      const year = rt.zone.localYear(ev.at);
+      const year = rt.plan.zone.localYear(ev.at);
       const count = r.refYear === year ? r.refCount : 0;
       if (ref.limitPerYear === null || count < ref.limitPerYear) {
         bringTo(rt, r, ev.at, out);
@@ -1173,7 +1046,7 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
     memberPoints += sc.points[i]!;
   }
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
-  else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, e, p: calc.total, rev: 0, lines: orderLines(rt, calc, ev.lines) };
+  else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, earned: e, eligiblePaid: calc.total, reversed: 0, lines: orderLines(rt, calc, ev.lines) };
   s.orders += 1;
   if (vesting !== null) schedule(s, vesting);
   // Step 10: tier progress (pending points count when they vest).
@@ -1187,8 +1060,9 @@ function applyOrder(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type
 // ---------------------------------------------------------------------------
 // Refunds (4.8)
 
-function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, world: World, outcome: Outcome): Refusal | null {
-  const o = world.order(ev.order);
+function applyRefund(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'refund' }>, world: World, outcome: Outcome): Refusal | null {
+  const stored = world.order(ev.order);
+  const o = stored === undefined ? undefined : currentOrder(stored);
   if (!o || o.member !== s.id) return refusal('UNKNOWN_ORDER', `unknown order "${ev.order}" for member "${s.id}"`);
   // Check every line first: a refund is taken whole or not at all.
   const wanted = new Map<string, number>();
@@ -1219,23 +1093,23 @@ function applyRefund(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
   const after = refundedEligible(o.lines);
   outcome.order = o;
   // −(floor(E × R / P) − already reversed), with R exact.
-  if (o.p > 0) {
-    const target = Number((BigInt(o.e) * BigInt(after[0])) / (BigInt(o.p) * BigInt(after[1])));
-    const delta = target - o.rev;
+  if (o.eligiblePaid > 0) {
+    const target = Number((BigInt(o.earned) * BigInt(after[0])) / (BigInt(o.eligiblePaid) * BigInt(after[1])));
+    const delta = target - o.reversed;
     // Not vested yet (the member was brought to the refund's time): taken
     // off the pending contributions instead of a `reverse` entry (4.9).
     const pending = delta > 0 ? s.vesting?.find((x) => x.seq === o.seq && x.order === o.id) : undefined;
     if (pending !== undefined) {
       reducePending(pending, delta);
-      o.rev += delta;
+      o.reversed += delta;
     } else if (delta > 0) {
       entry(rt, outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
       consume(rt, s, delta);
-      o.rev += delta;
-      if (rt.program.metric === 'points') adjustOrderMetric(rt, s, o.seq, [-delta, 1]);
+      o.reversed += delta;
+      if (rt.plan.program.metric === 'points') adjustOrderMetric(rt, s, o.seq, [-delta, 1]);
     }
   }
-  if (rt.program.metric === 'spend') adjustOrderMetric(rt, s, o.seq, addRat(before, [-after[0], after[1]]));
+  if (rt.plan.program.metric === 'spend') adjustOrderMetric(rt, s, o.seq, addRat(before, [-after[0], after[1]]));
   evaluateTier(rt, s, ev.at);
   return null;
 }
@@ -1253,8 +1127,8 @@ function refundedEligible(lines: OrderLineRec[]): Rat {
 // ---------------------------------------------------------------------------
 // Redemption (4.6), clubs (4.4), event bonuses (4.3)
 
-function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem' }>, out: LedgerEntry[]): Refusal | null {
-  const r = rt.program.redeem;
+function applyRedeem(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem' }>, out: LedgerEntry[]): Refusal | null {
+  const r = rt.plan.program.redeem;
   if (!r) return refusal('NO_REDEMPTION', 'the program has no redeem section');
   if (ev.points < r.min) return refusal('BELOW_MINIMUM', `redeem of ${ev.points} is below the minimum of ${r.min}`, { requested: ev.points, required: r.min });
   if (ev.points > s.balance) return refusal('INSUFFICIENT_POINTS', `redeem of ${ev.points} exceeds the balance of ${s.balance}`, { requested: ev.points, balance: s.balance });
@@ -1263,7 +1137,7 @@ function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
     const m = r.maxPercent;
     if (BigInt(value) * 100n * BigInt(m.d) > BigInt(m.n) * BigInt(ev.orderTotal)) {
       const max = Number((BigInt(m.n) * BigInt(ev.orderTotal)) / (100n * BigInt(m.d)));
-      const p = rt.program;
+      const p = rt.plan.program;
       return refusal(
         'ABOVE_MAX_SHARE',
         `redeem worth ${formatCurrency(p, value)} exceeds ${m.n / m.d}% of the order (at most ${formatCurrency(p, max)})`,
@@ -1273,53 +1147,53 @@ function applyRedeem(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
   }
   entry(rt, out, s, ev.at, 'redeem', -ev.points, null, null, r.line);
   consume(rt, s, ev.points);
-  const exp = rt.program.expire;
+  const exp = rt.plan.program.expire;
   if (exp?.mode === 'inactivity') s.inactiveAt = addDuration(rt, rt.lotMemo, ev.at, exp.after);
   evaluateTier(rt, s, ev.at);
   return null;
 }
 
-function applyJoin(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'join_club' }>, out: LedgerEntry[]): Refusal | null {
-  const i = rt.program.clubIndex.get(ev.club);
+function applyJoin(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'join_club' }>, out: LedgerEntry[]): Refusal | null {
+  const i = rt.plan.program.clubIndex.get(ev.club);
   if (i === undefined) return refusal('UNKNOWN_CLUB', `unknown club "${ev.club}"`);
-  const club = rt.program.clubs[i]!;
+  const club = rt.plan.program.clubs[i]!;
   if (isActive(s, i, ev.at)) return refusal('ALREADY_IN_CLUB', `member "${s.id}" is already in club "${club.name}"`);
   const first = s.clubs[2 * i] === null;
   s.clubs[2 * i] = ev.at;
-  s.clubs[2 * i + 1] = club.fee ? rt.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
+  s.clubs[2 * i + 1] = club.fee ? rt.plan.zone.add(ev.at, { amount: 1, unit: club.fee.per }) : null;
   if (first && club.joinBonus > 0) {
     earn(rt, s, ev.at, club.joinBonus, `club:${club.name}:join`, null, club.joinLine, out);
-    if (rt.program.metric === 'points') addMetric(rt, s, ev.at, club.joinBonus, 1, 0);
+    if (rt.plan.program.metric === 'points') addMetric(rt, s, ev.at, club.joinBonus, 1, 0);
     evaluateTier(rt, s, ev.at);
   }
   return null;
 }
 
-function applyCancel(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'cancel_club' }>): Refusal | null {
-  const i = rt.program.clubIndex.get(ev.club);
+function applyCancel(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'cancel_club' }>): Refusal | null {
+  const i = rt.plan.program.clubIndex.get(ev.club);
   if (i === undefined) return refusal('UNKNOWN_CLUB', `unknown club "${ev.club}"`);
   if (!isActive(s, i, ev.at)) return refusal('NOT_IN_CLUB', `member "${s.id}" is not in club "${ev.club}"`);
   s.clubs[2 * i + 1] = ev.at;
   return null;
 }
 
-function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'event' }>, out: LedgerEntry[]): Refusal | null {
-  const b = rt.program.events.get(ev.name);
+function applyNamedEvent(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'event' }>, out: LedgerEntry[]): Refusal | null {
+  const b = rt.plan.program.events.get(ev.name);
   if (!b || b.points <= 0) return null; // no section for it: nothing written, not an error
   let points = b.points;
   const lim = b.limit;
   if (lim) {
-    const slot = 2 * rt.eventSlot.get(b.name)!;
-    const key = periodKey(lim.period, rt.zone.localDay(ev.at));
-    const used = s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+    const slot = 2 * rt.plan.eventSlot.get(b.name)!;
+    const key = periodKey(lim.period, rt.plan.zone.localDay(ev.at));
+    const used = s.limitUses[slot] === key ? s.limitUses[slot + 1]! : 0;
     if (lim.unit === 'points') points = Math.min(points, lim.amount - used);
     else if (used >= lim.amount) points = 0;
     if (points <= 0) return null;
-    s.lim[slot] = key;
-    s.lim[slot + 1] = used + (lim.unit === 'points' ? points : 1);
+    s.limitUses[slot] = key;
+    s.limitUses[slot + 1] = used + (lim.unit === 'points' ? points : 1);
   }
   earn(rt, s, ev.at, points, `event:${b.name}`, null, b.line, out);
-  if (rt.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, 0);
+  if (rt.plan.program.metric === 'points') addMetric(rt, s, ev.at, points, 1, 0);
   evaluateTier(rt, s, ev.at);
   return null;
 }
@@ -1327,11 +1201,11 @@ function applyNamedEvent(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, {
 /** Why member M cannot redeem reward `index` at `t` now (4.10, in the
  * order the spec lists the refusals), or null when it can. The member is
  * taken as it is: bring it to `t` first. */
-export function rewardRefusal(rt: Runtime, s: MemberState, index: number, t: number): Refusal | null {
-  const w = rt.program.rewards[index]!;
+export function rewardRefusal(rt: Evaluation, s: MemberState, index: number, t: number): Refusal | null {
+  const w = rt.plan.program.rewards[index]!;
   if (w.conditions.length) {
-    const clubs = rt.program.clubs.map((c) => isActive(s, c.index, t));
-    const facts = { tier: tierIndexOf(rt, s), clubs };
+    const clubs = rt.plan.program.clubs.map((c) => isActive(s, c.index, t));
+    const facts = { tier: tierIndexOf(rt.plan, s), clubs };
     const failed = w.conditions.find((c) => !c.test(facts));
     if (failed)
       return refusal('REWARD_CONDITION_FALSE', `member "${s.id}" does not meet the condition of reward "${w.name}"`, { condition: failed.text });
@@ -1346,33 +1220,33 @@ export function rewardRefusal(rt: Runtime, s: MemberState, index: number, t: num
 }
 
 /** Accepted redemptions of reward `index` in the calendar period of `t` (ever, for `per member`). */
-export function rewardUses(rt: Runtime, s: MemberState, index: number, t: number): number {
-  const w = rt.program.rewards[index]!;
+export function rewardUses(rt: Evaluation, s: MemberState, index: number, t: number): number {
+  const w = rt.plan.program.rewards[index]!;
   if (!w.limit) return 0;
-  const slot = 2 * rt.rewardSlot[index]!;
-  const key = periodKey(w.limit.period, rt.zone.localDay(t));
-  return s.lim[slot] === key ? s.lim[slot + 1]! : 0;
+  const slot = 2 * rt.plan.rewardSlot[index]!;
+  const key = periodKey(w.limit.period, rt.plan.zone.localDay(t));
+  return s.limitUses[slot] === key ? s.limitUses[slot + 1]! : 0;
 }
 
 /** `redeem_reward` (4.10): refused for an unknown reward, a false `when`, a
  * used-up limit or a cost above the balance; otherwise a `redeem` entry of
  * −cost with rule `reward:NAME`, oldest lots first, activity for inactivity
  * expiry. Needs no redeem section; its min and max do not apply. */
-function applyRedeemReward(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem_reward' }>, out: LedgerEntry[]): Refusal | null {
-  const i = rt.program.rewardIndex.get(ev.reward);
+function applyRedeemReward(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'redeem_reward' }>, out: LedgerEntry[]): Refusal | null {
+  const i = rt.plan.program.rewardIndex.get(ev.reward);
   if (i === undefined) return refusal('UNKNOWN_REWARD', `unknown reward "${ev.reward}"`);
   const refused = rewardRefusal(rt, s, i, ev.at);
   if (refused) return refused;
-  const w = rt.program.rewards[i]!;
+  const w = rt.plan.program.rewards[i]!;
   if (w.limit) {
-    const slot = 2 * rt.rewardSlot[i]!;
+    const slot = 2 * rt.plan.rewardSlot[i]!;
     const used = rewardUses(rt, s, i, ev.at);
-    s.lim[slot] = periodKey(w.limit.period, rt.zone.localDay(ev.at));
-    s.lim[slot + 1] = used + 1;
+    s.limitUses[slot] = periodKey(w.limit.period, rt.plan.zone.localDay(ev.at));
+    s.limitUses[slot + 1] = used + 1;
   }
   entry(rt, out, s, ev.at, 'redeem', -w.cost, w.rule, null, w.line);
   consume(rt, s, w.cost);
-  const exp = rt.program.expire;
+  const exp = rt.plan.program.expire;
   if (exp?.mode === 'inactivity') s.inactiveAt = addDuration(rt, rt.lotMemo, ev.at, exp.after);
   evaluateTier(rt, s, ev.at);
   return null;
@@ -1382,7 +1256,7 @@ function applyRedeemReward(rt: Runtime, s: MemberState, ev: Extract<EngineEvent,
  * one covers a deficit and forms a lot with the rest, a negative one takes
  * the oldest lots first and may leave a deficit. Not activity, not in the
  * `points` tier metric, no room back under any limit. */
-function applyAdjust(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { type: 'adjust' }>, out: LedgerEntry[]): Refusal | null {
+function applyAdjust(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { type: 'adjust' }>, out: LedgerEntry[]): Refusal | null {
   entry(rt, out, s, ev.at, 'adjust', ev.points, null, null, null);
   if (ev.points > 0) addToLots(rt, s, ev.at, ev.points);
   else consume(rt, s, -ev.points);
@@ -1393,7 +1267,7 @@ function applyAdjust(rt: Runtime, s: MemberState, ev: Extract<EngineEvent, { typ
 // ---------------------------------------------------------------------------
 // The entry point
 
-function finish(rt: Runtime, outcome: Outcome, refused: Refusal | null): Outcome {
+function finish(rt: Evaluation, outcome: Outcome, refused: Refusal | null): Outcome {
   outcome.refusal = refused;
   outcome.error = refused === null ? null : refused.message;
   if (refused !== null) outcome.order = null;
@@ -1401,10 +1275,19 @@ function finish(rt: Runtime, outcome: Outcome, refused: Refusal | null): Outcome
   return outcome;
 }
 
-/** Applies one event. `into` is an Outcome to fill (and return) instead of a
- * new one — replay reuses one; its previous contents are discarded. */
-export function applyEvent(program: Program, ev: EngineEvent, world: World, into?: Outcome): Outcome {
-  const rt = runtime(program);
+export interface ApplyOptions {
+  /** An Outcome to fill (and return) instead of a new one — replay reuses
+   * one; its previous contents are discarded. */
+  into?: Outcome;
+  /** The evaluation to use (its sinks and order evaluation); by default the
+   * program's shared one, with entries and the order in the Outcome. */
+  evaluation?: Evaluation;
+}
+
+/** Applies one event. */
+export function applyEvent(program: Program, ev: EngineEvent, world: World, opts?: ApplyOptions): Outcome {
+  const rt = evaluationFor(program, opts?.evaluation);
+  const into = opts?.into;
   let outcome: Outcome;
   if (into) {
     outcome = into;
@@ -1418,8 +1301,9 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
   if (ev.type === 'tick') return finish(rt, outcome, refusal('NOT_A_MEMBER_EVENT', 'a tick brings every member forward: call advance for each member'));
 
   if (ev.type === 'signup') {
-    const existing = world.get(ev.member);
-    if (existing) {
+    const found = world.get(ev.member);
+    if (found) {
+      const existing = currentState(found);
       if (ev.at >= existing.at) {
         bringTo(rt, existing, ev.at, outcome.entries);
         outcome.changed.push(existing);
@@ -1441,16 +1325,17 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, into
     return finish(rt, outcome, null);
   }
 
-  const s = world.get(ev.member);
-  if (!s) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
-  if (s.v !== 4) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
+  const found = world.get(ev.member);
+  if (!found) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
+  const s = currentState(found);
+  if (s.v !== 5) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
   if (ev.at < s.at) return finish(rt, outcome, refusal('OUT_OF_ORDER', `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`, { last: s.at }));
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);
   return finish(rt, outcome, applyMemberEvent(rt, s, ev, world, outcome));
 }
 
-function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, { type: 'signup' }>, world: World, outcome: Outcome): Refusal | null {
+function applyMemberEvent(rt: Evaluation, s: MemberState, ev: Exclude<MemberEvent, { type: 'signup' }>, world: World, outcome: Outcome): Refusal | null {
   const out = outcome.entries;
   switch (ev.type) {
     case 'order':
@@ -1474,7 +1359,8 @@ function applyMemberEvent(rt: Runtime, s: MemberState, ev: Exclude<MemberEvent, 
 
 /** Clubs whose membership is active at `t`, sorted by name. */
 export function clubsAt(program: Program, s: MemberState, t: number): string[] {
-  const rt = runtime(program);
+  currentState(s);
+  const rt = evaluation(program);
   prepare(rt, s);
   return program.clubs
     .filter((c) => isActive(s, c.index, t))
@@ -1500,7 +1386,8 @@ export interface RewardAvailability {
  * `redeem_reward` would be accepted now, and why not. Reads the state as it
  * is (bring a copy to `t` with `advance` first for expiries due by then). */
 export function rewardAvailability(program: Program, s: MemberState, t: number): RewardAvailability[] {
-  const rt = runtime(program);
+  currentState(s);
+  const rt = evaluation(program);
   prepare(rt, s);
   return program.rewards.map((w) => {
     const refused = rewardRefusal(rt, s, w.index, t);
@@ -1518,6 +1405,7 @@ export function rewardAvailability(program: Program, s: MemberState, t: number):
 
 /** A club membership of the member (latest), by club index. */
 export function membership(s: MemberState, index: number): { start: number; end: number | null } | null {
+  currentState(s);
   const start = s.clubs[2 * index];
   return start === null || start === undefined ? null : { start, end: s.clubs[2 * index + 1] ?? null };
 }

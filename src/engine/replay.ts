@@ -3,7 +3,7 @@
 // something falls due for (a min-heap of due times).
 import type { Program } from '../../dsl/program.ts';
 import { carryOver } from './carry.ts';
-import { applyEvent, clubsAt, advance, pendingPoints, runtime, type EntrySink, type OrderSink, type Runtime } from './engine.ts';
+import { applyEvent, clubsAt, advance, evaluation, pendingPoints, type ApplyOptions, type EntrySink, type Evaluation, type OrderSink } from './engine.ts';
 import { parseEvent } from './events.ts';
 import { FastLineParser } from './jsonl.ts';
 import { formatInstant } from './time.ts';
@@ -42,6 +42,8 @@ export interface ReplayOptions {
   serializeStates?: boolean;
   /** Called for every ledger entry written, with the event's line number. */
   onEntry?: (e: LedgerEntry, line: number) => void;
+  /** Which order evaluation runs (tests compare the two; default 'generated'). */
+  orders?: 'generated' | 'reference';
 }
 
 const KINDS: LedgerEntry['kind'][] = ['earn', 'redeem', 'expire', 'reverse', 'adjust'];
@@ -336,7 +338,7 @@ class OrderColumns {
     if (i < 0) return undefined;
     const lines: OrderRec['lines'] = [];
     for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skus.values[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
-    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, e: this.e[i]!, p: this.p[i]!, rev: this.rev[i]!, lines };
+    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, earned: this.e[i]!, eligiblePaid: this.p[i]!, reversed: this.rev[i]!, lines };
   }
 
   /** Keeps a new order, straight from the engine's order sink. */
@@ -402,7 +404,7 @@ class OrderColumns {
     const known = isNew ? -1 : this.index.get(o.id);
     if (known >= 0) {
       // A refund: what changes is the reversed points and refunded quantities.
-      this.rev[known] = o.rev;
+      this.rev[known] = o.reversed;
       o.lines.forEach((l, k) => (this.refunded[this.start[known]! + k] = l[4]));
       return;
     }
@@ -412,9 +414,9 @@ class OrderColumns {
     this.members[i] = this.memberIndex(o.member);
     this.at[i] = o.at;
     this.seq[i] = o.seq;
-    this.e[i] = o.e;
-    this.p[i] = o.p;
-    this.rev[i] = o.rev;
+    this.e[i] = o.earned;
+    this.p[i] = o.eligiblePaid;
+    this.rev[i] = o.reversed;
     for (const l of o.lines) {
       const j = this.nl++;
       this.sku[j] = this.skus.numberOf(l[0]);
@@ -473,13 +475,15 @@ export class Replay {
   private lastAtText = '';
   private readonly ruleJson = new Map<string | null, string>();
 
-  private rt: Runtime;
+  /** Applying with entries and orders as objects, and straight into the columns. */
+  private asObjects!: ApplyOptions & { evaluation: Evaluation };
+  private intoColumns!: ApplyOptions & { evaluation: Evaluation };
 
   constructor(program: Program, opts: ReplayOptions = {}) {
     this.current = program;
-    this.rt = runtime(program);
     this.orders = new OrderColumns(this.ids, (id) => this.indexOf(id));
     this.opts = opts;
+    this.evaluateWith(program);
     this.world = {
       get: (id) => {
         const k = this.index.get(id);
@@ -545,7 +549,7 @@ export class Replay {
     if (program.currency !== this.current.currency || program.currencyExponent !== this.current.currencyExponent)
       throw new Error(`cannot carry members from ${this.current.currency} into a program in ${program.currency}`);
     this.current = program;
-    this.rt = runtime(program);
+    this.evaluateWith(program);
     for (const s of this.members.values()) {
       carryOver(program, s);
       this.settle(s);
@@ -657,8 +661,7 @@ export class Replay {
   /** Entries straight into the columns (when nobody asked for objects). */
   private readonly sink: EntrySink = (member, at, kind, points, rule, ref, line) => this.ledger.push(this.indexOf(member), at, kind, points, rule, this.refIndex(ref), line);
 
-  // The sink is set around each call (no closure per event): the program's
-  // runtime may be shared with other replays or a server.
+  // One Outcome refilled by every event applied into the columns.
   private readonly outcome: Outcome = { error: null, refusal: null, entries: [], changed: [], order: null };
 
   private readonly orderSink: OrderSink = (id, member, at, seq, e, p, lines, paid, eligible) => this.orders.add(id, this.indexOf(member), at, seq, e, p, lines, paid, eligible);
@@ -672,29 +675,19 @@ export class Replay {
 
   private readonly orderId = (i: number): string => this.orders.idOf(i);
 
+  private evaluateWith(program: Program): void {
+    const orders = this.opts.orders ?? 'generated';
+    this.asObjects = { evaluation: evaluation(program, { orders }) };
+    this.intoColumns = { into: this.outcome, evaluation: evaluation(program, { orders, entrySink: this.sink, orderSink: this.orderSink }) };
+  }
+
   private apply(ev: EngineEvent): Outcome {
-    if (this.opts.onEntry || this.opts.serializeStates) return applyEvent(this.program, ev, this.world);
-    const prev = this.rt.sink;
-    const prevOrders = this.rt.orderSink;
-    this.rt.sink = this.sink;
-    this.rt.orderSink = this.orderSink;
-    try {
-      return applyEvent(this.program, ev, this.world, this.outcome);
-    } finally {
-      this.rt.sink = prev;
-      this.rt.orderSink = prevOrders;
-    }
+    if (this.opts.onEntry || this.opts.serializeStates) return applyEvent(this.program, ev, this.world, this.asObjects);
+    return applyEvent(this.program, ev, this.world, this.intoColumns);
   }
 
   private advanceMember(s: MemberState, t: number): LedgerEntry[] {
-    if (this.opts.onEntry) return advance(this.program, s, t);
-    const prev = this.rt.sink;
-    this.rt.sink = this.sink;
-    try {
-      return advance(this.program, s, t);
-    } finally {
-      this.rt.sink = prev;
-    }
+    return advance(this.program, s, t, this.opts.onEntry ? this.asObjects : this.intoColumns);
   }
 
   private readonly atText = (ms: number): string => {

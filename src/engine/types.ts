@@ -79,11 +79,11 @@ export interface OrderRec {
   /** The order's number among the member's orders (1 for the first). */
   seq: number;
   /** Sum of the order's earn entries other than referral rewards and challenge bonuses (4.8 E). */
-  e: number;
+  earned: number;
   /** Eligible paid amount. */
-  p: number;
+  eligiblePaid: number;
   /** Points reversed so far. */
-  rev: number;
+  reversed: number;
   lines: OrderLineRec[];
 }
 
@@ -93,7 +93,8 @@ export interface OrderRec {
  * kept as parallel arrays of numbers (cheap to scan, and to store).
  */
 export interface MemberState {
-  v: 4;
+  /** The state's version (5; version 4 states are upgraded on reading, state.ts). */
+  v: 5;
   id: string;
   signupAt: number;
   birthday: string | null;
@@ -121,15 +122,15 @@ export interface MemberState {
    * five numbers each (when, when it leaves the window, value numerator,
    * value denominator, and the order's number among the member's orders, or
    * 0 for a contribution that is not an order's). */
-  m: number[];
+  metricEntries: number[];
   /** Sum of the integral values above, and how many are fractional. */
-  msum: number;
-  mfrac: number;
+  metricSum: number;
+  metricFractional: number;
   /** Lifetime total of the metric (used by `over lifetime`), [num, den]. */
   life: [number, number];
   /** Limit use, two numbers a slot (rules with a limit, then event bonuses
    * with one): the period key and what was used in it. */
-  lim: number[];
+  limitUses: number[];
   /** Latest membership by club (declaration order), two values a club:
    * start and end (null: never joined; no end). */
   clubs: (number | null)[];

@@ -2,8 +2,9 @@
 // clubs, and a dry-run quote of an order. Nothing here mutates its input.
 import type { Discount, Program } from '../../dsl/program.ts';
 import type { Rat } from './arith.ts';
-import { bringTo, challengeContributions, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, runtime, tierIndexOf, type Contribution } from './engine.ts';
+import { bringTo, challengeContributions, clubsAt, computeOrder, contributions, membership, metricValue, referralApplies, evaluation, tierIndexOf, type Contribution } from './engine.ts';
 import type { LedgerEntry, MemberState, OrderLine } from './types.ts';
+import { currentState } from './state.ts';
 import { whyNot, type NotApplied } from './why.ts';
 
 /** A discount of a tier or club: the percentage as written, and the
@@ -62,13 +63,14 @@ const ceilRat = (r: Rat) => Math.ceil(r[0] / r[1]);
 
 /** The member as of `at` (no later than its clock: nothing is applied). */
 export function memberView(program: Program, s: MemberState, at: number = s.at): MemberView {
-  const rt = runtime(program);
-  const idx = tierIndexOf(rt, s);
+  currentState(s);
+  const rt = evaluation(program);
+  const idx = tierIndexOf(rt.plan, s);
   const t = idx >= 0 ? program.tiers[idx] : undefined;
   const tier: TierView | null = t ? { name: t.name, index: t.index, multiplier: t.multiplierText, discounts: t.discounts.map(discountView), perks: [...t.perks] } : null;
   let progress: ProgressView | null = null;
   if (program.metric && t) {
-    const v = s.layout === rt.layout ? metricValue(rt, s, at) : ([0, 1] as Rat);
+    const v = s.layout === rt.plan.layout ? metricValue(rt, s, at) : ([0, 1] as Rat);
     const next = program.tiers[idx + 1];
     progress = {
       metric: program.metric,
@@ -103,8 +105,8 @@ export interface Quote {
 
 /** What an order would earn, without writing anything. */
 export function quote(program: Program, state: MemberState, order: { at: number; lines: OrderLine[]; channel?: string | null }): Quote {
-  const rt = runtime(program);
-  const s = structuredClone(state);
+  const rt = evaluation(program);
+  const s = currentState(structuredClone(state));
   const pending: LedgerEntry[] = [];
   if (order.at >= s.at) bringTo(rt, s, order.at, pending);
   const at = Math.max(order.at, s.at);

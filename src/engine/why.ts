@@ -5,7 +5,7 @@
 // counting line, the goal already reached in the period, or not reached yet.
 import type { LineFilter, OrderFacts, Period } from '../../dsl/program.ts';
 import { fromMinorUnits } from '../../dsl/values.ts';
-import { effectPoints, periodEnd, periodKey, type OrderCalc, type Runtime } from './engine.ts';
+import { effectPoints, periodEnd, periodKey, type OrderCalc, type Evaluation } from './engine.ts';
 import type { MemberState, OrderLine } from './types.ts';
 
 export type NotAppliedReason = 'NO_ELIGIBLE_LINE' | 'CONDITION' | 'NO_MATCHING_LINE' | 'NOTHING_EARNED' | 'LIMIT_USED' | 'GOAL_NOT_REACHED' | 'ALREADY_COMPLETED';
@@ -40,11 +40,11 @@ function describeFilter(f: LineFilter): string {
  * names that did contribute. `facts` are the order's facts as computeOrder
  * saw them (rt.facts after it ran); the local date fields are computed here.
  */
-export function whyNot(rt: Runtime, s: MemberState, at: number, lines: readonly OrderLine[], calc: OrderCalc, applied: ReadonlySet<string>): NotApplied[] {
-  const p = rt.program;
+export function whyNot(rt: Evaluation, s: MemberState, at: number, lines: readonly OrderLine[], calc: OrderCalc, applied: ReadonlySet<string>): NotApplied[] {
+  const p = rt.plan.program;
   const out: NotApplied[] = [];
   const recs = calc.lines!;
-  const local = rt.zone.toLocal(at);
+  const local = rt.plan.zone.toLocal(at);
   const day = Math.floor(local / 86_400_000);
   const f: OrderFacts = { ...rt.facts, localDay: day, msOfDay: local - day * 86_400_000, weekday: (((day + 3) % 7) + 7) % 7 };
   const money = (minor: number) => `${fromMinorUnits(minor, p.currencyExponent)} ${p.currency}`;
@@ -88,8 +88,8 @@ export function whyNot(rt: Runtime, s: MemberState, at: number, lines: readonly 
     const lim = r.limit;
     // Only a used-up limit is left: a rule with room under it would have applied.
     if (lim !== null) {
-      const slot = lim.period === 'order' ? -1 : 2 * rt.ruleSlot[ri]!;
-      const used = slot >= 0 && s.lim[slot] === periodKey(lim.period, day) ? s.lim[slot + 1]! : 0;
+      const slot = lim.period === 'order' ? -1 : 2 * rt.plan.ruleSlot[ri]!;
+      const used = slot >= 0 && s.limitUses[slot] === periodKey(lim.period, day) ? s.limitUses[slot + 1]! : 0;
       const unit = lim.unit === 'points' ? 'points' : 'times';
       no('LIMIT_USED', `its limit of ${lim.amount} ${unit} per ${lim.period} is used up (${used} ${PERIOD_WORD[lim.period]})`, r.line, periodEnd(rt, lim.period, day));
     }

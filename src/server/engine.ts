@@ -26,9 +26,11 @@ import {
   redeemValue,
   Replay,
   rewardAvailability,
+  upgradeOrder,
+  upgradeState,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, pendingPoints, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability };
+export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, pendingPoints, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability, upgradeOrder, upgradeState };
 export type { ChallengeProgress, RewardAvailability } from '../engine/index.ts';
 
 export type CompileResult = ReturnType<typeof compile>;

@@ -3,12 +3,9 @@
 // ever, spend after discounts, excluded and unmatched lines, refunds that
 // neither un-count nor reverse, the ledger order with referral, tier and club
 // entries, quotes that record nothing, and states from before challenges.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../dsl/index.ts';
 import { applyEvent, challengeProgress, parseEvent, quote, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
-import { useGeneratedOrders } from '../../src/engine/engine.ts';
-
-afterEach(() => useGeneratedOrders(true));
 
 function program(src: string): Program {
   const r = compile(src, 'test.loyalty');
@@ -21,8 +18,7 @@ function program(src: string): Program {
  * JSON, as the server stores it. */
 function run(p: Program, events: object[]) {
   const once = (generated: boolean) => {
-    useGeneratedOrders(generated);
-    const r = new Replay(p, { serializeStates: true });
+    const r = new Replay(p, { serializeStates: true, orders: generated ? 'generated' : 'reference' });
     events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
     return r.result();
   };

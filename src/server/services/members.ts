@@ -23,6 +23,8 @@ import {
   type OrderRecord,
   type Quote,
   type Refusal,
+  upgradeOrder,
+  upgradeState,
 } from '../engine.ts';
 import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
@@ -199,6 +201,8 @@ export async function loadMembers(tx: Tx, merchantId: string, externalIds: strin
     : await tx.$queryRaw<MemberRow[]>`
         SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance, tier
           FROM members WHERE merchant_id = ${merchantId}::uuid AND external_id = ANY(${ids})`;
+  // A state stored by an older engine reads as the current version (state.ts).
+  for (const r of rows) r.state = upgradeState(r.state) as typeof r.state;
   return new Map(rows.map((r) => [r.externalId, r]));
 }
 
@@ -748,7 +752,7 @@ export async function refundOrder(
     const [order] = await tx.$queryRaw<{ id: string; refunds: Prisma.JsonValue; record: Prisma.JsonValue | null }[]>`
       SELECT id::text AS "id", refunds, record FROM orders
        WHERE merchant_id = ${scope.merchantId}::uuid AND external_id = ${event.order} FOR UPDATE`;
-    const record = (order?.record ?? undefined) as OrderRecord | undefined;
+    const record = upgradeOrder(order?.record ?? undefined) as OrderRecord | undefined;
     const applied = await applyMemberEvent(tx, scope, active, event, {
       locked,
       key: refundKey,

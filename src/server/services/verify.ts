@@ -19,6 +19,7 @@ import {
   type MemberState,
   type OrderRecord,
   type Program,
+  upgradeState,
 } from '../engine.ts';
 import { programOf } from './programs.ts';
 
@@ -187,7 +188,8 @@ async function compare(
         continue;
       }
       const state = asStored(derived) as Record<string, unknown>;
-      const storedState = (m.state ?? {}) as Record<string, unknown>;
+      // A state stored by an older engine compares as it reads (state.ts).
+      const storedState = (upgradeState(m.state) ?? {}) as Record<string, unknown>;
       const fields = [...new Set([...Object.keys(state), ...Object.keys(storedState)])].filter((k) => !isDeepStrictEqual(state[k], storedState[k]));
       if (fields.length) {
         const shown = fields.map((k) => `${k}: stored ${JSON.stringify(storedState[k])}, derived ${JSON.stringify(state[k])}`).join('; ');

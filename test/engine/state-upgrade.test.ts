@@ -1,0 +1,123 @@
+// Member states of version 4 (short field names: m, msum, mfrac, lim; order
+// records with e, p, rev), as the database holds them from before version 5.
+// The fixture was written by the engine of that time (main at 6f333e6),
+// applying each conformance case's events one by one: the states and order
+// records halfway through, and at the end. Upgraded and continued under
+// today's engine, they must end exactly where a run of today's engine ends.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile, type Program } from '../../dsl/index.ts';
+import { advance, applyEvent, parseEvent, upgradeOrder, upgradeState, type EngineEvent, type MemberState, type OrderRec } from '../../src/engine/index.ts';
+import { conformanceCases, conformanceNextCases } from '../support.ts';
+
+interface Snapshot {
+  states: Record<string, unknown>[];
+  orders: Record<string, unknown>[];
+}
+const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'v4-states.json'), 'utf8')) as Record<string, { split: number; mid: Snapshot; final: Snapshot }>;
+
+const cases = [...conformanceCases(), ...conformanceNextCases()].filter((c) => fixture[c.name] !== undefined);
+
+function load(c: (typeof cases)[number]): { program: Program; events: EngineEvent[] } {
+  const program = compile(readFileSync(c.program, 'utf8'), 'program.loyalty').program!;
+  const events = readFileSync(c.events, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .flatMap((l) => {
+      try {
+        const ev = parseEvent(program, JSON.parse(l)).event;
+        return ev ? [ev] : [];
+      } catch {
+        return [];
+      }
+    });
+  return { program, events };
+}
+
+/** Applies events[from..] to the states and orders given, as the fixture was written. */
+function drive(program: Program, events: EngineEvent[], from: number, start: { states: MemberState[]; orders: OrderRec[] }) {
+  const states = new Map(start.states.map((s) => [s.id, s]));
+  const orders = new Map(start.orders.map((o) => [o.id, o]));
+  const world = { get: (id: string) => states.get(id), order: (id: string) => orders.get(id) };
+  const entries: unknown[] = [];
+  for (const ev of events.slice(from)) {
+    if (ev.type === 'tick') {
+      for (const s of states.values()) entries.push(...advance(program, s, ev.at));
+      continue;
+    }
+    const o = applyEvent(program, ev, world);
+    entries.push(...o.entries, o.error);
+    for (const s of o.changed) states.set(s.id, s);
+    if (o.order) orders.set(o.order.id, o.order);
+  }
+  const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+  return { states: plain([...states.values()].sort((a, b) => a.id.localeCompare(b.id))), orders: plain([...orders.values()].sort((a, b) => a.id.localeCompare(b.id))), entries: plain(entries) };
+}
+
+const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
+
+describe('state version 4', () => {
+  it('the fixture covers every conformance case and holds version 4 states', () => {
+    expect(cases.length).toBe(Object.keys(fixture).length);
+    const all = Object.values(fixture).flatMap((f) => [...f.mid.states, ...f.final.states]);
+    expect(all.length).toBeGreaterThan(20);
+    for (const s of all) expect([s.v, 'm' in s, 'lim' in s, 'metricEntries' in s]).toEqual([4, true, true, false]);
+  });
+
+  it.each(cases)('$name: upgraded halfway and continued, it ends as today’s run does', (c) => {
+    const { program, events } = load(c);
+    const f = fixture[c.name]!;
+    const today = drive(program, events, 0, { states: [], orders: [] });
+    const todayMid = drive(program, events.slice(0, f.split), 0, { states: [], orders: [] });
+    // The upgrade of the old engine's halfway states is today's halfway state.
+    expect(byId(f.mid.states.map((s) => upgradeState(s) as MemberState))).toEqual(todayMid.states);
+    expect(byId(f.mid.orders.map((o) => upgradeOrder(o) as OrderRec))).toEqual(todayMid.orders);
+    const resumed = drive(program, events, f.split, { states: f.mid.states.map((s) => upgradeState(s) as MemberState), orders: f.mid.orders.map((o) => upgradeOrder(o) as OrderRec) });
+    expect(resumed.states).toEqual(today.states);
+    expect(resumed.orders).toEqual(today.orders);
+    expect(resumed.entries).toEqual(drive(program, events, f.split, { states: todayMid.states, orders: todayMid.orders }).entries);
+    // And the old engine's end, upgraded, is today's end.
+    expect(byId(f.final.states.map((s) => upgradeState(s) as MemberState))).toEqual(today.states);
+    expect(byId(f.final.orders.map((o) => upgradeOrder(o) as OrderRec))).toEqual(today.orders);
+  });
+
+  it.each(cases)('$name: the engine reads a version 4 state handed to it as it is', (c) => {
+    const { program, events } = load(c);
+    const f = fixture[c.name]!;
+    const raw = structuredClone(f.mid) as unknown as { states: MemberState[]; orders: OrderRec[] };
+    const today = drive(program, events, 0, { states: [], orders: [] });
+    const resumed = drive(program, events, f.split, raw);
+    // Every state the engine read is version 5 now; one no later event
+    // touched stays as stored until read.
+    expect(resumed.states.map((s) => upgradeState(s))).toEqual(today.states);
+    expect(resumed.states.filter((s) => s.v === 5)).toEqual(today.states.filter((s) => resumed.states.some((r) => r.id === s.id && r.v === 5)));
+    expect(resumed.entries).toEqual(drive(program, events, f.split, { states: f.mid.states.map((s) => upgradeState(s) as MemberState), orders: f.mid.orders.map((o) => upgradeOrder(o) as OrderRec) }).entries);
+    // Records the engine never read (no refund) stay as stored until upgraded.
+    expect(resumed.orders.map((o) => upgradeOrder(o))).toEqual(today.orders);
+  });
+
+  it('upgradeState and upgradeOrder are pure, and leave version 5 values as they are', () => {
+    const f = Object.values(fixture).find((x) => x.mid.states.some((s) => (s.m as number[]).length > 0) && x.mid.orders.length > 0)!;
+    const s4 = f.mid.states.find((s) => (s.m as number[]).length > 0)!;
+    const before = structuredClone(s4);
+    const s5 = upgradeState(s4) as MemberState;
+    expect(s4).toEqual(before);
+    expect(s5).toMatchObject({ v: 5, metricEntries: s4.m, metricSum: s4.msum, metricFractional: s4.mfrac, limitUses: s4.lim });
+    expect(Object.keys(s5).filter((k) => ['m', 'msum', 'mfrac', 'lim'].includes(k))).toEqual([]);
+    expect(upgradeState(s5)).toBe(s5);
+    const o4 = f.mid.orders[0]!;
+    const o5 = upgradeOrder(o4) as OrderRec;
+    expect(o5).toMatchObject({ earned: o4.e, eligiblePaid: o4.p, reversed: o4.rev });
+    expect(Object.keys(o5).filter((k) => ['e', 'p', 'rev'].includes(k))).toEqual([]);
+    expect(upgradeOrder(o5)).toBe(o5);
+  });
+
+  it('a state of a version the engine does not know is refused with UNREADABLE_STATE', () => {
+    const c = cases[0]!;
+    const { program } = load(c);
+    const s = { ...(upgradeState(fixture[c.name]!.mid.states[0]!) as MemberState), v: 3 } as unknown as MemberState;
+    const out = applyEvent(program, { type: 'adjust', at: s.at + 1, member: s.id, points: 5 }, { get: () => s, order: () => undefined });
+    expect(out.refusal?.code).toBe('UNREADABLE_STATE');
+  });
+});
