@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -213,6 +213,7 @@ if (o.fresh || !existsSync(loadedMark)) {
       return ms;
     };
     replay(); // builds the CLI bundle if a source changed, outside the timings
+    const load1 = loadavg()[0]!;
     const replays: number[] = [];
     const previews: number[] = [];
     for (let i = 0; i < o.repeat; i++) {
@@ -226,7 +227,7 @@ if (o.fresh || !existsSync(loadedMark)) {
     rows.push(`| \`loyalty replay --json\` of the export | ${sec(best(replays))} | ${sec(median(replays))} | |`);
     rows.push(`| previewProgram over GraphQL | ${sec(best(previews))} | ${sec(median(previews))} | ${ratio.toFixed(2)} × replay, best to best (goal ≤ ${GOAL}) ${ratio <= GOAL ? 'MET' : 'NOT MET'}; run by run ${previews.map((p, i) => (p / replays[i]!).toFixed(2)).join(', ')} |`);
     progress(`  before = stored: ${stored.members} members, ${stored.outstanding.toLocaleString('en-US')} points outstanding, ${stored.earned.toLocaleString('en-US')} earned`);
-    ratioNote = `${lines.toLocaleString('en-US')} logged events, ${members.toLocaleString('en-US')} members; Node ${process.version}, ${availableParallelism()} CPUs; ${o.repeat} runs each`;
+    ratioNote = `${lines.toLocaleString('en-US')} logged events, ${members.toLocaleString('en-US')} members; Node ${process.version}, ${availableParallelism()} CPUs, load average ${load1.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} (1 min, at the first run and after the last); ${o.repeat} runs each`;
   } finally {
     server.close();
     await db.close();
