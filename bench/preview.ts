@@ -3,6 +3,7 @@
 //
 //   npm run bench:preview                          # 100,000 events, 2,000 members
 //   npm run bench:preview -- --events 20000 --repeat 5
+//   npm run bench:preview -- --postgres                 # on a temporary PostgreSQL 15
 //
 // A fresh embedded server (PGlite) gets a generated coffee-chain stream
 // through POST /events.jsonl (the import) for a sandbox merchant, so events
@@ -31,6 +32,7 @@ import { compile } from '../dsl/index.ts';
 import { openDatabase } from '../src/server/db/index.ts';
 import { createMerchant } from '../src/server/services/merchants.ts';
 import { createApp } from '../src/server/yoga.ts';
+import { startPostgres } from '../test/server/postgres.ts';
 import { DEFAULT_OPTIONS, GENERATOR_VERSION, generateToFile } from './generate.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -48,8 +50,9 @@ const cli = new Command('bench:preview')
   .option('--events <n>', 'events in the generated stream', (v) => parseInt(v.replace(/_/g, ''), 10), 100_000)
   .option('--repeat <n>', 'runs of each measurement (best and median are reported)', (v) => parseInt(v, 10), 3)
   .option('--fresh', 'import again even if bench/.data holds a loaded database for this stream')
+  .option('--postgres', 'a temporary PostgreSQL 15 (test/server/postgres.ts) instead of the embedded PGlite, loaded afresh')
   .parse();
-const o = cli.opts<{ events: number; repeat: number; fresh?: boolean }>();
+const o = cli.opts<{ events: number; repeat: number; fresh?: boolean; postgres?: boolean }>();
 
 /** What the import did, kept beside the loaded database. */
 interface Load {
@@ -135,12 +138,18 @@ let ratioNote = '';
 const LOAD = 2;
 const dataDir = join(DATA, `preview-db-e${o.events}-g${GENERATOR_VERSION}-l${LOAD}`);
 const loadedMark = `${dataDir}.json`;
-if (o.fresh || !existsSync(loadedMark)) {
+// With --postgres or DATABASE_URL the server uses that database, and the
+// stream is imported for a new merchant on every run.
+const pg = o.postgres ? await startPostgres() : null;
+const databaseUrl = pg?.url ?? process.env.DATABASE_URL;
+const database = pg ? 'a temporary PostgreSQL 15' : databaseUrl ? 'DATABASE_URL' : 'embedded PGlite';
+const kept = databaseUrl === undefined;
+if (kept && (o.fresh || !existsSync(loadedMark))) {
   rmSync(loadedMark, { force: true });
   rmSync(dataDir, { recursive: true, force: true });
 }
 {
-  const db = await openDatabase({ dataDir });
+  const db = await openDatabase(kept ? { dataDir } : { databaseUrl });
   const server = createServer(createApp(db, { rateLimit: undefined }));
   // The replays (spawnSync) hold this process's event loop for seconds: a
   // keep-alive socket the server timed out meanwhile would be closed under
@@ -150,12 +159,12 @@ if (o.fresh || !existsSync(loadedMark)) {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     let load: Load;
-    if (existsSync(loadedMark)) {
+    if (kept && existsSync(loadedMark)) {
       load = JSON.parse(readFileSync(loadedMark, 'utf8')) as Load;
       progress(`reusing ${relative(ROOT, dataDir)} (imported ${load.accepted.toLocaleString('en-US')} events in ${sec(load.importMs)} on ${load.date})`);
     } else {
       const merchant = await createMerchant(db.prisma, 'Preview bench', readFileSync(PROGRAM, 'utf8'), { sandbox: true });
-      progress(`importing ${relative(ROOT, stream)} (${o.events.toLocaleString('en-US')} events) through POST /events.jsonl into ${relative(ROOT, dataDir)} ...`);
+      progress(`importing ${relative(ROOT, stream)} (${o.events.toLocaleString('en-US')} events) through POST /events.jsonl into ${kept ? relative(ROOT, dataDir) : database} ...`);
       const t = performance.now();
       // node:http, not fetch: an import this size answers after longer than fetch's header timeout.
       const imported = await new Promise<{ ok: boolean; status: number; text: string }>((done, fail) => {
@@ -171,7 +180,7 @@ if (o.fresh || !existsSync(loadedMark)) {
       const summary = JSON.parse(imported.text) as { accepted: number; replayed: number; refused: unknown[]; malformed: unknown[] };
       if (!imported.ok) throw new Error(`import refused (${imported.status}): ${JSON.stringify(summary).slice(0, 500)}`);
       load = { apiKey: merchant.apiKey, merchantId: merchant.id, accepted: summary.accepted, replayed: summary.replayed, refused: summary.refused.length, malformed: summary.malformed.length, importMs: performance.now() - t, date: new Date().toISOString().slice(0, 16) + 'Z' };
-      writeFileSync(loadedMark, JSON.stringify(load));
+      if (kept) writeFileSync(loadedMark, JSON.stringify(load));
     }
     progress(`  ${load.accepted} accepted, ${load.replayed} already there (ticks with nothing due), ${load.refused} refused, ${load.malformed} malformed; import ${sec(load.importMs)}`);
     const auth = { authorization: `Bearer ${load.apiKey}` };
@@ -227,10 +236,11 @@ if (o.fresh || !existsSync(loadedMark)) {
     rows.push(`| \`loyalty replay --json\` of the export | ${sec(best(replays))} | ${sec(median(replays))} | |`);
     rows.push(`| previewProgram over GraphQL | ${sec(best(previews))} | ${sec(median(previews))} | ${ratio.toFixed(2)} × replay, best to best (goal ≤ ${GOAL}) ${ratio <= GOAL ? 'MET' : 'NOT MET'}; run by run ${previews.map((p, i) => (p / replays[i]!).toFixed(2)).join(', ')} |`);
     progress(`  before = stored: ${stored.members} members, ${stored.outstanding.toLocaleString('en-US')} points outstanding, ${stored.earned.toLocaleString('en-US')} earned`);
-    ratioNote = `${lines.toLocaleString('en-US')} logged events, ${members.toLocaleString('en-US')} members; Node ${process.version}, ${availableParallelism()} CPUs, load average ${load1.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} (1 min, at the first run and after the last); ${o.repeat} runs each`;
+    ratioNote = `${lines.toLocaleString('en-US')} logged events, ${members.toLocaleString('en-US')} members, ${database}; Node ${process.version}, ${availableParallelism()} CPUs, load average ${load1.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} (1 min, at the first run and after the last); ${o.repeat} runs each`;
   } finally {
     server.close();
     await db.close();
+    await pg?.stop();
   }
 }
 console.log(`\n${ratioNote}\n`);
