@@ -15,12 +15,9 @@
 // (corrected birthdays) and events the server refused as out of order.
 import type { PrismaClient } from '@prisma/client';
 import { ProgramDiff, type DiffResult, type Program } from '../engine.ts';
-import { exportLines } from '../http/events-export.ts';
+import { logPages } from '../http/events-export.ts';
 import { DomainError, ProgramInvalidError } from './errors.ts';
 import { compileSource, requireActiveProgram } from './programs.ts';
-
-/** Lines decoded at a time. */
-const BATCH = 1000;
 
 export interface PreviewOptions {
   /** The instant (epoch ms) from which the draft applies; absent: the whole history. */
@@ -60,20 +57,13 @@ export async function previewProgram(prisma: PrismaClient, merchantId: string, s
   const diff = new ProgramDiff(before, after, opts.from === undefined ? {} : { from: opts.from });
   let events = 0;
   if (logged._max.seq !== null) {
-    const lines = exportLines(prisma, merchantId, { throughSeq: logged._max.seq, ...(opts.to !== undefined ? { to: new Date(opts.to) } : {}) });
+    const pages = logPages(prisma, merchantId, { throughSeq: logged._max.seq, ...(opts.to !== undefined ? { to: new Date(opts.to) } : {}) });
     // A page's lines are decoded together (ProgramDiff.pushTexts: the
-    // byte-level decoder, one buffer a batch), then dropped.
-    let batch: string[] = [];
-    for await (const line of lines) {
-      batch.push(line);
-      if (batch.length === BATCH) {
-        diff.pushTexts(batch, events + 1);
-        events += batch.length;
-        batch = [];
-      }
+    // byte-level decoder, one buffer a page), then dropped.
+    for await (const page of pages) {
+      diff.pushTexts(page.map((e) => e.line), events + 1);
+      events += page.length;
     }
-    diff.pushTexts(batch, events + 1);
-    events += batch.length;
   }
   return { result: diff.result(), before, after, events, versions, to: opts.to ?? null };
 }
