@@ -43,6 +43,7 @@ const cli = new Command('bench:server')
   .option('--import-members <n>', 'members in the imported stream', (v) => Number(v), 300)
   .option('--import-months <n>', 'months the imported stream covers (a tick every midnight)', (v) => Number(v), 1)
   .option('--import-only', 'measure the import only (not recordOrder)')
+  .option('--db <which>', 'pglite, postgres or both', 'both')
   .parse();
 const {
   orders: ORDERS,
@@ -50,7 +51,9 @@ const {
   importMembers: IMPORT_MEMBERS,
   importMonths: IMPORT_MONTHS,
   importOnly: IMPORT_ONLY,
-} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean }>();
+  db: DB,
+} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; db: string }>();
+if (!['pglite', 'postgres', 'both'].includes(DB)) throw new Error(`--db: pglite, postgres or both, not ${JSON.stringify(DB)}`);
 
 /** The stream to import and what `loyalty replay` makes of it: by member its balance, tier, ledger length and sum; the lines it refused. */
 const IMPORT = (() => {
@@ -235,7 +238,7 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
 
 const results: string[] = [];
 const imports: string[] = [];
-{
+if (DB !== 'postgres') {
   const embedded = await startEmbedded(null);
   try {
     await migrate(embedded.url);
@@ -246,7 +249,7 @@ const imports: string[] = [];
     await embedded.stop();
   }
 }
-{
+if (DB !== 'pglite') {
   const pgServer = await startPostgres();
   try {
     if (!IMPORT_ONLY) results.push(...(await run('PostgreSQL', pgServer.url, 16)));

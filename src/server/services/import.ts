@@ -132,7 +132,7 @@ const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'canc
  * applied line by line (applyLine, the API's writes). Ticks go one by one
  * when the merchant has reminder webhooks (advanceTime looks for them).
  */
-export async function importLines(scope: members.Scope, actor: AuditActor, lines: AsyncIterable<string> | Iterable<string>, onLine?: (n: number) => void): Promise<ImportSummary> {
+export async function importLines(scope: members.BatchScope, actor: AuditActor, lines: AsyncIterable<string> | Iterable<string>, onLine?: (n: number) => void): Promise<ImportSummary> {
   const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
   const problem = (list: ImportProblem[], p: ImportProblem) => {
     if (list.length < MAX_PROBLEMS) list.push(p);
