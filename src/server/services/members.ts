@@ -1086,6 +1086,8 @@ SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid
        (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
           FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
 
+const BATCH_TIMEOUT_MS = 600_000;
+
 /** What an import runs in: the scope of its one-by-one writes and the pool its batches take a connection from. */
 export interface BatchScope extends Scope {
   pool: pg.Pool;
@@ -1103,7 +1105,8 @@ async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query) => Promis
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // As the Prisma transaction it replaces: a batch of thousands of lines on a loaded machine (or PGlite) may take minutes, not forever.
+      await client.query(`BEGIN; SET LOCAL statement_timeout = '${BATCH_TIMEOUT_MS}ms'`);
       const result = await fn(async <R>(text: string, params: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[]);
       await client.query('COMMIT');
       return result;
