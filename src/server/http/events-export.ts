@@ -18,7 +18,7 @@ import type { Plugin } from 'graphql-yoga';
 import type pg from 'pg';
 import { EVENT_TYPES, parseDate, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
-import { importLines } from '../services/import.ts';
+import { BATCH_LINES, importLines } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
 import { errorResponse } from './respond.ts';
 
@@ -87,7 +87,7 @@ async function* linesOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator
   if (rest) yield rest;
 }
 
-export function eventsExport(prisma: PrismaClient, pool: pg.Pool, options: { maxFutureMs?: number } = {}): Plugin {
+export function eventsExport(prisma: PrismaClient, pool: pg.Pool, options: { maxFutureMs?: number; embedded?: boolean } = {}): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== EVENTS_PATH) return;
@@ -107,7 +107,7 @@ export function eventsExport(prisma: PrismaClient, pool: pg.Pool, options: { max
         }
         const scope = { prisma, pool, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
         try {
-          const summary = await importLines(scope, { credential }, linesOf(request.body));
+          const summary = await importLines(scope, { credential }, linesOf(request.body), { batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server });
           endResponse(fetchAPI.Response.json(summary));
         } catch (error) {
           if (error instanceof DomainError) {
