@@ -225,6 +225,28 @@ function eventLog(backend: Backend) {
       expect(log.filter((e) => e.type === 'order' && !e.accepted).map((e) => [e.member, e.refusalCode])).toContainEqual(['zed', expect.any(String)]);
     });
 
+    test("the database refuses an order or a ledger entry naming another merchant's member (the composite foreign keys)", async () => {
+      const [a, b] = [await newMerchant(server, COFFEE), await newMerchant(server, COFFEE)];
+      await ok(server.app, b.key, SignupDocument, { input: { memberId: 'bob', at: '2026-03-01T09:00:00Z' } });
+      const bob = await server.db.prisma.member.findFirstOrThrow({ where: { merchantId: b.id, externalId: 'bob' }, select: { id: true } });
+      const version = await server.db.prisma.programVersion.findFirstOrThrow({ where: { merchantId: a.id, active: true }, select: { id: true } });
+      // In a transaction each (a failed statement outside one drops PGlite's socket connection); the accepted ones are rolled back.
+      const insert = (sql: string, ...params: string[]) =>
+        server.db.prisma.$transaction(async (tx) => {
+          await tx.$executeRawUnsafe(sql, ...params);
+          throw new Error('inserted');
+        });
+      const entry = (merchantId: string) =>
+        insert(`INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, program_version_id) VALUES ($1::uuid, $2::uuid, now(), 'adjust', 1, $3::uuid)`, merchantId, bob.id, version.id);
+      const order = (merchantId: string) =>
+        insert(`INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, total, at) VALUES (gen_random_uuid(), $1::uuid, $2::uuid, 'X-1', 'h', '[]', 0, now())`, merchantId, bob.id);
+      await expect(entry(a.id)).rejects.toThrow(/ledger_entries_merchant_id_member_id_fkey/);
+      await expect(order(a.id)).rejects.toThrow(/orders_merchant_id_member_id_fkey/);
+      // Under the member's own merchant both are accepted (the version is only checked to exist).
+      await expect(entry(b.id)).rejects.toThrow(/^inserted$/);
+      await expect(order(b.id)).rejects.toThrow(/^inserted$/);
+    });
+
     const rewards = conformanceNextDir() && join(conformanceNextDir()!, '21-rewards');
     test.runIf(rewards && existsSync(rewards))('an import of a history with reward redemptions gives loyalty replay\'s balances', async () => {
       const program = readFileSync(join(rewards!, 'program.loyalty'), 'utf8');

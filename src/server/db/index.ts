@@ -9,6 +9,8 @@ import { migrate } from './migrate.ts';
 
 export interface Database {
   prisma: PrismaClient;
+  /** The pool Prisma's adapter draws from: for plain SQL that has to bypass Prisma (an import's batches). */
+  pool: pg.Pool;
   /** The connection string in use (embedded: the loopback PGlite). */
   url: string;
   embedded: boolean;
@@ -64,6 +66,7 @@ function connect(url: string, opts: { poolSize: number; onClose?: (() => Promise
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
+    pool,
     url,
     embedded: Boolean(opts.onClose),
     statements: () => statements,

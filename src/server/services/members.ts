@@ -5,7 +5,9 @@
 // referrals). Refused events still store what the engine moved forward
 // (entries that fell due before the event), then report the refusal.
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Prisma, type PrismaClient } from '@prisma/client';
+import type pg from 'pg';
 import { z } from 'zod';
 import {
   advance,
@@ -30,8 +32,8 @@ import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
-import { inTransaction, VersionConflict, type Tx } from './transaction.ts';
-import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow } from './write.ts';
+import { inTransaction, isRetryable, MAX_ATTEMPTS, VersionConflict, type Tx } from './transaction.ts';
+import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query } from './write.ts';
 
 export interface Scope {
   prisma: PrismaClient;
@@ -1084,8 +1086,51 @@ SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid
        (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
           FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
 
-/** A batch of thousands of lines on a loaded machine (or PGlite) may take longer than a single write's minute. */
-const BATCH_TRANSACTION = { timeoutMs: 600_000 };
+const BATCH_TIMEOUT_MS = 600_000;
+
+/** What an import runs in: the scope of its one-by-one writes and the pool its batches take a connection from. */
+export interface BatchScope extends Scope {
+  pool: pg.Pool;
+}
+
+/**
+ * One transaction on a connection of the pool, outside Prisma: a batch's
+ * parameters run to megabytes, and Prisma's client runtime (its query
+ * compiler, the parameters' serialisation) spent about as long on them as
+ * the database spent executing the statement (bench/README.md, "Import").
+ * Retried as inTransaction retries a write.
+ */
+async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      // As the Prisma transaction it replaces: a batch of thousands of lines on a loaded machine (or PGlite) may take minutes, not forever.
+      await client.query(`BEGIN; SET LOCAL statement_timeout = '${BATCH_TIMEOUT_MS}ms'`);
+      const result = await fn(async <R>(text: string, params: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[]);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback;
+      });
+      if (!isRetryable(error)) throw error;
+      if (attempt >= MAX_ATTEMPTS) throw new DomainError('WRITE_CONFLICT', 'too many concurrent writes to the same members; retry later');
+    } finally {
+      client.release(broken);
+    }
+    await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+  }
+}
+
+/** Member rows as loadMembers reads them, through a batch's connection (node-postgres gives int8 as text). */
+async function lockMembers(query: Query, sql: string, params: readonly unknown[]): Promise<MemberRow[]> {
+  const rows = await query<Omit<MemberRow, 'balance'> & { balance: string }>(sql, params);
+  // A state stored by an older engine reads as the current version (state.ts).
+  return rows.map((r) => ({ ...r, state: upgradeState(r.state) as MemberState, balance: BigInt(r.balance) }));
+}
+
+const MEMBER_COLUMNS = `id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance::text AS balance, tier`;
 
 /** Whether a tick may go in a batch: reminders (recordReminders) are looked for one tick at a time, by advanceTime. */
 export async function ticksBatch(scope: Scope): Promise<boolean> {
@@ -1128,7 +1173,7 @@ interface Membership {
  * the DomainError) and writes nothing, and the caller applies the lines
  * one by one.
  */
-export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[]): Promise<BatchLineResult[]> {
+export async function importBatch(scope: BatchScope, actor: AuditActor, raws: readonly BatchInput[]): Promise<BatchLineResult[]> {
   const active = await lastActiveProgram(scope.prisma, scope.merchantId);
   const { program } = active;
   const correctionActor = actorLabel(actor) ?? 'unknown';
@@ -1151,27 +1196,34 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     if (e.type === 'order') orderIds.add(e.id);
     if (e.type === 'refund') orderIds.add(e.order);
   }
-  return inTransaction(scope.prisma, async (tx) => {
+  const credential = actor.credential;
+  const auditKey = credential?.kind === 'key' ? credential.keyId : null;
+  return inBatchTransaction(scope.pool, async (query) => {
     // The members' referrals (and so their referrers) first, then every member locked in one statement.
-    const referrals = await tx.$queryRawUnsafe<{ id: string; rewardedAt: Date | null; referee: string; referrer: string }[]>(
+    const referrals = await query<{ id: string; rewardedAt: Date | null; referee: string; referrer: string }>(
       `SELECT r.id::text AS "id", r.rewarded_at AS "rewardedAt", e.external_id AS referee, m.external_id AS referrer
          FROM referrals r JOIN members e ON e.id = r.referee_id JOIN members m ON m.id = r.referrer_id
         WHERE r.merchant_id = $1::uuid AND e.external_id = ANY($2::text[])`,
-      scope.merchantId,
-      [...ids],
+      [scope.merchantId, [...ids]],
     );
     type Referral = { id: string; rewardedAt: number | null; referrer: string; created?: BatchRows['referrals'][number] };
     const referralOf = new Map<string, Referral>(referrals.map((r) => [r.referee, { id: r.id, rewardedAt: r.rewardedAt?.getTime() ?? null, referrer: r.referrer }]));
     for (const r of referrals) ids.add(r.referrer);
-    const rows = await loadMembers(tx, scope.merchantId, [...ids], true);
+    const locked = await lockMembers(query, `SELECT ${MEMBER_COLUMNS} FROM members WHERE merchant_id = $1::uuid AND external_id = ANY($2::text[]) ORDER BY id FOR UPDATE`, [scope.merchantId, [...ids]]);
+    const rows = new Map(locked.map((r) => [r.externalId, r]));
     const read = new Map([...rows].map(([k, r]) => [k, { version: r.version, lastEventAt: r.lastEventAt.getTime() }]));
-    const [context] = await tx.$queryRawUnsafe<
-      { versionId: string | null; sandbox: boolean; orders: StoredOrder[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }[]
-    >(BATCH_CONTEXT_SQL, scope.merchantId, [...orderIds], keys, events.length);
+    const [context] = await query<{ versionId: string | null; sandbox: boolean; orders: StoredOrder[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }>(
+      BATCH_CONTEXT_SQL,
+      [scope.merchantId, [...orderIds], keys, events.length],
+    );
     if (!context || context.versionId !== active.version.id || context.sandbox !== active.sandbox) throw new BatchFallback('the active program changed');
     const clubs = new Map<string, Membership[]>();
     if (events.some((e) => e.type === 'cancel_club')) {
-      const stored = await tx.clubMembership.findMany({ where: { memberId: { in: [...rows.values()].map((r) => r.id) } }, orderBy: { since: 'asc' } });
+      const stored = await query<{ id: string; memberId: string; club: string; since: Date; until: Date | null; cancelledAt: Date | null }>(
+        `SELECT id::text AS "id", member_id::text AS "memberId", club, since, until, cancelled_at AS "cancelledAt"
+           FROM club_memberships WHERE member_id = ANY($1::uuid[]) ORDER BY since, id`,
+        [[...rows.values()].map((r) => r.id)],
+      );
       for (const c of stored) {
         const list = clubs.get(c.memberId) ?? [];
         list.push({ id: c.id, memberId: c.memberId, club: c.club, since: c.since.getTime(), until: c.until?.getTime() ?? null, cancelledAt: c.cancelledAt?.getTime() ?? null, stored: true, dirty: false });
@@ -1198,6 +1250,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       rewarded: [],
       clubInserts: [],
       clubUpdates: [],
+      audits: [],
     };
     /** Per member changed: the times of its first and last change. */
     const changedAt = new Map<string, { last: number; first: number }>();
@@ -1242,13 +1295,12 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       if (event.type === 'tick') {
         // Every member due by then: those the batch holds (as it left them) and those the database says are due.
         const inMemory = [...rows.keys()];
-        const more = await tx.$queryRawUnsafe<MemberRow[]>(
-          `SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance, tier
-             FROM members WHERE merchant_id = $1::uuid AND next_due_at <= $2::timestamptz AND NOT (external_id = ANY($3::text[]))
+        const more = await lockMembers(
+          query,
+          `SELECT ${MEMBER_COLUMNS} FROM members
+            WHERE merchant_id = $1::uuid AND next_due_at <= $2::timestamptz AND NOT (external_id = ANY($3::text[]))
             ORDER BY id FOR UPDATE`,
-          scope.merchantId,
-          new Date(event.at).toISOString(),
-          inMemory,
+          [scope.merchantId, new Date(event.at).toISOString(), inMemory],
         );
         for (const r of more) {
           rows.set(r.externalId, r);
@@ -1344,7 +1396,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
           break;
         }
         case 'adjust':
-          await recordAudit(tx, actor, 'adjustPoints', member, { points: event.points, reason: p.reason!, idempotencyKey: key!.slice('write:'.length) }, scope.merchantId);
+          // adjustPoints' audit entry (recordAudit's columns), written with the batch.
+          batch.audits.push({ actorKeyId: auditKey, actorLabel: actorLabel(actor), action: 'adjustPoints', target: member, details: { points: event.points, reason: p.reason!, idempotencyKey: key!.slice('write:'.length) } });
           break;
         default:
           break;
@@ -1371,8 +1424,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         batch.inserts.push({ id: row.id, externalId: id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at.first, lastEventAt: at.last, state: row.state, balance: view.balance, tier, nextDueAt });
       }
     }
-    const updated = await writeBatch(tx, batch);
+    const updated = await writeBatch(query, batch);
     if (updated !== batch.updates.length) throw new VersionConflict(batch.updates.map((u) => u.id).join(', '));
     return results;
-  }, BATCH_TRANSACTION);
+  });
 }

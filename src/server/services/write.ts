@@ -207,6 +207,13 @@ export async function writeRows(tx: Tx, rows: WriteRows): Promise<Written> {
 
 // ---------------------------------------------------------------- many events at once (import)
 
+/**
+ * A statement on the import's own connection (members.importBatch): rows
+ * as node-postgres decodes them (int8 as text, timestamptz as Date, json as
+ * values).
+ */
+export type Query = <T>(text: string, params: readonly unknown[]) => Promise<T[]>;
+
 export interface BatchRows {
   merchantId: string;
   programVersionId: string;
@@ -226,16 +233,8 @@ export interface BatchRows {
   /** Referrals a signup made, and referrals an order rewarded. */
   referrals: { id: string; referrerId: string; refereeId: string; createdAt: number; rewardedAt: number | null; rewardOrderId: string | null }[];
   rewarded: { id: string; rewardedAt: number; orderId: string }[];
-}
-
-/** `n` sequence numbers of the event log, ascending. */
-export async function nextSeqs(tx: Tx, n: number): Promise<bigint[]> {
-  if (n === 0) return [];
-  const rows = await tx.$queryRawUnsafe<{ seq: string }[]>(
-    `SELECT nextval(pg_get_serial_sequence('events', 'seq'))::text AS seq FROM generate_series(1, $1::int)`,
-    n,
-  );
-  return rows.map((r) => BigInt(r.seq)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  /** Audit entries of the batch's adjusts (recordAudit's columns), in order. */
+  audits: { actorKeyId: string | null; actorLabel: string | null; action: string; target: string | null; details: unknown }[];
 }
 
 const BATCH_SQL = `
@@ -309,13 +308,17 @@ WITH ev AS (
     FROM jsonb_to_recordset($11::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
    WHERE r.id = w.id
   RETURNING r.id
+), aud AS (
+  INSERT INTO audit_log (merchant_id, actor_key_id, actor_label, action, target, details)
+  SELECT $1::uuid, a.actor_key_id, a.actor_label, a.action, a.target, a.details
+    FROM jsonb_to_recordset($15::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
+   ORDER BY a.n
 )
 SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ev)::int AS events`;
 
 /** Writes many events' rows in one statement; returns how many member updates the version check let through. */
-export async function writeBatch(tx: Tx, rows: BatchRows): Promise<number> {
-  const [result] = await tx.$queryRawUnsafe<{ updated: number }[]>(
-    BATCH_SQL,
+export async function writeBatch(query: Query, rows: BatchRows): Promise<number> {
+  const [result] = await query<{ updated: number }>(BATCH_SQL, [
     rows.merchantId,
     rows.programVersionId,
     JSON.stringify(
@@ -340,7 +343,8 @@ export async function writeBatch(tx: Tx, rows: BatchRows): Promise<number> {
     JSON.stringify(rows.orderUpdates),
     JSON.stringify(rows.clubInserts.map((c) => ({ id: c.id, member_id: c.memberId, club: c.club, since: iso(c.since), until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
     JSON.stringify(rows.clubUpdates.map((c) => ({ id: c.id, until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
-  );
+    JSON.stringify(rows.audits.map((a, n) => ({ n, actor_key_id: a.actorKeyId, actor_label: a.actorLabel, action: a.action, target: a.target, details: a.details }))),
+  ]);
   if (!result) throw new Error('the batch write returned no row');
   return result.updated;
 }
