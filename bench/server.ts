@@ -4,6 +4,7 @@
 //   npm run bench:server                      # 400 orders per measurement
 //   npm run bench:server -- --orders 2000
 //   npm run bench:server -- --import-events 100000 --import-members 5000
+//   npm run bench:server -- --no-import --database postgres
 //
 // For each database:
 //   - baseline: the minimum a ledger write needs per order, in plain SQL over
@@ -13,7 +14,8 @@
 //     process), for members signed up beforehand;
 // sequentially and with 16 in flight (PGlite sequentially only: it
 // has one connection), reporting orders/s, p50/p99 latency, the ratio to the
-// baseline, and the SQL statements (round trips) per order. Then an import:
+// baseline, and the SQL statements and round trips per order (a statement
+// pipelined behind another on its connection is no round trip of its own). Then an import:
 // a bench/generate.ts stream (coffee chain, one month) sent to POST
 // /events.jsonl, in events/s; the members' balances and tiers it leaves must
 // equal `loyalty replay --json` of the same file, or the bench fails.
@@ -43,6 +45,8 @@ const cli = new Command('bench:server')
   .option('--import-members <n>', 'members in the imported stream', (v) => Number(v), 300)
   .option('--import-months <n>', 'months the imported stream covers (a tick every midnight)', (v) => Number(v), 1)
   .option('--import-only', 'measure the import only (not recordOrder)')
+  .option('--no-import', 'measure recordOrder only (not the import)')
+  .option('--database <which>', 'pglite, postgres or both', 'both')
   .parse();
 const {
   orders: ORDERS,
@@ -50,10 +54,14 @@ const {
   importMembers: IMPORT_MEMBERS,
   importMonths: IMPORT_MONTHS,
   importOnly: IMPORT_ONLY,
-} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean }>();
+  import: IMPORT_TOO,
+  database: DATABASE,
+} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string }>();
+if (!['pglite', 'postgres', 'both'].includes(DATABASE)) throw new Error(`--database: pglite, postgres or both, not ${DATABASE}`);
 
 /** The stream to import and what `loyalty replay` makes of it: by member its balance, tier, ledger length and sum; the lines it refused. */
 const IMPORT = (() => {
+  if (!IMPORT_TOO) return { text: '', lines: 0, expected: new Map<string, string>(), errors: [] as number[] };
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   try {
     const text = generateToString({ events: IMPORT_EVENTS, members: IMPORT_MEMBERS, months: IMPORT_MONTHS });
@@ -172,6 +180,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
       };
       for (let m = 0; m < MEMBERS; m++) await send('mutation($m: ID!) { signup(input: { memberId: $m, at: "2026-02-01T00:00:00Z" }) { __typename } }', { m: `s${m}` });
       const before = db.statements();
+      const tripsBefore = db.roundTrips();
       const order = (i: number) =>
         send('mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }', {
           i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }] },
@@ -179,8 +188,9 @@ async function run(label: string, url: string, poolSize: number): Promise<string
       const server = await measure(ORDERS, inFlight, order);
       // Statements of the whole request: authentication, the program, the write.
       const perOrder = (db.statements() - before) / ORDERS;
+      const tripsPerOrder = (db.roundTrips() - tripsBefore) / ORDERS;
       const f = (m: Measure) => `${m.perSec.toFixed(0).padStart(5)}/s p50 ${m.p50.toFixed(1).padStart(5)} ms p99 ${m.p99.toFixed(1).padStart(6)} ms`;
-      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} |`);
+      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} | ${tripsPerOrder.toFixed(1)} |`);
       console.log(rows[rows.length - 1]);
     } finally {
       http.server.close();
@@ -235,31 +245,33 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
 
 const results: string[] = [];
 const imports: string[] = [];
-{
+if (DATABASE !== 'postgres') {
   const embedded = await startEmbedded(null);
   try {
     await migrate(embedded.url);
     if (!IMPORT_ONLY) results.push(...(await run('PGlite', embedded.url, 1)));
     await new Promise((r) => setTimeout(r, 500));
-    imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
+    if (IMPORT_TOO) imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
   } finally {
     await embedded.stop();
   }
 }
-{
+if (DATABASE !== 'pglite') {
   const pgServer = await startPostgres();
   try {
     if (!IMPORT_ONLY) results.push(...(await run('PostgreSQL', pgServer.url, 16)));
-    imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
+    if (IMPORT_TOO) imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
   } finally {
     await pgServer.stop();
   }
 }
 console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members\n`);
-console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order |');
-console.log('|---|---|---|---|---|---|');
+console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order | round trips per order |');
+console.log('|---|---|---|---|---|---|---|');
 console.log(results.join('\n'));
-console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
-console.log('| database | import events/s |');
-console.log('|---|---|');
-console.log(imports.join('\n'));
+if (IMPORT_TOO) {
+  console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
+  console.log('| database | import events/s |');
+  console.log('|---|---|');
+  console.log(imports.join('\n'));
+}
