@@ -26,6 +26,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
 import pg from 'pg';
 import { startEmbedded } from '../src/server/db/embedded.ts';
@@ -47,6 +48,7 @@ const cli = new Command('bench:server')
   .option('--import-only', 'measure the import only (not recordOrder)')
   .option('--no-import', 'measure recordOrder only (not the import)')
   .option('--database <which>', 'pglite, postgres or both', 'both')
+  .option('--client <where>', "where recordOrder's HTTP client runs: worker (a thread of its own, as clients elsewhere) or inline (the server's thread)", 'worker')
   .parse();
 const {
   orders: ORDERS,
@@ -56,8 +58,10 @@ const {
   importOnly: IMPORT_ONLY,
   import: IMPORT_TOO,
   database: DATABASE,
-} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string }>();
+  client: CLIENT,
+} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
 if (!['pglite', 'postgres', 'both'].includes(DATABASE)) throw new Error(`--database: pglite, postgres or both, not ${DATABASE}`);
+if (!['worker', 'inline'].includes(CLIENT)) throw new Error(`--client: worker or inline, not ${CLIENT}`);
 
 /** The stream to import and what `loyalty replay` makes of it: by member its balance, tier, ledger length and sum; the lines it refused. */
 const IMPORT = (() => {
@@ -106,8 +110,45 @@ async function measure(n: number, inFlight: number, one: (i: number) => Promise<
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  return summary(n, seconds, latencies);
+}
+
+function summary(n: number, seconds: number, latencies: number[]): Measure {
   latencies.sort((a, b) => a - b);
   return { perSec: n / seconds, p50: latencies[Math.floor(n * 0.5)]!, p99: latencies[Math.min(n - 1, Math.floor(n * 0.99))]! };
+}
+
+/**
+ * The recordOrder requests of a measurement from a thread of their own (a
+ * load generator, as clients on other machines would be), so that the
+ * server's thread does only the server's work. Same requests as inline.
+ */
+const CLIENT_WORKER = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+(async () => {
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: w.inFlight }, async () => {
+    while (next < w.n) {
+      const i = next++;
+      const t = performance.now();
+      const res = await fetch(w.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + w.key },
+        body: JSON.stringify({ query: w.query, variables: { i: { memberId: 's' + (i % w.members), orderId: 'S-' + i, lines: w.lines } } }) });
+      const body = await res.json();
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      latencies.push(performance.now() - t);
+    }
+  }));
+  parentPort.postMessage({ seconds: (performance.now() - started) / 1000, latencies });
+})().catch((e) => { throw e; });`;
+
+function measureInWorker(n: number, inFlight: number, data: { url: string; key: string; query: string; lines: unknown[] }): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CLIENT_WORKER, { eval: true, workerData: { ...data, n, inFlight, members: MEMBERS } });
+    worker.once('message', (m: { seconds: number; latencies: number[] }) => resolve(summary(n, m.seconds, m.latencies)));
+    worker.once('error', reject);
+  });
 }
 
 /** The raw baseline: one order's minimum of SQL. */
@@ -181,11 +222,10 @@ async function run(label: string, url: string, poolSize: number): Promise<string
       for (let m = 0; m < MEMBERS; m++) await send('mutation($m: ID!) { signup(input: { memberId: $m, at: "2026-02-01T00:00:00Z" }) { __typename } }', { m: `s${m}` });
       const before = db.statements();
       const tripsBefore = db.roundTrips();
-      const order = (i: number) =>
-        send('mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }', {
-          i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }] },
-        });
-      const server = await measure(ORDERS, inFlight, order);
+      const query = 'mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }';
+      const lines = [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }];
+      const order = (i: number) => send(query, { i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines } });
+      const server = CLIENT === 'worker' ? await measureInWorker(ORDERS, inFlight, { url: http.url, key: merchant.apiKey, query, lines }) : await measure(ORDERS, inFlight, order);
       // Statements of the whole request: authentication, the program, the write.
       const perOrder = (db.statements() - before) / ORDERS;
       const tripsPerOrder = (db.roundTrips() - tripsBefore) / ORDERS;
@@ -265,7 +305,7 @@ if (DATABASE !== 'pglite') {
     await pgServer.stop();
   }
 }
-console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members\n`);
+console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members; recordOrder's HTTP client ${CLIENT === 'worker' ? 'in a worker thread' : "in the server's thread"}\n`);
 console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order | round trips per order |');
 console.log('|---|---|---|---|---|---|---|');
 console.log(results.join('\n'));
