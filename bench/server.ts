@@ -11,7 +11,9 @@
 //     a pg pool: BEGIN; lock the member row; insert the event, the order and
 //     its ledger rows; update the member; COMMIT;
 //   - server: recordOrder over HTTP (the yoga app on node:http, in this
-//     process), for members signed up beforehand;
+//     process), for members signed up beforehand; the requests are sent
+//     from the server's thread (--client inline) or from a worker thread
+//     (--client worker);
 // sequentially and with 16 in flight (PGlite sequentially only: it
 // has one connection), reporting orders/s, p50/p99 latency, the ratio to the
 // baseline, and the SQL statements and round trips per order (a statement
@@ -48,7 +50,7 @@ const cli = new Command('bench:server')
   .option('--import-only', 'measure the import only (not recordOrder)')
   .option('--no-import', 'measure recordOrder only (not the import)')
   .option('--database <which>', 'pglite, postgres or both', 'both')
-  .option('--client <where>', "where recordOrder's HTTP client runs: worker (a thread of its own, as clients elsewhere) or inline (the server's thread)", 'worker')
+  .option('--client <where>', "where recordOrder's HTTP client runs: inline (the server's thread, as in earlier tables) or worker (a thread of its own, as clients elsewhere)", 'inline')
   .parse();
 const {
   orders: ORDERS,
