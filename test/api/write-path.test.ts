@@ -4,8 +4,8 @@
 // turns into retries. On PGlite and on PostgreSQL.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { poolOf } from '../../src/server/db/index.ts';
-import { inSqlTransaction } from '../../src/server/services/transaction.ts';
-import { writeRows } from '../../src/server/services/write.ts';
+import { inSqlTransaction, inTransaction, prismaSql } from '../../src/server/services/transaction.ts';
+import { writeRows, type WriteRows } from '../../src/server/services/write.ts';
 import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
 import { MemberDocument, RecordOrderDocument, SignupDocument } from './generated/operations.ts';
 
@@ -54,31 +54,27 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       const member = await server.db.prisma.member.findFirstOrThrow({ where: { merchantId: m.id, externalId: 'v' } });
       const version = await server.db.prisma.programVersion.findFirstOrThrow({ where: { merchantId: m.id, active: true } });
       const at = Date.parse('2026-03-05T10:00:00Z');
-      const attempt = inSqlTransaction(pool, (tx) =>
-        writeRows(
-          tx,
-          {
-            merchantId: m.id,
-            event: { type: 'adjust', member: 'v', at, line: '{}', key: 'write:stale', bodyHash: 'x', programVersionId: version.id, refusalCode: null, refusal: null },
-            order: null,
-            // Read at a version the row has moved past.
-            updates: [{ id: member.id, version: member.version + 7, state: member.state, balance: 999, tier: null, nextDueAt: null, lastEventAt: at }],
-            inserts: [],
-            entries: [{ memberId: member.id, at, kind: 'adjust', points: 899, rule: null, ref: null, line: null, reason: 'stale', actor: null, orderId: null }],
-            notifications: [],
-            rewarded: [],
-          },
-          { commit: true },
-        ),
-      );
-      // Retried as a conflict until the retries run out.
-      await expect(attempt).rejects.toMatchObject({ code: 'WRITE_CONFLICT' });
+      const stale: WriteRows = {
+        merchantId: m.id,
+        event: { type: 'adjust', member: 'v', at, line: '{}', key: 'write:stale', bodyHash: 'x', programVersionId: version.id, refusalCode: null, refusal: null },
+        order: null,
+        // Read at a version the row has moved past.
+        updates: [{ id: member.id, version: member.version + 7, state: member.state, balance: 999, tier: null, nextDueAt: null, lastEventAt: at }],
+        inserts: [],
+        entries: [{ memberId: member.id, at, kind: 'adjust', points: 899, rule: null, ref: null, line: null, reason: 'stale', actor: null, orderId: null }],
+        notifications: [],
+        rewarded: [],
+      };
+      // Retried as a conflict until the retries run out: on the plain-SQL transaction with COMMIT
+      // sent along, and on Prisma's (the other writes), whose error wraps the SQLSTATE.
+      await expect(inSqlTransaction(pool, (tx) => writeRows(tx, stale, { commit: true }))).rejects.toMatchObject({ code: 'WRITE_CONFLICT' });
+      await expect(inTransaction(server.db.prisma, (tx) => writeRows(prismaSql(tx), stale))).rejects.toMatchObject({ code: 'WRITE_CONFLICT' });
       const after = await server.db.prisma.member.findUniqueOrThrow({ where: { id: member.id } });
       expect(after.version).toBe(member.version);
       expect(after.balance).toBe(member.balance);
       expect(await server.db.prisma.event.count({ where: { merchantId: m.id, key: 'write:stale' } })).toBe(0);
       expect(await server.db.prisma.ledgerEntry.count({ where: { memberId: member.id, reason: 'stale' } })).toBe(0);
-    }, 60_000);
+    }, 90_000);
 
     test("concurrent first orders of one referrer's referees: each reward lands once, the referrer's row through retries", async () => {
       const m = await newMerchant(server, COFFEE);
