@@ -4,16 +4,20 @@
 //   npm run bench:server                      # 400 orders per measurement
 //   npm run bench:server -- --orders 2000
 //   npm run bench:server -- --import-events 100000 --import-members 5000
+//   npm run bench:server -- --no-import --database postgres
 //
 // For each database:
 //   - baseline: the minimum a ledger write needs per order, in plain SQL over
 //     a pg pool: BEGIN; lock the member row; insert the event, the order and
 //     its ledger rows; update the member; COMMIT;
 //   - server: recordOrder over HTTP (the yoga app on node:http, in this
-//     process), for members signed up beforehand;
+//     process), for members signed up beforehand; the requests are sent
+//     from the server's thread (--client inline) or from a worker thread
+//     (--client worker);
 // sequentially and with 16 in flight (PGlite sequentially only: it
 // has one connection), reporting orders/s, p50/p99 latency, the ratio to the
-// baseline, and the SQL statements (round trips) per order. Then an import:
+// baseline, and the SQL statements and round trips per order (a statement
+// pipelined behind another on its connection is no round trip of its own). Then an import:
 // a bench/generate.ts stream (coffee chain, one month) sent to POST
 // /events.jsonl, in events/s; the members' balances and tiers it leaves must
 // equal `loyalty replay --json` of the same file, or the bench fails.
@@ -24,6 +28,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
 import pg from 'pg';
 import { startEmbedded } from '../src/server/db/embedded.ts';
@@ -43,7 +48,9 @@ const cli = new Command('bench:server')
   .option('--import-members <n>', 'members in the imported stream', (v) => Number(v), 300)
   .option('--import-months <n>', 'months the imported stream covers (a tick every midnight)', (v) => Number(v), 1)
   .option('--import-only', 'measure the import only (not recordOrder)')
-  .option('--db <which>', 'pglite, postgres or both', 'both')
+  .option('--no-import', 'measure recordOrder only (not the import)')
+  .option('--database <which>', 'pglite, postgres or both', 'both')
+  .option('--client <where>', "where recordOrder's HTTP client runs: inline (the server's thread, as in earlier tables) or worker (a thread of its own, as clients elsewhere)", 'inline')
   .parse();
 const {
   orders: ORDERS,
@@ -51,12 +58,16 @@ const {
   importMembers: IMPORT_MEMBERS,
   importMonths: IMPORT_MONTHS,
   importOnly: IMPORT_ONLY,
-  db: DB,
-} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; db: string }>();
-if (!['pglite', 'postgres', 'both'].includes(DB)) throw new Error(`--db: pglite, postgres or both, not ${JSON.stringify(DB)}`);
+  import: IMPORT_TOO,
+  database: DATABASE,
+  client: CLIENT,
+} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
+if (!['pglite', 'postgres', 'both'].includes(DATABASE)) throw new Error(`--database: pglite, postgres or both, not ${DATABASE}`);
+if (!['worker', 'inline'].includes(CLIENT)) throw new Error(`--client: worker or inline, not ${CLIENT}`);
 
 /** The stream to import and what `loyalty replay` makes of it: by member its balance, tier, ledger length and sum; the lines it refused. */
 const IMPORT = (() => {
+  if (!IMPORT_TOO) return { text: '', lines: 0, expected: new Map<string, string>(), errors: [] as number[] };
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   try {
     const text = generateToString({ events: IMPORT_EVENTS, members: IMPORT_MEMBERS, months: IMPORT_MONTHS });
@@ -101,8 +112,45 @@ async function measure(n: number, inFlight: number, one: (i: number) => Promise<
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  return summary(n, seconds, latencies);
+}
+
+function summary(n: number, seconds: number, latencies: number[]): Measure {
   latencies.sort((a, b) => a - b);
   return { perSec: n / seconds, p50: latencies[Math.floor(n * 0.5)]!, p99: latencies[Math.min(n - 1, Math.floor(n * 0.99))]! };
+}
+
+/**
+ * The recordOrder requests of a measurement from a thread of their own (a
+ * load generator, as clients on other machines would be), so that the
+ * server's thread does only the server's work. Same requests as inline.
+ */
+const CLIENT_WORKER = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+(async () => {
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: w.inFlight }, async () => {
+    while (next < w.n) {
+      const i = next++;
+      const t = performance.now();
+      const res = await fetch(w.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + w.key },
+        body: JSON.stringify({ query: w.query, variables: { i: { memberId: 's' + (i % w.members), orderId: 'S-' + i, lines: w.lines } } }) });
+      const body = await res.json();
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      latencies.push(performance.now() - t);
+    }
+  }));
+  parentPort.postMessage({ seconds: (performance.now() - started) / 1000, latencies });
+})().catch((e) => { throw e; });`;
+
+function measureInWorker(n: number, inFlight: number, data: { url: string; key: string; query: string; lines: unknown[] }): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(CLIENT_WORKER, { eval: true, workerData: { ...data, n, inFlight, members: MEMBERS } });
+    worker.once('message', (m: { seconds: number; latencies: number[] }) => resolve(summary(n, m.seconds, m.latencies)));
+    worker.once('error', reject);
+  });
 }
 
 /** The raw baseline: one order's minimum of SQL. */
@@ -175,15 +223,16 @@ async function run(label: string, url: string, poolSize: number): Promise<string
       };
       for (let m = 0; m < MEMBERS; m++) await send('mutation($m: ID!) { signup(input: { memberId: $m, at: "2026-02-01T00:00:00Z" }) { __typename } }', { m: `s${m}` });
       const before = db.statements();
-      const order = (i: number) =>
-        send('mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }', {
-          i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }] },
-        });
-      const server = await measure(ORDERS, inFlight, order);
+      const tripsBefore = db.roundTrips();
+      const query = 'mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }';
+      const lines = [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }];
+      const order = (i: number) => send(query, { i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines } });
+      const server = CLIENT === 'worker' ? await measureInWorker(ORDERS, inFlight, { url: http.url, key: merchant.apiKey, query, lines }) : await measure(ORDERS, inFlight, order);
       // Statements of the whole request: authentication, the program, the write.
       const perOrder = (db.statements() - before) / ORDERS;
+      const tripsPerOrder = (db.roundTrips() - tripsBefore) / ORDERS;
       const f = (m: Measure) => `${m.perSec.toFixed(0).padStart(5)}/s p50 ${m.p50.toFixed(1).padStart(5)} ms p99 ${m.p99.toFixed(1).padStart(6)} ms`;
-      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} |`);
+      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} | ${tripsPerOrder.toFixed(1)} |`);
       console.log(rows[rows.length - 1]);
     } finally {
       http.server.close();
@@ -239,31 +288,33 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
 
 const results: string[] = [];
 const imports: string[] = [];
-if (DB !== 'postgres') {
+if (DATABASE !== 'postgres') {
   const embedded = await startEmbedded(null);
   try {
     await migrate(embedded.url);
     if (!IMPORT_ONLY) results.push(...(await run('PGlite', embedded.url, 1)));
     await new Promise((r) => setTimeout(r, 500));
-    imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
+    if (IMPORT_TOO) imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
   } finally {
     await embedded.stop();
   }
 }
-if (DB !== 'pglite') {
+if (DATABASE !== 'pglite') {
   const pgServer = await startPostgres();
   try {
     if (!IMPORT_ONLY) results.push(...(await run('PostgreSQL', pgServer.url, 16)));
-    imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
+    if (IMPORT_TOO) imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
   } finally {
     await pgServer.stop();
   }
 }
-console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members\n`);
-console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order |');
-console.log('|---|---|---|---|---|---|');
+console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members; recordOrder's HTTP client ${CLIENT === 'worker' ? 'in a worker thread' : "in the server's thread"}\n`);
+console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order | round trips per order |');
+console.log('|---|---|---|---|---|---|---|');
 console.log(results.join('\n'));
-console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
-console.log('| database | import events/s |');
-console.log('|---|---|');
-console.log(imports.join('\n'));
+if (IMPORT_TOO) {
+  console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
+  console.log('| database | import events/s |');
+  console.log('|---|---|');
+  console.log(imports.join('\n'));
+}

@@ -16,6 +16,12 @@ export interface Database {
   embedded: boolean;
   /** SQL statements sent so far (for tests and diagnostics). */
   statements(): number;
+  /**
+   * Round trips so far: statements sent while their connection had none
+   * outstanding (one sent behind another is pipelined with it and waits for
+   * no answer of its own).
+   */
+  roundTrips(): number;
   close(): Promise<void>;
 }
 
@@ -50,26 +56,53 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   }
 }
 
+/** The pg pool under each Prisma client that openDatabase made. */
+const pools = new WeakMap<PrismaClient, pg.Pool>();
+
+/**
+ * The pool under a Prisma client of openDatabase: the hot write path
+ * (recordOrder) runs plain SQL on the same connections (services/transaction.ts).
+ */
+export function poolOf(prisma: PrismaClient): pg.Pool {
+  const pool = pools.get(prisma);
+  if (!pool) throw new Error('a Prisma client not made by openDatabase has no pg pool');
+  return pool;
+}
+
 function connect(url: string, opts: { poolSize: number; onClose?: (() => Promise<void>) | undefined }): Database {
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize });
+  // Pipelined clients send a statement at once even while an earlier one is
+  // outstanding, so that BEGIN and a transaction's first statement (or its last
+  // and COMMIT) are one round trip; answers still come back in order.
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize, pipeline: true });
   // An idle connection that the server drops (restart, failover) must not
   // crash the process: log it; the pool replaces the connection.
   pool.on('error', (error) => console.error('database connection lost:', error.message));
   let statements = 0;
+  let roundTrips = 0;
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    let outstanding = 0;
     (client as unknown as { query: typeof query }).query = (...args: unknown[]) => {
       statements++;
-      return query(...args);
+      if (outstanding === 0) roundTrips++;
+      const result = query(...args);
+      if (result instanceof Promise) {
+        outstanding++;
+        const done = () => void outstanding--;
+        result.then(done, done);
+      }
+      return result;
     };
   });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  pools.set(prisma, pool);
   return {
     prisma,
     pool,
     url,
     embedded: Boolean(opts.onClose),
     statements: () => statements,
+    roundTrips: () => roundTrips,
     async close() {
       await prisma.$disconnect();
       await pool.end();

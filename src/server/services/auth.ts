@@ -14,6 +14,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKey, ApiKeyScope, PrismaClient } from '@prisma/client';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { poolOf } from '../db/index.ts';
 import { recordAudit, type AuditActor } from './audit.ts';
 import { DomainError } from './errors.ts';
 import type { Tx } from './transaction.ts';
@@ -126,11 +127,17 @@ export async function authenticate(prisma: PrismaClient, authorization: string |
 
 async function authenticateKey(prisma: PrismaClient, key: string): Promise<AuthResult> {
   if (key.length > 200) return fail('unknown');
-  // One statement with its merchant (Prisma's include would be two): it is on every request.
-  const [found] = await prisma.$queryRaw<{ id: string; prefix: string; label: string | null; scope: KeyScope; revokedAt: Date | null; merchantId: string; merchantName: string }[]>`
-    SELECT k.id::text AS "id", k.prefix, k.label, k.scope::text AS "scope", k.revoked_at AS "revokedAt", m.id::text AS "merchantId", m.name AS "merchantName"
-      FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
-     WHERE k.hash = ${hashApiKey(key)}`;
+  // One statement with its merchant (Prisma's include would be two): it is on every request, so
+  // it is plain SQL on the pool (Prisma's raw-query mapping was ~0.4 ms of CPU per request).
+  const { rows } = await poolOf(prisma).query<{ id: string; prefix: string; label: string | null; scope: KeyScope; revokedAt: Date | null; merchantId: string; merchantName: string }>({
+    // Prepared once per connection.
+    name: 'loyalty_api_key',
+    text: `SELECT k.id::text AS "id", k.prefix, k.label, k.scope::text AS "scope", k.revoked_at AS "revokedAt", m.id::text AS "merchantId", m.name AS "merchantName"
+             FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
+            WHERE k.hash = $1`,
+    values: [hashApiKey(key)],
+  });
+  const found = rows[0];
   if (!found) return fail('unknown');
   if (found.revokedAt) return fail('revoked');
   const { id, prefix, label, scope, merchantId, merchantName } = found;

@@ -32,8 +32,9 @@ import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
-import { inTransaction, isRetryable, MAX_ATTEMPTS, VersionConflict, type Tx } from './transaction.ts';
-import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query } from './write.ts';
+import { inSqlTransaction, inTransaction, isRetryable, MAX_ATTEMPTS, prismaSql, VersionConflict, type Sql, type Tx } from './transaction.ts';
+import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
+import { poolOf } from '../db/index.ts';
 
 export interface Scope {
   prisma: PrismaClient;
@@ -360,48 +361,32 @@ interface Applied {
   replayed: WriteResult | null;
 }
 
+/** What differs between the writes that apply one member event (applyMemberEvent, recordOrder). */
+interface EventOptions {
+  orderRefs?: Map<string, string>;
+  /** The client's idempotency key: an accepted event holds it, and a retry with it gets the first result. */
+  key?: string;
+  /** What the `adjust` entry of a correction records besides the engine's fields. */
+  correction?: Correction;
+  /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
+  orders?: Map<string, OrderRecord>;
+  /** The order row an accepted event records (recordOrder), written with the event. */
+  order?: (rows: Map<string, MemberRow>, record: OrderRecord | null) => OrderRow;
+}
+
 /**
- * The common write: lock the member (and load `also`), apply the event,
- * then write the event, the order (`order`, when it was accepted), the
- * states, the entries and the notifications in one statement, then
- * `afterPersist`.
+ * Applies the event to the loaded rows (no I/O): the engine's outcome and
+ * everything the write statement stores for it (write.ts), the event, the
+ * order, the states, the entries and the outbox.
  */
-async function applyMemberEvent(
-  tx: Tx,
+function evaluate(
   scope: Scope,
   active: ActiveProgram,
   event: EngineEvent & { member: string },
-  opts: {
-    /** The member rows, when the caller has locked them already. */
-    locked?: Map<string, MemberRow>;
-    also?: string[];
-    orderRefs?: Map<string, string>;
-    /** The client's idempotency key: an accepted event holds it, and a retry with it gets the first result. */
-    key?: string;
-    /** The caller has already answered a retry of this key (recordOrder, from its order row): only store it. */
-    keyChecked?: boolean;
-    /** What the `adjust` entry of a correction records besides the engine's fields. */
-    correction?: Correction;
-    /** Accepted orders the event may name (a refund's order), as the engine recorded them. */
-    orders?: Map<string, OrderRecord>;
-    /** The order row an accepted event records (recordOrder), written with the event. */
-    order?: (rows: Map<string, MemberRow>, record: OrderRecord | null) => OrderRow;
-    afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[], order: OrderRecord | null) => Promise<void>;
-  } = {},
-): Promise<Applied> {
-  const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
-  stampTime(event, rows);
-  const bodyHash = eventBodyHash(active.program, event);
-  if (opts.key !== undefined && !opts.keyChecked) {
-    // Under the member's lock, a concurrent retry has committed (and is found) or not begun.
-    const first = await firstResult(tx, scope.merchantId, opts.key, event, bodyHash);
-    if (first) return { refusal: null, program: active.program, entryIds: first.entryIds, entries: [], rows, replayed: first };
-  }
-  if (opts.also?.length) {
-    // Read without a lock: if the engine changes one of these (a referrer's
-    // reward), the version check in persist() catches a concurrent change.
-    for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
-  }
+  bodyHash: string,
+  rows: Map<string, MemberRow>,
+  opts: EventOptions,
+): { outcome: ReturnType<typeof applyEvent>; write: WriteRows } {
   const before = viewsBefore(active.program, rows.values());
   const outcome = applyEvent(active.program, event, {
     get: (id: string) => rows.get(id)?.state,
@@ -411,8 +396,7 @@ async function applyMemberEvent(
   const order = outcome.error ? null : (opts.order?.(rows, outcome.order) ?? null);
   const staged = stage(active, event.at, rows, outcome.changed, outcome.entries, opts.orderRefs ?? new Map(), opts.correction ?? null);
   const notifications = notificationsFor(active.program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries });
-  // The event, the order, the states, the entries and the outbox: one statement (write.ts).
-  const written = await writeRows(tx, {
+  const write: WriteRows = {
     merchantId: scope.merchantId,
     event: {
       type: event.type,
@@ -428,11 +412,46 @@ async function applyMemberEvent(
     order,
     ...staged,
     notifications,
-  });
-  if (written.updated !== staged.updates.length) throw new VersionConflict(staged.updates.map((u) => u.id).join(', '));
-  const entryIds = written.entryIds;
+    rewarded: [],
+  };
+  return { outcome, write };
+}
+
+/**
+ * The common write: lock the member (and load `also`), apply the event,
+ * then write the event, the order (`order`, when it was accepted), the
+ * states, the entries and the notifications in one statement, then
+ * `afterPersist`.
+ */
+async function applyMemberEvent(
+  tx: Tx,
+  scope: Scope,
+  active: ActiveProgram,
+  event: EngineEvent & { member: string },
+  opts: EventOptions & {
+    /** The member rows, when the caller has locked them already. */
+    locked?: Map<string, MemberRow>;
+    also?: string[];
+    afterPersist?: (rows: Map<string, MemberRow>, entries: readonly LedgerEntry[], order: OrderRecord | null) => Promise<void>;
+  } = {},
+): Promise<Applied> {
+  const rows = opts.locked ?? (await loadMembers(tx, scope.merchantId, [event.member], true));
+  stampTime(event, rows);
+  const bodyHash = eventBodyHash(active.program, event);
+  if (opts.key !== undefined) {
+    // Under the member's lock, a concurrent retry has committed (and is found) or not begun.
+    const first = await firstResult(tx, scope.merchantId, opts.key, event, bodyHash);
+    if (first) return { refusal: null, program: active.program, entryIds: first.entryIds, entries: [], rows, replayed: first };
+  }
+  if (opts.also?.length) {
+    // Read without a lock: if the engine changes one of these (a referrer's
+    // reward), the write statement's version check catches a concurrent change.
+    for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
+  }
+  const { outcome, write } = evaluate(scope, active, event, bodyHash, rows, opts);
+  const written = await writeRows(prismaSql(tx), write);
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
-  return { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows, replayed: null };
+  return { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
 }
 
 function finish(applied: Applied, memberExternalId: string): WriteResult {
@@ -593,24 +612,25 @@ interface FoundOrder {
 }
 
 /** The first result of an order already recorded (its earn entries), or an ORDER_ID_CONFLICT. */
-async function existingOrder(db: Tx, externalId: string, order: FoundOrder, event: EngineEvent, bodyHash: string): Promise<OrderResult> {
+async function existingOrder(sql: Sql, externalId: string, order: FoundOrder, event: EngineEvent, bodyHash: string): Promise<OrderResult> {
   // Canonical bodies ("25.0" is "25.00"); a retry that leaves `at` to the server matches the stored time.
   if (order.bodyHash !== bodyHash || (!IMPLICIT_AT.has(event) && Date.parse(order.at) !== event.at)) {
     throw new DomainError('ORDER_ID_CONFLICT', `order "${externalId}" was already recorded with a different body`, {
       orderId: externalId,
     });
   }
-  const entries = await db.ledgerEntry.findMany({
-    // The entries the order wrote, dated at the order: later refunds' reversals
-    // and its pending points, written when they vest, are not part of its result.
-    where: { orderId: order.id, kind: 'earn', at: order.at },
-    select: { id: true, memberId: true, points: true },
-    orderBy: { id: 'asc' },
-  });
+  // The entries the order wrote, dated at the order: later refunds' reversals
+  // and its pending points, written when they vest, are not part of its result.
+  const entries = await sql.query<{ id: string; memberId: string; points: string }>(
+    `SELECT id::text AS "id", member_id::text AS "memberId", points::text AS "points" FROM ledger_entries
+      WHERE order_id = $1::uuid AND kind = 'earn' AND at = $2::timestamptz ORDER BY id`,
+    [order.id, order.at],
+    { commit: true },
+  );
   return {
     orderId: order.id,
     memberId: order.memberId,
-    entryIds: entries.map((e) => e.id),
+    entryIds: entries.map((e) => BigInt(e.id)),
     points: entries.reduce((sum, e) => (e.memberId === order.memberId ? sum + Number(e.points) : sum), 0),
     replayed: true,
   };
@@ -657,10 +677,15 @@ SELECT v.id::text AS "versionId", mc.sandbox,
   FROM merchants mc LEFT JOIN program_versions v ON v.merchant_id = mc.id AND v.active
  WHERE mc.id = $1::uuid`;
 
-async function orderContext(tx: Tx, merchantId: string, member: string, orderId: string): Promise<OrderContext> {
-  const [row] = await tx.$queryRawUnsafe<
-    { versionId: string | null; sandbox: boolean; member: MemberJson | null; snapshotVersion: number | null; order: FoundOrder | null; referral: { id: string; rewardedAt: string | null; referrer: MemberJson } | null }[]
-  >(ORDER_CONTEXT_SQL, merchantId, member, orderId);
+async function orderContext(sql: Sql, merchantId: string, member: string, orderId: string): Promise<OrderContext> {
+  const [row] = await sql.query<{
+    versionId: string | null;
+    sandbox: boolean;
+    member: MemberJson | null;
+    snapshotVersion: number | null;
+    order: FoundOrder | null;
+    referral: { id: string; rewardedAt: string | null; referrer: MemberJson } | null;
+  }>(ORDER_CONTEXT_SQL, [merchantId, member, orderId]);
   if (!row) throw new DomainError('NOT_FOUND', 'unknown merchant');
   return {
     versionId: row.versionId,
@@ -674,10 +699,11 @@ async function orderContext(tx: Tx, merchantId: string, member: string, orderId:
 
 /**
  * Records an order. Its first statement locks the member and reads all the
- * write decides on; its second writes everything (write.ts). With BEGIN and
- * COMMIT that is four round trips; the program comes from the process's cache
- * of compiled versions, checked against the active version id the lock
- * statement read.
+ * write decides on; its second writes everything (write.ts). It runs as
+ * plain SQL on a pg client (inSqlTransaction), BEGIN sent with the first
+ * statement and COMMIT with the second: two round trips. The program comes
+ * from the process's cache of compiled versions, checked against the active
+ * version id the lock statement read.
  */
 export async function recordOrder(
   scope: Scope,
@@ -695,7 +721,7 @@ export async function recordOrder(
   let active = await lastActiveProgram(scope.prisma, scope.merchantId);
   let event = toOrder(active);
   const orderId = randomUUID();
-  const result = await inTransaction(scope.prisma, async (tx) => {
+  return inSqlTransaction(poolOf(scope.prisma), async (tx) => {
     // Lock the member first: a concurrent request for the same order has then
     // either committed (and is found here) or not started its write.
     let context = await orderContext(tx, scope.merchantId, event.member, input.orderId);
@@ -709,27 +735,22 @@ export async function recordOrder(
     }
     const bodyHash = eventBodyHash(active.program, event);
     if (context.order) return existingOrder(tx, input.orderId, context.order, event, bodyHash);
-    const locked = new Map(context.member ? [[context.member.externalId, context.member]] : []);
+    const rows = new Map(context.member ? [[context.member.externalId, context.member]] : []);
     const { referral } = context;
-    if (referral && !locked.has(referral.referrer.externalId)) locked.set(referral.referrer.externalId, referral.referrer);
-    const applied = await applyMemberEvent(tx, scope, active, event, {
-      locked,
+    if (referral && !rows.has(referral.referrer.externalId)) rows.set(referral.referrer.externalId, referral.referrer);
+    stampTime(event, rows);
+    const { outcome, write } = evaluate(scope, active, event, bodyHash, rows, {
       key: `order:${event.id}`,
-      keyChecked: true,
       orderRefs: new Map([[event.id, orderId]]),
       order: (rows, record) => orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, record),
-      afterPersist: async (rows, entries) => {
-        if (referral && !referral.rewardedAt && rewardsReferrer(event.id, [...rows.values()].map((r) => r.state), entries)) {
-          await tx.referral.update({
-            where: { id: referral.id },
-            data: { rewardedAt: new Date(event.at), rewardOrderId: orderId },
-          });
-        }
-      },
     });
+    if (!outcome.error && referral && !referral.rewardedAt && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
+      write.rewarded = [{ id: referral.id, rewardedAt: event.at, orderId }];
+    }
+    const written = await writeRows(tx, write, { commit: true });
+    const applied: Applied = { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
     return { ...finish(applied, event.member), orderId };
   });
-  return result;
 }
 
 export async function refundOrder(

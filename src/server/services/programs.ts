@@ -3,6 +3,7 @@ import type { Prisma, PrismaClient, ProgramVersion } from '@prisma/client';
 import { carryOver, compile, memberView, nextDue, type CompileResult, type MemberState, type Program } from '../engine.ts';
 import { recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, ProgramInvalidError } from './errors.ts';
+import type { Sql } from './transaction.ts';
 
 export const MAX_SOURCE_CHARS = 200_000;
 export const PROGRAM_FILE = 'program.loyalty';
@@ -79,12 +80,28 @@ export async function lastActiveProgram(prisma: PrismaClient, merchantId: string
   return lastActive.get(merchantId) ?? remember(merchantId, await requireActiveProgram(prisma, merchantId));
 }
 
-/** The merchant's active program given its version id, as read under a write's lock. */
-export async function activeProgramOf(db: PrismaClient | Prisma.TransactionClient, merchantId: string, versionId: string, sandbox: boolean): Promise<ActiveProgram> {
+/**
+ * The merchant's active program given its version id, as read under a write's
+ * lock. `db` reads the version row when this process has not seen it: a
+ * Prisma client or transaction, or plain SQL in the write's transaction (it
+ * may hold the pool's only connection, with PGlite).
+ */
+export async function activeProgramOf(db: PrismaClient | Prisma.TransactionClient | Sql, merchantId: string, versionId: string, sandbox: boolean): Promise<ActiveProgram> {
   const known = lastActive.get(merchantId);
   if (known && known.version.id === versionId && known.sandbox === sandbox) return known;
-  const version = known?.version.id === versionId ? known.version : await db.programVersion.findUniqueOrThrow({ where: { id: versionId } });
+  const version = known?.version.id === versionId ? known.version : await readVersion(db, versionId);
   return remember(merchantId, { version, program: programOf(version), sandbox });
+}
+
+async function readVersion(db: PrismaClient | Prisma.TransactionClient | Sql, id: string): Promise<ProgramVersion> {
+  if (!('query' in db)) return db.programVersion.findUniqueOrThrow({ where: { id } });
+  const [row] = await db.query<Omit<ProgramVersion, 'fromSeq'> & { fromSeq: string }>(
+    `SELECT id::text AS "id", merchant_id::text AS "merchantId", version, name, source, hash, currency, active, created_at AS "createdAt", from_seq::text AS "fromSeq"
+       FROM program_versions WHERE id = $1::uuid`,
+    [id],
+  );
+  if (!row) throw new Error(`program version ${id} not found`);
+  return { ...row, fromSeq: BigInt(row.fromSeq) };
 }
 
 export interface PublishResult {

@@ -9,7 +9,11 @@
 // Foreign keys (entries → order, event, member; deliveries → notifications)
 // are checked at the end of the statement, when every CTE has run. Entry and
 // notification ids are taken in the order given (ORDER BY their index).
-import type { Tx } from './transaction.ts';
+//
+// The statement checks its member updates' version checks itself
+// (loyalty_check_updated, a serialization failure when one missed), so that
+// a COMMIT sent with it can never commit half a write (transaction.ts).
+import type { Sql } from './transaction.ts';
 import { PAYLOAD_VERSION, type NewNotification } from './notifications.ts';
 
 export interface EventRow {
@@ -80,11 +84,13 @@ export interface WriteRows {
   inserts: MemberInsert[];
   entries: EntryRow[];
   notifications: readonly NewNotification[];
+  /** Referrals the event's order rewarded (the referee's first order). */
+  rewarded: readonly { id: string; rewardedAt: number; orderId: string }[];
 }
 
 export interface Written {
   seq: bigint;
-  /** Members the version check let through (updates.length when nobody wrote them meanwhile). */
+  /** Members updated: always updates.length (a missed version check fails the statement). */
   updated: number;
   /** The entries' ids, ascending (the order given). */
   entryIds: bigint[];
@@ -162,18 +168,23 @@ WITH ev AS (
     FROM ntf n
     JOIN webhook_endpoints e ON e.merchant_id = n.merchant_id AND e.enabled AND (cardinality(e.types) = 0 OR n.type = ANY(e.types))
    ORDER BY n.id, e.id
+), rew AS (
+  UPDATE referrals r SET rewarded_at = w.rewarded_at, reward_order_id = w.order_id
+    FROM jsonb_to_recordset($18::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
+   WHERE r.id = w.id
+  RETURNING r.id
 )
 SELECT (SELECT seq FROM ev)::text AS seq,
-       (SELECT count(*) FROM upd)::int AS updated,
+       loyalty_check_updated($17::int, (SELECT count(*) FROM upd)::int) AS updated,
+       (SELECT count(*) FROM rew)::int AS rewarded,
        (SELECT count(*) FROM ins)::int AS inserted,
        (SELECT count(*) FROM ord)::int AS orders,
        coalesce((SELECT array_agg(id ORDER BY id) FROM led), '{}')::text[] AS entry_ids`;
 
-/** Writes the rows in one statement (plain SQL on the hot path, see above). */
-export async function writeRows(tx: Tx, rows: WriteRows): Promise<Written> {
+/** Writes the rows in one statement (plain SQL on the hot path, see above); `commit`: the transaction's last (Sql). */
+export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: boolean } = {}): Promise<Written> {
   const { event, order } = rows;
-  const [result] = await tx.$queryRawUnsafe<{ seq: string; updated: number; entry_ids: string[] }[]>(
-    SQL,
+  const [result] = await sql.query<{ seq: string; updated: number; entry_ids: string[] }>(SQL, [
     rows.merchantId,
     event.type,
     event.member,
@@ -200,7 +211,9 @@ export async function writeRows(tx: Tx, rows: WriteRows): Promise<Written> {
     ),
     PAYLOAD_VERSION,
     JSON.stringify(rows.notifications.map((n, i) => ({ n: i, type: n.type, member: n.member, at: iso(n.at), payload: n.payload }))),
-  );
+    rows.updates.length,
+    JSON.stringify(rows.rewarded.map((r) => ({ id: r.id, rewarded_at: iso(r.rewardedAt), order_id: r.orderId }))),
+  ], options);
   if (!result) throw new Error('the write statement returned no row');
   return { seq: BigInt(result.seq), updated: result.updated, entryIds: result.entry_ids.map((id) => BigInt(id)) };
 }
