@@ -515,6 +515,9 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
   const p = rt.plan.program;
   const exp = p.expire;
   const bday = p.birthday;
+  // Only vesting changes the vestings: the next one is looked up once, and
+  // then given by vest().
+  let v = nextVesting(s);
   for (;;) {
     let e = Infinity;
     if (exp) {
@@ -522,7 +525,6 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
       else if (s.inactiveAt !== null) e = s.inactiveAt;
     }
     const b = s.nextBirthday ?? Infinity;
-    const v = nextVesting(s);
     // On the same instant: expiry, then vesting, then the birthday bonus.
     if (e <= t && e <= b && e <= v) {
       if (exp!.mode === 'lots') {
@@ -540,7 +542,7 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
         s.inactiveAt = null;
       }
     } else if (v <= t && v <= b) {
-      vest(rt, s, v, out);
+      v = vest(rt, s, v, out);
     } else if (b <= t) {
       if (bday && bday.points > 0) {
         earn(rt, s, b, bday.points, 'birthday', null, bday.line, out);
@@ -570,13 +572,16 @@ function nextVesting(s: MemberState): number {
 
 /** Writes every vesting due at instant `at`, in the order the orders were
  * placed: each non-zero contribution an `earn` entry dated `at` (a lot,
- * activity), and their sum in the `points` tier metric at `at`. */
-function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): void {
+ * activity), and their sum in the `points` tier metric at `at`. Returns
+ * when the next of those left vests (nextVesting after it). */
+function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): number {
   const vs = s.vesting!;
   let w = 0;
+  let next = Infinity;
   for (const x of vs) {
     if (x.at !== at) {
       vs[w++] = x;
+      if (x.at < next) next = x.at;
       continue;
     }
     let sum = 0;
@@ -588,14 +593,17 @@ function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): v
     if (rt.plan.program.metric === 'points') addMetric(rt, s, at, sum, 1, x.seq);
   }
   vs.length = w;
+  return next;
 }
 
 /** Where an order's contributions go: written now (`vesting` null), or
  * scheduled with the order's other points (4.9). Any step of 4.2 that
- * produces a contribution for the ordering member goes through here. */
-function credit(rt: Evaluation, s: MemberState, vesting: Vesting | null, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): void {
+ * produces a contribution for the ordering member goes through here, as
+ * the k-th of the vesting's contributions; returns k + 1. */
+function credit(rt: Evaluation, s: MemberState, vesting: Vesting | null, k: number, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): number {
   if (vesting === null) earn(rt, s, at, points, rule, ref, line, out);
-  else vesting.contributions.push({ rule, points, line });
+  else vesting.contributions[k] = { rule, points, line };
+  return k + 1;
 }
 
 /** Schedules a vesting in the member's state (nothing to schedule when it is empty). */
@@ -1005,18 +1013,26 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
   // the vesting instant: the member's own in one vesting of the order, the
   // referrer's reward in one of the referrer's.
   const vestAt = p.pending === null ? 0 : rt.plan.zone.add(ev.at, p.pending);
-  const vesting: Vesting | null = p.pending === null ? null : { order: ev.id, seq: s.orders + 1, at: vestAt, contributions: [] };
+  const ref = p.referral;
+  const referral = ref !== null && referralApplies(rt, s, ev.at, calc.total);
+  // Step 8a: challenge bonuses, computed now (they read nothing the referral
+  // writes) and credited after the referral (not in E: 4.8).
+  const end = challengeContributions(rt, s, ev.at, ev.lines, calc, true);
+  // A vesting's contributions are known in number up front: its array is
+  // made at its size (it lives until the vesting, in every pending order).
+  const size = end + (referral && ref.referee > 0 ? 1 : 0);
+  const vesting: Vesting | null = p.pending === null ? null : { order: ev.id, seq: s.orders + 1, at: vestAt, contributions: new Array<Contribution>(size) };
+  let k = 0;
   let e = 0;
   const sc = rt.out;
   for (let i = 0; i < calc.count; i++) {
-    credit(rt, s, vesting, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    k = credit(rt, s, vesting, k, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
     e += sc.points[i]!;
   }
   let memberPoints = e;
-  const ref = p.referral;
-  if (ref && referralApplies(rt, s, ev.at, calc.total)) {
+  if (referral) {
     if (ref.referee > 0) {
-      credit(rt, s, vesting, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
+      k = credit(rt, s, vesting, k, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
       memberPoints += ref.referee;
     }
     const found = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
@@ -1038,11 +1054,9 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
       }
     }
   }
-  // Step 8a: challenge bonuses, after the referral (not in E: 4.8).
-  const end = challengeContributions(rt, s, ev.at, ev.lines, calc, true);
-  // They are pending with the order's other points (4.9).
+  // The challenge bonuses are pending with the order's other points (4.9).
   for (let i = calc.count; i < end; i++) {
-    credit(rt, s, vesting, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    k = credit(rt, s, vesting, k, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
     memberPoints += sc.points[i]!;
   }
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);

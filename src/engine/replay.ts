@@ -159,51 +159,97 @@ class LedgerColumns {
   }
 }
 
-/** Binary min-heap of [due, member id]. */
+/**
+ * The members' due times, as a binary min-heap of member indices that holds
+ * each member at most once: a new due time moves the member within the heap
+ * instead of adding an entry (every vesting makes a member due at another
+ * time, so a heap of (due, member) pairs filled up with superseded entries,
+ * one per order, and a tick spent its time sifting through them).
+ */
 class DueHeap {
-  private due: number[] = [];
-  private ids: string[] = [];
+  /** Member indices, in heap order. */
+  private readonly heap: number[] = [];
+  /** By member index: its due time, and its position in `heap` (-1: not in it). */
+  private readonly due: number[] = [];
+  private readonly pos: number[] = [];
   get size(): number {
-    return this.due.length;
+    return this.heap.length;
   }
+  /** The earliest due time (the heap is not empty). */
   peek(): number {
-    return this.due[0]!;
+    return this.due[this.heap[0]!]!;
   }
-  push(due: number, id: string): void {
-    let i = this.due.length;
-    this.due.push(due);
-    this.ids.push(id);
+  /** Sets member `m`'s due time; `due` < 0: nothing due. */
+  set(m: number, due: number): void {
+    while (this.pos.length <= m) {
+      this.pos.push(-1);
+      this.due.push(NaN);
+    }
+    const at = this.pos[m]!;
+    if (due < 0) {
+      if (at >= 0) this.removeAt(at);
+      return;
+    }
+    if (at < 0) {
+      this.due[m] = due;
+      this.heap.push(m);
+      this.pos[m] = this.heap.length - 1;
+      this.up(this.heap.length - 1);
+      return;
+    }
+    const old = this.due[m]!;
+    if (old === due) return;
+    this.due[m] = due;
+    if (due < old) this.up(at);
+    else this.down(at);
+  }
+  /** Removes the member due first; its index. */
+  pop(): number {
+    const m = this.heap[0]!;
+    this.removeAt(0);
+    return m;
+  }
+  private removeAt(i: number): void {
+    const m = this.heap[i]!;
+    const last = this.heap.pop()!;
+    this.pos[m] = -1;
+    if (i === this.heap.length) return;
+    this.heap[i] = last;
+    this.pos[last] = i;
+    this.up(i);
+    this.down(this.pos[last]!);
+  }
+  private up(i: number): void {
+    const h = this.heap;
+    const m = h[i]!;
+    const d = this.due[m]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (this.due[p]! <= due) break;
-      this.due[i] = this.due[p]!;
-      this.ids[i] = this.ids[p]!;
+      if (this.due[h[p]!]! <= d) break;
+      h[i] = h[p]!;
+      this.pos[h[i]!] = i;
       i = p;
     }
-    this.due[i] = due;
-    this.ids[i] = id;
+    h[i] = m;
+    this.pos[m] = i;
   }
-  pop(): [number, string] {
-    const top: [number, string] = [this.due[0]!, this.ids[0]!];
-    const d = this.due.pop()!;
-    const id = this.ids.pop()!;
-    const n = this.due.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && this.due[r]! < this.due[l]! ? r : l;
-        if (this.due[c]! >= d) break;
-        this.due[i] = this.due[c]!;
-        this.ids[i] = this.ids[c]!;
-        i = c;
-      }
-      this.due[i] = d;
-      this.ids[i] = id;
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const m = h[i]!;
+    const d = this.due[m]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.due[h[r]!]! < this.due[h[l]!]! ? r : l;
+      if (this.due[h[c]!]! >= d) break;
+      h[i] = h[c]!;
+      this.pos[h[i]!] = i;
+      i = c;
     }
-    return top;
+    h[i] = m;
+    this.pos[m] = i;
   }
 }
 
@@ -238,6 +284,9 @@ export class IdIndex {
 
   /** The index of `id`, or -1. */
   get(id: string): number {
+    // Asked again after a miss, with nothing added since (an order's
+    // duplicate check, then its insert): still a miss, at the same slot.
+    if (id === this.missId) return -1;
     const h = IdIndex.hash(id);
     const slots = this.slots;
     const mask = this.mask;
@@ -462,8 +511,6 @@ export class Replay {
   /** The order being applied (its entries' ref), and the index it will get. */
   private curOrderId: string | null = null;
   private curOrderIdx = -1;
-  /** By member index: the due time last pushed on the heap (NaN: none). */
-  private readonly pushed: number[] = [];
   /** The last two members looked up (an event touches one member, an order
    * sometimes its referrer too). */
   private last: MemberRec | null = null;
@@ -486,9 +533,16 @@ export class Replay {
     this.evaluateWith(program);
     this.world = {
       get: (id) => {
-        const k = this.index.get(id);
-        if (k < 0) return undefined;
-        const r = this.recs[k]!;
+        // The last two members looked up first (no hash of the id).
+        let r = this.last;
+        if (r === null || r.id !== id) {
+          r = this.prev;
+          if (r === null || r.id !== id) {
+            const k = this.index.get(id);
+            if (k < 0) return undefined;
+            r = this.recs[k]!;
+          }
+        }
         if (r !== this.last) {
           this.prev = this.last;
           this.last = r;
@@ -582,7 +636,10 @@ export class Replay {
       this.tick(ev.at, line);
       return;
     }
-    if (ev.type === 'order') {
+    // A new order's entries refer to the index it is about to get; a
+    // duplicate id is refused, and entries bringing its member forward
+    // (a vesting of the first order with that id) refer to the first.
+    if (ev.type === 'order' && !this.orders.has(ev.id)) {
       this.curOrderId = ev.id;
       this.curOrderIdx = this.orders.count;
     } else this.curOrderId = null;
@@ -598,18 +655,25 @@ export class Replay {
     for (const s of out.changed) this.settle(s);
   }
 
+  /** Members brought forward by the current tick, by index (reused). */
+  private readonly again: number[] = [];
+
   private tick(t: number, line: number): void {
-    const again: string[] = [];
+    const again = this.again;
     while (this.heap.size && this.heap.peek() <= t) {
-      const [due, id] = this.heap.pop();
-      const i = this.indexOf(id);
-      if (this.pushed[i] !== due) continue; // superseded
-      const s = this.members.get(id)!;
-      this.pushed[i] = NaN;
+      const i = this.heap.pop();
+      const r = this.recs[i]!;
+      // Its entries name it: the sink finds it without hashing the id.
+      if (r !== this.last) {
+        this.prev = this.last;
+        this.last = r;
+      }
+      const s = r.state!;
       this.record(this.advanceMember(s, t), line);
-      again.push(id);
+      again.push(i);
     }
-    for (const id of again) this.settle(this.members.get(id)!);
+    for (let k = 0; k < again.length; k++) this.settle(this.recs[again[k]!]!.state!);
+    again.length = 0;
   }
 
   /** After a member changed: keep its state (round-tripped if asked) and its due time. */
@@ -622,11 +686,7 @@ export class Replay {
     }
     const due = state.due;
     const i = this.indexOf(state.id);
-    if (due < 0) this.pushed[i] = NaN;
-    else if (this.pushed[i] !== due) {
-      this.pushed[i] = due;
-      this.heap.push(due, state.id);
-    }
+    this.heap.set(i, due);
   }
 
   /** A member's index. A new member (its signup bonus is written before
@@ -644,7 +704,6 @@ export class Replay {
       this.recs.push(r);
       this.ids.push(id);
       this.index.add(id, r.idx);
-      this.pushed.push(NaN);
     }
     this.prev = this.last;
     this.last = r;
@@ -670,8 +729,20 @@ export class Replay {
   private refIndex(ref: string | null): number {
     if (ref === null) return -1;
     if (ref === this.curOrderId) return this.curOrderIdx;
-    return this.orders.indexOf(ref);
+    // A vesting writes several entries of one earlier order in a row.
+    if (ref === this.lastRef) return this.lastRefIdx;
+    const i = this.orders.indexOf(ref);
+    // An order's index never changes once it has one.
+    if (i >= 0) {
+      this.lastRef = ref;
+      this.lastRefIdx = i;
+    }
+    return i;
   }
+
+  /** The last earlier order an entry referred to, and its index. */
+  private lastRef: string | null = null;
+  private lastRefIdx = -1;
 
   private readonly orderId = (i: number): string => this.orders.idOf(i);
 
@@ -704,8 +775,19 @@ export class Replay {
     let rule = this.ruleJson.get(ruleName);
     if (rule === undefined) this.ruleJson.set(ruleName, (rule = JSON.stringify(ruleName)));
     const ref = L.refOf(i);
-    return `{"at":"${this.atText(L.atOf(i))}","kind":"${L.kindOf(i)}","points":${L.pointsOf(i)},"rule":${rule},"ref":${ref < 0 ? 'null' : JSON.stringify(this.orders.idOf(ref))}}`;
+    return `{"at":"${this.atText(L.atOf(i))}","kind":"${L.kindOf(i)}","points":${L.pointsOf(i)},"rule":${rule},"ref":${ref < 0 ? 'null' : this.refJson(ref)}}`;
   }
+
+  /** An order's id as JSON; a member's entries of one order come together. */
+  private refJson(ref: number): string {
+    if (ref !== this.lastRefJsonIdx) {
+      this.lastRefJsonIdx = ref;
+      this.lastRefJson = JSON.stringify(this.orders.idOf(ref));
+    }
+    return this.lastRefJson;
+  }
+  private lastRefJsonIdx = -1;
+  private lastRefJson = '';
 
   /** One member's ledger, with the program line that produced each entry. */
   ledgerOf(id: string): { entries: ResultEntry[]; lines: (number | null)[] } {

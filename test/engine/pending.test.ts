@@ -82,6 +82,20 @@ describe('pending points', () => {
     expect(end).toMatchObject({ balance: 0, pending: 0 });
   });
 
+  it('refer vested entries to their order when a duplicate of its id brings the member to the vesting', () => {
+    // o1 at 1 Mar 10:00Z: base 30 vests 15 Mar 10:00Z. A second "o1" on 20 Mar
+    // is refused as a duplicate; bringing the member to it first writes the
+    // vesting, whose ref is the accepted o1 (the replay must not take it for
+    // the refused order being applied).
+    const events = [signup('2026-03-01T09:00:00Z'), order('2026-03-01T10:00:00Z', 'o1', [['COAT', 'coat', 1, '30.00']]), order('2026-03-20T10:00:00Z', 'o1', [['COAT', 'coat', 1, '30.00']])];
+    const r = new Replay(P);
+    events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
+    const expected = [earn('2026-03-15T10:00:00Z', 30, 'base', 'o1')];
+    expect(r.result().members['a']!.ledger).toEqual(expected);
+    expect((JSON.parse([...r.resultJsonChunks()].join('')) as { members: { a: { ledger: unknown } } }).members.a.ledger).toEqual(expected);
+    expect(r.errors.map((e) => e.line)).toEqual([3]);
+  });
+
   it('write orders vesting at the same instant in the order they were placed', () => {
     const r = run(P, [
       signup('2026-03-01T09:00:00Z'),
