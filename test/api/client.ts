@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { openDatabase, type Database } from '../../src/server/db/index.ts';
 import { createMerchant } from '../../src/server/services/merchants.ts';
 import { verifyAll, type VerifyDifference } from '../../src/server/services/verify.ts';
@@ -92,8 +93,7 @@ export function example(name: string): string {
 }
 
 let merchants = 0;
-/** A new merchant (a tenant of its own), optionally with a published program; returns its API key. */
-/** A new merchant; a sandbox one may date events in the future (fixtures run into 2028). */
+/** A new merchant (a tenant of its own), optionally with a published program; returns its id and API key. A sandbox one may date events in the future (fixtures run into 2028). */
 export async function newMerchant(server: TestServer, program?: string, options: { sandbox?: boolean } = {}): Promise<{ id: string; key: string }> {
   const m = await createMerchant(server.db.prisma, `Test merchant ${++merchants}`, program, options);
   return { id: m.id, key: m.apiKey };
@@ -117,4 +117,28 @@ export async function balanceMismatches(db: Database): Promise<unknown[]> {
       FROM members m
       LEFT JOIN (SELECT member_id, SUM(points) AS total FROM ledger_entries GROUP BY member_id) l ON l.member_id = m.id
      WHERE m.balance <> COALESCE(l.total, 0)`;
+}
+
+/**
+ * A test server for the tests of the describe block it is called in: started
+ * before them (`use` receives it), and at the end stopped after the law of the
+ * log is checked (replaying every merchant's log gives what is stored). With
+ * `eachTest`, after every test each member's balance must equal its ledger and
+ * no error may have been masked.
+ */
+export function verifiedServer(backend: Backend, use: (server: TestServer) => void, options: { eachTest?: boolean } = {}): void {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(backend);
+    use(server);
+  }, 120_000);
+  afterAll(async () => {
+    expect(await stopVerified(server)).toEqual([]);
+  });
+  if (options.eachTest) {
+    afterEach(async () => {
+      expect(await balanceMismatches(server!.db)).toEqual([]);
+      expect(server!.masked).toEqual([]);
+    });
+  }
 }

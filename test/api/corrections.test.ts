@@ -1,8 +1,8 @@
 // Corrections (issue 7): updateMember, the GDPR export and erasure, and the
 // audit log of admin actions; admin only. On embedded PGlite and on a real
 // PostgreSQL, as the API suite.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
+import { describe, expect, test } from 'vitest';
+import { example, newMerchant, ok, rawRequest, request, verifiedServer, type Backend, type TestServer } from './client.ts';
 import {
   AuditLogDocument,
   EraseMemberDocument,
@@ -35,17 +35,7 @@ interface Exported {
 describe.each<Backend>(['pglite', 'postgres'])('corrections on %s', { timeout: 120_000 }, (backend) => {
   let server: TestServer;
 
-  beforeAll(async () => {
-    server = await startTestServer(backend);
-  }, 120_000);
-  afterAll(async () => {
-    // The law of the event log: replaying every merchant's log gives what is stored.
-    expect(await stopVerified(server)).toEqual([]);
-  });
-  afterEach(async () => {
-    expect(await balanceMismatches(server.db)).toEqual([]);
-    expect(server.masked).toEqual([]);
-  });
+  verifiedServer(backend, (s) => (server = s), { eachTest: true });
 
   const gql = (key: string | null, query: string, variables: Record<string, unknown> = {}) => rawRequest(server.app, { query, variables }, key);
 

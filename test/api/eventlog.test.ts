@@ -4,13 +4,13 @@
 // applied at most once per key. On embedded PGlite and on a real PostgreSQL.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
 import { generateToString } from '../../bench/generate.ts';
 import { conformanceDir, conformanceNextDir } from '../support.ts';
-import { example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
+import { example, newMerchant, ok, rawRequest, request, verifiedServer, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
 import {
   AdjustPointsDocument,
@@ -27,13 +27,7 @@ const latte = (price = '4.75') => ({ sku: 'LATTE-12', category: 'espresso', qty:
 function eventLog(backend: Backend) {
   describe(`event log on ${backend}`, { timeout: 120_000 }, () => {
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(backend);
-    }, 120_000);
-    afterAll(async () => {
-      // The law of the event log: replaying every merchant's log gives what is stored.
-      expect(await stopVerified(server)).toEqual([]);
-    });
+    verifiedServer(backend, (s) => (server = s));
 
     const exportOf = async (key: string | null, query = '') => {
       const res = await server.app.fetch(`http://loyalty.test/events.jsonl${query}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });

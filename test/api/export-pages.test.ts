@@ -2,10 +2,10 @@
 // previewProgram): keyset pages on (at, seq) give the log exactly as one
 // ordered read does, whatever the page size, with events that share an
 // instant across page boundaries and with every filter.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { EVENT_TYPES } from '../../src/engine/index.ts';
 import { logPages, type ExportFilter } from '../../src/server/http/events-export.ts';
-import { example, newMerchant, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
+import { example, newMerchant, verifiedServer, type Backend, type TestServer } from './client.ts';
 
 const COFFEE = example('coffee-chain.loyalty');
 
@@ -31,12 +31,7 @@ function history(): string {
 function pages(backend: Backend) {
   describe(`logPages on ${backend}`, { timeout: 120_000 }, () => {
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(backend);
-    }, 120_000);
-    afterAll(async () => {
-      expect(await stopVerified(server)).toEqual([]);
-    });
+    verifiedServer(backend, (s) => (server = s));
 
     test('any page size reads the log in (at, seq) order, ties across pages included, each filter applied', async () => {
       const m = await newMerchant(server, COFFEE, { sandbox: true });

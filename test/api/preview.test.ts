@@ -2,10 +2,10 @@
 // compared with the active program by the engine's ProgramDiff over the
 // export (GET /events.jsonl); nothing is written. On embedded PGlite and on
 // a real PostgreSQL.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { diffPrograms } from '../../src/engine/index.ts';
-import { balanceMismatches, example, newMerchant, ok, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
+import { example, newMerchant, ok, request, verifiedServer, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
 import { PreviewProgramDocument, RecordOrderDocument, SignupDocument, type PreviewProgramQuery } from './generated/operations.ts';
 
@@ -15,17 +15,7 @@ type Preview = Extract<PreviewProgramQuery['previewProgram'], { __typename: 'Pro
 function preview(backend: Backend) {
   describe(`previewProgram on ${backend}`, { timeout: 120_000 }, () => {
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(backend);
-    }, 120_000);
-    afterAll(async () => {
-      // The law of the event log: replaying every merchant's log gives what is stored.
-      expect(await stopVerified(server)).toEqual([]);
-    });
-    afterEach(async () => {
-      expect(await balanceMismatches(server.db)).toEqual([]);
-      expect(server.masked).toEqual([]);
-    });
+    verifiedServer(backend, (s) => (server = s), { eachTest: true });
 
     /** What a merchant has stored: nothing of it may change in a preview. */
     const stored = async (merchantId: string) => {

@@ -3,9 +3,9 @@
 // row, put in with SQL, is read as version 5 by every write, the refund of a
 // version 4 order record is what it would have been, and verify (db:verify)
 // finds the stored log and states agree.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
-import { example, newMerchant, ok, startTestServer, stopVerified, type TestServer } from './client.ts';
+import { example, newMerchant, ok, verifiedServer, type TestServer } from './client.ts';
 import { RecordOrderDocument, RefundOrderDocument, SignupDocument } from './generated/operations.ts';
 
 const COFFEE = example('coffee-chain.loyalty');
@@ -23,12 +23,7 @@ const ORDER_V4 = { earned: 'e', eligiblePaid: 'p', reversed: 'rev' };
 
 describe('stored version 4 states on PGlite', { timeout: 120_000 }, () => {
   let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer('pglite');
-  }, 120_000);
-  afterAll(async () => {
-    expect(await stopVerified(server)).toEqual([]);
-  });
+  verifiedServer('pglite', (s) => (server = s));
 
   /** Signup and an order, then (when `old`) the stored rows rewritten as version 4; then a second order and a refund of the first. */
   const run = async (old: boolean) => {

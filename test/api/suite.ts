@@ -3,10 +3,10 @@
 // `app.fetch` with operations typed by graphql-codegen; after every test the
 // cached balances must equal the ledger sums.
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
-import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
+import { balanceMismatches, example, newMerchant, ok, rawRequest, request, verifiedServer, type Backend, type TestServer } from './client.ts';
 import { feedFixture } from './fixtures.ts';
 import {
   ActiveProgramDocument,
@@ -51,19 +51,7 @@ export function apiSuite(backend: Backend) {
   describe(`GraphQL API on ${backend}`, { timeout: 120_000 }, () => {
     let server: TestServer;
 
-    beforeAll(async () => {
-      server = await startTestServer(backend);
-    }, 120_000);
-
-    afterAll(async () => {
-      // The law of the event log: replaying every merchant's log gives what is stored.
-      expect(await stopVerified(server)).toEqual([]);
-    });
-
-    afterEach(async () => {
-      expect(await balanceMismatches(server.db)).toEqual([]);
-      expect(server.masked).toEqual([]);
-    });
+    verifiedServer(backend, (s) => (server = s), { eachTest: true });
 
     /** A merchant with the coffee program and member `m` signed up at `at`. */
     async function coffeeMember(id = 'm', at = '2026-03-02T09:00:00Z', options: { sandbox?: boolean } = {}) {

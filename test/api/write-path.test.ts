@@ -2,11 +2,11 @@
 // trips, the write statement's own version check (COMMIT goes out with it),
 // and concurrent writes to one unlocked row (a referrer) that the check
 // turns into retries. On PGlite and on PostgreSQL.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { poolOf } from '../../src/server/db/index.ts';
 import { inSqlTransaction, inTransaction, prismaSql } from '../../src/server/services/transaction.ts';
 import { writeRows, type WriteRows } from '../../src/server/services/write.ts';
-import { balanceMismatches, example, newMerchant, ok, rawRequest, request, startTestServer, stopVerified, type Backend, type TestServer } from './client.ts';
+import { example, newMerchant, ok, rawRequest, request, verifiedServer, type Backend, type TestServer } from './client.ts';
 import { MemberDocument, RecordOrderDocument, SignupDocument } from './generated/operations.ts';
 
 const COFFEE = example('coffee-chain.loyalty');
@@ -15,14 +15,7 @@ const beans = (qty = 1) => ({ sku: 'WB-ETHIOPIA-12OZ', category: 'whole-beans', 
 for (const backend of ['pglite', 'postgres'] as Backend[]) {
   describe(`recordOrder's write path on ${backend}`, { timeout: 120_000 }, () => {
     let server: TestServer;
-    beforeAll(async () => {
-      server = await startTestServer(backend);
-    }, 120_000);
-    afterAll(async () => {
-      expect(await balanceMismatches(server.db)).toEqual([]);
-      expect(server.masked).toEqual([]);
-      expect(await stopVerified(server)).toEqual([]);
-    });
+    verifiedServer(backend, (s) => (server = s), { eachTest: true });
 
     test('an order is three round trips: the key, BEGIN with the lock statement, the write with COMMIT', async () => {
       const m = await newMerchant(server, COFFEE);
