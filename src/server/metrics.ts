@@ -72,7 +72,7 @@ const advanceDuration = new Histogram({
  * What became of a member write: `accepted` (written), `replayed` (an
  * idempotent retry, nothing written), `refused` (the engine said no: with
  * the refusal's code when there is one, e.g. INSUFFICIENT_POINTS), `conflict`
- * (ORDER_ID_CONFLICT, WRITE_CONFLICT), `error` (anything else).
+ * (IDEMPOTENCY_CONFLICT, WRITE_CONFLICT), `error` (anything else).
  */
 export type WriteOutcome = 'accepted' | 'replayed' | 'refused' | 'conflict' | 'error';
 
@@ -84,7 +84,7 @@ export function recordWrite(operation: string, outcome: WriteOutcome, seconds?: 
 
 function outcomeOf(error: unknown): WriteOutcome {
   if (error instanceof EventRefusedError) return 'refused';
-  if (error instanceof DomainError && (error.code === 'ORDER_ID_CONFLICT' || error.code === 'IDEMPOTENCY_CONFLICT' || error.code === 'WRITE_CONFLICT')) {
+  if (error instanceof DomainError && (error.code === 'IDEMPOTENCY_CONFLICT' || error.code === 'WRITE_CONFLICT')) {
     return 'conflict';
   }
   return 'error';

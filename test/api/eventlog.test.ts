@@ -279,7 +279,7 @@ function eventLog(backend: Backend) {
       const retry = await ok(server.app, m.key, RecordOrderDocument, { input: { ...order, lines: [latte('25.00')], at: undefined } });
       expect(retry.recordOrder).toMatchObject({ replayed: true, points: first.recordOrder.__typename === 'RecordOrderPayload' ? first.recordOrder.points : -1 });
       const moved = await request(server.app, m.key, RecordOrderDocument, { input: { ...order, at: '2026-03-02T09:05:00Z' } });
-      expect(moved.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
+      expect(moved.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
 
       const event = { memberId: 'ava', name: 'survey', idempotencyKey: 'survey-1', at: '2026-03-03T09:00:00Z' };
       const a = await ok(server.app, m.key, RecordEventDocument, { input: event });

@@ -784,9 +784,9 @@ export function apiSuite(backend: Backend) {
         expect(retry.recordOrder.entries.every((e) => e.kind === 'EARN')).toBe(true);
 
         const conflict = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, lines: [latte(3)] } });
-        expect(conflict.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
+        expect(conflict.errors?.[0]?.extensions).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', orderId: 'SAME' });
         const otherMember = await request(server.app, m.key, RecordOrderDocument, { input: { ...input, memberId: 'someone-else' } });
-        expect(otherMember.errors?.[0]?.extensions?.code).toBe('ORDER_ID_CONFLICT');
+        expect(otherMember.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_CONFLICT');
       });
 
       test('200 concurrent redemptions never take the balance below what the engine allows', async () => {

@@ -14,7 +14,6 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'NO_ACTIVE_PROGRAM'
   | 'CURRENCY_CHANGE'
-  | 'ORDER_ID_CONFLICT'
   | 'IDEMPOTENCY_CONFLICT'
   | 'WRITE_CONFLICT';
 

@@ -10,7 +10,7 @@ import * as members from './members.ts';
 
 export interface ImportProblem {
   line: number;
-  /** A RefusalCode for a refused event, or BAD_USER_INPUT / IDEMPOTENCY_CONFLICT / ORDER_ID_CONFLICT. */
+  /** A RefusalCode for a refused event, or BAD_USER_INPUT / IDEMPOTENCY_CONFLICT. */
   code: string;
   message: string;
 }

@@ -611,11 +611,11 @@ interface FoundOrder {
   at: string;
 }
 
-/** The first result of an order already recorded (its earn entries), or an ORDER_ID_CONFLICT. */
+/** The first result of an order already recorded (its earn entries), or an IDEMPOTENCY_CONFLICT (its id with another body). */
 async function existingOrder(sql: Sql, externalId: string, order: FoundOrder, event: EngineEvent, bodyHash: string): Promise<OrderResult> {
   // Canonical bodies ("25.0" is "25.00"); a retry that leaves `at` to the server matches the stored time.
   if (order.bodyHash !== bodyHash || (!IMPLICIT_AT.has(event) && Date.parse(order.at) !== event.at)) {
-    throw new DomainError('ORDER_ID_CONFLICT', `order "${externalId}" was already recorded with a different body`, {
+    throw new DomainError('IDEMPOTENCY_CONFLICT', `order "${externalId}" was already recorded with a different body`, {
       orderId: externalId,
     });
   }

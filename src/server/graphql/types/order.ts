@@ -131,7 +131,7 @@ builder.mutationFields((t) => ({
     type: RecordOrderPayload,
     authScopes: WRITE,
     description:
-      'Records an order and awards its points. Idempotent on `orderId`: the same body returns the first result; a different body is an ORDER_ID_CONFLICT error.',
+      'Records an order and awards its points. Idempotent on `orderId`: the same body returns the first result; a different body is an IDEMPOTENCY_CONFLICT error.',
     errors: { types: [EventRefusedError] },
     args: { input: t.arg({ type: RecordOrderInput, required: true, description: 'The order.' }) },
     resolve: (_root, { input }, ctx) =>
