@@ -5,9 +5,7 @@ import type { CheckContext } from './context.ts';
 import { count, money, points } from './literals.ts';
 
 export function checkChallenge(ctx: CheckContext, c: A.ChallengeDecl): void {
-  const prev = ctx.challengeNames.get(c.name.text);
-  if (prev) ctx.report('E015', c.name.loc, `challenge ${c.name.raw} is declared twice (first on line ${prev.line})`, 'give each challenge its own name');
-  else ctx.challengeNames.set(c.name.text, c.loc);
+  ctx.declareName(ctx.challengeNames, 'challenge', c.name, c.loc);
   if (c.name.text.trim() === '') ctx.report('E060', c.name.loc, 'a challenge needs a name', 'for example challenge "Three visits a week"');
   const goals = c.body.filter((s): s is A.GoalNode => s.kind === 'goal');
   if (goals.length === 0) ctx.report('E060', c.name.loc, `challenge ${c.name.raw} has no goal`, 'add a goal, e.g. `orders 3 per week` or `spend 50 ' + ctx.exampleCurrency + ' per month`');

@@ -40,6 +40,16 @@ export class CheckContext {
     this.diagnostics.push(diagnostic(code, this.file, loc.line, loc.column, message, { endLine: loc.endLine, endColumn: loc.endColumn, hint }));
   }
 
+  /**
+   * Records the name of a rule, reward or challenge (`what`) declared at `at`;
+   * a second declaration of the same name is E015, pointing at the first.
+   */
+  declareName(names: Map<string, A.Loc>, what: string, name: { text: string; raw: string; loc: A.Loc }, at: A.Loc): void {
+    const prev = names.get(name.text);
+    if (prev) this.report('E015', name.loc, `${what} ${name.raw} is declared twice (first on line ${prev.line})`, `give each ${what} its own name`);
+    else names.set(name.text, at);
+  }
+
   /** The program currency when it is a known one, else USD (for examples in hints). */
   get exampleCurrency(): string {
     return this.currencyOk && this.currency ? this.currency : 'USD';

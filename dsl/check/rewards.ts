@@ -7,9 +7,7 @@ import { checkCondition, describeOperand, orderOperands } from './expressions.ts
 import { limit, money, points } from './literals.ts';
 
 export function checkReward(ctx: CheckContext, r: A.RewardDecl): void {
-  const prev = ctx.rewardNames.get(r.name.text);
-  if (prev) ctx.report('E015', r.name.loc, `reward ${r.name.raw} is declared twice (first on line ${prev.line})`, 'give each reward its own name');
-  else ctx.rewardNames.set(r.name.text, r.loc);
+  ctx.declareName(ctx.rewardNames, 'reward', r.name, r.loc);
   if (r.name.text.trim() === '') ctx.report('E060', r.name.loc, 'a reward needs a name', 'for example reward "Free latte"');
   const costs = r.body.filter((s): s is A.CostNode => s.kind === 'cost');
   if (costs.length === 0) ctx.report('E060', r.name.loc, `reward ${r.name.raw} has no cost`, 'add what it costs, e.g. `cost 450 points`');

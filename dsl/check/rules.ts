@@ -8,9 +8,7 @@ import { checkCondition } from './expressions.ts';
 import { dateOf, limit, multiplier, points, rate, timeOf } from './literals.ts';
 
 export function checkRule(ctx: CheckContext, r: A.RuleDecl): void {
-  const prev = ctx.ruleNames.get(r.name.text);
-  if (prev) ctx.report('E015', r.name.loc, `rule ${r.name.raw} is declared twice (first on line ${prev.line})`, 'give each rule its own name');
-  else ctx.ruleNames.set(r.name.text, r.loc);
+  ctx.declareName(ctx.ruleNames, 'rule', r.name, r.loc);
   if (r.name.text.trim() === '') ctx.report('E060', r.name.loc, 'a rule needs a name');
   const effects = r.body.filter((s) => s.kind === 'multiplier' || s.kind === 'extra' || s.kind === 'bonus');
   if (effects.length === 0) ctx.report('E040', r.name.loc, `rule ${r.name.raw} has no effect`, 'add one of: multiplier 2x, extra 1 point per 1 USD, bonus 50 points');
