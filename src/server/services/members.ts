@@ -5,7 +5,6 @@
 // referrals). Refused events still store what the engine moved forward
 // (entries that fell due before the event), then report the refusal.
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Prisma, type PrismaClient } from '@prisma/client';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -32,7 +31,7 @@ import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
-import { inSqlTransaction, inTransaction, isRetryable, MAX_ATTEMPTS, prismaSql, VersionConflict, type Sql, type Tx } from './transaction.ts';
+import { inSqlTransaction, inTransaction, prismaSql, retrying, VersionConflict, type Sql, type Tx } from './transaction.ts';
 import { writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
 import { poolOf } from '../db/index.ts';
 
@@ -1122,7 +1121,7 @@ export interface BatchScope extends Scope {
  * Retried as inTransaction retries a write.
  */
 async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  return retrying(async () => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
@@ -1135,13 +1134,11 @@ async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query) => Promis
       await client.query('ROLLBACK').catch((rollback: Error) => {
         broken = rollback;
       });
-      if (!isRetryable(error)) throw error;
-      if (attempt >= MAX_ATTEMPTS) throw new DomainError('WRITE_CONFLICT', 'too many concurrent writes to the same members; retry later');
+      throw error;
     } finally {
       client.release(broken);
     }
-    await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
-  }
+  }, 'too many concurrent writes to the same members; retry later');
 }
 
 /** Member rows as loadMembers reads them, through a batch's connection (node-postgres gives int8 as text). */

@@ -166,14 +166,15 @@ export async function inSqlTransaction<T>(pool: pg.Pool, fn: (tx: SqlTransaction
   });
 }
 
-async function retrying<T>(run: () => Promise<T>): Promise<T> {
+/** `run` again (after a short random wait) while it fails with a retryable conflict; WRITE_CONFLICT with `tooMany` after MAX_ATTEMPTS. */
+export async function retrying<T>(run: () => Promise<T>, tooMany = 'too many concurrent writes to the same member; retry later'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (!isRetryable(error)) throw error;
       if (attempt >= MAX_ATTEMPTS) {
-        throw new DomainError('WRITE_CONFLICT', 'too many concurrent writes to the same member; retry later');
+        throw new DomainError('WRITE_CONFLICT', tooMany);
       }
       await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
     }
