@@ -165,7 +165,7 @@ export function createApp(db: Database, options: AppOptions = {}): App {
         onError: logError,
       }),
       ...(options.rateLimit ? [rateLimit(options.rateLimit)] : []),
-      eventsExport(db.prisma, db.pool, { maxFutureMs: options.maxFutureMs, embedded: db.embedded }),
+      eventsExport(db.prisma, { maxFutureMs: options.maxFutureMs, embedded: db.embedded }),
       bodyLimit(options.maxBodyBytes ?? 1_000_000),
       // Before armor: the hook then sees the errors armor's rules add as well.
       validationCodes(),

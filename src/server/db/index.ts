@@ -9,8 +9,6 @@ import { migrate } from './migrate.ts';
 
 export interface Database {
   prisma: PrismaClient;
-  /** The pool Prisma's adapter draws from: for plain SQL that has to bypass Prisma (an import's batches). */
-  pool: pg.Pool;
   /** The connection string in use (embedded: the loopback PGlite). */
   url: string;
   embedded: boolean;
@@ -61,7 +59,8 @@ const pools = new WeakMap<PrismaClient, pg.Pool>();
 
 /**
  * The pool under a Prisma client of openDatabase: the hot write path
- * (recordOrder) runs plain SQL on the same connections (services/transaction.ts).
+ * (recordOrder, the API key lookup) and an import's batches run plain SQL on
+ * the same connections (services/transaction.ts, members.importBatch).
  */
 export function poolOf(prisma: PrismaClient): pg.Pool {
   const pool = pools.get(prisma);
@@ -98,7 +97,6 @@ function connect(url: string, opts: { poolSize: number; onClose?: (() => Promise
   pools.set(prisma, pool);
   return {
     prisma,
-    pool,
     url,
     embedded: Boolean(opts.onClose),
     statements: () => statements,

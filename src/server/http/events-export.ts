@@ -15,7 +15,6 @@
 // (replay ignores it), so an export can be imported elsewhere unchanged.
 import type { PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
-import type pg from 'pg';
 import { EVENT_TYPES, parseDate, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
 import { BATCH_LINES, importLines } from '../services/import.ts';
@@ -117,7 +116,7 @@ async function* linesOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator
   if (rest) yield rest;
 }
 
-export function eventsExport(prisma: PrismaClient, pool: pg.Pool, options: { maxFutureMs?: number; embedded?: boolean } = {}): Plugin {
+export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: number; embedded?: boolean } = {}): Plugin {
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== EVENTS_PATH) return;
@@ -135,7 +134,7 @@ export function eventsExport(prisma: PrismaClient, pool: pg.Pool, options: { max
           endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', `a key with the "${credential.scope}" scope may not import events; importing needs an admin key`));
           return;
         }
-        const scope = { prisma, pool, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
+        const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
         try {
           const summary = await importLines(scope, { credential }, linesOf(request.body), { batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server });
           endResponse(fetchAPI.Response.json(summary));

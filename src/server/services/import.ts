@@ -143,7 +143,7 @@ const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'canc
  * when the merchant has reminder webhooks (advanceTime looks for them).
  */
 export async function importLines(
-  scope: members.BatchScope,
+  scope: members.Scope,
   actor: AuditActor,
   lines: AsyncIterable<string> | Iterable<string>,
   options: { batchLines?: number; onLine?: (n: number) => void } = {},

@@ -1108,11 +1108,6 @@ SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid
 
 const BATCH_TIMEOUT_MS = 600_000;
 
-/** What an import runs in: the scope of its one-by-one writes and the pool its batches take a connection from. */
-export interface BatchScope extends Scope {
-  pool: pg.Pool;
-}
-
 /**
  * One transaction on a connection of the pool, outside Prisma: a batch's
  * parameters run to megabytes, and Prisma's client runtime (its query
@@ -1191,7 +1186,7 @@ interface Membership {
  * the DomainError) and writes nothing, and the caller applies the lines
  * one by one.
  */
-export async function importBatch(scope: BatchScope, actor: AuditActor, raws: readonly BatchInput[]): Promise<BatchLineResult[]> {
+export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[]): Promise<BatchLineResult[]> {
   const active = await lastActiveProgram(scope.prisma, scope.merchantId);
   const { program } = active;
   const correctionActor = actorLabel(actor) ?? 'unknown';
@@ -1216,7 +1211,7 @@ export async function importBatch(scope: BatchScope, actor: AuditActor, raws: re
   }
   const credential = actor.credential;
   const auditKey = credential?.kind === 'key' ? credential.keyId : null;
-  return inBatchTransaction(scope.pool, async (query) => {
+  return inBatchTransaction(poolOf(scope.prisma), async (query) => {
     // The members' referrals (and so their referrers) first, then every member locked in one statement.
     const referrals = await query<{ id: string; rewardedAt: Date | null; referee: string; referrer: string }>(
       `SELECT r.id::text AS "id", r.rewarded_at AS "rewardedAt", e.external_id AS referee, m.external_id AS referrer
