@@ -155,7 +155,7 @@ function addDuration(rt: Evaluation, m: Memo, ms: number, d: Duration): number {
 
 export function newMember(rt: Evaluation, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 5,
+    v: 6,
     id,
     signupAt: at,
     birthday,
@@ -182,6 +182,8 @@ export function newMember(rt: Evaluation, id: string, at: number, birthday: stri
     deficit: 0,
     inactiveAt: null,
     challenges: new Array<number>(3 * rt.plan.challengeKeys.length).fill(0),
+    vesting: [],
+    vestingNames: [],
   };
   // Only birthdays after signup: the first one due strictly after it.
   s.nextBirthday = birthdayAfter(rt, birthday, at);
@@ -564,74 +566,120 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
  * but not always around a DST change (4.1 durations), hence the scan. */
 function nextVesting(s: MemberState): number {
   const vs = s.vesting;
-  if (vs === undefined || vs.length === 0) return Infinity;
   let m = Infinity;
-  for (const x of vs) if (x.at < m) m = x.at;
+  for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) if (vs[i]! < m) m = vs[i]!;
   return m;
 }
 
 /** Writes every vesting due at instant `at`, in the order the orders were
  * placed: each non-zero contribution an `earn` entry dated `at` (a lot,
- * activity), and their sum in the `points` tier metric at `at`. Returns
- * when the next of those left vests (nextVesting after it). */
+ * activity), and their sum in the `points` tier metric at `at`. The others
+ * move up in place. Returns when the next of those left vests (nextVesting
+ * after it). */
 function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): number {
-  const vs = s.vesting!;
-  let w = 0;
+  const vs = s.vesting;
+  const names = s.vestingNames;
+  let kept = 0;
+  let keptNames = 0;
   let next = Infinity;
-  for (const x of vs) {
-    if (x.at !== at) {
-      vs[w++] = x;
-      if (x.at < next) next = x.at;
-      continue;
+  for (let i = 0, j = 0; i < vs.length; ) {
+    const n = vs[i + 2]!;
+    if (vs[i] !== at) {
+      if (vs[i]! < next) next = vs[i]!;
+      if (kept !== i) {
+        for (let k = 0; k < 3 + 2 * n; k++) vs[kept + k] = vs[i + k]!;
+        for (let k = 0; k <= n; k++) names[keptNames + k] = names[j + k]!;
+      }
+      kept += 3 + 2 * n;
+      keptNames += 1 + n;
+    } else {
+      let sum = 0;
+      for (let c = 0; c < n; c++) {
+        const points = vs[i + 3 + 2 * c]!;
+        if (points <= 0) continue;
+        const line = vs[i + 4 + 2 * c]!;
+        earn(rt, s, at, points, names[j + 1 + c]!, names[j]!, line === 0 ? null : line, out);
+        sum += points;
+      }
+      if (rt.plan.program.metric === 'points') addMetric(rt, s, at, sum, 1, vs[i + 1]!);
     }
-    let sum = 0;
-    for (const c of x.contributions) {
-      if (c.points <= 0) continue;
-      earn(rt, s, at, c.points, c.rule, x.order, c.line, out);
-      sum += c.points;
-    }
-    if (rt.plan.program.metric === 'points') addMetric(rt, s, at, sum, 1, x.seq);
+    i += 3 + 2 * n;
+    j += 1 + n;
   }
-  vs.length = w;
+  vs.length = kept;
+  names.length = keptNames;
   return next;
 }
 
-/** Where an order's contributions go: written now (`vesting` null), or
- * scheduled with the order's other points (4.9). Any step of 4.2 that
- * produces a contribution for the ordering member goes through here, as
- * the k-th of the vesting's contributions; returns k + 1. */
-function credit(rt: Evaluation, s: MemberState, vesting: Vesting | null, k: number, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): number {
-  if (vesting === null) earn(rt, s, at, points, rule, ref, line, out);
-  else vesting.contributions[k] = { rule, points, line };
-  return k + 1;
+/** Schedules a vesting of `count` contributions (the credits that follow)
+ * in the member's state: order `order` (its number `seq`, 0 for a
+ * referrer's reward) vesting at `at`. */
+function schedule(s: MemberState, at: number, seq: number, order: string, count: number): void {
+  s.vesting.push(at, seq, count);
+  s.vestingNames.push(order);
 }
 
-/** Schedules a vesting in the member's state (nothing to schedule when it is empty). */
-function schedule(s: MemberState, vesting: Vesting): void {
-  if (vesting.contributions.length === 0) return;
-  (s.vesting ??= []).push(vesting);
+/** Where an order's contributions go: written now, or (`pending`) as the
+ * next contribution of the vesting just scheduled (4.9). Any step of 4.2
+ * that produces a contribution for the ordering member goes through here. */
+function credit(rt: Evaluation, s: MemberState, pending: boolean, at: number, points: number, rule: string, ref: string, line: number | null, out: LedgerEntry[]): void {
+  if (!pending) earn(rt, s, at, points, rule, ref, line, out);
+  else {
+    s.vesting.push(points, line ?? 0);
+    s.vestingNames.push(rule);
+  }
+}
+
+/** The member's scheduled vestings, one object each (the server's view of them). */
+export function vestingsOf(s: MemberState): Vesting[] {
+  currentState(s);
+  const vs = s.vesting;
+  const names = s.vestingNames;
+  const out: Vesting[] = [];
+  for (let i = 0, j = 0; i < vs.length; ) {
+    const n = vs[i + 2]!;
+    const contributions = [];
+    for (let c = 0; c < n; c++) contributions.push({ rule: names[j + 1 + c]!, points: vs[i + 3 + 2 * c]!, line: vs[i + 4 + 2 * c] === 0 ? null : vs[i + 4 + 2 * c]! });
+    out.push({ order: names[j]!, seq: vs[i + 1]!, at: vs[i]!, contributions });
+    i += 3 + 2 * n;
+    j += 1 + n;
+  }
+  return out;
 }
 
 /** The member's points scheduled and not yet written (replay.md `pending`). */
 export function pendingPoints(s: MemberState): number {
   currentState(s);
+  const vs = s.vesting;
   let sum = 0;
-  for (const x of s.vesting ?? []) for (const c of x.contributions) sum += c.points;
+  for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) for (let c = 0; c < vs[i + 2]!; c++) sum += vs[i + 3 + 2 * c]!;
   return sum;
 }
 
-/** Takes `points` off a pending order's contributions other than referral
- * rewards and challenge bonuses, in the order of 4.2, each down to 0 before
- * the next (4.9). */
-function reducePending(x: Vesting, points: number): void {
-  let left = points;
-  for (const c of x.contributions) {
-    if (left === 0) break;
-    if (c.rule.startsWith('referral:') || c.rule.startsWith('challenge:')) continue;
-    const take = Math.min(c.points, left);
-    c.points -= take;
-    left -= take;
+/** Takes `points` off the pending contributions of the member's order
+ * number `seq` (id `order`) other than referral rewards and challenge
+ * bonuses, in the order of 4.2, each down to 0 before the next (4.9).
+ * Returns false when the order has no vesting pending. */
+function reducePending(s: MemberState, seq: number, order: string, points: number): boolean {
+  const vs = s.vesting;
+  const names = s.vestingNames;
+  for (let i = 0, j = 0; i < vs.length; ) {
+    const n = vs[i + 2]!;
+    if (vs[i + 1] === seq && names[j] === order) {
+      let left = points;
+      for (let c = 0; c < n && left > 0; c++) {
+        const rule = names[j + 1 + c]!;
+        if (rule.startsWith('referral:') || rule.startsWith('challenge:')) continue;
+        const take = Math.min(vs[i + 3 + 2 * c]!, left);
+        vs[i + 3 + 2 * c] -= take;
+        left -= take;
+      }
+      return true;
+    }
+    i += 3 + 2 * n;
+    j += 1 + n;
   }
+  return false;
 }
 
 /** Sets when bringing the member forward next changes anything (an expiry,
@@ -1018,21 +1066,22 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
   // Step 8a: challenge bonuses, computed now (they read nothing the referral
   // writes) and credited after the referral (not in E: 4.8).
   const end = challengeContributions(rt, s, ev.at, ev.lines, calc, true);
-  // A vesting's contributions are known in number up front: its array is
-  // made at its size (it lives until the vesting, in every pending order).
+  // A vesting's contributions are known in number up front: it is
+  // scheduled first, and each credit adds the next (the referrer's, below,
+  // go to another member's state).
+  const pending = p.pending !== null;
   const size = end + (referral && ref.referee > 0 ? 1 : 0);
-  const vesting: Vesting | null = p.pending === null ? null : { order: ev.id, seq: s.orders + 1, at: vestAt, contributions: new Array<Contribution>(size) };
-  let k = 0;
+  if (pending && size > 0) schedule(s, vestAt, s.orders + 1, ev.id, size);
   let e = 0;
   const sc = rt.out;
   for (let i = 0; i < calc.count; i++) {
-    k = credit(rt, s, vesting, k, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    credit(rt, s, pending, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
     e += sc.points[i]!;
   }
   let memberPoints = e;
   if (referral) {
     if (ref.referee > 0) {
-      k = credit(rt, s, vesting, k, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
+      credit(rt, s, pending, ev.at, ref.referee, 'referral:referee', ev.id, ref.refereeLine, out);
       memberPoints += ref.referee;
     }
     const found = ref.referrer > 0 ? world.get(s.referrer!) : undefined;
@@ -1044,8 +1093,10 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
         bringTo(rt, r, ev.at, out);
         r.refYear = year;
         r.refCount = count + 1;
-        if (vesting !== null) schedule(r, { order: ev.id, seq: 0, at: vestAt, contributions: [{ rule: 'referral:referrer', points: ref.referrer, line: ref.referrerLine }] });
-        else {
+        if (pending) {
+          schedule(r, vestAt, 0, ev.id, 1);
+          credit(rt, r, true, ev.at, ref.referrer, 'referral:referrer', ev.id, ref.referrerLine, out);
+        } else {
           earn(rt, r, ev.at, ref.referrer, 'referral:referrer', ev.id, ref.referrerLine, out);
           if (p.metric === 'points') addMetric(rt, r, ev.at, ref.referrer, 1, 0);
         }
@@ -1056,16 +1107,15 @@ function applyOrder(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { t
   }
   // The challenge bonuses are pending with the order's other points (4.9).
   for (let i = calc.count; i < end; i++) {
-    k = credit(rt, s, vesting, k, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
+    credit(rt, s, pending, ev.at, sc.points[i]!, sc.rule[i]!, ev.id, sc.line[i]!, out);
     memberPoints += sc.points[i]!;
   }
   if (rt.orderSink !== null && calc.lines === null) rt.orderSink(ev.id, s.id, ev.at, s.orders + 1, e, calc.total, ev.lines, rt.linePaid, rt.lineElig);
   else outcome.order = { id: ev.id, member: s.id, at: ev.at, seq: s.orders + 1, earned: e, eligiblePaid: calc.total, reversed: 0, lines: orderLines(rt, calc, ev.lines) };
   s.orders += 1;
-  if (vesting !== null) schedule(s, vesting);
   // Step 10: tier progress (pending points count when they vest).
   if (p.metric === 'spend') addMetric(rt, s, ev.at, calc.total, 1, s.orders);
-  else if (p.metric === 'points' && vesting === null) addMetric(rt, s, ev.at, memberPoints, 1, s.orders);
+  else if (p.metric === 'points' && !pending) addMetric(rt, s, ev.at, memberPoints, 1, s.orders);
   else if (p.metric === 'orders') addMetric(rt, s, ev.at, 1, 1, s.orders);
   evaluateTier(rt, s, ev.at);
   return null;
@@ -1112,9 +1162,7 @@ function applyRefund(rt: Evaluation, s: MemberState, ev: Extract<EngineEvent, { 
     const delta = target - o.reversed;
     // Not vested yet (the member was brought to the refund's time): taken
     // off the pending contributions instead of a `reverse` entry (4.9).
-    const pending = delta > 0 ? s.vesting?.find((x) => x.seq === o.seq && x.order === o.id) : undefined;
-    if (pending !== undefined) {
-      reducePending(pending, delta);
+    if (delta > 0 && reducePending(s, o.seq, o.id, delta)) {
       o.reversed += delta;
     } else if (delta > 0) {
       entry(rt, outcome.entries, s, ev.at, 'reverse', -delta, null, ev.order, null);
@@ -1342,7 +1390,7 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, opts
   const found = world.get(ev.member);
   if (!found) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
   const s = currentState(found);
-  if (s.v !== 5) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
+  if (s.v !== 6) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
   if (ev.at < s.at) return finish(rt, outcome, refusal('OUT_OF_ORDER', `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`, { last: s.at }));
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);

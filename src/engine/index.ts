@@ -1,6 +1,6 @@
 // The engine: pure evaluation of a compiled program against member states.
 // Replay and the GraphQL server call the same functions (docs/engine-api.md).
-export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDue, clubsAt, membership, newMember, pendingPoints, evaluation, planFor, rewardAvailability, challengeProgress } from './engine.ts';
+export { applyEvent, advance, changeBirthday, eraseState, renameReferrer, nextDue, clubsAt, membership, newMember, pendingPoints, vestingsOf, evaluation, planFor, rewardAvailability, challengeProgress } from './engine.ts';
 export type { ChallengeProgress } from './engine.ts';
 export type { RewardAvailability } from './engine.ts';
 export { carryOver } from './carry.ts';

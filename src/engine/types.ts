@@ -93,8 +93,8 @@ export interface OrderRec {
  * kept as parallel arrays of numbers (cheap to scan, and to store).
  */
 export interface MemberState {
-  /** The state's version (5; version 4 states are upgraded on reading, state.ts). */
-  v: 5;
+  /** The state's version (6; states of versions 4 and 5 are upgraded on reading, state.ts). */
+  v: 6;
   id: string;
   signupAt: number;
   birthday: string | null;
@@ -154,14 +154,24 @@ export interface MemberState {
    * written before challenges existed: no progress. */
   challenges?: number[];
   /** Points computed but not yet written (`pending`, dsl.md 4.9), in the
-   * order they were scheduled. Absent in states stored before pending
-   * points existed, and for a program without them: none. */
-  vesting?: Vesting[];
+   * order they were scheduled: one vesting an order (the member's own, its
+   * contributions, referee's reward and challenge bonuses included) or a
+   * referrer's reward, as numbers: the vesting instant (the order's time +
+   * the `pending` duration), the order's number among the member's orders
+   * (0 for a referrer's reward), how many contributions, then two numbers a
+   * contribution in the order of dsl.md 4.2: its points (what is left after
+   * refunds) and the program source line that produced it (0: none). One
+   * flat list, not an object a vesting: a pending order lives 14 days and
+   * more, and the member's vestings are read on every event (nextVesting). */
+  vesting: number[];
+  /** The same vestings' names: the order's id (the referee's, for a
+   * referrer's reward), then each contribution's rule. */
+  vestingNames: string[];
 }
 
-/** One order's points waiting to vest (dsl.md 4.9): the member's own order
- * (its contributions, referee's reward and challenge bonuses included), or
- * the reward of a referrer (then `seq` is 0 and `order` the referee's). */
+/** One order's points waiting to vest (dsl.md 4.9), as the server shows
+ * them (vestingsOf): the member's own order, or the reward of a referrer
+ * (then `seq` is 0 and `order` the referee's). */
 export interface Vesting {
   order: string;
   /** The order's number among the member's orders; 0 for a referrer's reward. */

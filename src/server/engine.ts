@@ -28,9 +28,10 @@ import {
   rewardAvailability,
   upgradeOrder,
   upgradeState,
+  vestingsOf,
 } from '../engine/index.ts';
 
-export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, pendingPoints, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability, upgradeOrder, upgradeState };
+export { advance, applyEvent, carryOver, challengeProgress, changeBirthday, compile, eraseState, eventLine, formatCurrency, formatInstant, memberView, nextDue, parseBirthday, parseEvent, parseInstant, pendingPoints, quote, ProgramDiff, redeemValue, renameReferrer, renderDiagnostic, Replay, rewardAvailability, upgradeOrder, upgradeState, vestingsOf };
 export type { ChallengeProgress, RewardAvailability } from '../engine/index.ts';
 
 export type CompileResult = ReturnType<typeof compile>;
@@ -43,7 +44,7 @@ export type Outcome = ReturnType<typeof applyEvent>;
 export type OrderRecord = NonNullable<Outcome['order']>;
 export type MemberState = Parameters<typeof advance>[1];
 /** One order's points waiting to vest (dsl.md 4.9). */
-export type Vesting = NonNullable<MemberState['vesting']>[number];
+export type Vesting = ReturnType<typeof vestingsOf>[number];
 export type LedgerEntry = ReturnType<typeof advance>[number];
 export type MemberView = ReturnType<typeof memberView>;
 export type Quote = ReturnType<typeof quote>;

@@ -2,7 +2,7 @@
 // each case's arithmetic is worked out by hand in its comments.
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../dsl/index.ts';
-import { advance, applyEvent, nextDue, parseEvent, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
+import { advance, applyEvent, nextDue, parseEvent, vestingsOf, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
 
 function program(src: string): Program {
   const r = compile(src, 'test.loyalty');
@@ -216,19 +216,24 @@ describe('the pending state, as the server keeps it', () => {
     apply(signup('2026-03-01T00:00:00Z'));
     expect(apply(order('2026-03-01T10:00:00Z', 'o1', [['BAG', 'bag', 1, '12.00']])).entries).toEqual([]);
     const s = w.get('a')!;
-    expect(s.vesting).toEqual([{ order: 'o1', seq: 1, at: Date.parse('2026-03-08T10:00:00Z'), contributions: [{ rule: 'base', points: 12, line: 3 }] }]);
+    // One vesting: at, seq, one contribution (12 points, line 3); its order id and rule.
+    expect([s.vesting, s.vestingNames]).toEqual([[Date.parse('2026-03-08T10:00:00Z'), 1, 1, 12, 3], ['o1', 'base']]);
+    expect(vestingsOf(s)).toEqual([{ order: 'o1', seq: 1, at: Date.parse('2026-03-08T10:00:00Z'), contributions: [{ rule: 'base', points: 12, line: 3 }] }]);
     expect(nextDue(p, s)).toBe(Date.parse('2026-03-08T10:00:00Z'));
     const written = advance(p, s, Date.parse('2026-03-09T00:00:00Z'));
     expect(written.map((e) => [e.at, e.points, e.rule, e.ref])).toEqual([[Date.parse('2026-03-08T10:00:00Z'), 12, 'base', 'o1']]);
     expect(s.balance).toBe(12);
-    expect(s.vesting).toEqual([]);
+    expect([s.vesting, s.vestingNames]).toEqual([[], []]);
   });
 
-  it('reads a state stored before pending points existed (no vesting field) as having none', () => {
+  it('reads a state stored before pending points existed (version 5, no vesting field) as having none', () => {
     const { w, apply } = jsonWorld();
     apply(signup('2026-03-01T00:00:00Z'));
     const s = w.get('a')!;
-    delete s.vesting;
+    const stored = s as unknown as Record<string, unknown>;
+    delete stored.vesting;
+    delete stored.vestingNames;
+    stored.v = 5;
     expect(advance(p, s, Date.parse('2026-04-01T00:00:00Z'))).toEqual([]);
     expect(nextDue(p, s)).toBeNull();
   });

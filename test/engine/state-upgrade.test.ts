@@ -1,25 +1,32 @@
-// Member states of version 4 (short field names: m, msum, mfrac, lim; order
-// records with e, p, rev), as the database holds them from before version 5.
-// The fixture was written by the engine of that time (main at 6f333e6),
-// applying each conformance case's events one by one: the states and order
-// records halfway through, and at the end. Upgraded and continued under
-// today's engine, they must end exactly where a run of today's engine ends.
+// Member states of older versions, as the database holds them: version 4
+// (short field names: m, msum, mfrac, lim; order records with e, p, rev),
+// from before version 5, and version 5 (pending points as an object a
+// vesting, with an array and an object a contribution), from before version
+// 6 (the two flat lists vesting and vestingNames). Each fixture was written
+// by the engine of its time (version 4: main at 6f333e6; version 5: main at
+// 65eaa66), applying each conformance case's events one by one (version 5
+// also the benchmark program on a small generated stream with refunds,
+// fixtures/v5-coffee-v2.jsonl): the states and order records halfway
+// through, and at the end. Upgraded and continued under today's engine, they
+// must end exactly where a run of today's engine ends.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../dsl/index.ts';
-import { advance, applyEvent, parseEvent, upgradeOrder, upgradeState, type EngineEvent, type MemberState, type OrderRec } from '../../src/engine/index.ts';
-import { conformanceCases, conformanceNextCases } from '../support.ts';
+import { advance, applyEvent, parseEvent, upgradeOrder, upgradeState, vestingsOf, type EngineEvent, type MemberState, type OrderRec, type Vesting } from '../../src/engine/index.ts';
+import { conformanceCases, conformanceNextCases, ROOT, type Case } from '../support.ts';
 
 interface Snapshot {
   states: Record<string, unknown>[];
   orders: Record<string, unknown>[];
 }
-const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'v4-states.json'), 'utf8')) as Record<string, { split: number; mid: Snapshot; final: Snapshot }>;
+type Fixture = Record<string, { split: number; mid: Snapshot; final: Snapshot }>;
+const readFixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as Fixture;
 
-const cases = [...conformanceCases(), ...conformanceNextCases()].filter((c) => fixture[c.name] !== undefined);
+const coffeeV2: Case = { name: 'coffee-chain-v2', program: join(ROOT, 'bench', 'coffee-chain-v2.loyalty'), events: join(import.meta.dirname, 'fixtures', 'v5-coffee-v2.jsonl'), expected: '' };
+const allCases = [...conformanceCases(), ...conformanceNextCases(), coffeeV2];
 
-function load(c: (typeof cases)[number]): { program: Program; events: EngineEvent[] } {
+function load(c: Case): { program: Program; events: EngineEvent[] } {
   const program = compile(readFileSync(c.program, 'utf8'), 'program.loyalty').program!;
   const events = readFileSync(c.events, 'utf8')
     .split('\n')
@@ -55,14 +62,31 @@ function drive(program: Program, events: EngineEvent[], from: number, start: { s
   return { states: plain([...states.values()].sort((a, b) => a.id.localeCompare(b.id))), orders: plain([...orders.values()].sort((a, b) => a.id.localeCompare(b.id))), entries: plain(entries) };
 }
 
+/** A snapshot upgraded, sharing nothing with it (upgradeOrder returns a current
+ * record as it is, and drive writes the records it refunds). */
+const upgraded = (snap: Snapshot) => {
+  const copy = structuredClone(snap);
+  return { states: copy.states.map((s) => upgradeState(s) as MemberState), orders: copy.orders.map((o) => upgradeOrder(o) as OrderRec) };
+};
+
 const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
 
-describe('state version 4', () => {
-  it('the fixture covers every conformance case and holds version 4 states', () => {
+/** What marks a stored state of each version: [v, short names (4), vestings as objects (4 and 5)]. */
+const marks = (s: Record<string, unknown>): [unknown, boolean, boolean] => [s.v, 'm' in s && 'lim' in s && !('metricEntries' in s), Array.isArray(s.vesting) && s.vesting.some((x) => typeof x === 'object') && !('vestingNames' in s)];
+
+describe.each([
+  { version: 4, fixture: readFixture('v4-states.json') },
+  { version: 5, fixture: readFixture('v5-states.json') },
+])('state version $version', ({ version, fixture }) => {
+  const cases = allCases.filter((c) => fixture[c.name] !== undefined);
+
+  it('the fixture covers its cases and holds states of its version', () => {
     expect(cases.length).toBe(Object.keys(fixture).length);
     const all = Object.values(fixture).flatMap((f) => [...f.mid.states, ...f.final.states]);
     expect(all.length).toBeGreaterThan(20);
-    for (const s of all) expect([s.v, 'm' in s, 'lim' in s, 'metricEntries' in s]).toEqual([4, true, true, false]);
+    for (const s of all) expect(marks(s).slice(0, 2)).toEqual([version, version === 4]);
+    // Version 5's states hold pending vestings (objects) halfway through: the upgrade has something to flatten.
+    if (version === 5) expect(Object.values(fixture).flatMap((f) => f.mid.states).filter((s) => marks(s)[2]).length).toBeGreaterThan(5);
   });
 
   it.each(cases)('$name: upgraded halfway and continued, it ends as today’s run does', (c) => {
@@ -73,7 +97,7 @@ describe('state version 4', () => {
     // The upgrade of the old engine's halfway states is today's halfway state.
     expect(byId(f.mid.states.map((s) => upgradeState(s) as MemberState))).toEqual(todayMid.states);
     expect(byId(f.mid.orders.map((o) => upgradeOrder(o) as OrderRec))).toEqual(todayMid.orders);
-    const resumed = drive(program, events, f.split, { states: f.mid.states.map((s) => upgradeState(s) as MemberState), orders: f.mid.orders.map((o) => upgradeOrder(o) as OrderRec) });
+    const resumed = drive(program, events, f.split, upgraded(f.mid));
     expect(resumed.states).toEqual(today.states);
     expect(resumed.orders).toEqual(today.orders);
     expect(resumed.entries).toEqual(drive(program, events, f.split, { states: todayMid.states, orders: todayMid.orders }).entries);
@@ -82,28 +106,28 @@ describe('state version 4', () => {
     expect(byId(f.final.orders.map((o) => upgradeOrder(o) as OrderRec))).toEqual(today.orders);
   });
 
-  it.each(cases)('$name: the engine reads a version 4 state handed to it as it is', (c) => {
+  it.each(cases)('$name: the engine reads a stored state handed to it as it is', (c) => {
     const { program, events } = load(c);
     const f = fixture[c.name]!;
     const raw = structuredClone(f.mid) as unknown as { states: MemberState[]; orders: OrderRec[] };
     const today = drive(program, events, 0, { states: [], orders: [] });
     const resumed = drive(program, events, f.split, raw);
-    // Every state the engine read is version 5 now; one no later event
+    // Every state the engine read is version 6 now; one no later event
     // touched stays as stored until read.
     expect(resumed.states.map((s) => upgradeState(s))).toEqual(today.states);
-    expect(resumed.states.filter((s) => s.v === 5)).toEqual(today.states.filter((s) => resumed.states.some((r) => r.id === s.id && r.v === 5)));
-    expect(resumed.entries).toEqual(drive(program, events, f.split, { states: f.mid.states.map((s) => upgradeState(s) as MemberState), orders: f.mid.orders.map((o) => upgradeOrder(o) as OrderRec) }).entries);
+    expect(resumed.states.filter((s) => s.v === 6)).toEqual(today.states.filter((s) => resumed.states.some((r) => r.id === s.id && r.v === 6)));
+    expect(resumed.entries).toEqual(drive(program, events, f.split, upgraded(f.mid)).entries);
     // Records the engine never read (no refund) stay as stored until upgraded.
     expect(resumed.orders.map((o) => upgradeOrder(o))).toEqual(today.orders);
   });
 
-  it('upgradeState and upgradeOrder are pure, and leave version 5 values as they are', () => {
+  if (version === 4) it('upgradeState and upgradeOrder are pure, and leave current values as they are', () => {
     const f = Object.values(fixture).find((x) => x.mid.states.some((s) => (s.m as number[]).length > 0) && x.mid.orders.length > 0)!;
     const s4 = f.mid.states.find((s) => (s.m as number[]).length > 0)!;
     const before = structuredClone(s4);
     const s5 = upgradeState(s4) as MemberState;
     expect(s4).toEqual(before);
-    expect(s5).toMatchObject({ v: 5, metricEntries: s4.m, metricSum: s4.msum, metricFractional: s4.mfrac, limitUses: s4.lim });
+    expect(s5).toMatchObject({ v: 6, metricEntries: s4.m, metricSum: s4.msum, metricFractional: s4.mfrac, limitUses: s4.lim });
     expect(Object.keys(s5).filter((k) => ['m', 'msum', 'mfrac', 'lim'].includes(k))).toEqual([]);
     expect(upgradeState(s5)).toBe(s5);
     const o4 = f.mid.orders[0]!;
@@ -111,6 +135,26 @@ describe('state version 4', () => {
     expect(o5).toMatchObject({ earned: o4.e, eligiblePaid: o4.p, reversed: o4.rev });
     expect(Object.keys(o5).filter((k) => ['e', 'p', 'rev'].includes(k))).toEqual([]);
     expect(upgradeOrder(o5)).toBe(o5);
+  });
+
+  if (version === 5) it('upgradeState flattens the vestings, is pure, and leaves a version 6 state as it is', () => {
+    const s5 = Object.values(fixture)
+      .flatMap((f) => f.mid.states)
+      .find((s) => (s.vesting as Vesting[] | undefined)?.some((x) => x.contributions.length > 1))!;
+    const before = structuredClone(s5);
+    const s6 = upgradeState(s5) as MemberState;
+    expect(s5).toEqual(before);
+    const old = s5.vesting as Vesting[];
+    // Each vesting: at, seq, count, then points and line (0: none) a contribution; the names: order id, then the rules.
+    expect(s6.vesting).toEqual(old.flatMap((x) => [x.at, x.seq, x.contributions.length, ...x.contributions.flatMap((c) => [c.points, c.line ?? 0])]));
+    expect(s6.vestingNames).toEqual(old.flatMap((x) => [x.order, ...x.contributions.map((c) => c.rule)]));
+    expect(vestingsOf(s6)).toEqual(old);
+    expect({ ...s6, vesting: undefined, vestingNames: undefined, v: 5 }).toEqual({ ...s5, vesting: undefined });
+    expect(upgradeState(s6)).toBe(s6);
+    // A version 5 state from before pending points (no vesting field) has none.
+    const bare = structuredClone(s5);
+    delete bare.vesting;
+    expect([(upgradeState(bare) as MemberState).vesting, (upgradeState(bare) as MemberState).vestingNames]).toEqual([[], []]);
   });
 
   it('a state of a version the engine does not know is refused with UNREADABLE_STATE', () => {

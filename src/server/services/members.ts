@@ -26,6 +26,7 @@ import {
   type Refusal,
   upgradeOrder,
   upgradeState,
+  vestingsOf,
 } from '../engine.ts';
 import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
@@ -337,7 +338,7 @@ function orderRow(id: string, memberId: string, event: Extract<EngineEvent, { ty
 /** Whether an order rewarded its referee's referrer: an entry now, or (with
  * pending points, dsl.md 4.9) a reward scheduled to vest in the referrer's state. */
 function rewardsReferrer(orderId: string, changed: readonly MemberState[], entries: readonly LedgerEntry[]): boolean {
-  return entries.some((e) => e.rule === 'referral:referrer') || changed.some((s) => s.vesting?.some((v) => v.seq === 0 && v.order === orderId) ?? false);
+  return entries.some((e) => e.rule === 'referral:referrer') || changed.some((s) => vestingsOf(s).some((v) => v.seq === 0 && v.order === orderId));
 }
 
 async function withVestedOrders(tx: Tx, merchantId: string, entries: readonly LedgerEntry[], orderRefs: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, string>> {

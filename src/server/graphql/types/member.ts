@@ -1,6 +1,6 @@
 // Members: reads (balance, tier, progress, clubs, referrals, orders, ledger),
 // sign-up, redemption, clubs, custom events, and quotes.
-import { advance, challengeProgress, pendingPoints, rewardAvailability, type ChallengeProgress, type MemberState, type MemberView, type RewardAvailability, type Vesting } from '../../engine.ts';
+import { advance, challengeProgress, pendingPoints, rewardAvailability, vestingsOf, type ChallengeProgress, type MemberState, type MemberView, type RewardAvailability, type Vesting } from '../../engine.ts';
 import { DomainError, EventRefusedError } from '../../services/errors.ts';
 import * as members from '../../services/members.ts';
 import { ADMIN, KEYS, KEYS_AND_MEMBERS, MEMBER_VISIBLE, READ, readOrSelf, WRITE } from '../access.ts';
@@ -167,9 +167,6 @@ const PendingPoints = builder.objectRef<Vesting>('PendingPoints').implement({
   }),
 });
 
-/** The scheduled vestings of a stored member state (none in states from before pending points). */
-const vestingsOf = (state: unknown): Vesting[] => (state as MemberState).vesting ?? [];
-
 export const MemberRef = builder.prismaObject('Member', {
   authScopes: KEYS,
   description: 'A member of the merchant\'s program.',
@@ -190,7 +187,7 @@ export const MemberRef = builder.prismaObject('Member', {
       type: [PendingPoints],
       ...MEMBER_VISIBLE,
       description: 'Pending points by order, in the order they were scheduled.',
-      resolve: (m) => vestingsOf(m.state),
+      resolve: (m) => vestingsOf(m.state as unknown as MemberState),
     }),
     tier: t.field({
       type: MemberTier,
