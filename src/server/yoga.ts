@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import type { Database } from './db/index.ts';
 import { createContext, type Context } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
-import { authentication, credentialOf } from './http/authentication.ts';
+import { authentication, credentialOf, keyToVerifyOf } from './http/authentication.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { merchantConsole } from './http/console.ts';
 import { isDatabaseUnavailable, serviceUnavailable } from './http/database-errors.ts';
@@ -105,12 +105,25 @@ export function createApp(db: Database, options: AppOptions = {}): App {
   if (!options.keyUsage) keyUsage.start(10_000);
   const graphiql = options.graphiql !== false;
   const corsOrigins = options.corsOrigins ?? [];
+  const auth = authentication({
+    prisma: db.prisma,
+    paths: [GRAPHQL_ENDPOINT, EVENTS_PATH, ...(options.protectedPaths ?? [])],
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    graphiql: graphiql ? { endpoint: GRAPHQL_ENDPOINT } : null,
+    usage: keyUsage,
+    onError: logError,
+  });
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     // GET /health is answered by the health() plugin, which also asks the database.
     healthCheckEndpoint: '/_yoga/health',
     landingPage: false,
+    // bodyLimit() below limits bodies (413 PAYLOAD_TOO_LARGE): yoga's own limit
+    // would pipe every request's body through a TransformStream to count it
+    // (~0.1 ms of CPU per request), where node:http already stops a body at its
+    // content-length and bodyLimit counts the bodies that have none.
+    maxRequestBodySize: false,
     // yoga's own messages (it logs masked errors too) go to the same structured log.
     logging: {
       debug: (...args: unknown[]) => logger.debug({ args }, 'yoga'),
@@ -130,7 +143,13 @@ export function createApp(db: Database, options: AppOptions = {}): App {
           maxAge: 600,
         }
       : false,
-    context: ({ request }) => createContext(db.prisma, credentialOf(request) ?? null, { maxFutureMs: options.maxFutureMs, logger, feedPollMs: options.feedPollMs }),
+    context: ({ request }) =>
+      createContext(db.prisma, credentialOf(request) ?? null, {
+        maxFutureMs: options.maxFutureMs,
+        logger,
+        feedPollMs: options.feedPollMs,
+        keyToVerify: () => keyToVerifyOf(request),
+      }),
     maskedErrors: {
       // Expected failures are GraphQLErrors (DomainError, validation, limits):
       // they pass. A database that is down is SERVICE_UNAVAILABLE. Anything
@@ -153,17 +172,12 @@ export function createApp(db: Database, options: AppOptions = {}): App {
       },
     },
     plugins: [
+      auth.refusal,
       observe({ logger, metricsPath: options.metrics === false ? null : '/metrics' }),
       health(db.prisma, options.isDraining ?? (() => false)),
       // Static and keyless (the page asks for the key): before authentication.
       ...(options.console === false ? [] : [merchantConsole(typeof options.console === 'string' ? { dir: options.console } : {})]),
-      authentication({
-        prisma: db.prisma,
-        paths: [GRAPHQL_ENDPOINT, EVENTS_PATH, ...(options.protectedPaths ?? [])],
-        graphiql: graphiql ? { endpoint: GRAPHQL_ENDPOINT } : null,
-        usage: keyUsage,
-        onError: logError,
-      }),
+      auth.plugin,
       ...(options.rateLimit ? [rateLimit(options.rateLimit)] : []),
       eventsExport(db.prisma, { maxFutureMs: options.maxFutureMs, embedded: db.embedded }),
       bodyLimit(options.maxBodyBytes ?? 1_000_000),

@@ -4,6 +4,7 @@
 // turns into retries. On PGlite and on PostgreSQL.
 import { describe, expect, test } from 'vitest';
 import { poolOf } from '../../src/server/db/index.ts';
+import { createApiKey } from '../../src/server/services/auth.ts';
 import { inSqlTransaction, inTransaction, prismaSql } from '../../src/server/services/transaction.ts';
 import { writeRows, type WriteRows } from '../../src/server/services/write.ts';
 import { example, newMerchant, ok, rawRequest, request, verifiedServer, type Backend, type TestServer } from './client.ts';
@@ -17,7 +18,7 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
     let server: TestServer;
     verifiedServer(backend, (s) => (server = s), { eachTest: true });
 
-    test('an order is three round trips: the key, BEGIN with the lock statement, the write with COMMIT', async () => {
+    test('an order with a key the process knows is two round trips: BEGIN with the lock statement (it reads the key row too), the write with COMMIT', async () => {
       const m = await newMerchant(server, COFFEE);
       await ok(server.app, m.key, SignupDocument, { input: { memberId: 'a', at: '2026-03-02T09:00:00Z' } });
       // The first order of a process may read the active program; count the second.
@@ -32,12 +33,58 @@ for (const backend of ['pglite', 'postgres'] as Backend[]) {
       const first = (res.data as { recordOrder: { __typename: string; points: number; replayed: boolean } }).recordOrder;
       expect(first).toMatchObject({ __typename: 'RecordOrderPayload', replayed: false });
       expect(first.points).toBeGreaterThan(0);
-      expect(server.db.statements() - statements).toBe(5);
-      expect(server.db.roundTrips() - trips).toBe(3);
-      // A retry of it only reads: the key, the lock statement, then its entries with COMMIT.
+      expect(server.db.statements() - statements).toBe(4);
+      expect(server.db.roundTrips() - trips).toBe(2);
+      // A retry of it only reads: the lock statement, then its entries with COMMIT.
       const retryTrips = server.db.roundTrips();
       expect((await order(input)).data).toEqual({ recordOrder: { ...first, replayed: true } });
-      expect(server.db.roundTrips() - retryTrips).toBe(3);
+      expect(server.db.roundTrips() - retryTrips).toBe(2);
+      // A key the process has not seen yet is looked up first: three.
+      const fresh = await createApiKey(server.db.prisma, m.id, 'till 2', 'write');
+      const freshTrips = server.db.roundTrips();
+      const third = await rawRequest(server.app, { query: 'mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }', variables: { i: { ...input, orderId: 'O-3' } } }, fresh);
+      expect(third.data).toEqual({ recordOrder: { __typename: 'RecordOrderPayload' } });
+      expect(server.db.roundTrips() - freshTrips).toBe(3);
+    });
+
+    test('a known key revoked elsewhere is refused at once: by the lock statement, before any other operation, and as a failed request answers', async () => {
+      const m = await newMerchant(server, COFFEE);
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'k', at: '2026-03-02T09:00:00Z' } });
+      const recordOrder = 'mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename ... on RecordOrderPayload { points } } }';
+      const input = (orderId: string, lines: unknown[] = [beans()]) => ({ i: { memberId: 'k', orderId, lines, at: '2026-03-04T10:00:00Z' } });
+      // Four keys, each used once so that this process knows it, then revoked as another process would (the row only).
+      const keys: string[] = [];
+      for (let n = 0; n < 4; n++) {
+        const key = await createApiKey(server.db.prisma, m.id, `till ${n}`, 'write');
+        expect((await rawRequest(server.app, { query: '{ merchant { id } }' }, key)).data).toEqual({ merchant: { id: m.id } });
+        keys.push(key);
+      }
+      await server.db.prisma.apiKey.updateMany({ where: { merchantId: m.id, label: { startsWith: 'till ' } }, data: { revokedAt: new Date() } });
+      const refused = (res: { status: number; data?: unknown; errors?: readonly { extensions?: unknown }[] }, what: string) => {
+        expect(res.status, what).toBe(401);
+        expect(res.data, what).toBeUndefined();
+        expect(res.errors, what).toEqual([{ message: 'this credential was revoked', extensions: { code: 'UNAUTHENTICATED', reason: 'revoked' } }]);
+      };
+      // recordOrder: its lock statement finds the key revoked; nothing is written, and the answer is the 401 a lookup gives.
+      const http = await server.app.fetch('http://loyalty.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${keys[0]}` },
+        body: JSON.stringify({ query: recordOrder, variables: input('R-1') }),
+      });
+      expect(http.headers.get('www-authenticate')).toContain('Bearer');
+      refused({ status: http.status, ...((await http.json()) as object) }, 'recordOrder');
+      expect(await server.db.prisma.order.count({ where: { merchantId: m.id, externalId: 'R-1' } })).toBe(0);
+      expect(await server.db.prisma.event.count({ where: { merchantId: m.id, key: 'order:R-1' } })).toBe(0);
+      // Once refused, the key is looked up again on every request.
+      refused(await rawRequest(server.app, { query: recordOrder, variables: input('R-1') }, keys[0]!), 'recordOrder again');
+      // Any other operation: the key row is read before it executes.
+      refused(await rawRequest(server.app, { query: 'mutation { advanceTime { entries } }' }, keys[1]!), 'advanceTime');
+      // A request that fails before executing (validation), and a recordOrder refused before its statement (a bad price).
+      refused(await rawRequest(server.app, { query: '{ nonsense }' }, keys[2]!), 'validation error');
+      refused(await rawRequest(server.app, { query: recordOrder, variables: input('R-2', [{ ...beans(), price: 'free' }]) }, keys[3]!), 'bad input');
+      expect(await server.db.prisma.event.count({ where: { merchantId: m.id, key: { in: ['order:R-1', 'order:R-2'] } } })).toBe(0);
+      // The merchant's own key still works.
+      expect((await ok(server.app, m.key, MemberDocument, { id: 'k' })).member?.balance).toBeGreaterThanOrEqual(0);
     });
 
     test('a write statement whose version check misses fails (40001) and its COMMIT commits nothing', async () => {

@@ -6,7 +6,7 @@ import type { PrismaClient } from '@prisma/client';
 import type { Logger } from 'pino';
 import DataLoader from 'dataloader';
 import { memberView, type MemberState, type MemberView } from '../engine.ts';
-import type { AuthenticatedMerchant, Credential } from '../services/auth.ts';
+import type { AuthenticatedMerchant, Credential, KeyToVerify } from '../services/auth.ts';
 import { DomainError } from '../services/errors.ts';
 import { DEFAULT_MAX_FUTURE_MS, type Scope } from '../services/members.ts';
 import { findActiveProgram, type ActiveProgram } from '../services/programs.ts';
@@ -38,6 +38,8 @@ export interface Context {
   logger: Logger | null;
   /** How often a subscription looks for new notifications (ms). */
   feedPollMs: number;
+  /** The API key that recordOrder verifies in its lock statement (http/authentication.ts), once the operation is known; null: checked already. */
+  keyToVerify(): KeyToVerify | null;
 }
 
 /** The default of Context.feedPollMs. */
@@ -46,7 +48,7 @@ export const FEED_POLL_MS = 500;
 export function createContext(
   prisma: PrismaClient,
   credential: Credential | null,
-  options: { maxFutureMs?: number | undefined; logger?: Logger | undefined; feedPollMs?: number | undefined } = {},
+  options: { maxFutureMs?: number | undefined; logger?: Logger | undefined; feedPollMs?: number | undefined; keyToVerify?: () => KeyToVerify | null } = {},
 ): Context {
   const programs = new DataLoader<string, ActiveProgram | null>(
     // One query per distinct merchant; a request only ever has one.
@@ -63,6 +65,7 @@ export function createContext(
     maxFutureMs: options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
     logger: options.logger ?? null,
     feedPollMs: options.feedPollMs ?? FEED_POLL_MS,
+    keyToVerify: options.keyToVerify ?? (() => null),
     async view(member, given) {
       // By default "now", and never before the member's own clock: a write
       // in this request is dated when it got the member's lock, after the

@@ -112,7 +112,46 @@ const FAILURE_MESSAGES: Record<AuthFailure, string> = {
   expired: 'this member token has expired',
 };
 
-const fail = (failure: AuthFailure): AuthResult => ({ ok: false, failure, message: FAILURE_MESSAGES[failure] });
+/** The refusal of a credential, with its message. */
+export const fail = (failure: AuthFailure): AuthResult => ({ ok: false, failure, message: FAILURE_MESSAGES[failure] });
+
+export type KeyCredential = Extract<Credential, { kind: 'key' }>;
+
+/**
+ * API keys this process has found valid, by the header that carried them:
+ * what a request with one may do before its key row is read again (the
+ * HTTP layer's lazy check, http/authentication.ts). Only found keys are
+ * kept, and a key that a later check finds revoked or gone is dropped.
+ * Bounded: past `max` keys the oldest goes.
+ */
+export class KnownKeys {
+  private readonly byHeader = new Map<string, KeyCredential>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(authorization: string | null): KeyCredential | undefined {
+    return authorization === null ? undefined : this.byHeader.get(authorization);
+  }
+
+  remember(authorization: string, credential: KeyCredential): void {
+    if (this.byHeader.size >= this.max) this.byHeader.delete(this.byHeader.keys().next().value!);
+    this.byHeader.set(authorization, credential);
+  }
+
+  forget(authorization: string | null): void {
+    if (authorization !== null) this.byHeader.delete(authorization);
+  }
+}
+
+/**
+ * A key to verify in a write's own first statement instead of a lookup of
+ * its own (recordOrder's lock statement reads the key row): the statement
+ * reports what it found, and a write whose key is not valid writes nothing.
+ */
+export interface KeyToVerify {
+  keyId: string;
+  found(state: 'valid' | 'revoked' | 'unknown'): void;
+}
 
 /** Reads `Authorization: Bearer <key or member token>`. Database errors propagate (the caller answers 503). */
 export async function authenticate(prisma: PrismaClient, authorization: string | null, now = Date.now()): Promise<AuthResult> {

@@ -29,6 +29,7 @@ import {
   vestingsOf,
 } from '../engine.ts';
 import { actorLabel, recordAudit, type AuditActor } from './audit.ts';
+import type { KeyToVerify } from './auth.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
@@ -41,6 +42,8 @@ export interface Scope {
   merchantId: string;
   /** How far ahead of now a write's `at` may be (default DEFAULT_MAX_FUTURE_MS); a sandbox merchant has no limit. */
   maxFutureMs?: number;
+  /** An API key not checked yet that recordOrder verifies in its lock statement (the others ignore it: their keys were checked). */
+  apiKey?: KeyToVerify | null;
 }
 
 /**
@@ -648,6 +651,8 @@ interface OrderContext {
   referral: { id: string; rewardedAt: string | null; referrer: MemberRow } | null;
   /** The member row changed after the statement's snapshot was taken (it waited for the lock). */
   stale: boolean;
+  /** The key row of the API key given to verify: valid, revoked, or not there (null: none given). */
+  apiKey: 'valid' | 'revoked' | 'unknown' | null;
 }
 
 type MemberJson = Omit<MemberRow, 'lastEventAt' | 'balance'> & { lastEventAt: string; balance: string };
@@ -661,7 +666,9 @@ const MEMBER_JSON = (t: string) =>
  * recordOrder's first statement: lock the member and read, beside it, the
  * active program version (so that a publish by any process is seen by the
  * next write), an order already recorded with this id, and the member's
- * referral with the referrer's row. One round trip instead of four.
+ * referral with the referrer's row, and the request's API key row when
+ * the HTTP layer left its check to this statement ($4; null: none). One
+ * round trip instead of five.
  */
 const ORDER_CONTEXT_SQL = `
 WITH locked AS (
@@ -673,11 +680,14 @@ SELECT v.id::text AS "versionId", mc.sandbox,
        (SELECT json_build_object('id', o.id::text, 'memberId', o.member_id::text, 'bodyHash', o.body_hash, 'at', o.at)
           FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = $3) AS "order",
        (SELECT json_build_object('id', r.id::text, 'rewardedAt', r.rewarded_at, 'referrer', ${MEMBER_JSON('rm')})
-          FROM locked l JOIN referrals r ON r.referee_id = l.id JOIN members rm ON rm.id = r.referrer_id) AS referral
+          FROM locked l JOIN referrals r ON r.referee_id = l.id JOIN members rm ON rm.id = r.referrer_id) AS referral,
+       CASE WHEN $4::uuid IS NOT NULL THEN
+         coalesce((SELECT CASE WHEN k.revoked_at IS NULL THEN 'valid' ELSE 'revoked' END FROM api_keys k WHERE k.id = $4::uuid AND k.merchant_id = mc.id), 'unknown')
+       END AS "apiKey"
   FROM merchants mc LEFT JOIN program_versions v ON v.merchant_id = mc.id AND v.active
  WHERE mc.id = $1::uuid`;
 
-async function orderContext(sql: Sql, merchantId: string, member: string, orderId: string): Promise<OrderContext> {
+async function orderContext(sql: Sql, merchantId: string, member: string, orderId: string, apiKeyId: string | null): Promise<OrderContext> {
   const [row] = await sql.query<{
     versionId: string | null;
     sandbox: boolean;
@@ -685,7 +695,8 @@ async function orderContext(sql: Sql, merchantId: string, member: string, orderI
     snapshotVersion: number | null;
     order: FoundOrder | null;
     referral: { id: string; rewardedAt: string | null; referrer: MemberJson } | null;
-  }>(ORDER_CONTEXT_SQL, [merchantId, member, orderId]);
+    apiKey: 'valid' | 'revoked' | 'unknown' | null;
+  }>(ORDER_CONTEXT_SQL, [merchantId, member, orderId, apiKeyId]);
   if (!row) throw new DomainError('NOT_FOUND', 'unknown merchant');
   return {
     versionId: row.versionId,
@@ -694,6 +705,7 @@ async function orderContext(sql: Sql, merchantId: string, member: string, orderI
     order: row.order,
     referral: row.referral && { ...row.referral, referrer: memberRow(row.referral.referrer) },
     stale: row.member !== null && row.member.version !== row.snapshotVersion,
+    apiKey: row.apiKey,
   };
 }
 
@@ -721,12 +733,18 @@ export async function recordOrder(
   let active = await lastActiveProgram(scope.prisma, scope.merchantId);
   let event = toOrder(active);
   const orderId = randomUUID();
+  const { apiKey } = scope;
   return inSqlTransaction(poolOf(scope.prisma), async (tx) => {
     // Lock the member first: a concurrent request for the same order has then
     // either committed (and is found here) or not started its write.
-    let context = await orderContext(tx, scope.merchantId, event.member, input.orderId);
+    let context = await orderContext(tx, scope.merchantId, event.member, input.orderId, apiKey?.keyId ?? null);
+    if (apiKey) {
+      apiKey.found(context.apiKey!);
+      // The HTTP layer answers 401 instead; nothing is written.
+      if (context.apiKey !== 'valid') throw new DomainError('UNAUTHENTICATED', `the API key is ${context.apiKey}`);
+    }
     // It waited for the lock: read again, now that the writer it waited for has committed.
-    if (context.stale) context = await orderContext(tx, scope.merchantId, event.member, input.orderId);
+    if (context.stale) context = await orderContext(tx, scope.merchantId, event.member, input.orderId, null);
     if (context.versionId === null) throw new DomainError('NO_ACTIVE_PROGRAM', 'publish a program before recording member activity');
     if (context.versionId !== active.version.id || context.sandbox !== active.sandbox) {
       // Published (or made a sandbox) since this process last looked: parse the input under the active version.

@@ -136,7 +136,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RecordOrderInput, required: true, description: 'The order.' }) },
     resolve: (_root, { input }, ctx) =>
       measuredWrite('recordOrder', () =>
-        members.recordOrder(scopeOf(ctx), { ...input, memberId: String(input.memberId), orderId: String(input.orderId) })),
+        // The request's API key, when it is checked by the write's lock statement (http/authentication.ts).
+        members.recordOrder({ ...scopeOf(ctx), apiKey: ctx.keyToVerify() }, { ...input, memberId: String(input.memberId), orderId: String(input.orderId) })),
   }),
   refundOrder: t.field({
     type: MemberPayload,
