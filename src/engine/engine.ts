@@ -184,6 +184,9 @@ export function newMember(rt: Evaluation, id: string, at: number, birthday: stri
     challenges: new Array<number>(3 * rt.plan.challengeKeys.length).fill(0),
     vesting: [],
     vestingNames: [],
+    nextVestAt: -1,
+    lastVestAt: -1,
+    vestingInOrder: true,
   };
   // Only birthdays after signup: the first one due strictly after it.
   s.nextBirthday = birthdayAfter(rt, birthday, at);
@@ -561,54 +564,74 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
 // ---------------------------------------------------------------------------
 // Pending points (4.9)
 
-/** When the member's next scheduled points vest (Infinity: none). Vestings
- * are kept in the order scheduled; their instants usually ascend with it,
- * but not always around a DST change (4.1 durations), hence the scan. */
+/** When the member's next scheduled points vest (Infinity: none). */
 function nextVesting(s: MemberState): number {
-  const vs = s.vesting;
-  let m = Infinity;
-  for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) if (vs[i]! < m) m = vs[i]!;
-  return m;
+  return s.nextVestAt < 0 ? Infinity : s.nextVestAt;
 }
 
-/** Writes every vesting due at instant `at`, in the order the orders were
- * placed: each non-zero contribution an `earn` entry dated `at` (a lot,
- * activity), and their sum in the `points` tier metric at `at`. The others
- * move up in place. Returns when the next of those left vests (nextVesting
- * after it). */
+/** Writes every vesting due at instant `at` (the first due), in the order
+ * the orders were placed: each non-zero contribution an `earn` entry dated
+ * `at` (a lot, activity), and their sum in the `points` tier metric at `at`.
+ * Returns when the next of those left vests (nextVesting after it). */
 function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): number {
   const vs = s.vesting;
   const names = s.vestingNames;
-  let kept = 0;
-  let keptNames = 0;
-  let next = Infinity;
-  for (let i = 0, j = 0; i < vs.length; ) {
-    const n = vs[i + 2]!;
-    if (vs[i] !== at) {
-      if (vs[i]! < next) next = vs[i]!;
-      if (kept !== i) {
+  if (s.vestingInOrder) {
+    // Those due are the first ones, taken off the front.
+    let i = 0;
+    let j = 0;
+    while (i < vs.length && vs[i] === at) {
+      writeVesting(rt, s, at, i, j, out);
+      j += 1 + vs[i + 2]!;
+      i += 3 + 2 * vs[i + 2]!;
+    }
+    vs.splice(0, i);
+    names.splice(0, j);
+  } else {
+    // Any of them may be due: the others move up in place, and whether
+    // they are in order is looked at again.
+    let kept = 0;
+    let keptNames = 0;
+    let inOrder = true;
+    for (let i = 0, j = 0; i < vs.length; ) {
+      const n = vs[i + 2]!;
+      if (vs[i] !== at) {
+        if (kept > 0 && vs[i]! < s.lastVestAt) inOrder = false;
+        s.lastVestAt = vs[i]!;
         for (let k = 0; k < 3 + 2 * n; k++) vs[kept + k] = vs[i + k]!;
         for (let k = 0; k <= n; k++) names[keptNames + k] = names[j + k]!;
-      }
-      kept += 3 + 2 * n;
-      keptNames += 1 + n;
-    } else {
-      let sum = 0;
-      for (let c = 0; c < n; c++) {
-        const points = vs[i + 3 + 2 * c]!;
-        if (points <= 0) continue;
-        const line = vs[i + 4 + 2 * c]!;
-        earn(rt, s, at, points, names[j + 1 + c]!, names[j]!, line === 0 ? null : line, out);
-        sum += points;
-      }
-      if (rt.plan.program.metric === 'points') addMetric(rt, s, at, sum, 1, vs[i + 1]!);
+        kept += 3 + 2 * n;
+        keptNames += 1 + n;
+      } else writeVesting(rt, s, at, i, j, out);
+      i += 3 + 2 * n;
+      j += 1 + n;
     }
-    i += 3 + 2 * n;
-    j += 1 + n;
+    vs.length = kept;
+    names.length = keptNames;
+    s.vestingInOrder = inOrder;
   }
-  vs.length = kept;
-  names.length = keptNames;
+  let next = Infinity;
+  if (s.vestingInOrder) next = vs.length > 0 ? vs[0]! : Infinity;
+  else for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) if (vs[i]! < next) next = vs[i]!;
+  if (vs.length === 0) s.lastVestAt = -1;
+  s.nextVestAt = next === Infinity ? -1 : next;
   return next;
+}
+
+/** Writes the vesting at [i, j) of the member's lists, vesting at `at`. */
+function writeVesting(rt: Evaluation, s: MemberState, at: number, i: number, j: number, out: LedgerEntry[]): void {
+  const vs = s.vesting;
+  const names = s.vestingNames;
+  const n = vs[i + 2]!;
+  let sum = 0;
+  for (let c = 0; c < n; c++) {
+    const points = vs[i + 3 + 2 * c]!;
+    if (points <= 0) continue;
+    const line = vs[i + 4 + 2 * c]!;
+    earn(rt, s, at, points, names[j + 1 + c]!, names[j]!, line === 0 ? null : line, out);
+    sum += points;
+  }
+  if (rt.plan.program.metric === 'points') addMetric(rt, s, at, sum, 1, vs[i + 1]!);
 }
 
 /** Schedules a vesting of `count` contributions (the credits that follow)
@@ -617,6 +640,9 @@ function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): n
 function schedule(s: MemberState, at: number, seq: number, order: string, count: number): void {
   s.vesting.push(at, seq, count);
   s.vestingNames.push(order);
+  if (s.nextVestAt < 0 || at < s.nextVestAt) s.nextVestAt = at;
+  if (at < s.lastVestAt) s.vestingInOrder = false;
+  s.lastVestAt = at;
 }
 
 /** Where an order's contributions go: written now, or (`pending`) as the

@@ -36,7 +36,8 @@ function fromV4(state: Json): Json {
 }
 
 /** A version 5 state as version 6, in place: its vestings (absent in states
- * stored before pending points existed: none) as the two flat lists. */
+ * stored before pending points existed: none) as the two flat lists, with
+ * when the first and the last of them vest and whether they are in order. */
 function fromV5(state: Json): Json {
   const vesting: number[] = [];
   const vestingNames: string[] = [];
@@ -50,6 +51,18 @@ function fromV5(state: Json): Json {
   }
   state.vesting = vesting;
   state.vestingNames = vestingNames;
+  let next = -1;
+  let last = -1;
+  let inOrder = true;
+  for (let i = 0; i < vesting.length; i += 3 + 2 * vesting[i + 2]!) {
+    const at = vesting[i]!;
+    if (next < 0 || at < next) next = at;
+    if (at < last) inOrder = false;
+    last = at;
+  }
+  state.nextVestAt = next;
+  state.lastVestAt = last;
+  state.vestingInOrder = inOrder;
   state.v = 6;
   return state;
 }

@@ -167,6 +167,15 @@ export interface MemberState {
   /** The same vestings' names: the order's id (the referee's, for a
    * referrer's reward), then each contribution's rule. */
   vestingNames: string[];
+  /** When the first of those vests: the smallest of their instants (-1:
+   * none), kept with them (updateDue reads it on every event). */
+  nextVestAt: number;
+  /** The instant of the last vesting in the list (-1: none), and whether
+   * their instants ascend in the list (they do, except when a DST change
+   * makes a later order's `pending` days end sooner): then those due are
+   * the first ones. */
+  lastVestAt: number;
+  vestingInOrder: boolean;
 }
 
 /** One order's points waiting to vest (dsl.md 4.9), as the server shows

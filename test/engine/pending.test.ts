@@ -112,6 +112,60 @@ describe('pending points', () => {
 });
 
 describe('pending points and time (4.1, 4.7)', () => {
+  // New York falls back on 1 Nov 2026 at 02:00 EDT (06:00Z) to 01:00 EST. o1 at
+  // 05:30Z is 01:30 EDT, o2 at 06:10Z is 01:10 EST (later, yet earlier on the
+  // wall clock), o3 at 07:00Z is 02:00 EST. 14 days later on the wall clock
+  // (EST all along): o1 15 Nov 01:30 EST = 06:30Z, o2 01:10 EST = 06:10Z,
+  // o3 02:00 EST = 07:00Z. So o2, placed second, vests first.
+  const NY = program(`program "NY" {
+    currency USD
+    timezone "America/New_York"
+    base 1 point per 1 USD
+    pending 14 days
+  }`);
+  const coat = (price: string): [string, string, number, string] => ['COAT', 'coat', 1, price];
+
+  it('vest an order placed later but due sooner (a DST change) first, then the others in order', () => {
+    const r = run(NY, [
+      signup('2026-10-20T12:00:00Z'),
+      order('2026-11-01T05:30:00Z', 'o1', [coat('7.00')]),
+      order('2026-11-01T06:10:00Z', 'o2', [coat('5.00')]),
+      order('2026-11-01T07:00:00Z', 'o3', [coat('3.00')]),
+      tick('2026-11-15T06:20:00Z'),
+      tick('2026-11-15T08:00:00Z'),
+    ]);
+    expect(r.members['a']!.ledger).toEqual([earn('2026-11-15T06:10:00Z', 5, 'base', 'o2'), earn('2026-11-15T06:30:00Z', 7, 'base', 'o1'), earn('2026-11-15T07:00:00Z', 3, 'base', 'o3')]);
+  });
+
+  it('keep the vestings in the order scheduled around a DST change, due at the soonest', () => {
+    const states = new Map<string, MemberState>();
+    const w: World = { get: (id) => states.get(id), order: () => undefined };
+    const apply = (e: object) => {
+      const out = applyEvent(NY, parseEvent(NY, e).event as EngineEvent, w);
+      for (const s of out.changed) states.set(s.id, s);
+      return out;
+    };
+    apply(signup('2026-10-20T12:00:00Z'));
+    for (const [at, id, price] of [['2026-11-01T05:30:00Z', 'o1', '7.00'], ['2026-11-01T06:10:00Z', 'o2', '5.00'], ['2026-11-01T07:00:00Z', 'o3', '3.00']] as const) apply(order(at, id, [coat(price)]));
+    const s = states.get('a')!;
+    expect(vestingsOf(s).map((v) => [v.order, new Date(v.at).toISOString()])).toEqual([
+      ['o1', '2026-11-15T06:30:00.000Z'],
+      ['o2', '2026-11-15T06:10:00.000Z'],
+      ['o3', '2026-11-15T07:00:00.000Z'],
+    ]);
+    expect(nextDue(NY, s)).toBe(Date.parse('2026-11-15T06:10:00Z'));
+    expect(advance(NY, s, Date.parse('2026-11-15T06:20:00Z')).map((e) => [e.ref, e.points])).toEqual([['o2', 5]]);
+    expect(vestingsOf(s).map((v) => v.order)).toEqual(['o1', 'o3']);
+    expect(nextDue(NY, s)).toBe(Date.parse('2026-11-15T06:30:00Z'));
+    // Stored and read back, the state vests the same.
+    const back = JSON.parse(JSON.stringify(s)) as MemberState;
+    expect(advance(NY, back, Date.parse('2026-11-15T08:00:00Z')).map((e) => [e.ref, e.points, new Date(e.at).toISOString()])).toEqual([
+      ['o1', 7, '2026-11-15T06:30:00.000Z'],
+      ['o3', 3, '2026-11-15T07:00:00.000Z'],
+    ]);
+    expect([back.vesting, back.vestingNames, nextDue(NY, back)]).toEqual([[], [], null]);
+  });
+
   it('on one instant: expiry, then vesting, then the birthday bonus; vested lots expire from the vesting time', () => {
     // Signup 1 Mar 00:00Z: 50 (not pending), a lot due 15 Mar 00:00Z. o1 at the same
     // instant: base 40 vesting 15 Mar 00:00Z, which is also the birthday's 00:00.

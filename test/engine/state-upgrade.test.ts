@@ -149,12 +149,15 @@ describe.each([
     expect(s6.vesting).toEqual(old.flatMap((x) => [x.at, x.seq, x.contributions.length, ...x.contributions.flatMap((c) => [c.points, c.line ?? 0])]));
     expect(s6.vestingNames).toEqual(old.flatMap((x) => [x.order, ...x.contributions.map((c) => c.rule)]));
     expect(vestingsOf(s6)).toEqual(old);
-    expect({ ...s6, vesting: undefined, vestingNames: undefined, v: 5 }).toEqual({ ...s5, vesting: undefined });
+    const instants = old.map((x) => x.at);
+    expect([s6.nextVestAt, s6.lastVestAt, s6.vestingInOrder]).toEqual([Math.min(...instants), instants.at(-1), instants.every((t, i) => i === 0 || t >= instants[i - 1]!)]);
+    expect({ ...s6, vesting: undefined, vestingNames: undefined, nextVestAt: undefined, lastVestAt: undefined, vestingInOrder: undefined, v: 5 }).toEqual({ ...s5, vesting: undefined });
     expect(upgradeState(s6)).toBe(s6);
     // A version 5 state from before pending points (no vesting field) has none.
     const bare = structuredClone(s5);
     delete bare.vesting;
-    expect([(upgradeState(bare) as MemberState).vesting, (upgradeState(bare) as MemberState).vestingNames]).toEqual([[], []]);
+    const none = upgradeState(bare) as MemberState;
+    expect([none.vesting, none.vestingNames, none.nextVestAt, none.lastVestAt, none.vestingInOrder]).toEqual([[], [], -1, -1, true]);
   });
 
   it('a state of a version the engine does not know is refused with UNREADABLE_STATE', () => {
