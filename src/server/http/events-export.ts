@@ -17,7 +17,7 @@ import type { PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
 import { EVENT_TYPES, parseDate, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
-import { BATCH_LINES, importLines } from '../services/import.ts';
+import { BATCH_LINES, CHUNK_LINES, importLines } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
 import { errorResponse } from './respond.ts';
 
@@ -136,7 +136,10 @@ export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: numb
         }
         const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
         try {
-          const summary = await importLines(scope, { credential }, linesOf(request.body), { batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server });
+          const summary = await importLines(scope, { credential }, linesOf(request.body), {
+            batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server,
+            chunkLines: options.embedded ? CHUNK_LINES.embedded : CHUNK_LINES.server,
+          });
           endResponse(fetchAPI.Response.json(summary));
         } catch (error) {
           if (error instanceof DomainError) {

@@ -102,6 +102,14 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
  * the batch (seconds), which a concurrent write to them waits out.
  */
 export const BATCH_LINES = { server: 8000, embedded: 2000 } as const;
+
+/**
+ * Lines of a batch written by one statement, sent while the engine runs the
+ * next ones (members.importBatch `chunkLines`): on PostgreSQL the database
+ * and the server's thread then work at the same time. The embedded PGlite
+ * runs in the server's own thread, so there a batch is one statement.
+ */
+export const CHUNK_LINES = { server: 1000, embedded: Infinity } as const;
 const SPLIT_MIN = 16;
 
 /** The line as the fields its write takes (what applyLine hands the service) and its client key. */
@@ -146,9 +154,9 @@ export async function importLines(
   scope: members.Scope,
   actor: AuditActor,
   lines: AsyncIterable<string> | Iterable<string>,
-  options: { batchLines?: number; onLine?: (n: number) => void } = {},
+  options: { batchLines?: number; chunkLines?: number; onLine?: (n: number) => void } = {},
 ): Promise<ImportSummary> {
-  const { batchLines = BATCH_LINES.server, onLine } = options;
+  const { batchLines = BATCH_LINES.server, chunkLines = CHUNK_LINES.server, onLine } = options;
   const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
   const problem = (list: ImportProblem[], p: ImportProblem) => {
     if (list.length < MAX_PROBLEMS) list.push(p);
@@ -177,7 +185,7 @@ export async function importLines(
   const apply = async (batch: { n: number; line: Line }[]): Promise<void> => {
     let results: Awaited<ReturnType<typeof members.importBatch>>;
     try {
-      results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)));
+      results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)), { chunkLines });
     } catch (error) {
       if (!(error instanceof members.BatchFallback || error instanceof DomainError)) throw error;
       if (batch.length <= SPLIT_MIN) {

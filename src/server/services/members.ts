@@ -1205,7 +1205,8 @@ interface Membership {
  * the DomainError) and writes nothing, and the caller applies the lines
  * one by one.
  */
-export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[]): Promise<BatchLineResult[]> {
+export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[], options: { chunkLines?: number } = {}): Promise<BatchLineResult[]> {
+  const { chunkLines = Infinity } = options;
   const active = await lastActiveProgram(scope.prisma, scope.merchantId);
   const { program } = active;
   const correctionActor = actorLabel(actor) ?? 'unknown';
@@ -1228,6 +1229,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     if (e.type === 'order') orderIds.add(e.id);
     if (e.type === 'refund') orderIds.add(e.order);
   }
+  // Ticks bring forward every member due by then: all those due by the batch's last tick are locked with the batch's own.
+  const lastTick = events.reduce<number | null>((last, e) => (e.type === 'tick' && (last === null || e.at > last) ? e.at : last), null);
   const credential = actor.credential;
   const auditKey = credential?.kind === 'key' ? credential.keyId : null;
   return inBatchTransaction(poolOf(scope.prisma), async (query) => {
@@ -1241,7 +1244,13 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     type Referral = { id: string; rewardedAt: number | null; referrer: string; created?: BatchRows['referrals'][number] };
     const referralOf = new Map<string, Referral>(referrals.map((r) => [r.referee, { id: r.id, rewardedAt: r.rewardedAt?.getTime() ?? null, referrer: r.referrer }]));
     for (const r of referrals) ids.add(r.referrer);
-    const locked = await lockMembers(query, `SELECT ${MEMBER_COLUMNS} FROM members WHERE merchant_id = $1::uuid AND external_id = ANY($2::text[]) ORDER BY id FOR UPDATE`, [scope.merchantId, [...ids]]);
+    const locked = await lockMembers(
+      query,
+      `SELECT ${MEMBER_COLUMNS} FROM members
+        WHERE merchant_id = $1::uuid AND (external_id = ANY($2::text[]) OR next_due_at <= $3::timestamptz)
+        ORDER BY id FOR UPDATE`,
+      [scope.merchantId, [...ids], lastTick === null ? null : new Date(lastTick).toISOString()],
+    );
     const rows = new Map(locked.map((r) => [r.externalId, r]));
     const read = new Map([...rows].map(([k, r]) => [k, { version: r.version, lastEventAt: r.lastEventAt.getTime() }]));
     const [context] = await query<{ versionId: string | null; sandbox: boolean; orders: StoredOrder[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }>(
@@ -1268,7 +1277,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     );
     const applied = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
     const seqs = context.seqs.map((s) => BigInt(s));
-    const batch: BatchRows = {
+    const noRows = (): BatchRows => ({
       merchantId: scope.merchantId,
       programVersionId: active.version.id,
       events: [],
@@ -1283,7 +1292,9 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       clubInserts: [],
       clubUpdates: [],
       audits: [],
-    };
+    });
+    let batch = noRows();
+    let logged = 0;
     /** Per member changed: the times of its first and last change. */
     const changedAt = new Map<string, { last: number; first: number }>();
     const touch = (id: string, at: number) => changedAt.set(id, { last: at, first: changedAt.get(id)?.first ?? at });
@@ -1297,7 +1308,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         rows.set(n.externalId, mine.get(n.externalId)!);
       }
       for (const s of changed) touch(s.id, at);
-      const seq = seqs[batch.events.length]!;
+      const seq = seqs[logged++]!;
       batch.events.push({
         seq,
         type: event.type,
@@ -1317,7 +1328,44 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       }
       for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
     };
+    /** A new member's row as its changes so far left it. */
+    const insertOf = (id: string): MemberInsert => {
+      const row = rows.get(id)!;
+      const at = changedAt.get(id)!;
+      const view = memberView(program, row.state, at.last);
+      return { id: row.id, externalId: id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at.first, lastEventAt: at.last, state: row.state, balance: view.balance, tier: view.tier?.name ?? null, nextDueAt: nextDue(program, row.state) };
+    };
+    const writes: Promise<number>[] = [];
+    /**
+     * Sends the rows staged so far as one statement without waiting for it:
+     * the database writes them while the engine runs the next lines (the
+     * connection pipelines; the transaction and its locks are the same). The
+     * new members go with it (its rows name them), to be updated at the end
+     * like the others; its orders and referrals are updated, not inserted,
+     * by what later lines do to them.
+     */
+    const sendChunk = () => {
+      for (const id of created) {
+        const insert = insertOf(id);
+        batch.inserts.push(insert);
+        read.set(id, { version: 0, lastEventAt: insert.lastEventAt });
+      }
+      created.clear();
+      for (const o of batch.orders) orders.get(o.externalId)!.row = null;
+      for (const r of referralOf.values()) delete r.created;
+      const written = writeBatch(query, batch);
+      written.catch(() => undefined); // awaited below, after the lines (or rolled back with the transaction)
+      writes.push(written);
+      batch = noRows();
+    };
+    let sinceYield = 0;
     for (const p of parsed) {
+      if (batch.events.length >= chunkLines) sendChunk();
+      // Now and then the socket gets to send what was written and read the answers.
+      if (writes.length > 0 && ++sinceYield >= 200) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       if ('error' in p) {
         results.push(p);
         continue;
@@ -1325,19 +1373,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       const { event, key } = p;
       const bodyHash = eventBodyHash(program, event);
       if (event.type === 'tick') {
-        // Every member due by then: those the batch holds (as it left them) and those the database says are due.
-        const inMemory = [...rows.keys()];
-        const more = await lockMembers(
-          query,
-          `SELECT ${MEMBER_COLUMNS} FROM members
-            WHERE merchant_id = $1::uuid AND next_due_at <= $2::timestamptz AND NOT (external_id = ANY($3::text[]))
-            ORDER BY id FOR UPDATE`,
-          [scope.merchantId, new Date(event.at).toISOString(), inMemory],
-        );
-        for (const r of more) {
-          rows.set(r.externalId, r);
-          read.set(r.externalId, { version: r.version, lastEventAt: r.lastEventAt.getTime() });
-        }
+        // Every member due by then: the batch holds them all (those the database found due by its last tick were locked with the rest).
         const due = [...rows.values()].filter((r) => {
           const at = nextDue(program, r.state);
           return at !== null && at <= event.at;
@@ -1453,10 +1489,13 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       if (was && !created.has(id)) {
         batch.updates.push({ id: row.id, version: was.version, state: row.state, balance: view.balance, tier, nextDueAt, lastEventAt: Math.max(was.lastEventAt, at.last) });
       } else {
-        batch.inserts.push({ id: row.id, externalId: id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at.first, lastEventAt: at.last, state: row.state, balance: view.balance, tier, nextDueAt });
+        batch.inserts.push(insertOf(id));
       }
     }
-    const updated = await writeBatch(query, batch);
+    const last = writeBatch(query, batch);
+    last.catch(() => undefined); // a chunk's failure is the one to report
+    await Promise.all(writes);
+    const updated = await last;
     if (updated !== batch.updates.length) throw new VersionConflict(batch.updates.map((u) => u.id).join(', '));
     return results;
   });
