@@ -24,9 +24,10 @@
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
@@ -50,6 +51,7 @@ const cli = new Command('bench:server')
   .option('--import-only', 'measure the import only (not recordOrder)')
   .option('--no-import', 'measure recordOrder only (not the import)')
   .option('--database <which>', 'pglite, postgres or both', 'both')
+  .option('--cpu-prof <dir>', "write a CPU profile of the server's thread during each recordOrder measurement to this directory (.cpuprofile)")
   .option('--client <where>', "where recordOrder's HTTP client runs: inline (the server's thread, as in earlier tables) or worker (a thread of its own, as clients elsewhere)", 'inline')
   .parse();
 const {
@@ -61,7 +63,8 @@ const {
   import: IMPORT_TOO,
   database: DATABASE,
   client: CLIENT,
-} = cli.opts<{ orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
+  cpuProf: CPU_PROF,
+} = cli.opts<{ cpuProf?: string;  orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
 if (!['pglite', 'postgres', 'both'].includes(DATABASE)) throw new Error(`--database: pglite, postgres or both, not ${DATABASE}`);
 if (!['worker', 'inline'].includes(CLIENT)) throw new Error(`--client: worker or inline, not ${CLIENT}`);
 
@@ -189,6 +192,21 @@ function measureInWorker(n: number, inFlight: number, data: { url: string; key: 
   });
 }
 
+/** Starts the inspector's CPU profiler on this thread; the function it returns stops it and writes the profile to a file. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 /** The raw baseline: one order's minimum of SQL. */
 async function baselineOrder(pool: pg.Pool, merchantId: string, memberIds: string[], versionId: string, i: number): Promise<void> {
   const client = await pool.connect();
@@ -263,12 +281,18 @@ async function run(label: string, url: string, poolSize: number): Promise<string
       const query = 'mutation($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }';
       const lines = [{ sku: 'LATTE-12', category: 'espresso', qty: 2, price: '4.75' }];
       const order = (i: number) => send(query, { i: { memberId: `s${i % MEMBERS}`, orderId: `S-${i}`, lines } });
+      const profile = CPU_PROF ? await startProfile() : null;
+      const cpuBefore = process.cpuUsage();
       const server = CLIENT === 'worker' ? await measureInWorker(ORDERS, inFlight, { url: http.url, key: merchant.apiKey, query, lines }) : await measure(ORDERS, inFlight, order);
+      const cpu = process.cpuUsage(cpuBefore);
+      await profile?.(join(CPU_PROF!, `recordOrder-${label}-${inFlight}.cpuprofile`));
+      // This process's CPU (every thread: with --client inline it includes the client's requests).
+      const cpuPerOrder = `${(cpu.user / 1000 / ORDERS).toFixed(2)}+${(cpu.system / 1000 / ORDERS).toFixed(2)}`;
       // Statements of the whole request: authentication, the program, the write.
       const perOrder = (db.statements() - before) / ORDERS;
       const tripsPerOrder = (db.roundTrips() - tripsBefore) / ORDERS;
       const f = (m: Measure) => `${m.perSec.toFixed(0).padStart(5)}/s p50 ${m.p50.toFixed(1).padStart(5)} ms p99 ${m.p99.toFixed(1).padStart(6)} ms`;
-      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} | ${tripsPerOrder.toFixed(1)} |`);
+      rows.push(`| ${label} | ${inFlight} | ${f(baseline)} | ${f(server)} | ${(server.perSec / baseline.perSec).toFixed(2)} | ${perOrder.toFixed(1)} | ${tripsPerOrder.toFixed(1)} | ${cpuPerOrder} |`);
       console.log(rows[rows.length - 1]);
     } finally {
       agent.destroy();
@@ -346,8 +370,8 @@ if (DATABASE !== 'pglite') {
   }
 }
 console.log(`\n${ORDERS} orders per measurement over ${MEMBERS} members; recordOrder's HTTP client ${CLIENT === 'worker' ? 'in a worker thread' : "in the server's thread"}\n`);
-console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order | round trips per order |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| database | in flight | baseline (plain SQL) | recordOrder over HTTP | ratio | SQL statements per order | round trips per order | process CPU ms/order, user+system |');
+console.log('|---|---|---|---|---|---|---|---|');
 console.log(results.join('\n'));
 if (IMPORT_TOO) {
   console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);

@@ -75,7 +75,10 @@ const webhooks =
       })
     : null;
 
-const server = createServer(app);
+// This listener goes before the app's: yoga may answer a request before its
+// listener returns (GET /health while draining does), and the header must be
+// set by then.
+const server = createServer();
 // Keep idle connections longer than clients and proxies commonly do (60 s), so
 // that the server is never the one closing a socket a client is about to reuse.
 server.keepAliveTimeout = 65_000;
@@ -87,6 +90,7 @@ server.on('request', (_request, response) => {
   if (draining) response.setHeader('connection', 'close');
   response.once('close', () => inFlight--);
 });
+server.on('request', app);
 server.listen(config.PORT, config.HOST, () => {
   const { port } = server.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;

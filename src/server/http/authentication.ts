@@ -71,6 +71,11 @@ class LazyKeyCheck implements KeyToVerify {
     return this.result !== null;
   }
 
+  /** The outcome when it is known (settled), without waiting. */
+  get known(): AuthResult | null {
+    return this.result;
+  }
+
   found(state: 'valid' | 'revoked' | 'unknown'): void {
     this.result = state === 'valid' ? { ok: true, credential: this.credential } : fail(state);
   }
@@ -133,33 +138,59 @@ export function authentication(options: AuthenticationOptions): Authentication {
       details: { reason: outcome.failure },
     });
   };
-  /** A lazy check's outcome, or the error that kept it from one (logged). */
-  const settle = async (request: Request, check: LazyKeyCheck): Promise<AuthResult | { error: unknown }> => {
-    let outcome: AuthResult | { error: unknown };
-    try {
-      outcome = await check.outcome();
-    } catch (error) {
-      onError(error);
-      outcome = { error };
-    }
+  /** What a settled outcome means for the request: a refused credential is no longer the request's. */
+  const settled = (request: Request, outcome: AuthResult | { error: unknown }): AuthResult | { error: unknown } => {
     if ('error' in outcome || !outcome.ok) credentials.delete(request);
     return outcome;
   };
-  /** Before an operation executes: read the key row now, unless the operation is one recordOrder. */
-  const beforeExecution = async (request: Request, document: DocumentNode, operationName: string | null | undefined, stop: () => void) => {
+  /** A lazy check's outcome, or the error that kept it from one (logged). */
+  const settle = async (request: Request, check: LazyKeyCheck): Promise<AuthResult | { error: unknown }> => {
+    try {
+      return settled(request, await check.outcome());
+    } catch (error) {
+      onError(error);
+      return settled(request, { error });
+    }
+  };
+  /**
+   * Before an operation executes: read the key row now, unless the operation
+   * is one recordOrder. Not async: when there is nothing to read (the hot
+   * path), yoga goes on without a promise in between.
+   */
+  const beforeExecution = (request: Request, document: DocumentNode, operationName: string | null | undefined, stop: () => void): Promise<void> | void => {
     const check = lazyChecks.get(request);
     if (!check || check.settled) return;
     if (isOneRecordOrder(document, operationName)) {
       check.deferred = true;
       return;
     }
-    const outcome = await settle(request, check);
-    // The answer is replaced by the refusal (the `refusal` plugin); nothing runs.
-    if ('error' in outcome || !outcome.ok) stop();
+    return settle(request, check).then((outcome) => {
+      // The answer is replaced by the refusal (the `refusal` plugin); nothing runs.
+      if ('error' in outcome || !outcome.ok) stop();
+    });
   };
   const stopped = { errors: [] };
+  /** The key row read (or the token verified) before anything else runs: the request is refused, or its credential recorded. */
+  const authenticateNow = async (request: Request, authorization: string | null, endResponse: (response: Response) => void, fetchAPI: FetchAPI): Promise<void> => {
+    let result: AuthResult;
+    try {
+      result = await lookup(authorization);
+    } catch (error) {
+      onError(error);
+      endResponse(refusalOf(fetchAPI, { error })!);
+      return;
+    }
+    const refusal = refusalOf(fetchAPI, result);
+    if (refusal || !result.ok) {
+      endResponse(refusal!);
+      return;
+    }
+    credentials.set(request, result.credential);
+    if (result.credential.kind === 'key') options.usage.touch(result.credential.keyId);
+  };
   const plugin: Plugin<{ request: Request }> = {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
+    // Not async: a known key (the hot path) is recorded without a promise; yoga then runs the next hook at once.
+    onRequest({ request, url, endResponse, fetchAPI }) {
       if (!paths.has(url.pathname) || request.method === 'OPTIONS') return;
       if (options.graphiql && url.pathname === options.graphiql.endpoint && shouldRenderGraphiQL(request)) return;
       const authorization = request.headers.get('authorization');
@@ -169,21 +200,7 @@ export function authentication(options: AuthenticationOptions): Authentication {
         lazyChecks.set(request, new LazyKeyCheck(cached, authorization!, lookup));
         return;
       }
-      let result: AuthResult;
-      try {
-        result = await lookup(authorization);
-      } catch (error) {
-        onError(error);
-        endResponse(refusalOf(fetchAPI, { error })!);
-        return;
-      }
-      const refusal = refusalOf(fetchAPI, result);
-      if (refusal || !result.ok) {
-        endResponse(refusal!);
-        return;
-      }
-      credentials.set(request, result.credential);
-      if (result.credential.kind === 'key') options.usage.touch(result.credential.keyId);
+      return authenticateNow(request, authorization, endResponse, fetchAPI);
     },
     onExecute({ args, setResultAndStopExecution }) {
       return beforeExecution(args.contextValue.request, args.document, args.operationName, () => setResultAndStopExecution(stopped));
@@ -193,13 +210,18 @@ export function authentication(options: AuthenticationOptions): Authentication {
     },
   };
   const refusal: Plugin = {
-    async onResponse({ request, setResponse, fetchAPI }) {
+    // Not async: a request without a lazy check, or whose check its statement settled (recordOrder), answers without a promise.
+    onResponse({ request, setResponse, fetchAPI }) {
       const check = lazyChecks.get(request);
       if (!check) return;
-      const outcome = await settle(request, check);
-      const refused = refusalOf(fetchAPI, outcome);
-      if (refused) setResponse(refused);
-      else options.usage.touch(check.keyId);
+      const answer = (outcome: AuthResult | { error: unknown }) => {
+        const refused = refusalOf(fetchAPI, outcome);
+        if (refused) setResponse(refused);
+        else options.usage.touch(check.keyId);
+      };
+      const known = check.known;
+      if (known) return answer(settled(request, known));
+      return settle(request, check).then(answer);
     },
   };
   return { plugin: plugin as Plugin, refusal };

@@ -118,73 +118,77 @@ async function* linesOf(body: ReadableStream<Uint8Array> | null): AsyncGenerator
 
 export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: number; embedded?: boolean } = {}): Plugin {
   return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== EVENTS_PATH) return;
-      if (request.method !== 'GET' && request.method !== 'POST') {
-        endResponse(errorResponse(fetchAPI, 405, 'BAD_USER_INPUT', `${EVENTS_PATH} answers GET (export) and POST (import)`, { headers: { allow: 'GET, POST' } }));
-        return;
-      }
-      const credential = credentialOf(request);
-      if (credential?.kind !== 'key') {
-        endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', 'the event log is exported and imported with an API key, not a member token'));
-        return;
-      }
-      if (request.method === 'POST') {
-        if (credential.scope !== 'admin') {
-          endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', `a key with the "${credential.scope}" scope may not import events; importing needs an admin key`));
-          return;
-        }
-        const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
-        try {
-          const summary = await importLines(scope, { credential }, linesOf(request.body), {
-            batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server,
-            chunkLines: options.embedded ? CHUNK_LINES.embedded : CHUNK_LINES.server,
-          });
-          endResponse(fetchAPI.Response.json(summary));
-        } catch (error) {
-          if (error instanceof DomainError) {
-            endResponse(errorResponse(fetchAPI, error.code === 'NO_ACTIVE_PROGRAM' ? 409 : 400, error.code, error.message));
-            return;
-          }
-          throw error;
-        }
-        return;
-      }
-      const filter: ExportFilter = {};
-      for (const name of ['from', 'to'] as const) {
-        const text = url.searchParams.get(name);
-        if (text === null) continue;
-        const at = instant(text);
-        if (!at) {
-          endResponse(errorResponse(fetchAPI, 400, 'BAD_USER_INPUT', `${name} must be a date such as 2026-03-01 or a time such as 2026-03-01T09:30:00Z`));
-          return;
-        }
-        filter[name] = at;
-      }
-      const member = url.searchParams.get('member');
-      if (member !== null) filter.member = member;
-      const lines = exportLines(prisma, credential.merchant.id, filter);
-      const encoder = new TextEncoder();
-      const body = new fetchAPI.ReadableStream<Uint8Array>({
-        async pull(controller) {
-          // One page a pull: the stream asks for more as the client reads.
-          let text = '';
-          for (let i = 0; i < PAGE; i++) {
-            const next = await lines.next();
-            if (next.done) {
-              if (text) controller.enqueue(encoder.encode(text));
-              controller.close();
-              return;
-            }
-            text += `${next.value}\n`;
-          }
-          controller.enqueue(encoder.encode(text));
-        },
-        async cancel() {
-          await lines.return(undefined);
-        },
-      });
-      endResponse(new fetchAPI.Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8' } }));
+    // Not async for other paths: yoga runs the next hook without a promise in between.
+    onRequest(payload) {
+      if (payload.url.pathname !== EVENTS_PATH) return;
+      return serve(payload);
     },
   };
+  async function serve({ request, url, endResponse, fetchAPI }: Parameters<NonNullable<Plugin['onRequest']>>[0]): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'POST') {
+      endResponse(errorResponse(fetchAPI, 405, 'BAD_USER_INPUT', `${EVENTS_PATH} answers GET (export) and POST (import)`, { headers: { allow: 'GET, POST' } }));
+      return;
+    }
+    const credential = credentialOf(request);
+    if (credential?.kind !== 'key') {
+      endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', 'the event log is exported and imported with an API key, not a member token'));
+      return;
+    }
+    if (request.method === 'POST') {
+      if (credential.scope !== 'admin') {
+        endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', `a key with the "${credential.scope}" scope may not import events; importing needs an admin key`));
+        return;
+      }
+      const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
+      try {
+        const summary = await importLines(scope, { credential }, linesOf(request.body), {
+          batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server,
+          chunkLines: options.embedded ? CHUNK_LINES.embedded : CHUNK_LINES.server,
+        });
+        endResponse(fetchAPI.Response.json(summary));
+      } catch (error) {
+        if (error instanceof DomainError) {
+          endResponse(errorResponse(fetchAPI, error.code === 'NO_ACTIVE_PROGRAM' ? 409 : 400, error.code, error.message));
+          return;
+        }
+        throw error;
+      }
+      return;
+    }
+    const filter: ExportFilter = {};
+    for (const name of ['from', 'to'] as const) {
+      const text = url.searchParams.get(name);
+      if (text === null) continue;
+      const at = instant(text);
+      if (!at) {
+        endResponse(errorResponse(fetchAPI, 400, 'BAD_USER_INPUT', `${name} must be a date such as 2026-03-01 or a time such as 2026-03-01T09:30:00Z`));
+        return;
+      }
+      filter[name] = at;
+    }
+    const member = url.searchParams.get('member');
+    if (member !== null) filter.member = member;
+    const lines = exportLines(prisma, credential.merchant.id, filter);
+    const encoder = new TextEncoder();
+    const body = new fetchAPI.ReadableStream<Uint8Array>({
+      async pull(controller) {
+        // One page a pull: the stream asks for more as the client reads.
+        let text = '';
+        for (let i = 0; i < PAGE; i++) {
+          const next = await lines.next();
+          if (next.done) {
+            if (text) controller.enqueue(encoder.encode(text));
+            controller.close();
+            return;
+          }
+          text += `${next.value}\n`;
+        }
+        controller.enqueue(encoder.encode(text));
+      },
+      async cancel() {
+        await lines.return(undefined);
+      },
+    });
+    endResponse(new fetchAPI.Response(body, { headers: { 'content-type': 'application/x-ndjson; charset=utf-8' } }));
+  }
 }

@@ -6,18 +6,17 @@ import type { Plugin } from 'graphql-yoga';
 
 export function health(prisma: PrismaClient, isDraining: () => boolean): Plugin {
   return {
-    async onRequest({ url, endResponse, fetchAPI }) {
+    // Not async: other paths return nothing, and yoga runs the next hook without a promise in between.
+    onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== '/health') return;
       if (isDraining()) {
         endResponse(fetchAPI.Response.json({ status: 'draining' }, { status: 503 }));
         return;
       }
-      try {
-        await prisma.$queryRaw`SELECT 1`;
-        endResponse(fetchAPI.Response.json({ status: 'ok' }));
-      } catch {
-        endResponse(fetchAPI.Response.json({ status: 'database unavailable' }, { status: 503 }));
-      }
+      return prisma.$queryRaw`SELECT 1`.then(
+        () => endResponse(fetchAPI.Response.json({ status: 'ok' })),
+        () => endResponse(fetchAPI.Response.json({ status: 'database unavailable' }, { status: 503 })),
+      );
     },
   };
 }

@@ -13,6 +13,8 @@ import { credentialOf } from './authentication.ts';
 interface Seen {
   id: string;
   start: number;
+  /** The request URL's path, as onRequest saw it (parsed once per request). */
+  path: string;
   operation: string | null;
 }
 
@@ -38,7 +40,7 @@ export function observe(options: { logger: Logger; metricsPath: string | null })
   return {
     onRequest({ request, url, endResponse, fetchAPI }) {
       const given = request.headers.get('x-request-id');
-      seen.set(request, { id: given && SANE_ID.test(given) ? given : randomUUID(), start: performance.now(), operation: null });
+      seen.set(request, { id: given && SANE_ID.test(given) ? given : randomUUID(), start: performance.now(), path: url.pathname, operation: null });
       if (options.metricsPath && url.pathname === options.metricsPath && request.method === 'GET') {
         return registry.metrics().then((text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': registry.contentType } })));
       }
@@ -56,18 +58,20 @@ export function observe(options: { logger: Logger; metricsPath: string | null })
       const entry = seen.get(request);
       if (!entry) return;
       response.headers.set('x-request-id', entry.id);
-      const url = new URL(request.url);
-      if (url.pathname === options.metricsPath) return;
+      const path = entry.path;
+      if (path === options.metricsPath) return;
       const seconds = (performance.now() - entry.start) / 1000;
-      const operation = entry.operation ?? url.pathname;
+      const operation = entry.operation ?? path;
       httpRequests.inc({ operation, status: String(response.status) });
       httpDuration.observe({ operation }, seconds);
+      // The line's object is built only for a logger that writes it.
+      if (!options.logger.isLevelEnabled('info')) return;
       const credential = credentialOf(request);
       options.logger.info(
         {
           reqId: entry.id,
           method: request.method,
-          path: url.pathname,
+          path,
           operation: entry.operation,
           status: response.status,
           ms: Math.round(seconds * 10_000) / 10,
