@@ -18,6 +18,7 @@ import { isDatabaseUnavailable, serviceUnavailable } from './http/database-error
 import { graphiqlOptions, renderBundledGraphiQL } from './http/graphiql.ts';
 import { EVENTS_PATH, eventsExport } from './http/events-export.ts';
 import { health } from './http/health.ts';
+import { jitExecution } from './graphql/jit.ts';
 import { observe } from './http/observe.ts';
 import { rateLimit, type RateLimitOptions } from './http/rate-limit.ts';
 import { KeyUsage } from './services/auth.ts';
@@ -193,6 +194,8 @@ export function createApp(db: Database, options: AppOptions = {}): App {
         // Only authenticated requests get this far, and they get graphql-js's "did you mean".
         blockFieldSuggestion: { enabled: false },
       }),
+      // Compiled execution (graphql-jit); answers as graphql-js's executor gives them.
+      jitExecution(),
       ...(options.plugins ?? []),
     ],
   });

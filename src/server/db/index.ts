@@ -81,13 +81,14 @@ function connect(url: string, opts: { poolSize: number; onClose?: (() => Promise
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     let outstanding = 0;
+    // One callback per connection, not a closure per statement (the hot path's statements are counted too).
+    const done = () => void outstanding--;
     (client as unknown as { query: typeof query }).query = (...args: unknown[]) => {
       statements++;
       if (outstanding === 0) roundTrips++;
       const result = query(...args);
       if (result instanceof Promise) {
         outstanding++;
-        const done = () => void outstanding--;
         result.then(done, done);
       }
       return result;
