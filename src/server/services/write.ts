@@ -236,7 +236,7 @@ export interface BatchRows {
   orders: (OrderRow & { refunds: unknown[] })[];
   /** Orders stored before the batch that its refunds changed: their refunds and record as the last refund left them. */
   orderUpdates: { id: string; refunds: unknown[]; record: unknown }[];
-  updates: MemberUpdate[];
+  /** New members (the updates of stored ones go by updateMembers). */
   inserts: MemberInsert[];
   entries: (EntryRow & { eventSeq: bigint })[];
   /** Club memberships the batch's joins made (as later cancels in the batch left them), and stored ones its cancels ended. */
@@ -264,30 +264,23 @@ WITH ev AS (
   RETURNING id
 ), ordu AS (
   UPDATE orders o SET refunds = w.refunds, record = w.record
-    FROM jsonb_to_recordset($12::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
+    FROM jsonb_to_recordset($11::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
    WHERE o.id = w.id
   RETURNING o.id
 ), clb AS (
   INSERT INTO club_memberships (id, member_id, club, since, until, cancelled_at)
   SELECT c.id, c.member_id, c.club, c.since, c.until, c.cancelled_at
-    FROM jsonb_to_recordset($13::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
+    FROM jsonb_to_recordset($12::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
   RETURNING id
 ), clu AS (
   UPDATE club_memberships c SET until = w.until, cancelled_at = w.cancelled_at
-    FROM jsonb_to_recordset($14::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
+    FROM jsonb_to_recordset($13::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
    WHERE c.id = w.id
   RETURNING c.id
-), upd AS (
-  UPDATE members m
-     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
-         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
-    FROM jsonb_to_recordset($5::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
-   WHERE m.id = u.id AND m.version = u.version
-  RETURNING m.id
 ), ins AS (
   INSERT INTO members (id, merchant_id, external_id, birthday, signup_at, last_event_at, state, balance, tier, next_due_at, updated_at)
   SELECT n.id, $1::uuid, n.external_id, n.birthday, n.signup_at, n.last_event_at, n.state, n.balance, n.tier, n.next_due_at, now()
-    FROM jsonb_to_recordset($6::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
+    FROM jsonb_to_recordset($5::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
   RETURNING id
 ), led AS (
   INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq)
@@ -296,13 +289,13 @@ WITH ev AS (
          -- entries (dsl.md 4.9) may name an earlier order, found by its index.
          COALESCE(l.order_id, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)),
          l.event_seq
-    FROM jsonb_to_recordset($7::jsonb) AS l(n int, member_id uuid, at timestamptz, kind text, points bigint, rule text, ref text, line int, reason text, actor text, order_id uuid, event_seq bigint)
+    FROM jsonb_to_recordset($6::jsonb) AS l(n int, member_id uuid, at timestamptz, kind text, points bigint, rule text, ref text, line int, reason text, actor text, order_id uuid, event_seq bigint)
    ORDER BY l.n
   RETURNING id
 ), ntf AS (
   INSERT INTO notifications (merchant_id, type, member, at, version, payload, event_seq)
-  SELECT $1::uuid, n.type, n.member, n.at, $8::smallint, n.payload, n.event_seq
-    FROM jsonb_to_recordset($9::jsonb) AS n(n int, type text, member text, at timestamptz, payload jsonb, event_seq bigint)
+  SELECT $1::uuid, n.type, n.member, n.at, $7::smallint, n.payload, n.event_seq
+    FROM jsonb_to_recordset($8::jsonb) AS n(n int, type text, member text, at timestamptz, payload jsonb, event_seq bigint)
    ORDER BY n.n
   RETURNING id, merchant_id, type, member
 ), dlv AS (
@@ -314,24 +307,24 @@ WITH ev AS (
 ), ref AS (
   INSERT INTO referrals (id, merchant_id, referrer_id, referee_id, created_at, rewarded_at, reward_order_id)
   SELECT r.id, $1::uuid, r.referrer_id, r.referee_id, r.created_at, r.rewarded_at, r.reward_order_id
-    FROM jsonb_to_recordset($10::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
+    FROM jsonb_to_recordset($9::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
   RETURNING id
 ), rew AS (
   UPDATE referrals r SET rewarded_at = w.rewarded_at, reward_order_id = w.order_id
-    FROM jsonb_to_recordset($11::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
+    FROM jsonb_to_recordset($10::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
    WHERE r.id = w.id
   RETURNING r.id
 ), aud AS (
   INSERT INTO audit_log (merchant_id, actor_key_id, actor_label, action, target, details)
   SELECT $1::uuid, a.actor_key_id, a.actor_label, a.action, a.target, a.details
-    FROM jsonb_to_recordset($15::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
+    FROM jsonb_to_recordset($14::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
    ORDER BY a.n
 )
-SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ev)::int AS events`;
+SELECT (SELECT count(*) FROM ev)::int AS events`;
 
-/** Writes many events' rows in one statement; returns how many member updates the version check let through. */
-export async function writeBatch(query: Query, rows: BatchRows): Promise<number> {
-  const [result] = await query<{ updated: number }>(BATCH_SQL, [
+/** Writes many events' rows in one statement. */
+export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
+  const [result] = await query<{ events: number }>(BATCH_SQL, [
     rows.merchantId,
     rows.programVersionId,
     JSON.stringify(
@@ -340,7 +333,6 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<number>
     JSON.stringify(
       rows.orders.map((o) => ({ ...orderColumns(o), refunds: o.refunds })),
     ),
-    JSON.stringify(rows.updates.map(updateColumns)),
     JSON.stringify(
       rows.inserts.map(insertColumns),
     ),
@@ -359,5 +351,31 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<number>
     JSON.stringify(rows.audits.map((a, n) => ({ n, actor_key_id: a.actorKeyId, actor_label: a.actorLabel, action: a.action, target: a.target, details: a.details }))),
   ]);
   if (!result) throw new Error('the batch write returned no row');
-  return result.updated;
+}
+
+const MEMBERS_SQL = `
+WITH upd AS (
+  UPDATE members m
+     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
+         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
+    FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
+   WHERE m.id = u.id AND m.version = u.version
+  RETURNING m.id
+)
+SELECT count(*)::int AS updated FROM upd`;
+
+/**
+ * Stores members' states over the versions read, in statements of at most
+ * `perStatement` members; returns how many the version check let through.
+ * A state is kilobytes: the import's members go apart from its other rows so
+ * that no statement grows with the number of members a batch touches (on
+ * PGlite, whose socket server copies a message's bytes received so far
+ * whenever more arrive, a statement's cost grows with the square of its size).
+ */
+export async function updateMembers(query: Query, updates: readonly MemberUpdate[], perStatement: number): Promise<number> {
+  const counts: Promise<{ updated: number }[]>[] = [];
+  for (let i = 0; i < updates.length; i += perStatement) counts.push(query<{ updated: number }>(MEMBERS_SQL, [JSON.stringify(updates.slice(i, i + perStatement).map(updateColumns))]));
+  let updated = 0;
+  for (const [r] of await Promise.all(counts)) updated += r?.updated ?? 0;
+  return updated;
 }
