@@ -238,6 +238,8 @@ function eventLog(backend: Backend) {
         orders: (await server.db.prisma.order.findMany({ where: { merchantId }, select: { externalId: true, refunds: true, record: true, total: true }, orderBy: { externalId: 'asc' } })),
         referrals: (await server.db.prisma.referral.findMany({ where: { merchantId }, select: { referee: { select: { externalId: true } }, rewardedAt: true, rewardOrder: { select: { externalId: true } } }, orderBy: { createdAt: 'asc' } })),
         audit: (await server.db.prisma.auditEntry.findMany({ where: { merchantId, action: 'adjustPoints' }, select: { target: true, details: true } })),
+        // The logged lines and body hashes the batch writes are the one-by-one writes'.
+        events: (await server.db.prisma.event.findMany({ where: { merchantId, accepted: true, NOT: { type: 'tick' } }, select: { type: true, member: true, line: true, bodyHash: true }, orderBy: { seq: 'asc' } })),
       });
       const got = await mirror(imported.id);
       const want = await mirror(api.id);

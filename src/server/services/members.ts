@@ -1136,6 +1136,21 @@ function batchKey(event: EngineEvent, given: string | undefined): string | undef
   }
 }
 
+/**
+ * eventBodyHash and the event's logged line (eventLine with its `at`) from
+ * one serialisation: eventLine writes `type` first and `at` second, so the
+ * line is the hashed text with `at` put in after the type (checked, else
+ * eventLine is asked again). Half of what the import spent serialising
+ * events (~0.14 s per 30,000 lines).
+ */
+function hashAndLine(program: ActiveProgram['program'], event: EngineEvent): { bodyHash: string; line: string } {
+  const bare = eventLine(program, event, { at: false });
+  const bodyHash = createHash('sha256').update(bare).digest('hex');
+  const head = `{"type":${JSON.stringify(event.type)}`;
+  if (!bare.startsWith(head)) return { bodyHash, line: eventLine(program, event) };
+  return { bodyHash, line: `${head},"at":${JSON.stringify(formatInstant(event.at))}${bare.slice(head.length)}` };
+}
+
 /** An adjust's own checks (adjustPoints'), beside the engine's parser. */
 function checkAdjust(points: number, reason: unknown): string {
   const checked = reasonText.safeParse(reason);
@@ -1333,7 +1348,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     const created = new Set<string>();
     const results: BatchLineResult[] = [];
     /** Logs the event (seqs were taken for every parsed line) and stages what it wrote. */
-    const log = (event: EngineEvent, key: string | null, bodyHash: string, refusal: Refusal | null, at: number, mine: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null, orderId: string | null, before: ReturnType<typeof viewsBefore>) => {
+    const log = (event: EngineEvent, line: string, key: string | null, bodyHash: string, refusal: Refusal | null, at: number, mine: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null, orderId: string | null, before: ReturnType<typeof viewsBefore>) => {
       const staged = stageImport(at, mine, changed, entries, correction);
       for (const id of staged.created) {
         created.add(id);
@@ -1346,7 +1361,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         type: event.type,
         member: 'member' in event ? event.member : null,
         at: event.at,
-        line: eventLine(program, event),
+        line,
         key: refusal ? null : key,
         bodyHash,
         programVersionId: active.version.id,
@@ -1403,7 +1418,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         continue;
       }
       const { event, key } = p;
-      const bodyHash = eventBodyHash(program, event);
+      const { bodyHash, line } = hashAndLine(program, event);
       if (event.type === 'tick') {
         // Every member due by then: the batch holds them all (those the database found due by its last tick were locked with the rest).
         const due = [...rows.values()].filter((r) => {
@@ -1426,7 +1441,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
           if (entries.length > 0 || now.balance !== was.balance || (now.tier?.name ?? null) !== (was.tier?.name ?? null)) changed++;
           written.push(...entries);
         }
-        log(event, null, bodyHash, null, event.at, new Map(due.map((r) => [r.externalId, r])), due.map((r) => r.state), written, null, null, before);
+        log(event, line, null, bodyHash, null, event.at, new Map(due.map((r) => [r.externalId, r])), due.map((r) => r.state), written, null, null, before);
         results.push({ replayed: changed === 0 });
         continue;
       }
@@ -1445,7 +1460,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: (id: string) => (refunded && event.type === 'refund' && id === event.order ? (refunded.record ?? undefined) : undefined) });
       const orderId = event.type === 'order' && !outcome.refusal ? randomUUID() : null;
       const correction = event.type === 'adjust' ? { reason: p.reason!, actor: correctionActor } : null;
-      log(event, key ?? null, bodyHash, outcome.refusal, event.at, mine, outcome.changed, outcome.entries, correction, orderId, before);
+      log(event, line, key ?? null, bodyHash, outcome.refusal, event.at, mine, outcome.changed, outcome.entries, correction, orderId, before);
       if (outcome.refusal) {
         results.push({ error: new EventRefusedError(outcome.refusal, program) });
         continue;
