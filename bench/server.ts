@@ -306,7 +306,7 @@ async function run(label: string, url: string, poolSize: number): Promise<string
 /** Imports IMPORT over HTTP into a new merchant; events/s. Throws when the result is not replay's. */
 async function importSpeed(label: string, url: string, poolSize: number): Promise<number> {
   const db = await openDatabase({ databaseUrl: url, poolSize });
-  // The PGlite started above is the server's embedded database (its import batches are shorter).
+  // The PGlite started above is the server's embedded database (its import statements are shorter: import.ts CHUNK_LINES).
   const http = await listen({ ...db, embedded: label === 'PGlite' });
   try {
     // A sandbox: the generated history may run past the server's clock (a write dated ahead of it is refused).

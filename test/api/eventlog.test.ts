@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
+import { COMMAND_LINE } from '../../src/server/services/audit.ts';
+import { importLines } from '../../src/server/services/import.ts';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
 import { generateToString } from '../../bench/generate.ts';
 import { conformanceDir, conformanceNextDir } from '../support.ts';
@@ -176,6 +178,35 @@ function eventLog(backend: Backend) {
       expect(await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } })).toBe(entries);
     });
 
+    test('an import whose batches span many statements (lines in pipelined chunks, members\' states a statement per hundred) gives loyalty replay\'s members and ledgers, and nothing new when re-sent', async () => {
+      // 260 members in 1,200-line batches of 150-line chunks: each batch stores its members' states in three statements.
+      const events = generateToString({ events: 3000, members: 260, months: 2 });
+      const m = await newMerchant(server, COFFEE, { sandbox: true });
+      const scope = { prisma: server.db.prisma, merchantId: m.id };
+      const options = { batchLines: 1200, chunkLines: 150 };
+      const summary = await importLines(scope, COMMAND_LINE, events.split('\n'), options);
+      const replay = new Replay(compile(COFFEE, 'coffee-chain.loyalty').program!);
+      events.split('\n').forEach((line, i) => replay.pushLine(line, i + 1));
+      const expected = replay.result();
+      expect([...summary.malformed, ...summary.refused].map((p) => p.line).sort((a, b) => a - b)).toEqual(expected.errors.map((e) => e.line));
+      const stored = await server.db.prisma.member.findMany({
+        where: { merchantId: m.id },
+        select: { externalId: true, balance: true, tier: true, version: true, ledgerEntries: { select: { points: true } } },
+      });
+      expect(stored.length).toBe(260);
+      expect(Object.fromEntries(stored.map((s) => [s.externalId, [Number(s.balance), s.tier, s.ledgerEntries.map((e) => Number(e.points)).sort((a, b) => a - b)]]))).toEqual(
+        Object.fromEntries(Object.entries(expected.members).map(([id, r]) => [id, [r.balance, r.tier, r.ledger.map((e) => e.points).sort((a, b) => a - b)]])),
+      );
+      // A member's row is written once per batch it appears in (three batches), not once per line.
+      expect(Math.max(...stored.map((s) => s.version))).toBeLessThanOrEqual(3);
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+      const entries = await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } });
+      const again = await importLines(scope, COMMAND_LINE, events.split('\n'), options);
+      expect(again.accepted).toBe(0);
+      expect(again.replayed).toBe(summary.accepted + summary.replayed);
+      expect(await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } })).toBe(entries);
+    });
+
     test('an import applies every type of line in its batch as the one-by-one writes do (clubs, refunds, referrals, ticks, an adjust with its audit) and logs a refused order as refused', async () => {
       const order = (at: string, member: string, id: string) =>
         JSON.stringify({ type: 'order', at, member, id, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 1, price: '4.75' }], channel: 'store' });
@@ -207,6 +238,8 @@ function eventLog(backend: Backend) {
         orders: (await server.db.prisma.order.findMany({ where: { merchantId }, select: { externalId: true, refunds: true, record: true, total: true }, orderBy: { externalId: 'asc' } })),
         referrals: (await server.db.prisma.referral.findMany({ where: { merchantId }, select: { referee: { select: { externalId: true } }, rewardedAt: true, rewardOrder: { select: { externalId: true } } }, orderBy: { createdAt: 'asc' } })),
         audit: (await server.db.prisma.auditEntry.findMany({ where: { merchantId, action: 'adjustPoints' }, select: { target: true, details: true } })),
+        // The logged lines and body hashes the batch writes are the one-by-one writes'.
+        events: (await server.db.prisma.event.findMany({ where: { merchantId, accepted: true, NOT: { type: 'tick' } }, select: { type: true, member: true, line: true, bodyHash: true }, orderBy: { seq: 'asc' } })),
       });
       const got = await mirror(imported.id);
       const want = await mirror(api.id);

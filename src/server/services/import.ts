@@ -95,21 +95,26 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
  * loaded and stored once per batch, so a longer batch reads and writes each
  * member's state (kilobytes, growing with its history) fewer times. On
  * PostgreSQL 8,000 rather than 2,000 took the 100,000-line bench stream from
- * 88.8 s to 66.2 s, and the 30,000-line one from 20.7–28.0 s to 12.9–15.6 s;
- * on the embedded PGlite, which runs in the server's own thread, 8,000-line
- * batches made the 30,000-line stream slower (51.7–60.0 s against 37.2 s),
- * so it keeps 2,000 (bench/README.md, "Import"). The members stay locked for
- * the batch (seconds), which a concurrent write to them waits out.
+ * 88.8 s to 66.2 s, and the 30,000-line one from 20.7–28.0 s to 12.9–15.6 s.
+ * PGlite once did worse with 8,000 (51.7–60.0 s against 37.2 s): its socket
+ * server (pglite-socket) concatenates a message's bytes received so far each
+ * time more arrive, so a statement cost the square of its size, and a batch
+ * was one statement with every member's state in it. With statements of
+ * CHUNK_LINES lines and states in statements of their own (write.ts
+ * updateMembers) it takes 8,000 too (bench/README.md, "Import"). The
+ * members stay locked for the batch (seconds), which a concurrent write to
+ * them waits out.
  */
-export const BATCH_LINES = { server: 8000, embedded: 2000 } as const;
+export const BATCH_LINES = { server: 8000, embedded: 8000 } as const;
 
 /**
  * Lines of a batch written by one statement, sent while the engine runs the
  * next ones (members.importBatch `chunkLines`): on PostgreSQL the database
  * and the server's thread then work at the same time. The embedded PGlite
- * runs in the server's own thread, so there a batch is one statement.
+ * runs in the server's own thread, where the point is to keep each message
+ * small (see BATCH_LINES): 500 lines are about 0.6 MB.
  */
-export const CHUNK_LINES = { server: 1000, embedded: Infinity } as const;
+export const CHUNK_LINES = { server: 1000, embedded: 500 } as const;
 const SPLIT_MIN = 16;
 
 /** The line as the fields its write takes (what applyLine hands the service) and its client key. */

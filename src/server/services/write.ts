@@ -236,7 +236,7 @@ export interface BatchRows {
   orders: (OrderRow & { refunds: unknown[] })[];
   /** Orders stored before the batch that its refunds changed: their refunds and record as the last refund left them. */
   orderUpdates: { id: string; refunds: unknown[]; record: unknown }[];
-  updates: MemberUpdate[];
+  /** New members (the updates of stored ones go by updateMembers). */
   inserts: MemberInsert[];
   entries: (EntryRow & { eventSeq: bigint })[];
   /** Club memberships the batch's joins made (as later cancels in the batch left them), and stored ones its cancels ended. */
@@ -250,59 +250,57 @@ export interface BatchRows {
   audits: { actorKeyId: string | null; actorLabel: string | null; action: string; target: string | null; details: unknown }[];
 }
 
+// The four tables an import fills by the thousand (events, orders, ledger
+// entries, notifications) get their rows under short keys, with null fields
+// left out (jsonb_to_recordset reads a missing key as null): the parameters
+// run to megabytes, and PostgreSQL's time to parse them and the server's to
+// build them go with their size.
 const BATCH_SQL = `
 WITH ev AS (
   INSERT INTO events (seq, merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal)
-  SELECT e.seq, $1::uuid, e.type, e.member, e.at, e.line, e.key, e.body_hash, $2::uuid, e.refusal_code IS NULL, e.refusal_code, e.refusal
-    FROM jsonb_to_recordset($3::jsonb) AS e(seq bigint, type text, member text, at timestamptz, line text, key text, body_hash text, refusal_code text, refusal text)
-   ORDER BY e.seq
+  SELECT e.s, $1::uuid, e.t, e.m, e.a, e.l, e.k, e.h, $2::uuid, e.rc IS NULL, e.rc, e.r
+    FROM jsonb_to_recordset($3::jsonb) AS e(s bigint, t text, m text, a timestamptz, l text, k text, h text, rc text, r text)
+   ORDER BY e.s
   RETURNING seq
 ), ord AS (
   INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, channel, total, at, record, refunds)
-  SELECT o.id, $1::uuid, o.member_id, o.external_id, o.body_hash, o.lines, o.channel, o.total, o.at, o.record, o.refunds
-    FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, member_id uuid, external_id text, body_hash text, lines jsonb, channel text, total bigint, at timestamptz, record jsonb, refunds jsonb)
+  SELECT o.id, $1::uuid, o.m, o.x, o.h, o.l, o.c, o.t, o.a, o.r, o.f
+    FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, m uuid, x text, h text, l jsonb, c text, t bigint, a timestamptz, r jsonb, f jsonb)
   RETURNING id
 ), ordu AS (
   UPDATE orders o SET refunds = w.refunds, record = w.record
-    FROM jsonb_to_recordset($12::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
+    FROM jsonb_to_recordset($11::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
    WHERE o.id = w.id
   RETURNING o.id
 ), clb AS (
   INSERT INTO club_memberships (id, member_id, club, since, until, cancelled_at)
   SELECT c.id, c.member_id, c.club, c.since, c.until, c.cancelled_at
-    FROM jsonb_to_recordset($13::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
+    FROM jsonb_to_recordset($12::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
   RETURNING id
 ), clu AS (
   UPDATE club_memberships c SET until = w.until, cancelled_at = w.cancelled_at
-    FROM jsonb_to_recordset($14::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
+    FROM jsonb_to_recordset($13::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
    WHERE c.id = w.id
   RETURNING c.id
-), upd AS (
-  UPDATE members m
-     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
-         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
-    FROM jsonb_to_recordset($5::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
-   WHERE m.id = u.id AND m.version = u.version
-  RETURNING m.id
 ), ins AS (
   INSERT INTO members (id, merchant_id, external_id, birthday, signup_at, last_event_at, state, balance, tier, next_due_at, updated_at)
   SELECT n.id, $1::uuid, n.external_id, n.birthday, n.signup_at, n.last_event_at, n.state, n.balance, n.tier, n.next_due_at, now()
-    FROM jsonb_to_recordset($6::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
+    FROM jsonb_to_recordset($5::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
   RETURNING id
 ), led AS (
   INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq)
-  SELECT $1::uuid, l.member_id, l.at, l.kind::"LedgerKind", l.points, l.rule, l.ref, l.line, l.reason, l.actor, $2::uuid,
+  SELECT $1::uuid, l.m, l.a, l.k::"LedgerKind", l.p, l.ru, l.rf, l.ln, l.rs, l.ac, $2::uuid,
          -- The caller links entries to the orders it holds (the batch's and those it loaded); vesting
          -- entries (dsl.md 4.9) may name an earlier order, found by its index.
-         COALESCE(l.order_id, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)),
-         l.event_seq
-    FROM jsonb_to_recordset($7::jsonb) AS l(n int, member_id uuid, at timestamptz, kind text, points bigint, rule text, ref text, line int, reason text, actor text, order_id uuid, event_seq bigint)
+         COALESCE(l.o, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.rf)),
+         l.s
+    FROM jsonb_to_recordset($6::jsonb) AS l(n int, m uuid, a timestamptz, k text, p bigint, ru text, rf text, ln int, rs text, ac text, o uuid, s bigint)
    ORDER BY l.n
   RETURNING id
 ), ntf AS (
   INSERT INTO notifications (merchant_id, type, member, at, version, payload, event_seq)
-  SELECT $1::uuid, n.type, n.member, n.at, $8::smallint, n.payload, n.event_seq
-    FROM jsonb_to_recordset($9::jsonb) AS n(n int, type text, member text, at timestamptz, payload jsonb, event_seq bigint)
+  SELECT $1::uuid, n.t, n.m, n.a, $7::smallint, n.p, n.s
+    FROM jsonb_to_recordset($8::jsonb) AS n(n int, t text, m text, a timestamptz, p jsonb, s bigint)
    ORDER BY n.n
   RETURNING id, merchant_id, type, member
 ), dlv AS (
@@ -314,41 +312,53 @@ WITH ev AS (
 ), ref AS (
   INSERT INTO referrals (id, merchant_id, referrer_id, referee_id, created_at, rewarded_at, reward_order_id)
   SELECT r.id, $1::uuid, r.referrer_id, r.referee_id, r.created_at, r.rewarded_at, r.reward_order_id
-    FROM jsonb_to_recordset($10::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
+    FROM jsonb_to_recordset($9::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
   RETURNING id
 ), rew AS (
   UPDATE referrals r SET rewarded_at = w.rewarded_at, reward_order_id = w.order_id
-    FROM jsonb_to_recordset($11::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
+    FROM jsonb_to_recordset($10::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
    WHERE r.id = w.id
   RETURNING r.id
 ), aud AS (
   INSERT INTO audit_log (merchant_id, actor_key_id, actor_label, action, target, details)
   SELECT $1::uuid, a.actor_key_id, a.actor_label, a.action, a.target, a.details
-    FROM jsonb_to_recordset($15::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
+    FROM jsonb_to_recordset($14::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
    ORDER BY a.n
 )
-SELECT (SELECT count(*) FROM upd)::int AS updated, (SELECT count(*) FROM ev)::int AS events`;
+SELECT (SELECT count(*) FROM ev)::int AS events`;
 
-/** Writes many events' rows in one statement; returns how many member updates the version check let through. */
-export async function writeBatch(query: Query, rows: BatchRows): Promise<number> {
-  const [result] = await query<{ updated: number }>(BATCH_SQL, [
+/** Writes many events' rows in one statement. */
+export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
+  const [result] = await query<{ events: number }>(BATCH_SQL, [
     rows.merchantId,
     rows.programVersionId,
     JSON.stringify(
-      rows.events.map((e) => ({ seq: e.seq.toString(), type: e.type, member: e.member, at: iso(e.at), line: e.line, key: e.key, body_hash: e.bodyHash, refusal_code: e.refusalCode, refusal: e.refusal })),
+      rows.events.map((e) => ({ s: e.seq.toString(), t: e.type, m: e.member ?? undefined, a: iso(e.at), l: e.line, k: e.key ?? undefined, h: e.bodyHash, rc: e.refusalCode ?? undefined, r: e.refusal ?? undefined })),
     ),
     JSON.stringify(
-      rows.orders.map((o) => ({ ...orderColumns(o), refunds: o.refunds })),
+      rows.orders.map((o) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record, f: o.refunds })),
     ),
-    JSON.stringify(rows.updates.map(updateColumns)),
     JSON.stringify(
       rows.inserts.map(insertColumns),
     ),
     JSON.stringify(
-      rows.entries.map((e, n) => ({ ...entryColumns(e, n), event_seq: e.eventSeq.toString() })),
+      rows.entries.map((e, n) => ({
+        n,
+        m: e.memberId,
+        a: iso(e.at),
+        k: e.kind,
+        p: e.points,
+        ru: e.rule ?? undefined,
+        rf: e.ref ?? undefined,
+        ln: e.line ?? undefined,
+        rs: e.reason ?? undefined,
+        ac: e.actor ?? undefined,
+        o: e.orderId ?? undefined,
+        s: e.eventSeq.toString(),
+      })),
     ),
     PAYLOAD_VERSION,
-    JSON.stringify(rows.notifications.map((x, n) => ({ n, type: x.type, member: x.member, at: iso(x.at), payload: x.payload, event_seq: x.eventSeq.toString() }))),
+    JSON.stringify(rows.notifications.map((x, n) => ({ n, t: x.type, m: x.member ?? undefined, a: iso(x.at), p: x.payload, s: x.eventSeq.toString() }))),
     JSON.stringify(
       rows.referrals.map((r) => ({ id: r.id, referrer_id: r.referrerId, referee_id: r.refereeId, created_at: iso(r.createdAt), rewarded_at: iso(r.rewardedAt), reward_order_id: r.rewardOrderId })),
     ),
@@ -359,5 +369,31 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<number>
     JSON.stringify(rows.audits.map((a, n) => ({ n, actor_key_id: a.actorKeyId, actor_label: a.actorLabel, action: a.action, target: a.target, details: a.details }))),
   ]);
   if (!result) throw new Error('the batch write returned no row');
-  return result.updated;
+}
+
+const MEMBERS_SQL = `
+WITH upd AS (
+  UPDATE members m
+     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
+         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
+    FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
+   WHERE m.id = u.id AND m.version = u.version
+  RETURNING m.id
+)
+SELECT count(*)::int AS updated FROM upd`;
+
+/**
+ * Stores members' states over the versions read, in statements of at most
+ * `perStatement` members; returns how many the version check let through.
+ * A state is kilobytes: the import's members go apart from its other rows so
+ * that no statement grows with the number of members a batch touches (on
+ * PGlite, whose socket server copies a message's bytes received so far
+ * whenever more arrive, a statement's cost grows with the square of its size).
+ */
+export async function updateMembers(query: Query, updates: readonly MemberUpdate[], perStatement: number): Promise<number> {
+  const counts: Promise<{ updated: number }[]>[] = [];
+  for (let i = 0; i < updates.length; i += perStatement) counts.push(query<{ updated: number }>(MEMBERS_SQL, [JSON.stringify(updates.slice(i, i + perStatement).map(updateColumns))]));
+  let updated = 0;
+  for (const [r] of await Promise.all(counts)) updated += r?.updated ?? 0;
+  return updated;
 }
