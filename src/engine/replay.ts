@@ -1,6 +1,6 @@
 // Replay (replay.md): the engine with no database. Events come in one line at
 // a time; members live in memory; a `tick` touches only the members that
-// something falls due for (a min-heap of due times).
+// something falls due for (a column of due times).
 import type { Program } from '../../dsl/program.ts';
 import { carryOver } from './carry.ts';
 import { applyEvent, clubsAt, advance, evaluation, pendingPoints, type ApplyOptions, type EntrySink, type Evaluation, type OrderSink } from './engine.ts';
@@ -160,96 +160,51 @@ class LedgerColumns {
 }
 
 /**
- * The members' due times, as a binary min-heap of member indices that holds
- * each member at most once: a new due time moves the member within the heap
- * instead of adding an entry (every vesting makes a member due at another
- * time, so a heap of (due, member) pairs filled up with superseded entries,
- * one per order, and a tick spent its time sifting through them).
+ * The members' due times in one column by member index, and a bound below
+ * which none of them falls: a tick that reaches the bound scans the column
+ * in member order, as the hand-written replay does. A scan reads 8 bytes a
+ * member, in order; the min-heap this replaces had every event move its
+ * member within the heap (a few random reads of scattered entries) and
+ * every tick sift through it, which cost the v2 benchmark more (measured:
+ * see bench/README.md, "Ticks as a scan"). Ticks in the stream are daily; a
+ * stream with a tick a minute and a million members would want the heap
+ * back.
  */
-class DueHeap {
-  /** Member indices, in heap order. */
-  private readonly heap: number[] = [];
-  /** By member index: its due time, and its position in `heap` (-1: not in it). */
-  private readonly due: number[] = [];
-  private readonly pos: number[] = [];
-  get size(): number {
-    return this.heap.length;
-  }
-  /** The earliest due time (the heap is not empty). */
-  peek(): number {
-    return this.due[this.heap[0]!]!;
-  }
+class DueTimes {
+  /** By member index: its due time (Infinity: nothing due). */
+  private at = new Float64Array(1024).fill(Infinity);
+  private n = 0;
+  /** No member is due before this (it may be lower than the earliest). */
+  private min = Infinity;
+
   /** Sets member `m`'s due time; `due` < 0: nothing due. */
   set(m: number, due: number): void {
-    while (this.pos.length <= m) {
-      this.pos.push(-1);
-      this.due.push(NaN);
+    if (m >= this.at.length) {
+      const b = new Float64Array(Math.max(m + 1, this.at.length * 2)).fill(Infinity);
+      b.set(this.at);
+      this.at = b;
     }
-    const at = this.pos[m]!;
-    if (due < 0) {
-      if (at >= 0) this.removeAt(at);
-      return;
-    }
-    if (at < 0) {
-      this.due[m] = due;
-      this.heap.push(m);
-      this.pos[m] = this.heap.length - 1;
-      this.up(this.heap.length - 1);
-      return;
-    }
-    const old = this.due[m]!;
-    if (old === due) return;
-    this.due[m] = due;
-    if (due < old) this.up(at);
-    else this.down(at);
+    if (m >= this.n) this.n = m + 1;
+    const d = due < 0 ? Infinity : due;
+    this.at[m] = d;
+    if (d < this.min) this.min = d;
   }
-  /** Removes the member due first; its index. */
-  pop(): number {
-    const m = this.heap[0]!;
-    this.removeAt(0);
-    return m;
-  }
-  private removeAt(i: number): void {
-    const m = this.heap[i]!;
-    const last = this.heap.pop()!;
-    this.pos[m] = -1;
-    if (i === this.heap.length) return;
-    this.heap[i] = last;
-    this.pos[last] = i;
-    this.up(i);
-    this.down(this.pos[last]!);
-  }
-  private up(i: number): void {
-    const h = this.heap;
-    const m = h[i]!;
-    const d = this.due[m]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.due[h[p]!]! <= d) break;
-      h[i] = h[p]!;
-      this.pos[h[i]!] = i;
-      i = p;
+
+  /** The members due by `t`, in member order, into `out`; those left are
+   * due after `t` (the bound is raised to the earliest of them: the
+   * members in `out` are set again once brought forward). */
+  takeDue(t: number, out: number[]): void {
+    if (!(this.min <= t)) return;
+    const at = this.at;
+    let min = Infinity;
+    for (let m = 0; m < this.n; m++) {
+      const d = at[m]!;
+      if (d <= t) {
+        out.push(m);
+        at[m] = Infinity;
+      } else if (d < min) min = d;
     }
-    h[i] = m;
-    this.pos[m] = i;
-  }
-  private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const m = h[i]!;
-    const d = this.due[m]!;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && this.due[h[r]!]! < this.due[h[l]!]! ? r : l;
-      if (this.due[h[c]!]! >= d) break;
-      h[i] = h[c]!;
-      this.pos[h[i]!] = i;
-      i = c;
-    }
-    h[i] = m;
-    this.pos[m] = i;
+    this.min = min;
   }
 }
 
@@ -515,7 +470,7 @@ export class Replay {
    * sometimes its referrer too). */
   private last: MemberRec | null = null;
   private prev: MemberRec | null = null;
-  private readonly heap = new DueHeap();
+  private readonly due = new DueTimes();
   private readonly world: World;
   private readonly opts: ReplayOptions;
   private lastAt = NaN;
@@ -660,9 +615,9 @@ export class Replay {
 
   private tick(t: number, line: number): void {
     const again = this.again;
-    while (this.heap.size && this.heap.peek() <= t) {
-      const i = this.heap.pop();
-      const r = this.recs[i]!;
+    this.due.takeDue(t, again);
+    for (let k = 0; k < again.length; k++) {
+      const r = this.recs[again[k]!]!;
       // Its entries name it: the sink finds it without hashing the id.
       if (r !== this.last) {
         this.prev = this.last;
@@ -670,7 +625,6 @@ export class Replay {
       }
       const s = r.state!;
       this.record(this.advanceMember(s, t), line);
-      again.push(i);
     }
     for (let k = 0; k < again.length; k++) this.settle(this.recs[again[k]!]!.state!);
     again.length = 0;
@@ -686,7 +640,7 @@ export class Replay {
     }
     const due = state.due;
     const i = this.indexOf(state.id);
-    this.heap.set(i, due);
+    this.due.set(i, due);
   }
 
   /** A member's index. A new member (its signup bonus is written before
