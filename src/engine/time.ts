@@ -32,7 +32,6 @@ export class Zone {
   constructor(name: string) {
     this.name = name;
     this.utc = name === 'UTC' || name === 'Etc/UTC';
-    if (this.utc) this.dayOffsets.fill(0);
     // Fails early (RangeError) for a zone the runtime does not know.
     this.exactOffset(0);
   }
@@ -65,60 +64,30 @@ export class Zone {
     return o === o ? o : this.exactOffset(ms);
   }
 
-  /** offset(ms) read from the day cache when it holds that day's one
-   * offset, else offset(ms). Small enough to be inlined: on the hot path no
-   * call is made, and so no double argument is boxed (an instant is not a
-   * small integer: each call with one allocates). */
-  private offsetOf(ms: number): number {
-    const day = Math.floor(ms / DAY);
-    if (day >= 0 && day < DAYS_CACHED) {
-      const od = this.dayOffsets[day]!;
-      if (od !== UNKNOWN && od === od) return od;
-    }
-    return this.offset(ms);
-  }
-
   /** Local wall-clock time of an instant, as ms since 1970-01-01T00:00 local. */
   toLocal(ms: number): number {
-    return ms + this.offsetOf(ms);
+    return ms + this.offset(ms);
   }
 
   /** The instant of a local wall-clock time: a repeated time means the
    * earlier instant, a skipped one moves on by the gap (Temporal's
    * `compatible`). */
   fromLocal(local: number): number {
-    this.fromLocalToResult(local);
-    return this.result;
-  }
-
-  /** Where fromLocal and add leave their instant. Their work is done by
-   * functions too large to inline, and a double such a function returns is
-   * boxed (a heap number an order, or three); written to this field it is
-   * not, and the small wrappers that read it back are inlined by their
-   * callers. */
-  private result = 0.5;
-
-  private fromLocalToResult(local: number): void {
-    if (this.utc) {
-      this.result = local;
-      return;
-    }
-    const before = this.offsetOf(local - DAY);
-    const after = this.offsetOf(local + DAY);
+    if (this.utc) return local;
+    const before = this.offset(local - DAY);
+    const after = this.offset(local + DAY);
     if (before === after) {
       const t = local - before;
-      if (this.offsetOf(t) === before) {
-        this.result = t;
-        return;
-      }
+      if (this.offset(t) === before) return t;
     }
     let best = NaN;
     for (const o of [before, after, this.offset(local - before)]) {
       const t = local - o;
       if (this.offset(t) === o && !(t >= best)) best = t;
     }
+    if (best === best) return best;
     // In a gap: read the wall time with the offset in force before it.
-    this.result = best === best ? best : local - before;
+    return local - before;
   }
 
   /** Local calendar day (days since 1970-01-01) of an instant. */
@@ -144,16 +113,8 @@ export class Zone {
    * time of day across DST changes, months and years keep the day of the
    * month, clamped to the month's last day. */
   add(ms: number, d: Duration): number {
-    this.addToResult(ms, d);
-    return this.result;
-  }
-
-  private addToResult(ms: number, d: Duration): void {
     // Like Temporal, adding nothing keeps the instant (even in a repeated hour).
-    if (d.amount === 0) {
-      this.result = ms;
-      return;
-    }
+    if (d.amount === 0) return ms;
     const local = this.toLocal(ms);
     let day = Math.floor(local / DAY);
     const time = local - day * DAY;
@@ -175,7 +136,7 @@ export class Zone {
       const m2 = total - y2 * 12 + 1;
       day = daysFromCivil(y2, m2, Math.min(dd, daysInMonth(y2, m2)));
     }
-    this.fromLocalToResult(day * DAY + time);
+    return this.fromLocal(day * DAY + time);
   }
 
   /** When a birthday (month, day) falls due in year `y`: 00:00 local; 29 Feb
