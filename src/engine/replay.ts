@@ -1,6 +1,6 @@
 // Replay (replay.md): the engine with no database. Events come in one line at
 // a time; members live in memory; a `tick` touches only the members that
-// something falls due for (a min-heap of due times).
+// something falls due for (a column of due times).
 import type { Program } from '../../dsl/program.ts';
 import { carryOver } from './carry.ts';
 import { applyEvent, clubsAt, advance, evaluation, pendingPoints, type ApplyOptions, type EntrySink, type Evaluation, type OrderSink } from './engine.ts';
@@ -160,96 +160,51 @@ class LedgerColumns {
 }
 
 /**
- * The members' due times, as a binary min-heap of member indices that holds
- * each member at most once: a new due time moves the member within the heap
- * instead of adding an entry (every vesting makes a member due at another
- * time, so a heap of (due, member) pairs filled up with superseded entries,
- * one per order, and a tick spent its time sifting through them).
+ * The members' due times in one column by member index, and a bound below
+ * which none of them falls: a tick that reaches the bound scans the column
+ * in member order, as the hand-written replay does. A scan reads 8 bytes a
+ * member, in order; the min-heap this replaces had every event move its
+ * member within the heap (a few random reads of scattered entries) and
+ * every tick sift through it, which cost the v2 benchmark more (measured:
+ * see bench/README.md, "Ticks as a scan"). Ticks in the stream are daily; a
+ * stream with a tick a minute and a million members would want the heap
+ * back.
  */
-class DueHeap {
-  /** Member indices, in heap order. */
-  private readonly heap: number[] = [];
-  /** By member index: its due time, and its position in `heap` (-1: not in it). */
-  private readonly due: number[] = [];
-  private readonly pos: number[] = [];
-  get size(): number {
-    return this.heap.length;
-  }
-  /** The earliest due time (the heap is not empty). */
-  peek(): number {
-    return this.due[this.heap[0]!]!;
-  }
+class DueTimes {
+  /** By member index: its due time (Infinity: nothing due). */
+  private at = new Float64Array(1024).fill(Infinity);
+  private n = 0;
+  /** No member is due before this (it may be lower than the earliest). */
+  private min = Infinity;
+
   /** Sets member `m`'s due time; `due` < 0: nothing due. */
   set(m: number, due: number): void {
-    while (this.pos.length <= m) {
-      this.pos.push(-1);
-      this.due.push(NaN);
+    if (m >= this.at.length) {
+      const b = new Float64Array(Math.max(m + 1, this.at.length * 2)).fill(Infinity);
+      b.set(this.at);
+      this.at = b;
     }
-    const at = this.pos[m]!;
-    if (due < 0) {
-      if (at >= 0) this.removeAt(at);
-      return;
-    }
-    if (at < 0) {
-      this.due[m] = due;
-      this.heap.push(m);
-      this.pos[m] = this.heap.length - 1;
-      this.up(this.heap.length - 1);
-      return;
-    }
-    const old = this.due[m]!;
-    if (old === due) return;
-    this.due[m] = due;
-    if (due < old) this.up(at);
-    else this.down(at);
+    if (m >= this.n) this.n = m + 1;
+    const d = due < 0 ? Infinity : due;
+    this.at[m] = d;
+    if (d < this.min) this.min = d;
   }
-  /** Removes the member due first; its index. */
-  pop(): number {
-    const m = this.heap[0]!;
-    this.removeAt(0);
-    return m;
-  }
-  private removeAt(i: number): void {
-    const m = this.heap[i]!;
-    const last = this.heap.pop()!;
-    this.pos[m] = -1;
-    if (i === this.heap.length) return;
-    this.heap[i] = last;
-    this.pos[last] = i;
-    this.up(i);
-    this.down(this.pos[last]!);
-  }
-  private up(i: number): void {
-    const h = this.heap;
-    const m = h[i]!;
-    const d = this.due[m]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.due[h[p]!]! <= d) break;
-      h[i] = h[p]!;
-      this.pos[h[i]!] = i;
-      i = p;
+
+  /** The members due by `t`, in member order, into `out`; those left are
+   * due after `t` (the bound is raised to the earliest of them: the
+   * members in `out` are set again once brought forward). */
+  takeDue(t: number, out: number[]): void {
+    if (!(this.min <= t)) return;
+    const at = this.at;
+    let min = Infinity;
+    for (let m = 0; m < this.n; m++) {
+      const d = at[m]!;
+      if (d <= t) {
+        out.push(m);
+        at[m] = Infinity;
+      } else if (d < min) min = d;
     }
-    h[i] = m;
-    this.pos[m] = i;
-  }
-  private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const m = h[i]!;
-    const d = this.due[m]!;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && this.due[h[r]!]! < this.due[h[l]!]! ? r : l;
-      if (this.due[h[c]!]! >= d) break;
-      h[i] = h[c]!;
-      this.pos[h[i]!] = i;
-      i = c;
-    }
-    h[i] = m;
-    this.pos[m] = i;
+    this.min = min;
   }
 }
 
@@ -259,13 +214,18 @@ class DueHeap {
  * operations (the duplicate check, then the insert) on a table of up to
  * millions of entries; here the check's probe position is kept for the
  * insert that follows it, and the table is one Int32Array (measured: about
- * 10% of the replay's evaluation time on the coffee-chain benchmark).
+ * 10% of the replay's evaluation time on the coffee-chain benchmark). Each
+ * slot holds the id's index and its hash side by side: a probe compares
+ * hashes within the slot's cache line, and reads an id (elsewhere in
+ * memory) only when they match. (With the hashes in a second array by
+ * index, every probe of a table of a million orders read two scattered
+ * places, and the CPU profile put a third of the look-up's time there.)
  */
 export class IdIndex {
-  private slots = new Int32Array(1 << 12).fill(-1);
+  /** Two numbers a slot: the index (-1: empty), then the id's hash. */
+  private slots = new Int32Array(2 << 12).fill(-1);
+  /** Slots - 1. */
   private mask = (1 << 12) - 1;
-  /** Each id's hash, by its index (so growing never rehashes a string). */
-  private hashes = new Int32Array(1024);
   private count = 0;
   /** Where the last failed lookup stopped: the slot its id goes in. */
   private missId: string | undefined = undefined;
@@ -291,14 +251,14 @@ export class IdIndex {
     const slots = this.slots;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const k = slots[i]!;
+      const k = slots[2 * i]!;
       if (k < 0) {
         this.missId = id;
         this.missHash = h;
         this.missSlot = i;
         return -1;
       }
-      if (this.hashes[k] === h && this.ids[k] === id) return k;
+      if (slots[2 * i + 1] === h && this.ids[k] === id) return k;
     }
   }
 
@@ -306,27 +266,24 @@ export class IdIndex {
   add(id: string, k: number): void {
     if (this.missId !== id && this.get(id) >= 0) throw new Error(`id "${id}" is already recorded`);
     this.missId = undefined;
-    if (k >= this.hashes.length) {
-      const b = new Int32Array(Math.max(this.hashes.length * 2, k + 1));
-      b.set(this.hashes);
-      this.hashes = b;
-    }
-    this.hashes[k] = this.missHash;
-    this.slots[this.missSlot] = k;
+    this.slots[2 * this.missSlot] = k;
+    this.slots[2 * this.missSlot + 1] = this.missHash;
     if (++this.count * 2 > this.mask) this.grow();
   }
 
   private grow(): void {
     const size = (this.mask + 1) * 2;
-    const slots = new Int32Array(size).fill(-1);
+    const slots = new Int32Array(2 * size).fill(-1);
     const mask = size - 1;
     const old = this.slots;
-    for (let j = 0; j < old.length; j++) {
+    for (let j = 0; j < old.length; j += 2) {
       const k = old[j]!;
       if (k < 0) continue;
-      let i = this.hashes[k]! & mask;
-      while (slots[i]! >= 0) i = (i + 1) & mask;
-      slots[i] = k;
+      const h = old[j + 1]!;
+      let i = h & mask;
+      while (slots[2 * i]! >= 0) i = (i + 1) & mask;
+      slots[2 * i] = k;
+      slots[2 * i + 1] = h;
     }
     this.slots = slots;
     this.mask = mask;
@@ -515,7 +472,7 @@ export class Replay {
    * sometimes its referrer too). */
   private last: MemberRec | null = null;
   private prev: MemberRec | null = null;
-  private readonly heap = new DueHeap();
+  private readonly due = new DueTimes();
   private readonly world: World;
   private readonly opts: ReplayOptions;
   private lastAt = NaN;
@@ -660,9 +617,9 @@ export class Replay {
 
   private tick(t: number, line: number): void {
     const again = this.again;
-    while (this.heap.size && this.heap.peek() <= t) {
-      const i = this.heap.pop();
-      const r = this.recs[i]!;
+    this.due.takeDue(t, again);
+    for (let k = 0; k < again.length; k++) {
+      const r = this.recs[again[k]!]!;
       // Its entries name it: the sink finds it without hashing the id.
       if (r !== this.last) {
         this.prev = this.last;
@@ -670,9 +627,10 @@ export class Replay {
       }
       const s = r.state!;
       this.record(this.advanceMember(s, t), line);
-      again.push(i);
+      // Its new due time at once, while its state is in the cache (the
+      // members due were taken out before: none is brought forward twice).
+      this.settle(s);
     }
-    for (let k = 0; k < again.length; k++) this.settle(this.recs[again[k]!]!.state!);
     again.length = 0;
   }
 
@@ -686,7 +644,7 @@ export class Replay {
     }
     const due = state.due;
     const i = this.indexOf(state.id);
-    this.heap.set(i, due);
+    this.due.set(i, due);
   }
 
   /** A member's index. A new member (its signup bonus is written before

@@ -292,3 +292,52 @@ describe('the pending state, as the server keeps it', () => {
     expect(nextDue(p, s)).toBeNull();
   });
 });
+
+// Replay keeps members' due times in a column that a tick scans only once
+// some member is due by then (replay.ts DueTimes): each tick must bring
+// forward exactly the members due by it, however their due times were set.
+describe('ticks bring forward exactly the members due', () => {
+  const P = program(`program "P" {
+    currency USD
+    base 1 point per 1 USD
+    pending 14 days
+  }`);
+
+  it('members due at different ticks, due times set after a tick that found nothing due, each vest at the first tick after their instant', () => {
+    // a orders on 1 Mar (vests 15 Mar 10:00), b on 3 Mar (vests 17 Mar
+    // 10:00), c on 2 Mar (vests 16 Mar 10:00) after a tick that found
+    // nothing due. Tick 16 Mar 00:00: only a (15 Mar) is due. Tick 16 Mar
+    // 12:00: c. Tick 18 Mar: b. Each earn is dated at its vesting instant
+    // and written by the first tick after it; nothing is pending at the end.
+    const u = '2026-03-01T00:00:00Z';
+    const r = new Replay(P);
+    const lines: object[] = [
+      signup(u, 'a'),
+      signup(u, 'b'),
+      signup(u, 'c'),
+      order('2026-03-01T10:00:00Z', 'o1', [['x', 'misc', 1, '10.00']], 'a'),
+      tick('2026-03-02T00:00:00Z'),
+      order('2026-03-02T10:00:00Z', 'o3', [['x', 'misc', 1, '30.00']], 'c'),
+      order('2026-03-03T10:00:00Z', 'o2', [['x', 'misc', 1, '20.00']], 'b'),
+      tick('2026-03-16T00:00:00Z'),
+    ];
+    lines.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
+    const at16 = r.result();
+    expect(at16.members.a!.ledger).toEqual([earn('2026-03-15T10:00:00Z', 10, 'base', 'o1')]);
+    expect(at16.members.c!.ledger).toEqual([]);
+    expect(at16.members.b!.ledger).toEqual([]);
+    expect([at16.members.a!.pending, at16.members.b!.pending, at16.members.c!.pending]).toEqual([0, 20, 30]);
+    r.pushLine(JSON.stringify(tick('2026-03-16T12:00:00Z')), 9);
+    const atNoon = r.result();
+    expect(atNoon.members.c!.ledger).toEqual([earn('2026-03-16T10:00:00Z', 30, 'base', 'o3')]);
+    expect(atNoon.members.b!.pending).toBe(20);
+    r.pushLine(JSON.stringify(tick('2026-03-18T00:00:00Z')), 10);
+    const end = r.result();
+    expect(end.members.b!.ledger).toEqual([earn('2026-03-17T10:00:00Z', 20, 'base', 'o2')]);
+    expect(Object.values(end.members).map((m) => [m.balance, m.pending])).toEqual([
+      [10, 0],
+      [20, 0],
+      [30, 0],
+    ]);
+  });
+});
