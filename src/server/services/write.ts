@@ -126,6 +126,14 @@ const entryColumns = (e: EntryRow, n: number) => ({
   order_id: e.orderId,
 });
 
+/** The members' update over the versions read, from `param`'s updateColumns rows (the single write's and updateMembers' statements). */
+const updateMembersOver = (param: string) => `UPDATE members m
+     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
+         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
+    FROM jsonb_to_recordset(${param}::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
+   WHERE m.id = u.id AND m.version = u.version
+  RETURNING m.id`;
+
 const SQL = `
 WITH ev AS (
   INSERT INTO events (merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal)
@@ -137,12 +145,7 @@ WITH ev AS (
     FROM jsonb_to_recordset($11::jsonb) AS o(id uuid, member_id uuid, external_id text, body_hash text, lines jsonb, channel text, total bigint, at timestamptz, record jsonb)
   RETURNING id
 ), upd AS (
-  UPDATE members m
-     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
-         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
-    FROM jsonb_to_recordset($12::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
-   WHERE m.id = u.id AND m.version = u.version
-  RETURNING m.id
+  ${updateMembersOver('$12')}
 ), ins AS (
   INSERT INTO members (id, merchant_id, external_id, birthday, signup_at, last_event_at, state, balance, tier, next_due_at, updated_at)
   SELECT n.id, $1::uuid, n.external_id, n.birthday, n.signup_at, n.last_event_at, n.state, n.balance, n.tier, n.next_due_at, now()
@@ -373,12 +376,7 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
 
 const MEMBERS_SQL = `
 WITH upd AS (
-  UPDATE members m
-     SET state = u.state, balance = u.balance, tier = u.tier, next_due_at = u.next_due_at,
-         last_event_at = u.last_event_at, version = m.version + 1, updated_at = now()
-    FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, version int, state jsonb, balance bigint, tier text, next_due_at timestamptz, last_event_at timestamptz)
-   WHERE m.id = u.id AND m.version = u.version
-  RETURNING m.id
+  ${updateMembersOver('$1')}
 )
 SELECT count(*)::int AS updated FROM upd`;
 
