@@ -1529,16 +1529,14 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     // Each member's row once, as its last change left it (the one-by-one writes store it after each).
     const updates: MemberUpdate[] = [];
     for (const [id, at] of changedAt) {
+      const was = read.get(id);
+      if (!was || created.has(id)) {
+        batch.inserts.push(insertOf(id));
+        continue;
+      }
       const row = rows.get(id)!;
       const view = memberView(program, row.state, at.last);
-      const nextDueAt = nextDue(program, row.state);
-      const tier = view.tier?.name ?? null;
-      const was = read.get(id);
-      if (was && !created.has(id)) {
-        updates.push({ id: row.id, version: was.version, state: row.state, balance: view.balance, tier, nextDueAt, lastEventAt: Math.max(was.lastEventAt, at.last) });
-      } else {
-        batch.inserts.push(insertOf(id));
-      }
+      updates.push({ id: row.id, version: was.version, state: row.state, balance: view.balance, tier: view.tier?.name ?? null, nextDueAt: nextDue(program, row.state), lastEventAt: Math.max(was.lastEventAt, at.last) });
     }
     writes.push(writeBatch(query, batch));
     const updated = updateMembers(query, updates, MEMBERS_PER_STATEMENT);
