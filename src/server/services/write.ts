@@ -99,7 +99,12 @@ export interface Written {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 // Rows as the statements' jsonb_to_recordset columns; one mapping for the single write and the batch.
-const orderColumns = (o: OrderRow) => ({ id: o.id, member_id: o.memberId, external_id: o.externalId, body_hash: o.bodyHash, lines: o.lines, channel: o.channel, total: o.total, at: iso(o.at), record: o.record });
+// Orders, ledger entries and notifications (the rows an import writes by the
+// thousand) go under short keys with null fields left out: jsonb_to_recordset
+// reads a missing key as null, and the parameters' size is what PostgreSQL's
+// parse of them and the server's building of them cost.
+/** `refunds`: the batch's orders carry theirs (the single write's new order has none yet). */
+const orderColumns = (o: OrderRow, refunds?: unknown[]) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record, f: refunds });
 const updateColumns = (u: MemberUpdate) => ({ id: u.id, version: u.version, state: u.state, balance: u.balance, tier: u.tier, next_due_at: iso(u.nextDueAt), last_event_at: iso(u.lastEventAt) });
 const insertColumns = (n: MemberInsert) => ({
   id: n.id,
@@ -112,19 +117,23 @@ const insertColumns = (n: MemberInsert) => ({
   tier: n.tier,
   next_due_at: iso(n.nextDueAt),
 });
-const entryColumns = (e: EntryRow, n: number) => ({
+/** `eventSeq`: the batch's entries name their event (the single write's are its one event's). */
+const entryColumns = (e: EntryRow, n: number, eventSeq?: bigint) => ({
   n,
-  member_id: e.memberId,
-  at: iso(e.at),
-  kind: e.kind,
-  points: e.points,
-  rule: e.rule,
-  ref: e.ref,
-  line: e.line,
-  reason: e.reason,
-  actor: e.actor,
-  order_id: e.orderId,
+  m: e.memberId,
+  a: iso(e.at),
+  k: e.kind,
+  p: e.points,
+  ru: e.rule ?? undefined,
+  rf: e.ref ?? undefined,
+  ln: e.line ?? undefined,
+  rs: e.reason ?? undefined,
+  ac: e.actor ?? undefined,
+  o: e.orderId ?? undefined,
+  s: eventSeq?.toString(),
 });
+/** `eventSeq` as entryColumns'. */
+const notificationColumns = (x: NewNotification, n: number, eventSeq?: bigint) => ({ n, t: x.type, m: x.member ?? undefined, a: iso(x.at), p: x.payload, s: eventSeq?.toString() });
 
 /** The members' update over the versions read, from `param`'s updateColumns rows (the single write's and updateMembers' statements). */
 const updateMembersOver = (param: string) => `UPDATE members m
@@ -141,8 +150,8 @@ WITH ev AS (
   RETURNING seq
 ), ord AS (
   INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, channel, total, at, record)
-  SELECT o.id, $1::uuid, o.member_id, o.external_id, o.body_hash, o.lines, o.channel, o.total, o.at, o.record
-    FROM jsonb_to_recordset($11::jsonb) AS o(id uuid, member_id uuid, external_id text, body_hash text, lines jsonb, channel text, total bigint, at timestamptz, record jsonb)
+  SELECT o.id, $1::uuid, o.m, o.x, o.h, o.l, o.c, o.t, o.a, o.r
+    FROM jsonb_to_recordset($11::jsonb) AS o(id uuid, m uuid, x text, h text, l jsonb, c text, t bigint, a timestamptz, r jsonb)
   RETURNING id
 ), upd AS (
   ${updateMembersOver('$12')}
@@ -153,16 +162,16 @@ WITH ev AS (
   RETURNING id
 ), led AS (
   INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq)
-  SELECT $1::uuid, l.member_id, l.at, l.kind::"LedgerKind", l.points, l.rule, l.ref, l.line, l.reason, l.actor, $8::uuid,
+  SELECT $1::uuid, l.m, l.a, l.k::"LedgerKind", l.p, l.ru, l.rf, l.ln, l.rs, l.ac, $8::uuid,
          -- Pending points vesting now (dsl.md 4.9) name an earlier order the write did not load.
-         COALESCE(l.order_id, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.ref)), ev.seq
-    FROM ev, jsonb_to_recordset($14::jsonb) AS l(n int, member_id uuid, at timestamptz, kind text, points bigint, rule text, ref text, line int, reason text, actor text, order_id uuid)
+         COALESCE(l.o, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.rf)), ev.seq
+    FROM ev, jsonb_to_recordset($14::jsonb) AS l(n int, m uuid, a timestamptz, k text, p bigint, ru text, rf text, ln int, rs text, ac text, o uuid)
    ORDER BY l.n
   RETURNING id
 ), ntf AS (
   INSERT INTO notifications (merchant_id, type, member, at, version, payload, event_seq)
-  SELECT $1::uuid, n.type, n.member, n.at, $15::smallint, n.payload, ev.seq
-    FROM ev, jsonb_to_recordset($16::jsonb) AS n(n int, type text, member text, at timestamptz, payload jsonb)
+  SELECT $1::uuid, n.t, n.m, n.a, $15::smallint, n.p, ev.seq
+    FROM ev, jsonb_to_recordset($16::jsonb) AS n(n int, t text, m text, a timestamptz, p jsonb)
    ORDER BY n.n
   RETURNING id, merchant_id, type, member
 ), dlv AS (
@@ -210,10 +219,10 @@ export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: b
       rows.inserts.map(insertColumns),
     ),
     JSON.stringify(
-      rows.entries.map(entryColumns),
+      rows.entries.map((e, n) => entryColumns(e, n)),
     ),
     PAYLOAD_VERSION,
-    JSON.stringify(rows.notifications.map((n, i) => ({ n: i, type: n.type, member: n.member, at: iso(n.at), payload: n.payload }))),
+    JSON.stringify(rows.notifications.map((n, i) => notificationColumns(n, i))),
     rows.updates.length,
     JSON.stringify(rows.rewarded.map((r) => ({ id: r.id, rewarded_at: iso(r.rewardedAt), order_id: r.orderId }))),
   ], options);
@@ -253,11 +262,9 @@ export interface BatchRows {
   audits: { actorKeyId: string | null; actorLabel: string | null; action: string; target: string | null; details: unknown }[];
 }
 
-// The four tables an import fills by the thousand (events, orders, ledger
-// entries, notifications) get their rows under short keys, with null fields
-// left out (jsonb_to_recordset reads a missing key as null): the parameters
-// run to megabytes, and PostgreSQL's time to parse them and the server's to
-// build them go with their size.
+// Events, orders, ledger entries and notifications (the tables an import
+// fills by the thousand) go under short keys with null fields left out, as
+// the columns' mappings above say.
 const BATCH_SQL = `
 WITH ev AS (
   INSERT INTO events (seq, merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal)
@@ -339,29 +346,16 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
       rows.events.map((e) => ({ s: e.seq.toString(), t: e.type, m: e.member ?? undefined, a: iso(e.at), l: e.line, k: e.key ?? undefined, h: e.bodyHash, rc: e.refusalCode ?? undefined, r: e.refusal ?? undefined })),
     ),
     JSON.stringify(
-      rows.orders.map((o) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record, f: o.refunds })),
+      rows.orders.map((o) => orderColumns(o, o.refunds)),
     ),
     JSON.stringify(
       rows.inserts.map(insertColumns),
     ),
     JSON.stringify(
-      rows.entries.map((e, n) => ({
-        n,
-        m: e.memberId,
-        a: iso(e.at),
-        k: e.kind,
-        p: e.points,
-        ru: e.rule ?? undefined,
-        rf: e.ref ?? undefined,
-        ln: e.line ?? undefined,
-        rs: e.reason ?? undefined,
-        ac: e.actor ?? undefined,
-        o: e.orderId ?? undefined,
-        s: e.eventSeq.toString(),
-      })),
+      rows.entries.map((e, n) => entryColumns(e, n, e.eventSeq)),
     ),
     PAYLOAD_VERSION,
-    JSON.stringify(rows.notifications.map((x, n) => ({ n, t: x.type, m: x.member ?? undefined, a: iso(x.at), p: x.payload, s: x.eventSeq.toString() }))),
+    JSON.stringify(rows.notifications.map((x, n) => notificationColumns(x, n, x.eventSeq))),
     JSON.stringify(
       rows.referrals.map((r) => ({ id: r.id, referrer_id: r.referrerId, referee_id: r.refereeId, created_at: iso(r.createdAt), rewarded_at: iso(r.rewardedAt), reward_order_id: r.rewardOrderId })),
     ),
