@@ -219,8 +219,8 @@ export function authentication(options: AuthenticationOptions): Authentication {
         if (refused) setResponse(refused);
         else options.usage.touch(check.keyId);
       };
-      const known = check.known;
-      if (known) return answer(settled(request, known));
+      const outcome = check.known;
+      if (outcome) return answer(settled(request, outcome));
       return settle(request, check).then(answer);
     },
   };
