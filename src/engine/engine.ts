@@ -9,7 +9,7 @@ import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, Ord
 import { generateOrderFn } from './codegen.ts';
 import { activeClubs, contribute, discountsApply, isActive, lineDiscount, lineMask, newScratch, periodKey, tierIndexOf, type OrderCalc, type OrderScratch, type Plan } from './plan.ts';
 import { formatCurrency, refusal, type Refusal } from './refusals.ts';
-import { currentOrder, currentState } from './state.ts';
+import { currentOrder, currentState, scanVestings } from './state.ts';
 
 export type { OrderCalc, Plan } from './plan.ts';
 export { periodKey, tierIndexOf } from './plan.ts';
@@ -592,16 +592,13 @@ function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): n
     dropFront(vs, i);
     dropFront(names, j);
   } else {
-    // Any of them may be due: the others move up in place, and whether
-    // they are in order is looked at again.
+    // Any of them may be due: the others move up in place, and when they
+    // vest is read again from what is left.
     let kept = 0;
     let keptNames = 0;
-    let inOrder = true;
     for (let i = 0, j = 0; i < vs.length; ) {
       const n = vs[i + 2]!;
       if (vs[i] !== at) {
-        if (kept > 0 && vs[i]! < s.lastVestAt) inOrder = false;
-        s.lastVestAt = vs[i]!;
         for (let k = 0; k < 3 + 2 * n; k++) vs[kept + k] = vs[i + k]!;
         for (let k = 0; k <= n; k++) names[keptNames + k] = names[j + k]!;
         kept += 3 + 2 * n;
@@ -612,14 +609,13 @@ function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): n
     }
     vs.length = kept;
     names.length = keptNames;
-    s.vestingInOrder = inOrder;
+    scanVestings(s);
+    return nextVesting(s);
   }
-  let next = Infinity;
-  if (s.vestingInOrder) next = vs.length > 0 ? vs[0]! : Infinity;
-  else for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) if (vs[i]! < next) next = vs[i]!;
+  // The rest are still in order: the first vests next.
+  s.nextVestAt = vs.length > 0 ? vs[0]! : -1;
   if (vs.length === 0) s.lastVestAt = -1;
-  s.nextVestAt = next === Infinity ? -1 : next;
-  return next;
+  return nextVesting(s);
 }
 
 /** Writes the vesting at [i, j) of the member's lists, vesting at `at`. */

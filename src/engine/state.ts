@@ -51,20 +51,28 @@ function fromV5(state: Json): Json {
   }
   state.vesting = vesting;
   state.vestingNames = vestingNames;
+  scanVestings(state as unknown as MemberState);
+  state.v = 6;
+  return state;
+}
+
+/** Sets the state's nextVestAt, lastVestAt and vestingInOrder from its
+ * vesting list, read whole (the engine keeps them as it schedules and vests;
+ * an upgraded list, or one whose order a vest changed, is read again). */
+export function scanVestings(s: MemberState): void {
+  const vs = s.vesting;
   let next = -1;
   let last = -1;
   let inOrder = true;
-  for (let i = 0; i < vesting.length; i += 3 + 2 * vesting[i + 2]!) {
-    const at = vesting[i]!;
+  for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) {
+    const at = vs[i]!;
     if (next < 0 || at < next) next = at;
     if (at < last) inOrder = false;
     last = at;
   }
-  state.nextVestAt = next;
-  state.lastVestAt = last;
-  state.vestingInOrder = inOrder;
-  state.v = 6;
-  return state;
+  s.nextVestAt = next;
+  s.lastVestAt = last;
+  s.vestingInOrder = inOrder;
 }
 
 /** The order record `rec` with the version 5 field names, as a new value
