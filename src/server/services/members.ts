@@ -6,7 +6,7 @@
 // (entries that fell due before the event), then report the refusal.
 import { createHash, randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient } from '@prisma/client';
-import type pg from 'pg';
+import pg from 'pg';
 import { z } from 'zod';
 import {
   advance,
@@ -33,7 +33,8 @@ import type { KeyToVerify } from './auth.ts';
 import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
-import { inSqlTransaction, inTransaction, prismaSql, retrying, VersionConflict, type Sql, type Tx } from './transaction.ts';
+import { MemberCache } from './member-cache.ts';
+import { inSqlTransaction, inTransaction, prismaSql, retrying, SqlTransaction, VersionConflict, type Sql, type Tx } from './transaction.ts';
 import { updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
 import { poolOf } from '../db/index.ts';
 
@@ -199,6 +200,8 @@ function stampTime(event: EngineEvent & { member: string }, rows: Map<string, Me
 export async function loadMembers(tx: Tx, merchantId: string, externalIds: string[], lock: boolean): Promise<Map<string, MemberRow>> {
   const ids = [...new Set(externalIds)];
   if (ids.length === 0) return new Map();
+  // A write that locks a member will change its row: the cache's copy would only fail recordOrder's next write.
+  if (lock) for (const id of ids) memberCache.take(merchantId, id);
   const rows = lock
     ? await tx.$queryRaw<MemberRow[]>`
         SELECT id::text AS "id", external_id AS "externalId", state, version, last_event_at AS "lastEventAt", balance, tier
@@ -739,13 +742,73 @@ async function orderContext(sql: Sql, merchantId: string, member: string, orderI
   };
 }
 
+/** Members whose last order this process wrote (member-cache.ts): their next order is one round trip. */
+export const memberCache = new MemberCache();
+
+/** The member's row after `write`, for the cache: its update (version one up), when the write stored the member. */
+function rowAfter(write: WriteRows, row: MemberRow): MemberRow | null {
+  const u = write.updates.find((x) => x.id === row.id);
+  if (!u) return null;
+  return { id: row.id, externalId: row.externalId, state: u.state as MemberState, version: u.version + 1, lastEventAt: new Date(u.lastEventAt), balance: BigInt(u.balance), tier: u.tier };
+}
+
+type OrderEvent = EngineEvent & { type: 'order'; member: string; id: string };
+
+/**
+ * The order for a member row of the cache, in one round trip: BEGIN, the
+ * write statement and COMMIT sent together, the statement checking the
+ * row's version, the program version and the API key itself (write.ts
+ * CACHED_SQL). Null when it cannot go this way, nothing written: the
+ * member's first order with a referrer (the referral may apply, and the
+ * referrer's row is not at hand), an event the engine applied to anyone
+ * else, or a statement that failed (the row changed since, the order id is
+ * recorded already, the key was revoked, ...). The caller then writes the
+ * order the usual way, which answers every one of those cases.
+ */
+async function cachedOrder(scope: Scope, active: ActiveProgram, event: OrderEvent, row: MemberRow): Promise<{ result: () => OrderResult; row: MemberRow | null } | null> {
+  if (row.state.referrer !== null && row.state.orders === 0) return null;
+  const orderId = randomUUID();
+  const rows = new Map([[row.externalId, row]]);
+  stampTime(event, rows);
+  let evaluated: ReturnType<typeof evaluate>;
+  let bodyHash: string;
+  try {
+    bodyHash = eventBodyHash(active.program, event);
+    evaluated = evaluate(scope, active, event, bodyHash, rows, {
+      key: `order:${event.id}`,
+      orderRefs: new Map([[event.id, orderId]]),
+      order: (rows, record) => orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, record),
+    });
+  } catch {
+    return null;
+  }
+  const { outcome, write } = evaluated;
+  if (outcome.changed.some((s) => s.id !== event.member) || outcome.entries.some((e) => e.member !== event.member)) return null;
+  const client = await poolOf(scope.prisma).connect();
+  const tx = new SqlTransaction(client);
+  let written: Awaited<ReturnType<typeof writeRows>>;
+  try {
+    written = await writeRows(tx, write, { commit: true, cached: { sandbox: active.sandbox, apiKeyId: scope.apiKey?.keyId ?? null } });
+  } catch (error) {
+    // COMMIT went out with the statement, so a statement that failed ended
+    // the transaction (anything else, a lost connection, the pool drops).
+    client.release(error instanceof pg.DatabaseError ? undefined : (error as Error));
+    return null;
+  }
+  client.release();
+  scope.apiKey?.found('valid');
+  const applied: Applied = { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
+  return { result: () => ({ ...finish(applied, event.member), orderId }), row: rowAfter(write, row) };
+}
+
 /**
  * Records an order. Its first statement locks the member and reads all the
  * write decides on; its second writes everything (write.ts). It runs as
  * plain SQL on a pg client (inSqlTransaction), BEGIN sent with the first
  * statement and COMMIT with the second: two round trips. The program comes
  * from the process's cache of compiled versions, checked against the active
- * version id the lock statement read.
+ * version id the lock statement read. When this process wrote the member's
+ * last order, the order goes in one round trip instead (cachedOrder).
  */
 export async function recordOrder(
   scope: Scope,
@@ -759,12 +822,22 @@ export async function recordOrder(
       id: input.orderId,
       lines: input.lines,
       channel: input.channel,
-    }) as EngineEvent & { type: 'order'; member: string; id: string };
+    }) as OrderEvent;
   let active = await lastActiveProgram(scope.prisma, scope.merchantId);
   let event = toOrder(active);
+  const cached = memberCache.take(scope.merchantId, event.member);
+  if (cached) {
+    const done = await cachedOrder(scope, active, event, cached);
+    if (done) {
+      if (done.row) memberCache.put(scope.merchantId, done.row);
+      // finish() throws a refusal: the refused order moved the member's clock, and the row cached says so.
+      return done.result();
+    }
+    event = toOrder(active);
+  }
   const orderId = randomUUID();
   const { apiKey } = scope;
-  return inSqlTransaction(poolOf(scope.prisma), async (tx) => {
+  const done = await inSqlTransaction(poolOf(scope.prisma), async (tx) => {
     // Lock the member first: a concurrent request for the same order has then
     // either committed (and is found here) or not started its write.
     let context = await orderContext(tx, scope.merchantId, event.member, input.orderId, apiKey?.keyId ?? null);
@@ -782,7 +855,7 @@ export async function recordOrder(
       event = toOrder(active);
     }
     const bodyHash = eventBodyHash(active.program, event);
-    if (context.order) return existingOrder(tx, input.orderId, context.order, event, bodyHash);
+    if (context.order) return { result: await existingOrder(tx, input.orderId, context.order, event, bodyHash), row: null };
     const rows = new Map(context.member ? [[context.member.externalId, context.member]] : []);
     const { referral } = context;
     if (referral && !rows.has(referral.referrer.externalId)) rows.set(referral.referrer.externalId, referral.referrer);
@@ -796,9 +869,13 @@ export async function recordOrder(
       write.rewarded = [{ id: referral.id, rewardedAt: event.at, orderId }];
     }
     const written = await writeRows(tx, write, { commit: true });
+    // A referrer's row this wrote is newer than one the cache may hold.
+    for (const r of rows.values()) if (r !== context.member) memberCache.take(scope.merchantId, r.externalId);
     const applied: Applied = { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
-    return { ...finish(applied, event.member), orderId };
+    return { result: () => ({ ...finish(applied, event.member), orderId }), row: context.member && rowAfter(write, context.member) };
   });
+  if (done.row) memberCache.put(scope.merchantId, done.row);
+  return typeof done.result === 'function' ? done.result() : done.result;
 }
 
 export async function refundOrder(

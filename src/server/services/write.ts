@@ -143,7 +143,8 @@ const updateMembersOver = (param: string) => `UPDATE members m
    WHERE m.id = u.id AND m.version = u.version
   RETURNING m.id`;
 
-const SQL = `
+/** The write statement; `check`: more columns of its result, each a check that fails the statement (see CACHED_SQL). */
+const writeStatement = (check: string) => `
 WITH ev AS (
   INSERT INTO events (merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal)
   VALUES ($1::uuid, $2, $3, $4::timestamptz, $5, $6, $7, $8::uuid, $9::text IS NULL, $9::text, $10)
@@ -191,12 +192,32 @@ SELECT (SELECT seq FROM ev)::text AS seq,
        (SELECT count(*) FROM rew)::int AS rewarded,
        (SELECT count(*) FROM ins)::int AS inserted,
        (SELECT count(*) FROM ord)::int AS orders,
-       coalesce((SELECT array_agg(id ORDER BY id) FROM led), '{}')::text[] AS entry_ids`;
+       coalesce((SELECT array_agg(id ORDER BY id) FROM led), '{}')::text[] AS entry_ids${check}`;
+
+const SQL = writeStatement('');
+
+/**
+ * The write of an order for a member row the process cached (members.ts,
+ * "the member cache"), sent without a lock statement before it: it also
+ * checks that the program version ($8) is still the merchant's active one,
+ * the sandbox flag ($19) the same, and the API key ($20, null: none to
+ * check) still valid (loyalty_check_cached, a serialization failure when
+ * not), as the lock statement would have read them.
+ */
+const CACHED_SQL = writeStatement(',\n       loyalty_check_cached($1::uuid, $8::uuid, $19::boolean, $20::uuid) AS cached');
+
+/** What a write for a cached member row checks beside the member's version (CACHED_SQL). */
+export interface CachedChecks {
+  sandbox: boolean;
+  apiKeyId: string | null;
+}
 
 /** Writes the rows in one statement (plain SQL on the hot path, see above); `commit`: the transaction's last (Sql). */
-export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: boolean } = {}): Promise<Written> {
+export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: boolean; cached?: CachedChecks } = {}): Promise<Written> {
   const { event, order } = rows;
-  const [result] = await sql.query<{ seq: string; updated: number; entry_ids: string[] }>(SQL, [
+  const { cached } = options;
+  const checks = cached ? [cached.sandbox, cached.apiKeyId] : [];
+  const [result] = await sql.query<{ seq: string; updated: number; entry_ids: string[] }>(cached ? CACHED_SQL : SQL, [
     rows.merchantId,
     event.type,
     event.member,
@@ -225,7 +246,8 @@ export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: b
     JSON.stringify(rows.notifications.map((n, i) => notificationColumns(n, i))),
     rows.updates.length,
     JSON.stringify(rows.rewarded.map((r) => ({ id: r.id, rewarded_at: iso(r.rewardedAt), order_id: r.orderId }))),
-  ], options);
+    ...checks,
+  ], { commit: options.commit });
   if (!result) throw new Error('the write statement returned no row');
   return { seq: BigInt(result.seq), updated: result.updated, entryIds: result.entry_ids.map((id) => BigInt(id)) };
 }
