@@ -855,7 +855,10 @@ export async function recordOrder(
       event = toOrder(active);
     }
     const bodyHash = eventBodyHash(active.program, event);
-    if (context.order) return { result: await existingOrder(tx, input.orderId, context.order, event, bodyHash), row: null };
+    if (context.order) {
+      const existing = await existingOrder(tx, input.orderId, context.order, event, bodyHash);
+      return { result: () => existing, row: null };
+    }
     const rows = new Map(context.member ? [[context.member.externalId, context.member]] : []);
     const { referral } = context;
     if (referral && !rows.has(referral.referrer.externalId)) rows.set(referral.referrer.externalId, referral.referrer);
@@ -875,7 +878,7 @@ export async function recordOrder(
     return { result: () => ({ ...finish(applied, event.member), orderId }), row: context.member && rowAfter(write, context.member) };
   });
   if (done.row) memberCache.put(scope.merchantId, done.row);
-  return typeof done.result === 'function' ? done.result() : done.result;
+  return done.result();
 }
 
 export async function refundOrder(
