@@ -171,13 +171,13 @@ class LedgerColumns {
  * back.
  */
 class DueTimes {
-  /** By member index: its due time (Infinity: nothing due). */
+  /** By member index: its due time (NEVER, or Infinity before it is set: nothing due). */
   private at = new Float64Array(1024).fill(Infinity);
   private n = 0;
   /** No member is due before this (it may be lower than the earliest). */
   private min = Infinity;
 
-  /** Sets member `m`'s due time; `due` < 0: nothing due. */
+  /** Sets member `m`'s due time (state.ts NEVER: nothing due, and later than any tick). */
   set(m: number, due: number): void {
     if (m >= this.at.length) {
       const b = new Float64Array(Math.max(m + 1, this.at.length * 2)).fill(Infinity);
@@ -185,9 +185,8 @@ class DueTimes {
       this.at = b;
     }
     if (m >= this.n) this.n = m + 1;
-    const d = due < 0 ? Infinity : due;
-    this.at[m] = d;
-    if (d < this.min) this.min = d;
+    this.at[m] = due;
+    if (due < this.min) this.min = due;
   }
 
   /** The members due by `t`, in member order, into `out`; those left are
