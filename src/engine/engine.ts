@@ -9,7 +9,7 @@ import type { EngineEvent, LedgerEntry, MemberEvent, MemberState, OrderLine, Ord
 import { generateOrderFn } from './codegen.ts';
 import { activeClubs, contribute, discountsApply, isActive, lineDiscount, lineMask, newScratch, periodKey, tierIndexOf, type OrderCalc, type OrderScratch, type Plan } from './plan.ts';
 import { formatCurrency, refusal, type Refusal } from './refusals.ts';
-import { currentOrder, currentState, scanVestings } from './state.ts';
+import { currentOrder, currentState, EARLIER, NEVER, scanVestings } from './state.ts';
 
 export type { OrderCalc, Plan } from './plan.ts';
 export { periodKey, tierIndexOf } from './plan.ts';
@@ -155,7 +155,7 @@ function addDuration(rt: Evaluation, m: Memo, ms: number, d: Duration): number {
 
 export function newMember(rt: Evaluation, id: string, at: number, birthday: string | null, referrer: string | null): MemberState {
   const s: MemberState = {
-    v: 6,
+    v: 7,
     id,
     signupAt: at,
     birthday,
@@ -165,8 +165,8 @@ export function newMember(rt: Evaluation, id: string, at: number, birthday: stri
     orders: 0,
     tier: rt.plan.program.tiers[0]?.name ?? null,
     graceUntil: null,
-    tierDue: -1,
-    due: -1,
+    tierDue: EARLIER,
+    due: NEVER,
     layout: rt.plan.layout,
     metricEntries: [],
     metricSum: 0,
@@ -184,8 +184,8 @@ export function newMember(rt: Evaluation, id: string, at: number, birthday: stri
     challenges: new Array<number>(3 * rt.plan.challengeKeys.length).fill(0),
     vesting: [],
     vestingNames: [],
-    nextVestAt: -1,
-    lastVestAt: -1,
+    nextVestAt: NEVER,
+    lastVestAt: EARLIER,
     vestingInOrder: true,
   };
   // Only birthdays after signup: the first one due strictly after it.
@@ -228,7 +228,7 @@ export function prepare(rt: Evaluation, s: MemberState): void {
     }
   }
   s.layout = rt.plan.layout;
-  s.tierDue = -1;
+  s.tierDue = EARLIER;
   if (s.tier !== null && !rt.plan.tierIndex.has(s.tier)) s.tier = p.tiers[0]?.name ?? null;
   if (s.tier === null && p.tiers.length) s.tier = p.tiers[0]!.name;
 }
@@ -381,7 +381,7 @@ function addMetric(rt: Evaluation, s: MemberState, at: number, num: number, den:
 function adjustOrderMetric(rt: Evaluation, s: MemberState, seq: number, delta: Rat): void {
   const p = rt.plan.program;
   if (!p.metric || delta[0] === 0) return;
-  s.tierDue = -1; // a value went down: the tier may drop sooner
+  s.tierDue = EARLIER; // a value went down: the tier may drop sooner
   if (p.window.kind === 'lifetime') {
     s.life = addRat(s.life, delta);
     return;
@@ -452,12 +452,12 @@ export function evaluateTier(rt: Evaluation, s: MemberState, t: number): void {
   const computed = tierFor(tiers, fast === fast ? null : metricValue(rt, s, t), fast);
   const current = tierIndexOf(rt.plan, s);
   if (computed >= current) {
-    if (computed !== current || s.graceUntil !== null) s.tierDue = -1;
+    if (computed !== current || s.graceUntil !== null) s.tierDue = EARLIER;
     if (computed !== current) s.tier = tiers[computed]!.name;
     s.graceUntil = null;
     return;
   }
-  s.tierDue = -1;
+  s.tierDue = EARLIER;
   const keep = rt.plan.program.keep;
   if (!keep) {
     s.tier = tiers[computed]!.name;
@@ -516,7 +516,7 @@ function tierDue(rt: Evaluation, s: MemberState): number {
 export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEntry[]): void {
   // Nothing falls due before `s.due`, and the tier was evaluated after the
   // member's last change: bringing it forward only moves its clock.
-  if (s.layout === rt.plan.layout && (s.due < 0 || t < s.due)) {
+  if (s.layout === rt.plan.layout && t < s.due) {
     if (t > s.at) s.at = t;
     return;
   }
@@ -568,9 +568,9 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
 // ---------------------------------------------------------------------------
 // Pending points (4.9)
 
-/** When the member's next scheduled points vest (Infinity: none). */
+/** When the member's next scheduled points vest (NEVER: none). */
 function nextVesting(s: MemberState): number {
-  return s.nextVestAt < 0 ? Infinity : s.nextVestAt;
+  return s.nextVestAt;
 }
 
 /** Writes every vesting due at instant `at` (the first due), in the order
@@ -613,8 +613,8 @@ function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): n
     return nextVesting(s);
   }
   // The rest are still in order: the first vests next.
-  s.nextVestAt = vs.length > 0 ? vs[0]! : -1;
-  if (vs.length === 0) s.lastVestAt = -1;
+  s.nextVestAt = vs.length > 0 ? vs[0]! : NEVER;
+  if (vs.length === 0) s.lastVestAt = EARLIER;
   return nextVesting(s);
 }
 
@@ -640,7 +640,7 @@ function writeVesting(rt: Evaluation, s: MemberState, at: number, i: number, j: 
 function schedule(s: MemberState, at: number, seq: number, order: string, count: number): void {
   s.vesting.push(at, seq, count);
   s.vestingNames.push(order);
-  if (s.nextVestAt < 0 || at < s.nextVestAt) s.nextVestAt = at;
+  if (at < s.nextVestAt) s.nextVestAt = at;
   if (at < s.lastVestAt) s.vestingInOrder = false;
   s.lastVestAt = at;
 }
@@ -709,12 +709,8 @@ function reducePending(s: MemberState, seq: number, order: string, points: numbe
 }
 
 /** Sets when bringing the member forward next changes anything (an expiry,
- * a birthday, a tier change), or -1 for never. (Stored here rather than
- * returned: a returned double is boxed on the way out.) */
-/** "Never" in a state: the last instant a Date holds. A state is stored as
- * JSON, and the database driver writes Number.MAX_VALUE (like Infinity) as null. */
-const NEVER = 8_640_000_000_000_000;
-
+ * a birthday, a tier change), or NEVER. (Stored here rather than returned:
+ * a returned double is boxed on the way out.) */
 export function updateDue(rt: Evaluation, s: MemberState): void {
   const p = rt.plan.program;
   let due = Infinity;
@@ -731,18 +727,19 @@ export function updateDue(rt: Evaluation, s: MemberState): void {
     s.tierDue = t === Infinity ? NEVER : t;
   }
   if (t < due) due = t;
-  s.due = due === Infinity || due === NEVER ? -1 : due;
+  s.due = due === Infinity ? NEVER : due;
 }
 
 /** When the member is next due for anything (kept in the state by every change). */
 export function nextDue(program: Program, s: MemberState): number | null {
   currentState(s);
   const rt = evaluation(program);
-  if (s.layout !== rt.plan.layout) {
+  // Another layout, or a state upgraded from before 1970 (state.ts): worked out now.
+  if (s.layout !== rt.plan.layout || s.due === EARLIER) {
     prepare(rt, s);
     updateDue(rt, s);
   }
-  return s.due < 0 ? null : s.due;
+  return s.due >= NEVER ? null : s.due;
 }
 
 /** Brings one member to `at` (a `tick`, or the server's advanceTime). */
@@ -1419,7 +1416,7 @@ export function applyEvent(program: Program, ev: EngineEvent, world: World, opts
   const found = world.get(ev.member);
   if (!found) return finish(rt, outcome, refusal('UNKNOWN_MEMBER', `unknown member "${ev.member}"`));
   const s = currentState(found);
-  if (s.v !== 6) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
+  if (s.v !== 7) return finish(rt, outcome, refusal('UNREADABLE_STATE', `member "${ev.member}" has a state of version ${String(s.v)}, which this engine does not read`));
   if (ev.at < s.at) return finish(rt, outcome, refusal('OUT_OF_ORDER', `event at ${formatInstant(ev.at)} is earlier than member "${s.id}"'s last event (${formatInstant(s.at)})`, { last: s.at }));
   bringTo(rt, s, ev.at, outcome.entries);
   outcome.changed.push(s);

@@ -291,7 +291,7 @@ export class NotificationStream {
   private tick(at: number): NewNotification[] {
     const out: NewNotification[] = [];
     for (const s of this.members.values()) {
-      if (s.due < 0 || s.due > at) continue;
+      if (s.due > at) continue;
       const before = viewsBefore(this.program, [{ state: s }]);
       const entries = advance(this.program, s, at);
       out.push(...notificationsFor(this.program, { event: null, at, before, changed: [s], entries }));

@@ -171,13 +171,13 @@ class LedgerColumns {
  * back.
  */
 class DueTimes {
-  /** By member index: its due time (Infinity: nothing due). */
+  /** By member index: its due time (NEVER, or Infinity before it is set: nothing due). */
   private at = new Float64Array(1024).fill(Infinity);
   private n = 0;
   /** No member is due before this (it may be lower than the earliest). */
   private min = Infinity;
 
-  /** Sets member `m`'s due time; `due` < 0: nothing due. */
+  /** Sets member `m`'s due time (state.ts NEVER: nothing due, and later than any tick). */
   set(m: number, due: number): void {
     if (m >= this.at.length) {
       const b = new Float64Array(Math.max(m + 1, this.at.length * 2)).fill(Infinity);
@@ -185,9 +185,8 @@ class DueTimes {
       this.at = b;
     }
     if (m >= this.n) this.n = m + 1;
-    const d = due < 0 ? Infinity : due;
-    this.at[m] = d;
-    if (d < this.min) this.min = d;
+    this.at[m] = due;
+    if (due < this.min) this.min = due;
   }
 
   /** The members due by `t`, in member order, into `out`; those left are
@@ -290,33 +289,54 @@ export class IdIndex {
   }
 }
 
+/** A column chunk on the JavaScript heap (OrderColumns): of small integers,
+ * which V8 keeps as untagged Smis (4 bytes), or of doubles, kept unboxed (8
+ * bytes). Neither holds a pointer for the collector to follow, and a number
+ * too large for a Smi turns the chunk into doubles rather than wrapping. */
+const intChunk = (): number[] => new Array<number>(CHUNK).fill(0);
+const doubleChunk = (): number[] => new Array<number>(CHUNK).fill(0.5);
+
 /**
  * Accepted orders, in columns: a replay keeps every order for refunds, and
  * a million of them as objects would keep the garbage collector busy. Records
  * are materialized on demand (refunds, duplicate ids) and written back.
+ *
+ * The columns are JavaScript arrays in chunks of 64K orders (and lines),
+ * not typed arrays that double. A typed array's memory lives outside the
+ * JavaScript heap, and V8 starts a full collection whenever that external
+ * memory has grown by 64 MB since the last one, however much room the heap
+ * has: the doubling order columns allocated 340 MB over a million orders,
+ * and each of the four full collections of a million-event replay was
+ * started by "external memory pressure" (bench/README.md, "Full
+ * collections"). The ledger's columns (LedgerColumns), the larger part,
+ * stay typed arrays.
  */
 class OrderColumns {
   private n = 0;
   private readonly ids: string[] = [];
   private readonly index = new IdIndex(this.ids);
-  /** The member of each order, as its index in `memberIds`. */
-  private members = new Int32Array(1024);
-  private at = new Float64Array(1024);
-  private seq = new Float64Array(1024);
-  private e = new Float64Array(1024);
-  private p = new Float64Array(1024);
-  private rev = new Float64Array(1024);
-  private start = new Int32Array(1025);
+  /** By order, in chunks: its member (index in `memberIds`), time, number
+   * among the member's orders, E, P, points reversed, and its lines (the
+   * first line's index, how many). */
+  private members: number[][] = [];
+  private at: number[][] = [];
+  private seq: number[][] = [];
+  private e: number[][] = [];
+  private p: number[][] = [];
+  private rev: number[][] = [];
+  private first: number[][] = [];
+  private nlines: number[][] = [];
   private nl = 0;
-  /** Each line's sku, as its index in `skus`: orders use few distinct skus,
-   * and a column of small integers stays out of the collected heap, where
-   * millions of string pointers would keep major collections busy. */
-  private sku = new Int32Array(2048);
+  /** By line, in chunks. Each line's sku as its index in `skus`: orders use
+   * few distinct skus, and a column of small integers stays out of the
+   * collected heap, where millions of string pointers would keep major
+   * collections busy. */
+  private sku: number[][] = [];
   private readonly skus = new Interner<string>();
-  private qty = new Float64Array(2048);
-  private paid = new Float64Array(2048);
-  private eligible = new Uint8Array(2048);
-  private refunded = new Float64Array(2048);
+  private qty: number[][] = [];
+  private paid: number[][] = [];
+  private eligible: number[][] = [];
+  private refunded: number[][] = [];
   /** `memberIds`: the replay's member ids by index; `memberIndex` the other way. */
   constructor(
     private readonly memberIds: string[],
@@ -342,67 +362,68 @@ class OrderColumns {
   get(id: string): OrderRec | undefined {
     const i = this.index.get(id);
     if (i < 0) return undefined;
+    const c = i >>> CHUNK_BITS;
+    const o = i & LOW;
     const lines: OrderRec['lines'] = [];
-    for (let j = this.start[i]!; j < this.start[i + 1]!; j++) lines.push([this.skus.values[this.sku[j]!]!, this.qty[j]!, this.paid[j]!, this.eligible[j]!, this.refunded[j]!]);
-    return { id, member: this.memberIds[this.members[i]!]!, at: this.at[i]!, seq: this.seq[i]!, earned: this.e[i]!, eligiblePaid: this.p[i]!, reversed: this.rev[i]!, lines };
+    const from = this.first[c]![o]!;
+    for (let j = from; j < from + this.nlines[c]![o]!; j++) {
+      const lc = j >>> CHUNK_BITS;
+      const lo = j & LOW;
+      lines.push([this.skus.values[this.sku[lc]![lo]!]!, this.qty[lc]![lo]!, this.paid[lc]![lo]!, this.eligible[lc]![lo]!, this.refunded[lc]![lo]!]);
+    }
+    return { id, member: this.memberIds[this.members[c]![o]!]!, at: this.at[c]![o]!, seq: this.seq[c]![o]!, earned: this.e[c]![o]!, eligiblePaid: this.p[c]![o]!, reversed: this.rev[c]![o]!, lines };
   }
 
   /** Keeps a new order, straight from the engine's order sink. */
   add(id: string, member: number, at: number, seq: number, e: number, p: number, lines: readonly OrderLine[], paid: Float64Array, eligible: Uint8Array): void {
-    const i = this.slot(lines.length);
-    this.ids.push(id);
-    this.index.add(id, i);
-    this.members[i] = member;
-    this.at[i] = at;
-    this.seq[i] = seq;
-    this.e[i] = e;
-    this.p[i] = p;
-    this.rev[i] = 0;
-    for (let k = 0; k < lines.length; k++) {
-      const j = this.nl++;
-      this.sku[j] = this.skus.numberOf(lines[k]!.sku);
-      this.qty[j] = lines[k]!.qty;
-      this.paid[j] = paid[k]!;
-      this.eligible[j] = eligible[k]!;
-      this.refunded[j] = 0;
-    }
-    this.start[i + 1] = this.nl;
+    this.newOrder(id, member, at, seq, e, p, 0, lines.length);
+    for (let k = 0; k < lines.length; k++) this.newLine(this.skus.numberOf(lines[k]!.sku), lines[k]!.qty, paid[k]!, eligible[k]!, 0);
   }
 
-
-  /** Room for one more order of `nlines` lines; its index. */
-  private slot(nlines: number): number {
+  /** Order `id`'s columns (its lines follow, by newLine); its index. */
+  private newOrder(id: string, member: number, at: number, seq: number, e: number, p: number, rev: number, nlines: number): number {
     const i = this.n++;
-    if (i + 1 >= this.at.length) {
-      const g = <T extends Float64Array | Int32Array>(a: T, make: new (n: number) => T, n: number): T => {
-        const b = new make(n);
-        b.set(a);
-        return b;
-      };
-      const n = this.at.length * 2;
-      this.at = g(this.at, Float64Array, n);
-      this.seq = g(this.seq, Float64Array, n);
-      this.e = g(this.e, Float64Array, n);
-      this.p = g(this.p, Float64Array, n);
-      this.rev = g(this.rev, Float64Array, n);
-      this.start = g(this.start, Int32Array, n + 1);
-      this.members = g(this.members, Int32Array, n);
+    const c = i >>> CHUNK_BITS;
+    const o = i & LOW;
+    if (o === 0) {
+      this.members.push(intChunk());
+      this.at.push(doubleChunk());
+      this.seq.push(intChunk());
+      this.e.push(intChunk());
+      this.p.push(intChunk());
+      this.rev.push(intChunk());
+      this.first.push(intChunk());
+      this.nlines.push(intChunk());
     }
-    while (this.nl + nlines > this.qty.length) {
-      const n = this.qty.length * 2;
-      for (const k of ['qty', 'paid', 'refunded'] as const) {
-        const b = new Float64Array(n);
-        b.set(this[k]);
-        this[k] = b;
-      }
-      const b = new Uint8Array(n);
-      b.set(this.eligible);
-      this.eligible = b;
-      const c = new Int32Array(n);
-      c.set(this.sku);
-      this.sku = c;
-    }
+    this.ids.push(id);
+    this.index.add(id, i);
+    this.members[c]![o] = member;
+    this.at[c]![o] = at;
+    this.seq[c]![o] = seq;
+    this.e[c]![o] = e;
+    this.p[c]![o] = p;
+    this.rev[c]![o] = rev;
+    this.first[c]![o] = this.nl;
+    this.nlines[c]![o] = nlines;
     return i;
+  }
+
+  private newLine(sku: number, qty: number, paid: number, eligible: number, refunded: number): void {
+    const j = this.nl++;
+    const c = j >>> CHUNK_BITS;
+    const o = j & LOW;
+    if (o === 0) {
+      this.sku.push(intChunk());
+      this.qty.push(intChunk());
+      this.paid.push(intChunk());
+      this.eligible.push(intChunk());
+      this.refunded.push(intChunk());
+    }
+    this.sku[c]![o] = sku;
+    this.qty[c]![o] = qty;
+    this.paid[c]![o] = paid;
+    this.eligible[c]![o] = eligible;
+    this.refunded[c]![o] = refunded;
   }
 
   /** Keeps a new order, or (`known`) what a refund changed in one. */
@@ -410,28 +431,14 @@ class OrderColumns {
     const known = isNew ? -1 : this.index.get(o.id);
     if (known >= 0) {
       // A refund: what changes is the reversed points and refunded quantities.
-      this.rev[known] = o.reversed;
-      o.lines.forEach((l, k) => (this.refunded[this.start[known]! + k] = l[4]));
+      const c = known >>> CHUNK_BITS;
+      this.rev[c]![known & LOW] = o.reversed;
+      const from = this.first[c]![known & LOW]!;
+      o.lines.forEach((l, k) => (this.refunded[(from + k) >>> CHUNK_BITS]![(from + k) & LOW] = l[4]));
       return;
     }
-    const i = this.slot(o.lines.length);
-    this.ids.push(o.id);
-    this.index.add(o.id, i);
-    this.members[i] = this.memberIndex(o.member);
-    this.at[i] = o.at;
-    this.seq[i] = o.seq;
-    this.e[i] = o.earned;
-    this.p[i] = o.eligiblePaid;
-    this.rev[i] = o.reversed;
-    for (const l of o.lines) {
-      const j = this.nl++;
-      this.sku[j] = this.skus.numberOf(l[0]);
-      this.qty[j] = l[1];
-      this.paid[j] = l[2];
-      this.eligible[j] = l[3];
-      this.refunded[j] = l[4];
-    }
-    this.start[i + 1] = this.nl;
+    this.newOrder(o.id, this.memberIndex(o.member), o.at, o.seq, o.earned, o.eligiblePaid, o.reversed, o.lines.length);
+    for (const l of o.lines) this.newLine(this.skus.numberOf(l[0]), l[1], l[2], l[3], l[4]);
   }
 }
 

@@ -1,9 +1,19 @@
 // Stored states of older versions. A member state and an order record are
 // plain JSON values the server keeps in its database; a state of version 4
-// (short field names) or 5 (pending points as an object a vesting) reads as
-// version 6 through upgradeState, and an order record without the version 5
-// names through upgradeOrder.
+// (short field names), 5 (pending points as an object a vesting) or 6 (-1
+// for "none" among instants) reads as version 7 through upgradeState, and an
+// order record without the version 5 names through upgradeOrder.
 import type { MemberState, OrderRec, Vesting } from './types.ts';
+
+/** "Never" among a state's instants (due, nextVestAt, tierDue): later than
+ * any instant an event can have (years 0000–9999), the last a Date holds.
+ * A number, not Infinity or null: a state is stored as JSON (where Infinity
+ * becomes null), and a number field read on every event stays unboxed. */
+export const NEVER = 8_640_000_000_000_000;
+/** Earlier than any instant: "none" for lastVestAt, "to be worked out
+ * again" for tierDue and due. (Version 6 used -1, which is an instant:
+ * 1969-12-31T23:59:59.999Z; anything due before 1970 was taken for none.) */
+export const EARLIER = -NEVER;
 
 /** The fields version 4 named otherwise, by their version 5 names. */
 const RENAMED_STATE = { metricEntries: 'm', metricSum: 'msum', metricFractional: 'mfrac', limitUses: 'lim' } as const;
@@ -15,15 +25,17 @@ function isObject(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** The state `state` (any version this engine reads) as version 6, without
- * changing `state`: a version 6 state is returned as it is, one of version 4
- * or 5 as a new value (sharing nothing with it): version 4's fields renamed
- * (as version 5), then version 5's vestings flattened. Anything else is
- * returned as it is, for applyEvent to refuse (UNREADABLE_STATE). */
+/** The state `state` (any version this engine reads) as version 7, without
+ * changing `state`: a version 7 state is returned as it is, one of version
+ * 4, 5 or 6 as a new value (sharing nothing with it): version 4's fields
+ * renamed (as version 5), version 5's vestings flattened (as version 6),
+ * then version 6's markers replaced. Anything else is returned as it is,
+ * for applyEvent to refuse (UNREADABLE_STATE). */
 export function upgradeState<T>(state: T): T | MemberState {
-  if (!isObject(state) || (state.v !== 4 && state.v !== 5)) return state;
-  const v5 = state.v === 4 ? fromV4(state) : structuredClone(state);
-  return fromV5(v5) as unknown as MemberState;
+  if (!isObject(state) || (state.v !== 4 && state.v !== 5 && state.v !== 6)) return state;
+  const copy = state.v === 4 ? fromV4(state) : structuredClone(state);
+  if (copy.v === 5) fromV5(copy);
+  return fromV6(copy) as unknown as MemberState;
 }
 
 /** A version 4 state as version 5 (a new value): the fields renamed. */
@@ -36,8 +48,8 @@ function fromV4(state: Json): Json {
 }
 
 /** A version 5 state as version 6, in place: its vestings (absent in states
- * stored before pending points existed: none) as the two flat lists, with
- * when the first and the last of them vest and whether they are in order. */
+ * stored before pending points existed: none) as the two flat lists (when
+ * they vest is read by fromV6). */
 function fromV5(state: Json): Json {
   const vesting: number[] = [];
   const vestingNames: string[] = [];
@@ -51,9 +63,36 @@ function fromV5(state: Json): Json {
   }
   state.vesting = vesting;
   state.vestingNames = vestingNames;
-  scanVestings(state as unknown as MemberState);
   state.v = 6;
   return state;
+}
+
+/** A version 6 state as version 7, in place: when its vestings fall due
+ * is read again from their list, and its -1 markers become NEVER (due) and
+ * EARLIER (tierDue: to be worked out again). A version 6 state that holds
+ * an instant before 1970 may have left what fell due then undone (its -1
+ * also stood for none there): its due times are to be worked out again
+ * (EARLIER: the next event or tick, or nextDue, does). */
+function fromV6(state: Json): Json {
+  const s = state as unknown as MemberState;
+  scanVestings(s);
+  if (before1970(s)) {
+    s.tierDue = EARLIER;
+    s.due = EARLIER;
+  } else {
+    if (s.tierDue === -1) s.tierDue = EARLIER;
+    if (s.due === -1) s.due = NEVER;
+  }
+  state.v = 7;
+  return state;
+}
+
+/** Whether the member's clock, or anything it has scheduled, is before 1970. */
+function before1970(s: MemberState): boolean {
+  if (s.at < 0 || s.nextVestAt < 0 || (s.nextBirthday ?? 0) < 0 || (s.inactiveAt ?? 0) < 0 || (s.graceUntil ?? 0) < 0) return true;
+  for (let i = 0; i < s.lots.length; i += 2) if (s.lots[i]! < 0) return true;
+  for (let i = 1; i < s.metricEntries.length; i += 5) if (s.metricEntries[i]! < 0) return true;
+  return false;
 }
 
 /** Sets the state's nextVestAt, lastVestAt and vestingInOrder from its
@@ -61,12 +100,12 @@ function fromV5(state: Json): Json {
  * an upgraded list, or one whose order a vest changed, is read again). */
 export function scanVestings(s: MemberState): void {
   const vs = s.vesting;
-  let next = -1;
-  let last = -1;
+  let next = NEVER;
+  let last = EARLIER;
   let inOrder = true;
   for (let i = 0; i < vs.length; i += 3 + 2 * vs[i + 2]!) {
     const at = vs[i]!;
-    if (next < 0 || at < next) next = at;
+    if (at < next) next = at;
     if (at < last) inOrder = false;
     last = at;
   }
@@ -85,20 +124,21 @@ export function upgradeOrder<T>(rec: T): T | OrderRec {
   return out as unknown as OrderRec;
 }
 
-/** The engine's reading of a state it is handed: a version 4 or 5 state is
- * upgraded in place (the caller's object is the one it writes), so that
- * whoever reads a stored state without upgrading it first still gets the
- * same results. */
+/** The engine's reading of a state it is handed: a version 4, 5 or 6
+ * state is upgraded in place (the caller's object is the one it writes),
+ * so that whoever reads a stored state without upgrading it first still
+ * gets the same results. */
 export function currentState(s: MemberState): MemberState {
   const v = s.v as number;
-  if (v !== 4 && v !== 5) return s;
+  if (v !== 4 && v !== 5 && v !== 6) return s;
   const target = s as unknown as Json;
   if (v === 4) {
     const up = fromV4(target);
     for (const old of Object.values(RENAMED_STATE)) delete target[old];
     Object.assign(target, up);
   }
-  fromV5(target);
+  if (target.v === 5) fromV5(target);
+  fromV6(target);
   return s;
 }
 

@@ -93,8 +93,8 @@ export interface OrderRec {
  * kept as parallel arrays of numbers (cheap to scan, and to store).
  */
 export interface MemberState {
-  /** The state's version (6; states of versions 4 and 5 are upgraded on reading, state.ts). */
-  v: 6;
+  /** The state's version (7; states of versions 4, 5 and 6 are upgraded on reading, state.ts). */
+  v: 7;
   id: string;
   signupAt: number;
   birthday: string | null;
@@ -108,10 +108,12 @@ export interface MemberState {
   tier: string | null;
   graceUntil: number | null;
   /** A time by which the tier could next change with time alone, kept
-   * between events (-1: to be worked out again). Never later than the real
-   * one: new contributions only put that later. */
+   * between events (state.ts NEVER: never; EARLIER: to be worked out
+   * again). Never later than the real one: new contributions only put that
+   * later. */
   tierDue: number;
-  /** When bringing the member forward next changes anything; -1: never.
+  /** When bringing the member forward next changes anything (NEVER: never;
+   * EARLIER, in a state upgraded from before 1970: to be worked out again).
    * (A number, never null: V8 then keeps it unboxed, and it is written on
    * every event.) */
   due: number;
@@ -167,10 +169,10 @@ export interface MemberState {
   /** The same vestings' names: the order's id (the referee's, for a
    * referrer's reward), then each contribution's rule. */
   vestingNames: string[];
-  /** When the first of those vests: the smallest of their instants (-1:
-   * none), kept with them (updateDue reads it on every event). */
+  /** When the first of those vests: the smallest of their instants
+   * (NEVER: none), kept with them (updateDue reads it on every event). */
   nextVestAt: number;
-  /** The instant of the last vesting in the list (-1: none), and whether
+  /** The instant of the last vesting in the list (EARLIER: none), and whether
    * their instants ascend in the list (they do, except when a DST change
    * makes a later order's `pending` days end sooner): then those due are
    * the first ones. */

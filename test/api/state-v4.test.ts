@@ -53,12 +53,12 @@ describe('stored version 4 states on PGlite', { timeout: 120_000 }, () => {
     return { order: order.recordOrder.__typename, refund: refund.refundOrder.points, balance: member.balance, state: member.state, record, entries: entries.map((e) => [e.kind, e.points, e.rule]) };
   };
 
-  test('a write to a member stored as version 4 works, gives what a current state gives, and stores the current version (6)', async () => {
+  test('a write to a member stored as version 4 works, gives what a current state gives, and stores the current version (7)', async () => {
     const today = await run(false);
     const old = await run(true);
     expect(old.refund).toBeLessThan(0);
     expect(old).toEqual(today);
-    expect(old.state).toMatchObject({ v: 6, vesting: expect.any(Array), metricEntries: expect.any(Array), limitUses: expect.any(Array) });
+    expect(old.state).toMatchObject({ v: 7, vesting: expect.any(Array), metricEntries: expect.any(Array), limitUses: expect.any(Array) });
     expect(Object.keys(old.state as object)).not.toContain('m');
     expect(old.record).toMatchObject({ earned: expect.any(Number), eligiblePaid: expect.any(Number), reversed: expect.any(Number) });
   });

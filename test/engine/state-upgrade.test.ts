@@ -1,19 +1,22 @@
 // Member states of older versions, as the database holds them: version 4
 // (short field names: m, msum, mfrac, lim; order records with e, p, rev),
-// from before version 5, and version 5 (pending points as an object a
+// from before version 5, version 5 (pending points as an object a
 // vesting, with an array and an object a contribution), from before version
-// 6 (the two flat lists vesting and vestingNames). Each fixture was written
-// by the engine of its time (version 4: main at 6f333e6; version 5: main at
-// 65eaa66), applying each conformance case's events one by one (version 5
-// also the benchmark program on a small generated stream with refunds,
-// fixtures/v5-coffee-v2.jsonl): the states and order records halfway
-// through, and at the end. Upgraded and continued under today's engine, they
-// must end exactly where a run of today's engine ends.
+// 6 (the two flat lists vesting and vestingNames), and version 6 (-1 for
+// "none" among the due times), from before version 7. Each fixture was
+// written by the engine of its time (version 4: main at 6f333e6; version 5:
+// main at 65eaa66; version 6: main at 15bfc20), applying each conformance
+// case's events one by one (versions 5 and 6 also the benchmark program on a
+// small generated stream with refunds, fixtures/v5-coffee-v2.jsonl): the
+// states and order records halfway through, and at the end. Upgraded and
+// continued under today's engine, they must end exactly where a run of
+// today's engine ends.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, type Program } from '../../dsl/index.ts';
-import { advance, applyEvent, parseEvent, upgradeOrder, upgradeState, vestingsOf, type EngineEvent, type MemberState, type OrderRec, type Vesting } from '../../src/engine/index.ts';
+import { advance, applyEvent, nextDue, parseEvent, upgradeOrder, upgradeState, vestingsOf, type EngineEvent, type MemberState, type OrderRec, type Vesting } from '../../src/engine/index.ts';
+import { EARLIER, NEVER } from '../../src/engine/state.ts';
 import { conformanceCases, conformanceNextCases, ROOT, type Case } from '../support.ts';
 
 interface Snapshot {
@@ -77,6 +80,7 @@ const marks = (s: Record<string, unknown>): [unknown, boolean, boolean] => [s.v,
 describe.each([
   { version: 4, fixture: readFixture('v4-states.json') },
   { version: 5, fixture: readFixture('v5-states.json') },
+  { version: 6, fixture: readFixture('v6-states.json') },
 ])('state version $version', ({ version, fixture }) => {
   const cases = allCases.filter((c) => fixture[c.name] !== undefined);
 
@@ -112,10 +116,10 @@ describe.each([
     const raw = structuredClone(f.mid) as unknown as { states: MemberState[]; orders: OrderRec[] };
     const today = drive(program, events, 0, { states: [], orders: [] });
     const resumed = drive(program, events, f.split, raw);
-    // Every state the engine read is version 6 now; one no later event
+    // Every state the engine read is version 7 now; one no later event
     // touched stays as stored until read.
     expect(resumed.states.map((s) => upgradeState(s))).toEqual(today.states);
-    expect(resumed.states.filter((s) => s.v === 6)).toEqual(today.states.filter((s) => resumed.states.some((r) => r.id === s.id && r.v === 6)));
+    expect(resumed.states.filter((s) => s.v === 7)).toEqual(today.states.filter((s) => resumed.states.some((r) => r.id === s.id && r.v === 7)));
     expect(resumed.entries).toEqual(drive(program, events, f.split, upgraded(f.mid)).entries);
     // Records the engine never read (no refund) stay as stored until upgraded.
     expect(resumed.orders.map((o) => upgradeOrder(o))).toEqual(today.orders);
@@ -127,7 +131,7 @@ describe.each([
     const before = structuredClone(s4);
     const s5 = upgradeState(s4) as MemberState;
     expect(s4).toEqual(before);
-    expect(s5).toMatchObject({ v: 6, metricEntries: s4.m, metricSum: s4.msum, metricFractional: s4.mfrac, limitUses: s4.lim });
+    expect(s5).toMatchObject({ v: 7, metricEntries: s4.m, metricSum: s4.msum, metricFractional: s4.mfrac, limitUses: s4.lim });
     expect(Object.keys(s5).filter((k) => ['m', 'msum', 'mfrac', 'lim'].includes(k))).toEqual([]);
     expect(upgradeState(s5)).toBe(s5);
     const o4 = f.mid.orders[0]!;
@@ -137,7 +141,7 @@ describe.each([
     expect(upgradeOrder(o5)).toBe(o5);
   });
 
-  if (version === 5) it('upgradeState flattens the vestings, is pure, and leaves a version 6 state as it is', () => {
+  if (version === 5) it('upgradeState flattens the vestings, is pure, and leaves a current state as it is', () => {
     const s5 = Object.values(fixture)
       .flatMap((f) => f.mid.states)
       .find((s) => (s.vesting as Vesting[] | undefined)?.some((x) => x.contributions.length > 1))!;
@@ -151,13 +155,45 @@ describe.each([
     expect(vestingsOf(s6)).toEqual(old);
     const instants = old.map((x) => x.at);
     expect([s6.nextVestAt, s6.lastVestAt, s6.vestingInOrder]).toEqual([Math.min(...instants), instants.at(-1), instants.every((t, i) => i === 0 || t >= instants[i - 1]!)]);
-    expect({ ...s6, vesting: undefined, vestingNames: undefined, nextVestAt: undefined, lastVestAt: undefined, vestingInOrder: undefined, v: 5 }).toEqual({ ...s5, vesting: undefined });
+    // Besides, only the markers of version 6 (-1: none) are new.
+    const markers = { tierDue: s5.tierDue === -1 ? EARLIER : s5.tierDue, due: s5.due === -1 ? NEVER : s5.due };
+    expect({ ...s6, vesting: undefined, vestingNames: undefined, nextVestAt: undefined, lastVestAt: undefined, vestingInOrder: undefined, v: 5 }).toEqual({ ...s5, ...markers, vesting: undefined });
     expect(upgradeState(s6)).toBe(s6);
     // A version 5 state from before pending points (no vesting field) has none.
     const bare = structuredClone(s5);
     delete bare.vesting;
     const none = upgradeState(bare) as MemberState;
-    expect([none.vesting, none.vestingNames, none.nextVestAt, none.lastVestAt, none.vestingInOrder]).toEqual([[], [], -1, -1, true]);
+    expect([none.vesting, none.vestingNames, none.nextVestAt, none.lastVestAt, none.vestingInOrder]).toEqual([[], [], NEVER, EARLIER, true]);
+  });
+
+  if (version === 6) it('upgradeState replaces the -1 markers, is pure, and leaves a version 7 state as it is', () => {
+    const all = Object.values(fixture).flatMap((f) => f.mid.states);
+    expect(all.filter((s) => s.due === -1).length).toBeGreaterThan(5);
+    expect(all.filter((s) => s.nextVestAt === -1 && s.lastVestAt === -1).length).toBeGreaterThan(5);
+    for (const s6 of all) {
+      const before = structuredClone(s6);
+      const s7 = upgradeState(s6) as MemberState;
+      expect(s6).toEqual(before);
+      expect(s7).toEqual({ ...s6, v: 7, due: s6.due === -1 ? NEVER : s6.due, tierDue: s6.tierDue === -1 ? EARLIER : s6.tierDue, nextVestAt: s6.nextVestAt === -1 ? NEVER : s6.nextVestAt, lastVestAt: s6.lastVestAt === -1 ? EARLIER : s6.lastVestAt });
+      expect(upgradeState(s7)).toBe(s7);
+    }
+  });
+
+  if (version === 6) it('a version 6 state that left a vesting before 1970 undone vests on the next tick', () => {
+    // Written by main at 15bfc20: "pending 14 days", o1 (2 Jun 1969 10:00Z, base 30) vesting
+    // 16 Jun 1969 10:00Z, then brought to 20 Jun 1969, which wrote nothing (its -1 stood for none).
+    const p = compile('program "P" {\n currency USD\n base 1 point per 1 USD\n pending 14 days\n}', 'p.loyalty').program!;
+    const s6 = { v: 6, id: 'a', signupAt: -18457200000, birthday: null, referrer: null, at: -16848000000, balance: 0, orders: 1, tier: null, graceUntil: null, tierDue: -1, due: -1, layout: '["",[],[]]', metricEntries: [], metricSum: 0, metricFractional: 0, life: [0, 1], limitUses: [], clubs: [], refYear: 0, refCount: 0, nextBirthday: null, lots: [], lotsInOrder: true, deficit: 0, inactiveAt: null, challenges: [], vesting: [-17157600000, 1, 1, 30, 3], vestingNames: ['o1', 'base'], nextVestAt: -17157600000, lastVestAt: -17157600000, vestingInOrder: false };
+    const s7 = upgradeState(s6) as MemberState;
+    expect([s7.v, s7.due, s7.tierDue, s7.nextVestAt, s7.lastVestAt, s7.vestingInOrder]).toEqual([7, EARLIER, EARLIER, -17157600000, -17157600000, true]);
+    expect(nextDue(p, structuredClone(s7))).toBe(Date.parse('1969-06-16T10:00:00Z'));
+    const entries = advance(p, s7, Date.parse('1969-06-21T00:00:00Z'));
+    expect(entries.map((e) => [e.at, e.kind, e.points, e.rule, e.ref])).toEqual([[Date.parse('1969-06-16T10:00:00Z'), 'earn', 30, 'base', 'o1']]);
+    expect([s7.balance, s7.vesting, s7.due]).toEqual([30, [], NEVER]);
+    // Handed to the engine as stored, it is upgraded in place and vests the same way.
+    const raw = structuredClone(s6) as unknown as MemberState;
+    expect(advance(p, raw, Date.parse('1969-06-21T00:00:00Z'))).toEqual(entries);
+    expect(raw).toEqual(s7);
   });
 
   it('a state of a version the engine does not know is refused with UNREADABLE_STATE', () => {
