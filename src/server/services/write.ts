@@ -13,6 +13,7 @@
 // The statement checks its member updates' version checks itself
 // (loyalty_check_updated, a serialization failure when one missed), so that
 // a COMMIT sent with it can never commit half a write (transaction.ts).
+import pg from 'pg';
 import type { Sql } from './transaction.ts';
 import { PAYLOAD_VERSION, type NewNotification } from './notifications.ts';
 
@@ -337,7 +338,7 @@ WITH ev AS (
 )
 SELECT (SELECT count(*) FROM ev)::int AS events`;
 
-/** Writes many events' rows in one statement. */
+/** Writes many events' rows in one statement (jsonb parameters: the way where COPY is not taken, see writeBatchCopied). */
 export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
   const [result] = await query<{ events: number }>(BATCH_SQL, [
     rows.merchantId,
@@ -388,4 +389,257 @@ export async function updateMembers(query: Query, updates: readonly MemberUpdate
   let updated = 0;
   for (const [r] of await Promise.all(counts)) updated += r?.updated ?? 0;
   return updated;
+}
+
+// ---------------------------------------------------------------- the batch by COPY
+
+/**
+ * `COPY … FROM STDIN` of `data` (rows in COPY's text format) on the
+ * batch's connection; resolves to the rows copied.
+ */
+export type Copy = (statement: string, data: string) => Promise<number>;
+
+interface CopyConnection {
+  query(text: string): void;
+  stream: { write(chunk: Buffer): boolean };
+}
+
+// The protocol's CopyData ('d', length, bytes) and CopyDone ('c', length).
+const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
+
+/**
+ * A COPY FROM STDIN sent whole at once: the statement, its data and the end
+ * of the data in one write, without waiting for the server's CopyInResponse.
+ * The protocol allows it: when the COPY fails before copying (an aborted
+ * transaction), the server drops the CopyData and CopyDone that follow it
+ * (protocol-flow, "COPY Operations"). So it can go behind the statements
+ * already pipelined on the connection, as the batch's other statements do.
+ * pg-copy-streams, the usual library for COPY with node-postgres, cannot:
+ * it waits for CopyInResponse before it sends the data (a round trip
+ * through the import's busy event loop for each table of each chunk), and
+ * node-postgres refuses its query class on a pipelined connection. A
+ * subclass of pg's own Query is accepted there, and its answers
+ * (CommandComplete "COPY n", an error, ReadyForQuery) are a plain query's.
+ */
+class CopyIn extends pg.Query {
+  constructor(statement: string, data: string, callback: (error: Error | undefined, result: pg.QueryResult) => void) {
+    super(statement, callback as never);
+    const bytes = Buffer.from(data);
+    this.submit = (connection) => {
+      const c = connection as unknown as CopyConnection;
+      c.query(statement);
+      // The data as one CopyData message (a message may hold any part of the data), written to the
+      // socket as it is: pg's serializer (sendCopyFromChunk) would copy megabytes into its own buffer first.
+      const head = Buffer.allocUnsafe(5);
+      head[0] = 0x64;
+      head.writeUInt32BE(bytes.length + 4, 1);
+      c.stream.write(head);
+      c.stream.write(bytes);
+      c.stream.write(COPY_DONE);
+    };
+    // pg's Query answers CopyInResponse with CopyFail ("no source stream"): the data is already on its way.
+    (this as unknown as { handleCopyInResponse: () => void }).handleCopyInResponse = () => undefined;
+  }
+}
+
+/** Runs a COPY FROM STDIN of `data` on a node-postgres client (pipelined or not). */
+export function copyIn(client: pg.ClientBase, statement: string, data: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    client.query(new CopyIn(statement, data, (error, result) => (error ? reject(error) : resolve(result.rowCount ?? 0))));
+  });
+}
+
+// COPY's text format: a tab between fields, a newline after each row, \N for
+// null; a backslash, tab, newline or carriage return in a value is written
+// with a backslash (JSON text has no raw tabs or newlines, but backslashes).
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const copyText = (value: string | null | undefined): string =>
+  value === null || value === undefined ? '\\N' : COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : value;
+/** JSON text: JSON.stringify writes tabs, newlines and carriage returns as escapes, so only its backslashes are doubled. */
+const copyJsonText = (json: string): string => (json.includes('\\') ? json.replace(/\\/g, '\\\\') : json);
+const copyJson = (value: unknown): string => (value === null || value === undefined ? '\\N' : copyJsonText(JSON.stringify(value)));
+/** An instant's text, the last one remembered: an event's entries and notifications mostly share its time (toISOString was ~0.25 s per 30,000 lines). */
+const copyInstants = () => {
+  let lastMs = NaN;
+  let lastText = '';
+  return (ms: number | null): string => {
+    if (ms === null) return '\\N';
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = new Date(ms).toISOString();
+    }
+    return lastText;
+  };
+};
+
+const COPY_EVENTS = 'COPY events (seq, merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal) FROM STDIN';
+const COPY_ORDERS = 'COPY orders (id, merchant_id, member_id, external_id, body_hash, lines, channel, total, at, record, refunds) FROM STDIN';
+const COPY_ENTRIES = 'COPY ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq) FROM STDIN';
+const COPY_NOTIFICATIONS = 'COPY notifications (merchant_id, type, member, at, version, payload, event_seq) FROM STDIN';
+
+/** New members: before the COPYs, whose key checks look for them. */
+const BATCH_MEMBERS_SQL = `
+WITH ins AS (
+  INSERT INTO members (id, merchant_id, external_id, birthday, signup_at, last_event_at, state, balance, tier, next_due_at, updated_at)
+  SELECT n.id, $1::uuid, n.external_id, n.birthday, n.signup_at, n.last_event_at, n.state, n.balance, n.tier, n.next_due_at, now()
+    FROM jsonb_to_recordset($2::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
+  RETURNING id
+)
+SELECT count(*)::int AS inserted FROM ins`;
+
+/** The batch's other rows (a few per chunk), after the COPYs: referrals name the batch's orders. BATCH_SQL's. */
+const BATCH_REST_SQL = `
+WITH ordu AS (
+  UPDATE orders o SET refunds = w.refunds, record = w.record
+    FROM jsonb_to_recordset($2::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
+   WHERE o.id = w.id
+  RETURNING o.id
+), clb AS (
+  INSERT INTO club_memberships (id, member_id, club, since, until, cancelled_at)
+  SELECT c.id, c.member_id, c.club, c.since, c.until, c.cancelled_at
+    FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
+  RETURNING id
+), clu AS (
+  UPDATE club_memberships c SET until = w.until, cancelled_at = w.cancelled_at
+    FROM jsonb_to_recordset($4::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
+   WHERE c.id = w.id
+  RETURNING c.id
+), ref AS (
+  INSERT INTO referrals (id, merchant_id, referrer_id, referee_id, created_at, rewarded_at, reward_order_id)
+  SELECT r.id, $1::uuid, r.referrer_id, r.referee_id, r.created_at, r.rewarded_at, r.reward_order_id
+    FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
+  RETURNING id
+), rew AS (
+  UPDATE referrals r SET rewarded_at = w.rewarded_at, reward_order_id = w.order_id
+    FROM jsonb_to_recordset($6::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
+   WHERE r.id = w.id
+  RETURNING r.id
+), aud AS (
+  INSERT INTO audit_log (merchant_id, actor_key_id, actor_label, action, target, details)
+  SELECT $1::uuid, a.actor_key_id, a.actor_label, a.action, a.target, a.details
+    FROM jsonb_to_recordset($7::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
+   ORDER BY a.n
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM ordu)::int + (SELECT count(*) FROM clb)::int + (SELECT count(*) FROM clu)::int
+     + (SELECT count(*) FROM ref)::int + (SELECT count(*) FROM rew)::int + (SELECT count(*) FROM aud)::int AS written`;
+
+/** Ledger entries that name an order the batch does not hold (pending points vesting, dsl.md 4.9), as BATCH_SQL's COALESCE finds them. */
+const NAMED_ORDERS_SQL = `SELECT external_id AS "externalId", id::text AS "id" FROM orders WHERE merchant_id = $1::uuid AND external_id = ANY($2::text[])`;
+
+/**
+ * Deliveries of the notifications this transaction recorded for the
+ * merchant (BATCH_SQL's dlv, once per batch: the same rows in the same
+ * order, by notification and endpoint).
+ */
+const BATCH_DELIVERIES_SQL = `
+INSERT INTO deliveries (merchant_id, notification_id, endpoint_id, member)
+SELECT n.merchant_id, n.id, e.id, n.member
+  FROM webhook_endpoints e
+  JOIN notifications n ON n.merchant_id = e.merchant_id AND n.tx = (pg_current_xact_id()::text)::bigint AND (cardinality(e.types) = 0 OR n.type = ANY(e.types))
+ WHERE e.merchant_id = $1::uuid AND e.enabled
+ ORDER BY n.id, e.id`;
+
+/**
+ * Writes many events' rows as BATCH_SQL does, with the four tables an import
+ * fills by the thousand (events, orders, ledger entries, notifications) by
+ * COPY in text format: no jsonb document for the server to parse and take
+ * apart, nor an object per row to serialise. Resolves once every statement
+ * has been sent (the batch's next chunk goes behind them); `written`, once
+ * they are done. The batch's deliveries are writeBatchDeliveries'.
+ */
+export async function writeBatchCopied(query: Query, copy: Copy, rows: BatchRows): Promise<{ written: Promise<unknown> }> {
+  const { merchantId, programVersionId } = rows;
+  const copyInstant = copyInstants();
+  // Entries naming an order the batch does not hold: looked up first (the statements that follow wait for the answer).
+  const unnamed = [...new Set(rows.entries.flatMap((e) => (e.orderId === null && e.ref !== null ? [e.ref] : [])))];
+  const named = new Map<string, string>();
+  if (unnamed.length > 0) {
+    for (const o of await query<{ externalId: string; id: string }>(NAMED_ORDERS_SQL, [merchantId, unnamed])) named.set(o.externalId, o.id);
+  }
+  const statements: Promise<unknown>[] = [];
+  if (rows.inserts.length > 0) statements.push(query(BATCH_MEMBERS_SQL, [merchantId, JSON.stringify(rows.inserts.map(insertColumns))]));
+  // A row's fields joined, then the rows: a template literal per row built a rope of a dozen pieces
+  // each, and flattening it made the COPY text twice as costly to build as JSON.stringify's parameter.
+  const table = <T>(list: readonly T[], fields: (row: T) => unknown[]) => `${list.map((row) => fields(row).join('\t')).join('\n')}\n`;
+  if (rows.events.length > 0) {
+    const data = table(rows.events, (e) => [
+      e.seq,
+      merchantId,
+      e.type,
+      copyText(e.member),
+      copyInstant(e.at),
+      copyJsonText(e.line),
+      copyText(e.key),
+      e.bodyHash,
+      programVersionId,
+      e.refusalCode === null ? 't' : 'f',
+      copyText(e.refusalCode),
+      copyText(e.refusal),
+    ]);
+    statements.push(copy(COPY_EVENTS, data));
+  }
+  if (rows.orders.length > 0) {
+    const data = table(rows.orders, (o) => [
+      o.id,
+      merchantId,
+      o.memberId,
+      copyText(o.externalId),
+      o.bodyHash,
+      copyJson(o.lines),
+      copyText(o.channel),
+      o.total,
+      copyInstant(o.at),
+      copyJson(o.record),
+      copyJson(o.refunds),
+    ]);
+    statements.push(copy(COPY_ORDERS, data));
+  }
+  if (rows.entries.length > 0) {
+    const data = table(rows.entries, (e) => [
+      merchantId,
+      e.memberId,
+      copyInstant(e.at),
+      e.kind,
+      e.points,
+      copyText(e.rule),
+      copyText(e.ref),
+      e.line ?? '\\N',
+      copyText(e.reason),
+      copyText(e.actor),
+      programVersionId,
+      e.orderId ?? (e.ref === null ? null : named.get(e.ref)) ?? '\\N',
+      e.eventSeq,
+    ]);
+    statements.push(copy(COPY_ENTRIES, data));
+  }
+  if (rows.notifications.length > 0) {
+    const data = table(rows.notifications, (n) => [merchantId, n.type, copyText(n.member), copyInstant(n.at), PAYLOAD_VERSION, copyJson(n.payload), n.eventSeq]);
+    statements.push(copy(COPY_NOTIFICATIONS, data));
+  }
+  if (rows.orderUpdates.length + rows.clubInserts.length + rows.clubUpdates.length + rows.referrals.length + rows.rewarded.length + rows.audits.length > 0) {
+    statements.push(
+      query(BATCH_REST_SQL, [
+        merchantId,
+        JSON.stringify(rows.orderUpdates),
+        JSON.stringify(rows.clubInserts.map((c) => ({ id: c.id, member_id: c.memberId, club: c.club, since: iso(c.since), until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
+        JSON.stringify(rows.clubUpdates.map((c) => ({ id: c.id, until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
+        JSON.stringify(
+          rows.referrals.map((r) => ({ id: r.id, referrer_id: r.referrerId, referee_id: r.refereeId, created_at: iso(r.createdAt), rewarded_at: iso(r.rewardedAt), reward_order_id: r.rewardOrderId })),
+        ),
+        JSON.stringify(rows.rewarded.map((r) => ({ id: r.id, rewarded_at: iso(r.rewardedAt), order_id: r.orderId }))),
+        JSON.stringify(rows.audits.map((a, n) => ({ n, actor_key_id: a.actorKeyId, actor_label: a.actorLabel, action: a.action, target: a.target, details: a.details }))),
+      ]),
+    );
+  }
+  const written = Promise.all(statements);
+  written.catch(() => undefined); // the caller awaits it
+  return { written };
+}
+
+/** The deliveries of the notifications a batch written by writeBatchCopied recorded; after its last chunk. */
+export async function writeBatchDeliveries(query: Query, merchantId: string): Promise<void> {
+  await query(BATCH_DELIVERIES_SQL, [merchantId]);
 }
