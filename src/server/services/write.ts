@@ -561,9 +561,15 @@ export async function writeBatchCopied(query: Query, copy: Copy, rows: BatchRows
   }
   const statements: Promise<unknown>[] = [];
   if (rows.inserts.length > 0) statements.push(query(BATCH_MEMBERS_SQL, [merchantId, JSON.stringify(rows.inserts.map(insertColumns))]));
-  // A row's fields joined, then the rows: a template literal per row built a rope of a dozen pieces
-  // each, and flattening it made the COPY text twice as costly to build as JSON.stringify's parameter.
-  const table = <T>(list: readonly T[], fields: (row: T) => unknown[]) => `${list.map((row) => fields(row).join('\t')).join('\n')}\n`;
+  // A row's fields joined, then the rows (a template literal per row built a rope of a dozen pieces
+  // each, and flattening it made the COPY text twice as costly to build as JSON.stringify's
+  // parameter). The last newline is joined too: the joined text with a "\n" appended is a rope
+  // again, and flattening that took ~0.5 s per 30,000 lines when the text was encoded to bytes.
+  const table = <T>(list: readonly T[], fields: (row: T) => unknown[]) => {
+    const lines = list.map((row) => fields(row).join('\t'));
+    lines.push('');
+    return lines.join('\n');
+  };
   if (rows.events.length > 0) {
     const data = table(rows.events, (e) => [
       e.seq,
