@@ -17,7 +17,7 @@ import type { PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
 import { EVENT_TYPES, parseDate, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
-import { BATCH_LINES, CHUNK_LINES, COPY, importLines } from '../services/import.ts';
+import { BATCH_LINES, CHUNK_LINES, importLines } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
 import { errorResponse } from './respond.ts';
 
@@ -144,7 +144,6 @@ export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: numb
         const summary = await importLines(scope, { credential }, linesOf(request.body), {
           batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server,
           chunkLines: options.embedded ? CHUNK_LINES.embedded : CHUNK_LINES.server,
-          copy: options.embedded ? COPY.embedded : COPY.server,
         });
         endResponse(fetchAPI.Response.json(summary));
       } catch (error) {

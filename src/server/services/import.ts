@@ -115,16 +115,6 @@ export const BATCH_LINES = { server: 8000, embedded: 8000 } as const;
  * small (see BATCH_LINES): 500 lines are about 0.6 MB.
  */
 export const CHUNK_LINES = { server: 1000, embedded: 500 } as const;
-
-/**
- * Whether a batch writes its events, orders, ledger entries and
- * notifications by COPY (members.importBatch `copy`, write.ts
- * writeBatchCopied): on PostgreSQL. PGlite's socket server loses the
- * protocol's thread when a COPY's data follows its statement
- * ("protocol synchronization was lost"), so the embedded database keeps the
- * jsonb statement.
- */
-export const COPY = { server: true, embedded: false } as const;
 const SPLIT_MIN = 16;
 
 /** The line as the fields its write takes (what applyLine hands the service) and its client key. */
@@ -162,17 +152,16 @@ const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'canc
  * Applies the lines in order; blank lines are skipped (and counted, as
  * replay counts them). Lines go in batches of up to `batchLines`, each one
  * transaction (members.importBatch); a batch it cannot apply as one is
- * applied line by line (applyLine, the API's writes). `copy`: see COPY
- * (off unless asked: PGlite cannot take it). Ticks go one by one
+ * applied line by line (applyLine, the API's writes). Ticks go one by one
  * when the merchant has reminder webhooks (advanceTime looks for them).
  */
 export async function importLines(
   scope: members.Scope,
   actor: AuditActor,
   lines: AsyncIterable<string> | Iterable<string>,
-  options: { batchLines?: number; chunkLines?: number; copy?: boolean; onLine?: (n: number) => void } = {},
+  options: { batchLines?: number; chunkLines?: number; onLine?: (n: number) => void } = {},
 ): Promise<ImportSummary> {
-  const { batchLines = BATCH_LINES.server, chunkLines = CHUNK_LINES.server, copy = false, onLine } = options;
+  const { batchLines = BATCH_LINES.server, chunkLines = CHUNK_LINES.server, onLine } = options;
   const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
   const problem = (list: ImportProblem[], p: ImportProblem) => {
     if (list.length < MAX_PROBLEMS) list.push(p);
@@ -201,7 +190,7 @@ export async function importLines(
   const apply = async (batch: { n: number; line: Line }[]): Promise<void> => {
     let results: Awaited<ReturnType<typeof members.importBatch>>;
     try {
-      results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)), { chunkLines, copy });
+      results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)), { chunkLines });
     } catch (error) {
       if (!(error instanceof members.BatchFallback || error instanceof DomainError)) throw error;
       if (batch.length <= SPLIT_MIN) {

@@ -34,7 +34,7 @@ import { DomainError, EventRefusedError } from './errors.ts';
 import { notificationsFor, recordNotifications, recordReminders, viewsBefore } from './notifications.ts';
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { inSqlTransaction, inTransaction, prismaSql, retrying, VersionConflict, type Sql, type Tx } from './transaction.ts';
-import { copyIn, updateMembers, writeBatch, writeBatchCopied, writeBatchDeliveries, writeRows, type BatchRows, type Copy, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
+import { updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
 import { poolOf } from '../db/index.ts';
 
 export interface Scope {
@@ -1182,17 +1182,14 @@ const MEMBERS_PER_STATEMENT = 100;
  * the database spent executing the statement (bench/README.md, "Import").
  * Retried as inTransaction retries a write.
  */
-async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query, copy: Copy) => Promise<T>): Promise<T> {
+async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query) => Promise<T>): Promise<T> {
   return retrying(async () => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
       // As the Prisma transaction it replaces: a batch of thousands of lines on a loaded machine (or PGlite) may take minutes, not forever.
       await client.query(`BEGIN; SET LOCAL statement_timeout = '${BATCH_TIMEOUT_MS}ms'`);
-      const result = await fn(
-        async <R>(text: string, params: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
-        (statement, data) => copyIn(client, statement, data),
-      );
+      const result = await fn(async <R>(text: string, params: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[]);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -1254,10 +1251,9 @@ interface Membership {
  * not simple (a key used with another body, a limit, a member the engine
  * cannot bring forward, a publish meanwhile) it throws BatchFallback (or
  * the DomainError) and writes nothing, and the caller applies the lines
- * one by one. `copy`: the bulk rows go by COPY (write.ts writeBatchCopied;
- * PostgreSQL only, import.ts COPY), else in jsonb statements (writeBatch).
+ * one by one.
  */
-export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[], options: { chunkLines?: number; copy?: boolean } = {}): Promise<BatchLineResult[]> {
+export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[], options: { chunkLines?: number } = {}): Promise<BatchLineResult[]> {
   const { chunkLines = Infinity } = options;
   const active = await lastActiveProgram(scope.prisma, scope.merchantId);
   const { program } = active;
@@ -1285,8 +1281,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
   const lastTick = events.reduce<number | null>((last, e) => (e.type === 'tick' && (last === null || e.at > last) ? e.at : last), null);
   const credential = actor.credential;
   const auditKey = credential?.kind === 'key' ? credential.keyId : null;
-  return inBatchTransaction(poolOf(scope.prisma), async (query, copyRows) => {
-    const copy = options.copy ? copyRows : null;
+  return inBatchTransaction(poolOf(scope.prisma), async (query) => {
     // The members' referrals (and so their referrers) first, then every member locked in one statement.
     const referrals = await query<{ id: string; rewardedAt: Date | null; referee: string; referrer: string }>(
       `SELECT r.id::text AS "id", r.rewarded_at AS "rewardedAt", e.external_id AS referee, m.external_id AS referrer
@@ -1347,7 +1342,6 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     });
     let batch = noRows();
     let logged = 0;
-    let batchNotified = false;
     /** Per member changed: the times of its first and last change. */
     const changedAt = new Map<string, { last: number; first: number }>();
     const touch = (id: string, at: number) => changedAt.set(id, { last: at, first: changedAt.get(id)?.first ?? at });
@@ -1379,10 +1373,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         const named = orderId !== null && e.ref === (event as { id?: string }).id ? orderId : e.ref === null ? null : (orders.get(e.ref)?.id ?? null);
         batch.entries.push({ ...e, orderId: named, eventSeq: seq });
       }
-      for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) {
-        batch.notifications.push({ ...n, eventSeq: seq });
-        batchNotified = true;
-      }
+      for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
     };
     /** A new member's row as its changes so far left it. */
     const insertOf = (id: string): MemberInsert => {
@@ -1391,16 +1382,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       const view = memberView(program, row.state, at.last);
       return { id: row.id, externalId: id, birthday: view.birthday ?? null, signupAt: view.signupAt ?? at.first, lastEventAt: at.last, state: row.state, balance: view.balance, tier: view.tier?.name ?? null, nextDueAt: nextDue(program, row.state) };
     };
-    const writes: Promise<unknown>[] = [];
-    /** The chunks' statements go out in order: a chunk's are sent once the one before has sent all of its own (writeBatchCopied may wait for a lookup first). */
-    let sent: Promise<unknown> = Promise.resolve();
-    const write = (rows: BatchRows) => {
-      const sending = sent.then(() => (copy === null ? { written: writeBatch(query, rows) } : writeBatchCopied(query, copy, rows)));
-      sent = sending;
-      const written = sending.then((s) => s.written);
-      written.catch(() => undefined); // awaited below, after the lines (or rolled back with the transaction)
-      writes.push(written);
-    };
+    const writes: Promise<void>[] = [];
     /**
      * Sends the rows staged so far as one statement without waiting for it:
      * the database writes them while the engine runs the next lines (the
@@ -1418,7 +1400,9 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       created.clear();
       for (const o of batch.orders) orders.get(o.externalId)!.row = null;
       for (const r of referralOf.values()) delete r.created;
-      write(batch);
+      const written = writeBatch(query, batch);
+      written.catch(() => undefined); // awaited below, after the lines (or rolled back with the transaction)
+      writes.push(written);
       batch = noRows();
     };
     let sinceYield = 0;
@@ -1554,12 +1538,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       const view = memberView(program, row.state, at.last);
       updates.push({ id: row.id, version: was.version, state: row.state, balance: view.balance, tier: view.tier?.name ?? null, nextDueAt: nextDue(program, row.state), lastEventAt: Math.max(was.lastEventAt, at.last) });
     }
-    write(batch);
-    const updated = sent.then(async () => {
-      // With COPY the notifications' deliveries come after them all (writeBatch's statement makes its own).
-      const [counted] = await Promise.all([updateMembers(query, updates, MEMBERS_PER_STATEMENT), copy !== null && batchNotified ? writeBatchDeliveries(query, scope.merchantId) : null]);
-      return counted;
-    });
+    writes.push(writeBatch(query, batch));
+    const updated = updateMembers(query, updates, MEMBERS_PER_STATEMENT);
     updated.catch(() => undefined); // a chunk's failure is the one to report
     await Promise.all(writes);
     if ((await updated) !== updates.length) throw new VersionConflict(updates.map((u) => u.id).join(', '));
