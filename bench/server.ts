@@ -51,7 +51,7 @@ const cli = new Command('bench:server')
   .option('--import-only', 'measure the import only (not recordOrder)')
   .option('--no-import', 'measure recordOrder only (not the import)')
   .option('--database <which>', 'pglite, postgres or both', 'both')
-  .option('--cpu-prof <dir>', "write a CPU profile of the server's thread during each recordOrder measurement to this directory (.cpuprofile)")
+  .option('--cpu-prof <dir>', "write a CPU profile of the server's thread during each recordOrder measurement and the import to this directory (.cpuprofile)")
   .option('--client <where>', "where recordOrder's HTTP client runs: inline (the server's thread, as in earlier tables) or worker (a thread of its own, as clients elsewhere)", 'inline')
   .parse();
 const {
@@ -303,6 +303,34 @@ async function run(label: string, url: string, poolSize: number): Promise<string
   return rows;
 }
 
+/**
+ * CPU seconds of the PostgreSQL server's processes (user+system, from
+ * /proc/<pid>/stat), all of them (backends and background workers) as
+ * pg_stat_activity lists them; with `since`, what they spent after it
+ * (a process started since counts from zero).
+ */
+async function serverCpu(url: string, since?: Map<number, number>): Promise<{ seconds: number; byPid: Map<number, number> }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity').finally(() => client.end());
+  const tick = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+  const byPid = new Map<number, number>();
+  let seconds = 0;
+  for (const { pid } of rows) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpu = (Number(fields[11]) + Number(fields[12])) / tick;
+    byPid.set(pid, cpu);
+    seconds += cpu - (since?.get(pid) ?? 0);
+  }
+  return { seconds, byPid };
+}
+
 /** Imports IMPORT over HTTP into a new merchant; events/s. Throws when the result is not replay's. */
 async function importSpeed(label: string, url: string, poolSize: number): Promise<number> {
   const db = await openDatabase({ databaseUrl: url, poolSize });
@@ -311,6 +339,9 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
   try {
     // A sandbox: the generated history may run past the server's clock (a write dated ahead of it is refused).
     const merchant = await createMerchant(db.prisma, `Import ${label}`, COFFEE, { sandbox: true });
+    const serverBefore = label === 'PGlite' ? null : await serverCpu(url);
+    const profile = CPU_PROF ? await startProfile() : null;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const res = await fetch(http.url.replace('/graphql', '/events.jsonl'), {
       method: 'POST',
@@ -319,6 +350,9 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
     });
     const summary = (await res.json()) as { accepted: number; replayed: number; refused: { line: number }[]; malformed: { line: number }[] };
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    await profile?.(join(CPU_PROF!, `import-${label}.cpuprofile`));
+    const serverSeconds = serverBefore ? (await serverCpu(url, serverBefore.byPid)).seconds : null;
     if (!res.ok) throw new Error(`import failed: ${res.status} ${JSON.stringify(summary)}`);
     const members = await db.prisma.$queryRaw<{ externalId: string; balance: bigint; tier: string | null; entries: number; points: bigint | null }[]>`
       SELECT m.external_id AS "externalId", m.balance, m.tier, count(l.id)::int AS entries, sum(l.points) AS points
@@ -338,7 +372,7 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
       throw new Error(`${label}: the import's refused and malformed lines differ from loyalty replay's errors (${problems.length} and ${errors.length}; first difference at ${at}: server line ${problems[at]}, replay line ${errors[at]})`);
     }
     console.log(
-      `import ${label}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.replayed} with nothing to do, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances, tiers, ledger lengths and sums by member and the errors by line equal loyalty replay's`,
+      `import ${label}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.replayed} with nothing to do, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances, tiers, ledger lengths and sums by member and the errors by line equal loyalty replay's; CPU: this process ${(cpu.user / 1e6).toFixed(2)}+${(cpu.system / 1e6).toFixed(2)} s${serverSeconds === null ? '' : `, PostgreSQL's processes ${serverSeconds.toFixed(2)} s`}`,
     );
     return IMPORT.lines / seconds;
   } finally {

@@ -216,7 +216,9 @@ function eventLog(backend: Backend) {
         JSON.stringify({ type: 'join_club', at: '2027-04-02T12:00:00Z', member: 'cara', club: 'Bean Club' }),
         JSON.stringify({ type: 'cancel_club', at: '2027-04-02T13:00:00Z', member: 'cara', club: 'Bean Club' }),
       ];
-      const adjust = { type: 'adjust', at: '2027-04-03T09:00:00Z', member: 'ava', points: 25, reason: 'goodwill', key: 'write:adj-1' };
+      // A reason with what COPY's text format escapes (a backslash, a tab, a newline) and what JSON does (a quote).
+      const reason = 'goodwill: a "free" latte \\ a\ttab, a\nnew line, caf\u00e9';
+      const adjust = { type: 'adjust', at: '2027-04-03T09:00:00Z', member: 'ava', points: 25, reason, key: 'write:adj-1' };
       const history = `${example('coffee-chain.events.jsonl').trimEnd()}\n${extra.join('\n')}\n`;
       const imported = await newMerchant(server, COFFEE, { sandbox: true });
       const res = await server.app.fetch('http://loyalty.test/events.jsonl', {
@@ -230,7 +232,7 @@ function eventLog(backend: Backend) {
       // The reference: the same history through the API, one write per line.
       const api = await newMerchant(server, COFFEE, { sandbox: true });
       await feedFixture(server.app, api.key, history);
-      await ok(server.app, api.key, AdjustPointsDocument, { input: { memberId: 'ava', points: 25, reason: 'goodwill', idempotencyKey: 'adj-1', at: adjust.at } });
+      await ok(server.app, api.key, AdjustPointsDocument, { input: { memberId: 'ava', points: 25, reason, idempotencyKey: 'adj-1', at: adjust.at } });
       const mirror = async (merchantId: string) => ({
         members: (await server.db.prisma.member.findMany({ where: { merchantId }, select: { externalId: true, balance: true, tier: true, nextDueAt: true }, orderBy: { externalId: 'asc' } })),
         ledger: (await server.db.prisma.ledgerEntry.findMany({ where: { merchantId }, select: { member: { select: { externalId: true } }, at: true, kind: true, points: true, rule: true, ref: true, reason: true, order: { select: { externalId: true } } }, orderBy: { id: 'asc' } })),
@@ -248,8 +250,30 @@ function eventLog(backend: Backend) {
       expect({ ...got, ledger: byMember(got.ledger) }).toEqual({ ...want, ledger: byMember(want.ledger) });
       expect(got.clubs.filter((c) => c.cancelledAt !== null).map((c) => c.member.externalId).sort()).toEqual(['ben', 'cara']);
       expect(got.audit).toHaveLength(1);
+      expect(got.ledger.filter((e) => e.kind === 'adjust').map((e) => e.reason)).toEqual([reason]);
       const log = await logOf(imported.id);
       expect(log.filter((e) => e.type === 'order' && !e.accepted).map((e) => [e.member, e.refusalCode])).toContainEqual(['zed', expect.any(String)]);
+    });
+
+    test('an import in small batches names the order of each vesting entry (pending points of an order from an earlier batch) as the one-by-one writes do', async () => {
+      const program = example('fashion-retailer.loyalty');
+      const history = example('fashion-retailer.events.jsonl');
+      const imported = await newMerchant(server, program, { sandbox: true });
+      // Four lines a batch, two a chunk: most vesting entries name an order that an earlier batch stored.
+      await importLines({ prisma: server.db.prisma, merchantId: imported.id }, COMMAND_LINE, history.split('\n'), { batchLines: 4, chunkLines: 2 });
+      const api = await newMerchant(server, program, { sandbox: true });
+      await feedFixture(server.app, api.key, history, { pending: true });
+      const ledger = async (merchantId: string) =>
+        (
+          await server.db.prisma.ledgerEntry.findMany({
+            where: { merchantId },
+            select: { member: { select: { externalId: true } }, at: true, kind: true, points: true, rule: true, ref: true, order: { select: { externalId: true } } },
+            orderBy: { id: 'asc' },
+          })
+        ).sort((a, b) => a.member.externalId.localeCompare(b.member.externalId));
+      const got = await ledger(imported.id);
+      expect(got.filter((e) => e.ref !== null && e.order !== null).length).toBeGreaterThan(0);
+      expect(got).toEqual(await ledger(api.id));
     });
 
     test("the database refuses an order or a ledger entry naming another merchant's member (the composite foreign keys)", async () => {
