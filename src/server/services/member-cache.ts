@@ -37,8 +37,4 @@ export class MemberCache {
     this.rows.set(key, row);
     if (this.rows.size > this.size) this.rows.delete(this.rows.keys().next().value!);
   }
-
-  get length(): number {
-    return this.rows.size;
-  }
 }

@@ -754,6 +754,21 @@ function rowAfter(write: WriteRows, row: MemberRow): MemberRow | null {
 
 type OrderEvent = EngineEvent & { type: 'order'; member: string; id: string };
 
+/** recordOrder's evaluation, on either path: the order's rows under the id `orderId`. */
+function evaluateOrder(scope: Scope, active: ActiveProgram, event: OrderEvent, bodyHash: string, rows: Map<string, MemberRow>, orderId: string): ReturnType<typeof evaluate> {
+  return evaluate(scope, active, event, bodyHash, rows, {
+    key: `order:${event.id}`,
+    orderRefs: new Map([[event.id, orderId]]),
+    order: (rows, record) => orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, record),
+  });
+}
+
+/** recordOrder's answer once its write committed, called after the row is cached (finish() throws a refusal: the refused order moved the member's clock). */
+function orderAnswer(active: ActiveProgram, outcome: ReturnType<typeof evaluate>['outcome'], entryIds: bigint[], rows: Map<string, MemberRow>, member: string, orderId: string): () => OrderResult {
+  const applied: Applied = { refusal: outcome.refusal, program: active.program, entryIds, entries: outcome.entries, rows, replayed: null };
+  return () => ({ ...finish(applied, member), orderId });
+}
+
 /**
  * The order for a member row of the cache, in one round trip: BEGIN, the
  * write statement and COMMIT sent together, the statement checking the
@@ -774,11 +789,7 @@ async function cachedOrder(scope: Scope, active: ActiveProgram, event: OrderEven
   let bodyHash: string;
   try {
     bodyHash = eventBodyHash(active.program, event);
-    evaluated = evaluate(scope, active, event, bodyHash, rows, {
-      key: `order:${event.id}`,
-      orderRefs: new Map([[event.id, orderId]]),
-      order: (rows, record) => orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, record),
-    });
+    evaluated = evaluateOrder(scope, active, event, bodyHash, rows, orderId);
   } catch {
     return null;
   }
@@ -797,8 +808,7 @@ async function cachedOrder(scope: Scope, active: ActiveProgram, event: OrderEven
   }
   client.release();
   scope.apiKey?.found('valid');
-  const applied: Applied = { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
-  return { result: () => ({ ...finish(applied, event.member), orderId }), row: rowAfter(write, row) };
+  return { result: orderAnswer(active, outcome, written.entryIds, rows, event.member, orderId), row: rowAfter(write, row) };
 }
 
 /**
@@ -863,19 +873,14 @@ export async function recordOrder(
     const { referral } = context;
     if (referral && !rows.has(referral.referrer.externalId)) rows.set(referral.referrer.externalId, referral.referrer);
     stampTime(event, rows);
-    const { outcome, write } = evaluate(scope, active, event, bodyHash, rows, {
-      key: `order:${event.id}`,
-      orderRefs: new Map([[event.id, orderId]]),
-      order: (rows, record) => orderRow(orderId, rows.get(event.member)!.id, event, bodyHash, record),
-    });
+    const { outcome, write } = evaluateOrder(scope, active, event, bodyHash, rows, orderId);
     if (!outcome.error && referral && !referral.rewardedAt && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
       write.rewarded = [{ id: referral.id, rewardedAt: event.at, orderId }];
     }
     const written = await writeRows(tx, write, { commit: true });
     // A referrer's row this wrote is newer than one the cache may hold.
     for (const r of rows.values()) if (r !== context.member) memberCache.take(scope.merchantId, r.externalId);
-    const applied: Applied = { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
-    return { result: () => ({ ...finish(applied, event.member), orderId }), row: context.member && rowAfter(write, context.member) };
+    return { result: orderAnswer(active, outcome, written.entryIds, rows, event.member, orderId), row: context.member && rowAfter(write, context.member) };
   });
   if (done.row) memberCache.put(scope.merchantId, done.row);
   return done.result();
