@@ -5,6 +5,7 @@
 //   npm run bench:server -- --orders 2000
 //   npm run bench:server -- --import-events 100000 --import-members 5000
 //   npm run bench:server -- --no-import --database postgres
+//   npm run bench:server -- --import-only --import-runs 5   # the 2nd to 5th into a database holding the earlier ones
 //
 // For each database:
 //   - baseline: the minimum a ledger write needs per order, in plain SQL over
@@ -48,6 +49,7 @@ const cli = new Command('bench:server')
   .option('--import-events <n>', 'events in the imported stream', (v) => Number(v), 3000)
   .option('--import-members <n>', 'members in the imported stream', (v) => Number(v), 300)
   .option('--import-months <n>', 'months the imported stream covers (a tick every midnight)', (v) => Number(v), 1)
+  .option('--import-runs <n>', 'import the stream this many times into the same database, each into a merchant of its own (an import into a database that already holds history)', (v) => Number(v), 1)
   .option('--import-only', 'measure the import only (not recordOrder)')
   .option('--no-import', 'measure recordOrder only (not the import)')
   .option('--database <which>', 'pglite, postgres or both', 'both')
@@ -59,12 +61,13 @@ const {
   importEvents: IMPORT_EVENTS,
   importMembers: IMPORT_MEMBERS,
   importMonths: IMPORT_MONTHS,
+  importRuns: IMPORT_RUNS,
   importOnly: IMPORT_ONLY,
   import: IMPORT_TOO,
   database: DATABASE,
   client: CLIENT,
   cpuProf: CPU_PROF,
-} = cli.opts<{ cpuProf?: string;  orders: number; importEvents: number; importMembers: number; importMonths: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
+} = cli.opts<{ cpuProf?: string;  orders: number; importEvents: number; importMembers: number; importMonths: number; importRuns: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
 if (!['pglite', 'postgres', 'both'].includes(DATABASE)) throw new Error(`--database: pglite, postgres or both, not ${DATABASE}`);
 if (!['worker', 'inline'].includes(CLIENT)) throw new Error(`--client: worker or inline, not ${CLIENT}`);
 
@@ -332,13 +335,13 @@ async function serverCpu(url: string, since?: Map<number, number>): Promise<{ se
 }
 
 /** Imports IMPORT over HTTP into a new merchant; events/s. Throws when the result is not replay's. */
-async function importSpeed(label: string, url: string, poolSize: number): Promise<number> {
+async function importSpeed(label: string, url: string, poolSize: number, run: number): Promise<number> {
   const db = await openDatabase({ databaseUrl: url, poolSize });
   // The PGlite started above is the server's embedded database (its import statements are shorter: import.ts CHUNK_LINES).
   const http = await listen({ ...db, embedded: label === 'PGlite' });
   try {
     // A sandbox: the generated history may run past the server's clock (a write dated ahead of it is refused).
-    const merchant = await createMerchant(db.prisma, `Import ${label}`, COFFEE, { sandbox: true });
+    const merchant = await createMerchant(db.prisma, `Import ${label} ${run}`, COFFEE, { sandbox: true });
     const serverBefore = label === 'PGlite' ? null : await serverCpu(url);
     const profile = CPU_PROF ? await startProfile() : null;
     const cpuBefore = process.cpuUsage();
@@ -351,7 +354,7 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
     const summary = (await res.json()) as { accepted: number; replayed: number; refused: { line: number }[]; malformed: { line: number }[] };
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    await profile?.(join(CPU_PROF!, `import-${label}.cpuprofile`));
+    await profile?.(join(CPU_PROF!, `import-${label}${IMPORT_RUNS > 1 ? `-${run}` : ''}.cpuprofile`));
     const serverSeconds = serverBefore ? (await serverCpu(url, serverBefore.byPid)).seconds : null;
     if (!res.ok) throw new Error(`import failed: ${res.status} ${JSON.stringify(summary)}`);
     const members = await db.prisma.$queryRaw<{ externalId: string; balance: bigint; tier: string | null; entries: number; points: bigint | null }[]>`
@@ -372,7 +375,7 @@ async function importSpeed(label: string, url: string, poolSize: number): Promis
       throw new Error(`${label}: the import's refused and malformed lines differ from loyalty replay's errors (${problems.length} and ${errors.length}; first difference at ${at}: server line ${problems[at]}, replay line ${errors[at]})`);
     }
     console.log(
-      `import ${label}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.replayed} with nothing to do, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances, tiers, ledger lengths and sums by member and the errors by line equal loyalty replay's; CPU: this process ${(cpu.user / 1e6).toFixed(2)}+${(cpu.system / 1e6).toFixed(2)} s${serverSeconds === null ? '' : `, PostgreSQL's processes ${serverSeconds.toFixed(2)} s`}`,
+      `import ${label}${IMPORT_RUNS > 1 ? ` (run ${run} of ${IMPORT_RUNS})` : ''}: ${IMPORT.lines} lines in ${seconds.toFixed(1)} s (${summary.accepted} accepted, ${summary.replayed} with nothing to do, ${summary.refused.length} refused, ${summary.malformed.length} malformed); balances, tiers, ledger lengths and sums by member and the errors by line equal loyalty replay's; CPU: this process ${(cpu.user / 1e6).toFixed(2)}+${(cpu.system / 1e6).toFixed(2)} s${serverSeconds === null ? '' : `, PostgreSQL's processes ${serverSeconds.toFixed(2)} s`}`,
     );
     return IMPORT.lines / seconds;
   } finally {
@@ -391,7 +394,7 @@ if (DATABASE !== 'postgres') {
     await migrate(embedded.url);
     if (!IMPORT_ONLY) results.push(...(await run('PGlite', embedded.url, 1)));
     await new Promise((r) => setTimeout(r, 500));
-    if (IMPORT_TOO) imports.push(`| PGlite | ${(await importSpeed('PGlite', embedded.url, 1)).toFixed(0)}/s |`);
+    if (IMPORT_TOO) for (let run = 1; run <= IMPORT_RUNS; run++) imports.push(`| PGlite |${IMPORT_RUNS > 1 ? ` ${run} |` : ''} ${(await importSpeed('PGlite', embedded.url, 1, run)).toFixed(0)}/s |`);
   } finally {
     await embedded.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -401,7 +404,7 @@ if (DATABASE !== 'pglite') {
   const pgServer = await startPostgres();
   try {
     if (!IMPORT_ONLY) results.push(...(await run('PostgreSQL', pgServer.url, 16)));
-    if (IMPORT_TOO) imports.push(`| PostgreSQL | ${(await importSpeed('PostgreSQL', pgServer.url, 16)).toFixed(0)}/s |`);
+    if (IMPORT_TOO) for (let run = 1; run <= IMPORT_RUNS; run++) imports.push(`| PostgreSQL |${IMPORT_RUNS > 1 ? ` ${run} |` : ''} ${(await importSpeed('PostgreSQL', pgServer.url, 16, run)).toFixed(0)}/s |`);
   } finally {
     await pgServer.stop();
   }
@@ -412,7 +415,7 @@ console.log('|---|---|---|---|---|---|---|---|');
 console.log(results.join('\n'));
 if (IMPORT_TOO) {
   console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
-  console.log('| database | import events/s |');
-  console.log('|---|---|');
+  console.log(IMPORT_RUNS > 1 ? '| database | run (into the same database) | import events/s |' : '| database | import events/s |');
+  console.log(IMPORT_RUNS > 1 ? '|---|---|---|' : '|---|---|');
   console.log(imports.join('\n'));
 }
