@@ -526,7 +526,7 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
   const bday = p.birthday;
   // Only vesting changes the vestings: the next one is looked up once, and
   // then given by vest().
-  let v = nextVesting(s);
+  let v = s.nextVestAt;
   for (;;) {
     let e = Infinity;
     if (exp) {
@@ -568,15 +568,10 @@ export function bringTo(rt: Evaluation, s: MemberState, t: number, out: LedgerEn
 // ---------------------------------------------------------------------------
 // Pending points (4.9)
 
-/** When the member's next scheduled points vest (NEVER: none). */
-function nextVesting(s: MemberState): number {
-  return s.nextVestAt;
-}
-
 /** Writes every vesting due at instant `at` (the first due), in the order
  * the orders were placed: each non-zero contribution an `earn` entry dated
  * `at` (a lot, activity), and their sum in the `points` tier metric at `at`.
- * Returns when the next of those left vests (nextVesting after it). */
+ * Returns when the next of those left vests (s.nextVestAt after it; NEVER: none). */
 function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): number {
   const vs = s.vesting;
   const names = s.vestingNames;
@@ -610,12 +605,12 @@ function vest(rt: Evaluation, s: MemberState, at: number, out: LedgerEntry[]): n
     vs.length = kept;
     names.length = keptNames;
     scanVestings(s);
-    return nextVesting(s);
+    return s.nextVestAt;
   }
   // The rest are still in order: the first vests next.
   s.nextVestAt = vs.length > 0 ? vs[0]! : NEVER;
   if (vs.length === 0) s.lastVestAt = EARLIER;
-  return nextVesting(s);
+  return s.nextVestAt;
 }
 
 /** Writes the vesting at [i, j) of the member's lists, vesting at `at`. */
@@ -718,8 +713,7 @@ export function updateDue(rt: Evaluation, s: MemberState): void {
   if (exp?.mode === 'lots') due = nextLotDue(s);
   if (exp?.mode === 'inactivity' && s.inactiveAt !== null && s.balance > 0) due = s.inactiveAt;
   if (s.nextBirthday !== null && s.nextBirthday < due) due = s.nextBirthday;
-  const v = nextVesting(s);
-  if (v < due) due = v;
+  if (s.nextVestAt < due) due = s.nextVestAt;
   // The tier's due time is kept while it is still ahead (see MemberState.tierDue).
   let t = s.tierDue;
   if (!(t > s.at)) {

@@ -164,7 +164,7 @@ export interface MemberState {
    * contribution in the order of dsl.md 4.2: its points (what is left after
    * refunds) and the program source line that produced it (0: none). One
    * flat list, not an object a vesting: a pending order lives 14 days and
-   * more, and the member's vestings are read on every event (nextVesting). */
+   * more, and the member's vestings are read on every event (updateDue). */
   vesting: number[];
   /** The same vestings' names: the order's id (the referee's, for a
    * referrer's reward), then each contribution's rule. */
