@@ -60,6 +60,20 @@ export function conformanceNextCases(): Case[] {
   return dir ? casesIn(dir, NEXT_CASES_BUILT) : [];
 }
 
+/** A program from source text written in a test; throws with the diagnostics. */
+export function program(src: string): Program {
+  const r = compile(src, 'test.loyalty');
+  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
+  return r.program;
+}
+
+/** Replays events written in a test as objects, one line each. */
+export function replayEvents(program: Program, events: readonly object[], opts: ReplayOptions = {}): ReplayResult {
+  const r = new Replay(program, opts);
+  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
+  return r.result();
+}
+
 export function compileFile(path: string): Program {
   const r = compile(readFileSync(path, 'utf8'), path);
   if (!r.program) throw new Error(`${path} does not compile: ${JSON.stringify(r.diagnostics)}`);

@@ -4,20 +4,8 @@
 // pending points never vested and lots never expired. States of version 7
 // mark "none" with values no instant can have (state.ts NEVER).
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
-import { advance, applyEvent, nextDue, parseEvent, Replay, type EngineEvent, type MemberState } from '../../src/engine/index.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
-
-function run(p: Program, events: object[], serializeStates = false) {
-  const r = new Replay(p, { serializeStates });
-  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
-  return r.result();
-}
+import { advance, applyEvent, nextDue, parseEvent, type EngineEvent, type MemberState } from '../../src/engine/index.ts';
+import { program, replayEvents } from '../support.ts';
 
 const signup = (at: string, member = 'a') => ({ type: 'signup', at, member });
 const order = (at: string, id: string, price: string, member = 'a') => ({ type: 'order', at, member, id, lines: [{ sku: 'COAT', category: 'coat', qty: 1, price }] });
@@ -33,8 +21,8 @@ describe('instants before 1970', () => {
   it.each([false, true])('pending points vest on a tick before 1970 (states round-tripped: %s)', (serialize) => {
     // o1 at 2 Jun 1969 10:00Z: base 30, vesting 16 Jun 1969 10:00Z.
     const events = [signup('1969-06-01T09:00:00Z'), order('1969-06-02T10:00:00Z', 'o1', '30.00')];
-    expect(run(pending, [...events, tick('1969-06-16T09:59:59Z')], serialize).members['a']).toMatchObject({ balance: 0, pending: 30, ledger: [] });
-    expect(run(pending, [...events, tick('1969-06-20T00:00:00Z')], serialize).members['a']).toMatchObject({
+    expect(replayEvents(pending, [...events, tick('1969-06-16T09:59:59Z')], { serializeStates: serialize }).members['a']).toMatchObject({ balance: 0, pending: 30, ledger: [] });
+    expect(replayEvents(pending, [...events, tick('1969-06-20T00:00:00Z')], { serializeStates: serialize }).members['a']).toMatchObject({
       balance: 30,
       pending: 0,
       ledger: [{ at: '1969-06-16T10:00:00Z', kind: 'earn', points: 30, rule: 'base', ref: 'o1' }],
@@ -43,7 +31,7 @@ describe('instants before 1970', () => {
 
   it('pending points vest when the next event brings the member forward, and across 1970', () => {
     // o1 vests 16 Jun 1969; o2 (24 Dec 1969 10:00Z) vests 7 Jan 1970, after the epoch.
-    const r = run(pending, [
+    const r = replayEvents(pending, [
       signup('1969-06-01T09:00:00Z'),
       order('1969-06-02T10:00:00Z', 'o1', '30.00'),
       order('1969-12-24T10:00:00Z', 'o2', '20.00'),
@@ -63,7 +51,7 @@ describe('instants before 1970', () => {
     }`);
     // o1 on 2 Jan 1969 10:00Z: a lot of 40 expiring 2 Jul 1969 10:00Z.
     const events = [signup('1969-01-01T09:00:00Z'), order('1969-01-02T10:00:00Z', 'o1', '40.00')];
-    const r = run(p, [...events, tick('1969-08-01T00:00:00Z')]);
+    const r = replayEvents(p, [...events, tick('1969-08-01T00:00:00Z')]);
     expect(r.members['a']!.ledger.map((e) => [e.at, e.kind, e.points])).toEqual([
       ['1969-01-02T10:00:00Z', 'earn', 40],
       ['1969-07-02T10:00:00Z', 'expire', -40],
@@ -98,7 +86,7 @@ describe('instants before 1970', () => {
     // A tick on 2 Apr finds the tier's value under Silver's: the grace of 10
     // days runs from then, to 12 Apr.
     const events = [signup('1969-02-01T00:00:00Z'), order('1969-03-01T10:00:00Z', 'o1', '150.00'), tick('1969-04-02T00:00:00Z')];
-    expect(run(p, [...events, tick('1969-04-11T00:00:00Z')]).members['a']!.tier).toBe('Silver');
-    expect(run(p, [...events, tick('1969-04-13T00:00:00Z')]).members['a']!.tier).toBe('Green');
+    expect(replayEvents(p, [...events, tick('1969-04-11T00:00:00Z')]).members['a']!.tier).toBe('Silver');
+    expect(replayEvents(p, [...events, tick('1969-04-13T00:00:00Z')]).members['a']!.tier).toBe('Green');
   });
 });

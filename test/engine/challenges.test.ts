@@ -4,24 +4,15 @@
 // neither un-count nor reverse, the ledger order with referral, tier and club
 // entries, quotes that record nothing, and states from before challenges.
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
-import { applyEvent, challengeProgress, parseEvent, quote, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
+import type { Program } from '../../dsl/index.ts';
+import { applyEvent, challengeProgress, parseEvent, quote, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
+import { program, replayEvents } from '../support.ts';
 
 /** Replays the events with the generated and the reference order
  * evaluation (they must agree) and with every state round-tripped through
  * JSON, as the server stores it. */
 function run(p: Program, events: object[]) {
-  const once = (generated: boolean) => {
-    const r = new Replay(p, { serializeStates: true, orders: generated ? 'generated' : 'reference' });
-    events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
-    return r.result();
-  };
+  const once = (generated: boolean) => replayEvents(p, events, { serializeStates: true, orders: generated ? 'generated' : 'reference' });
   const reference = once(false);
   const generated = once(true);
   expect(generated).toEqual(reference);

@@ -2,14 +2,8 @@
 // a changed birthday moves the next bonus, never pays one already past;
 // an erased state keeps its figures without the id or the birthday.
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
 import { advance, applyEvent, changeBirthday, eraseState, parseEvent, type EngineEvent, type MemberState } from '../../src/engine/index.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
+import { program } from '../support.ts';
 
 const P = program(`program "T" { currency USD  timezone "UTC"  base 1 point per 1 USD  on birthday { bonus 10 points }  expire { after 12 months } }`);
 const t = (iso: string) => Date.parse(iso);

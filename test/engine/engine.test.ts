@@ -2,20 +2,9 @@
 // discounted lines, program changes between events, quotes, member views,
 // the member clock, and ticks touching only members something is due for.
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
+import type { Program } from '../../dsl/index.ts';
 import { advance, applyEvent, eventLine, memberView, nextDue, parseEvent, quote, Replay, rewardAvailability, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
-
-function run(p: Program, events: object[]) {
-  const r = new Replay(p);
-  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
-  return r.result();
-}
+import { program, replayEvents as run } from '../support.ts';
 
 /** A tiny in-memory world for calling applyEvent directly, as the server does. */
 function world() {

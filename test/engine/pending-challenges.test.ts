@@ -2,20 +2,7 @@
 // earn entry of the order, pending with the order's other points, and a
 // refund before vesting never reduces it (4.8, 4.9). Arithmetic by hand.
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
-import { Replay } from '../../src/engine/index.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
-
-function run(p: Program, events: object[]) {
-  const r = new Replay(p);
-  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
-  return r.result();
-}
+import { program, replayEvents as run } from '../support.ts';
 
 const order = (at: string, id: string, price: string) => ({ type: 'order', at, member: 'a', id, lines: [{ sku: 'X', category: 'coffee', qty: 1, price }] });
 const earn = (at: string, points: number, rule: string, ref: string) => ({ at, kind: 'earn', points, rule, ref });

@@ -1,20 +1,8 @@
 // Pending points (dsl.md 2.1, 4.1, 4.5, 4.7–4.9) beyond conformance case 22:
 // each case's arithmetic is worked out by hand in its comments.
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
 import { advance, applyEvent, nextDue, parseEvent, vestingsOf, Replay, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
-
-function run(p: Program, events: object[]) {
-  const r = new Replay(p);
-  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
-  return r.result();
-}
+import { program, replayEvents as run } from '../support.ts';
 
 const signup = (at: string, member = 'a', extra: object = {}) => ({ type: 'signup', at, member, ...extra });
 const order = (at: string, id: string, lines: [string, string, number, string][], member = 'a') => ({

@@ -2,15 +2,9 @@
 // gives an order nothing, the first reason in the engine's order of
 // decision. Each expectation is worked out by hand from the program.
 import { describe, expect, it } from 'vitest';
-import { compile, type Program } from '../../dsl/index.ts';
 import { applyEvent, parseEvent, type EngineEvent, type MemberState, type OrderRec, type World } from '../../src/engine/index.ts';
 import { quote } from '../../src/engine/view.ts';
-
-function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
-  return r.program;
-}
+import { program } from '../support.ts';
 
 const P = program(`program "Why" {
   currency USD
