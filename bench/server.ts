@@ -6,6 +6,7 @@
 //   npm run bench:server -- --import-events 100000 --import-members 5000
 //   npm run bench:server -- --no-import --database postgres
 //   npm run bench:server -- --import-only --import-runs 5   # the 2nd to 5th into a database holding the earlier ones
+//   npm run bench:server -- --import-only --no-import-notifications   # as a migration imports (?notifications=false)
 //
 // For each database:
 //   - baseline: the minimum a ledger write needs per order, in plain SQL over
@@ -51,6 +52,7 @@ const cli = new Command('bench:server')
   .option('--import-months <n>', 'months the imported stream covers (a tick every midnight)', (v) => Number(v), 1)
   .option('--import-runs <n>', 'import the stream this many times into the same database, each into a merchant of its own (an import into a database that already holds history)', (v) => Number(v), 1)
   .option('--import-only', 'measure the import only (not recordOrder)')
+  .option('--no-import-notifications', 'import with ?notifications=false: no notifications recorded, as for a history brought from another platform')
   .option('--no-import', 'measure recordOrder only (not the import)')
   .option('--database <which>', 'pglite, postgres or both', 'both')
   .option('--cpu-prof <dir>', "write a CPU profile of the server's thread during each recordOrder measurement and the import to this directory (.cpuprofile)")
@@ -63,11 +65,12 @@ const {
   importMonths: IMPORT_MONTHS,
   importRuns: IMPORT_RUNS,
   importOnly: IMPORT_ONLY,
+  importNotifications: IMPORT_NOTIFICATIONS,
   import: IMPORT_TOO,
   database: DATABASE,
   client: CLIENT,
   cpuProf: CPU_PROF,
-} = cli.opts<{ cpuProf?: string;  orders: number; importEvents: number; importMembers: number; importMonths: number; importRuns: number; importOnly?: boolean; import: boolean; database: string; client: string }>();
+} = cli.opts<{ cpuProf?: string;  orders: number; importEvents: number; importMembers: number; importMonths: number; importRuns: number; importOnly?: boolean; importNotifications: boolean; import: boolean; database: string; client: string }>();
 if (!['pglite', 'postgres', 'both'].includes(DATABASE)) throw new Error(`--database: pglite, postgres or both, not ${DATABASE}`);
 if (!['worker', 'inline'].includes(CLIENT)) throw new Error(`--client: worker or inline, not ${CLIENT}`);
 
@@ -346,7 +349,7 @@ async function importSpeed(label: string, url: string, poolSize: number, run: nu
     const profile = CPU_PROF ? await startProfile() : null;
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const res = await fetch(http.url.replace('/graphql', '/events.jsonl'), {
+    const res = await fetch(http.url.replace('/graphql', IMPORT_NOTIFICATIONS ? '/events.jsonl' : '/events.jsonl?notifications=false'), {
       method: 'POST',
       headers: { authorization: `Bearer ${merchant.apiKey}`, 'content-type': 'application/x-ndjson' },
       body: IMPORT.text,
@@ -414,7 +417,7 @@ console.log('| database | in flight | baseline (plain SQL) | recordOrder over HT
 console.log('|---|---|---|---|---|---|---|---|');
 console.log(results.join('\n'));
 if (IMPORT_TOO) {
-  console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl, checked against loyalty replay\n`);
+  console.log(`\nimport of ${IMPORT.lines} events (${IMPORT_MEMBERS} members, ${IMPORT_MONTHS} month(s), bench/generate.ts) through POST /events.jsonl${IMPORT_NOTIFICATIONS ? '' : '?notifications=false'}, checked against loyalty replay\n`);
   console.log(IMPORT_RUNS > 1 ? '| database | run (into the same database) | import events/s |' : '| database | import events/s |');
   console.log(IMPORT_RUNS > 1 ? '|---|---|---|' : '|---|---|');
   console.log(imports.join('\n'));

@@ -17,6 +17,7 @@ import { feedFixture } from './fixtures.ts';
 import {
   AdjustPointsDocument,
   AdvanceTimeDocument,
+  CreateWebhookEndpointDocument,
   RecordEventDocument,
   RecordOrderDocument,
   RedeemPointsDocument,
@@ -176,6 +177,40 @@ function eventLog(backend: Backend) {
       expect(again.accepted).toBe(0);
       expect(again.replayed).toBe(summary.accepted + summary.replayed);
       expect(await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } })).toBe(entries);
+    });
+
+    test('an import with notifications=false records no notifications, deliveries or reminders, and the same ledgers as one that notifies', async () => {
+      // The last line reuses an order id with another body: its batch falls back to one write per line (halves down to 16 lines), which must stay quiet too.
+      const lines = generateToString({ events: 900, members: 60, months: 2, edge: true }).trimEnd().split('\n');
+      const conflict = lines.find((l) => l.startsWith('{"type":"order"'))!.replace(/"price":"[0-9.]+"/, '"price":"999.00"');
+      const events = `${[...lines, conflict].join('\n')}\n`;
+      const post = async (key: string, query: string) =>
+        server.app.fetch(`http://loyalty.test/events.jsonl${query}`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: events });
+      const [quiet, loud] = [await newMerchant(server, COFFEE, { sandbox: true }), await newMerchant(server, COFFEE, { sandbox: true })];
+      // An endpoint for every type with reminders: the notifying import delivers to it and records reminders (its ticks go one by one).
+      for (const m of [quiet, loud]) await ok(server.app, m.key, CreateWebhookEndpointDocument, { url: 'http://127.0.0.1:9/hooks', reminderDays: 3 });
+      const bad = await post(quiet.key, '?notifications=no');
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+      const summaries = [await (await post(quiet.key, '?notifications=false')).json(), await (await post(loud.key, '?notifications=true')).json()];
+      expect(summaries[0]).toEqual(summaries[1]);
+      expect((summaries[0] as { refused: { line: number; code: string }[] }).refused).toContainEqual(expect.objectContaining({ line: lines.length + 1, code: 'IDEMPOTENCY_CONFLICT' }));
+      const outcome = async (merchantId: string) => ({
+        notifications: await server.db.prisma.notification.count({ where: { merchantId } }),
+        reminders: await server.db.prisma.notification.count({ where: { merchantId, type: { in: ['points.expiring', 'club.ending'] } } }),
+        deliveries: await server.db.prisma.delivery.count({ where: { merchantId } }),
+        members: (await server.db.prisma.member.findMany({ where: { merchantId }, select: { externalId: true, balance: true, tier: true, ledgerEntries: { select: { points: true } } } }))
+          .map((r) => [r.externalId, Number(r.balance), r.tier, r.ledgerEntries.map((e) => Number(e.points)).sort((a, b) => a - b)])
+          .sort(),
+      });
+      const [q, l] = [await outcome(quiet.id), await outcome(loud.id)];
+      expect(l.notifications).toBeGreaterThan(0);
+      expect(l.reminders).toBeGreaterThan(0);
+      expect(l.deliveries).toBe(l.notifications);
+      expect({ notifications: q.notifications, reminders: q.reminders, deliveries: q.deliveries }).toEqual({ notifications: 0, reminders: 0, deliveries: 0 });
+      expect(q.members).toEqual(l.members);
+      expect(q.members.length).toBe(60);
+      expect((await verifyMerchant(server.db.prisma, quiet.id)).differences).toEqual([]);
     });
 
     test('an import whose batches span many statements (lines in pipelined chunks, members\' states a statement per hundred) gives loyalty replay\'s members and ledgers, and nothing new when re-sent', async () => {

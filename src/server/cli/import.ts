@@ -1,4 +1,4 @@
-// npm run import -- FILE [--url URL] [--key KEY]: sends a JSONL history
+// npm run import -- FILE [--url URL] [--key KEY] [--no-notifications]: sends a JSONL history
 // (replay.md lines, e.g. an export of GET /events.jsonl or another
 // platform's history) to the running server's POST /events.jsonl, which
 // applies it through the engine with the API's idempotency, and prints the
@@ -17,9 +17,10 @@ const cli = new Command('import')
   .argument('<file>', 'the events, one replay.md line each')
   .option('--url <url>', 'the server', process.env.LOYALTY_URL ?? `http://127.0.0.1:${readConfig().PORT}`)
   .option('--key <key>', 'an admin API key (default: $LOYALTY_KEY)', process.env.LOYALTY_KEY)
+  .option('--no-notifications', 'record no notifications for the imported lines (no webhooks, no reminders), as for a history brought from another platform')
   .parse();
 const [file] = cli.args as [string];
-const opts = cli.opts<{ url: string; key?: string }>();
+const opts = cli.opts<{ url: string; key?: string; notifications: boolean }>();
 if (!opts.key) cli.error('give an admin API key: --key lk_... or LOYALTY_KEY');
 
 let size: number;
@@ -35,7 +36,7 @@ stream.on('data', (chunk) => bar?.increment(chunk.length));
 
 let response: Response;
 try {
-  response = await fetch(new URL('/events.jsonl', opts.url), {
+  response = await fetch(new URL(opts.notifications ? '/events.jsonl' : '/events.jsonl?notifications=false', opts.url), {
     method: 'POST',
     headers: { authorization: `Bearer ${opts.key}`, 'content-type': 'application/x-ndjson' },
     body: Readable.toWeb(stream) as ReadableStream<Uint8Array>,

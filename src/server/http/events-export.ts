@@ -1,5 +1,7 @@
 // POST /events.jsonl (admin): imports a JSONL history through the same engine
 // and idempotency as the API, answering with a summary (services/import.ts).
+// `notifications=false` records no notifications for it (no webhooks, no
+// reminders): what a history brought from another platform wants.
 //
 // GET /events.jsonl: the merchant's event log as replay.md lines, streamed
 // page by page (constant memory), so that
@@ -139,7 +141,12 @@ export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: numb
         endResponse(errorResponse(fetchAPI, 403, 'FORBIDDEN', `a key with the "${credential.scope}" scope may not import events; importing needs an admin key`));
         return;
       }
-      const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs };
+      const notifications = url.searchParams.get('notifications');
+      if (notifications !== null && notifications !== 'true' && notifications !== 'false') {
+        endResponse(errorResponse(fetchAPI, 400, 'BAD_USER_INPUT', `notifications must be true (the default: the imported lines notify as the API's writes do) or false (none), not ${JSON.stringify(notifications)}`));
+        return;
+      }
+      const scope = { prisma, merchantId: credential.merchant.id, maxFutureMs: options.maxFutureMs, notify: notifications !== 'false' };
       try {
         const summary = await importLines(scope, { credential }, linesOf(request.body), {
           batchLines: options.embedded ? BATCH_LINES.embedded : BATCH_LINES.server,

@@ -45,6 +45,12 @@ export interface Scope {
   maxFutureMs?: number;
   /** An API key not checked yet that recordOrder verifies in its lock statement (the others ignore it: their keys were checked). */
   apiKey?: KeyToVerify | null;
+  /**
+   * false: the writes record no notifications (so no webhook deliveries and
+   * no reminders), as an import of a history a migration brings asks
+   * (POST /events.jsonl?notifications=false). Default true.
+   */
+  notify?: boolean;
 }
 
 /**
@@ -423,7 +429,7 @@ function evaluate(
   rows: Map<string, MemberRow>,
   opts: EventOptions,
 ): { outcome: ReturnType<typeof applyEvent>; write: WriteRows } {
-  const before = viewsBefore(active.program, rows.values());
+  const before = scope.notify === false ? null : viewsBefore(active.program, rows.values());
   const outcome = applyEvent(active.program, event, {
     get: (id: string) => rows.get(id)?.state,
     // Order ids are unique per merchant by index; the caller loads the one an event names.
@@ -431,7 +437,7 @@ function evaluate(
   });
   const order = outcome.error ? null : (opts.order?.(rows, outcome.order) ?? null);
   const staged = stage(active, event.at, rows, outcome.changed, outcome.entries, opts.orderRefs ?? new Map(), opts.correction ?? null);
-  const notifications = notificationsFor(active.program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries });
+  const notifications = before === null ? [] : notificationsFor(active.program, { event, at: event.at, before, changed: outcome.changed, entries: outcome.entries });
   const write: WriteRows = {
     merchantId: scope.merchantId,
     event: {
@@ -1157,11 +1163,11 @@ export async function advanceTime(
           const rows = await loadMembers(tx, scope.merchantId, [externalId], true);
           const row = rows.get(externalId);
           if (!row) return { entries: 0, changed: false };
-          const before = viewsBefore(active.program, [row]);
+          const before = scope.notify === false ? null : viewsBefore(active.program, [row]);
           const written = advance(active.program, row.state, at);
           const view = memberView(active.program, row.state, at);
           await persist(tx, scope.merchantId, active, at, rows, [row.state], written, new Map(), tick!);
-          await recordNotifications(tx, scope.merchantId, tick!, notificationsFor(active.program, { event: null, at, before, changed: [row.state], entries: written }));
+          if (before) await recordNotifications(tx, scope.merchantId, tick!, notificationsFor(active.program, { event: null, at, before, changed: [row.state], entries: written }));
           return { entries: written.length, changed: written.length > 0 || BigInt(view.balance) !== row.balance || (view.tier?.name ?? null) !== row.tier };
         });
         entries += step.entries;
@@ -1176,7 +1182,7 @@ export async function advanceTime(
     }
   }
   // Reminders of what falls due soon (points.expiring, club.ending), after what fell due now.
-  await recordReminders(scope.prisma, scope.merchantId, active.program, at, tick ?? null);
+  if (scope.notify !== false) await recordReminders(scope.prisma, scope.merchantId, active.program, at, tick ?? null);
   // A summary of the run: each member's changes committed on their own.
   if (actor) await recordAudit(scope.prisma, actor, 'advanceTime', null, { at: formatInstant(at), members, entries, failed }, scope.merchantId);
   return { at, members, entries, failures, failed };
@@ -1299,6 +1305,7 @@ const MEMBER_COLUMNS = `id::text AS "id", external_id AS "externalId", state, ve
 
 /** Whether a tick may go in a batch: reminders (recordReminders) are looked for one tick at a time, by advanceTime. */
 export async function ticksBatch(scope: Scope): Promise<boolean> {
+  if (scope.notify === false) return true;
   const endpoints = await scope.prisma.webhookEndpoint.findMany({ where: { merchantId: scope.merchantId, enabled: true }, select: { types: true } });
   return !endpoints.some((e) => e.types.length === 0 || e.types.some((t) => ['points.expiring', 'club.ending'].includes(t)));
 }
@@ -1336,10 +1343,12 @@ interface Membership {
  * not simple (a key used with another body, a limit, a member the engine
  * cannot bring forward, a publish meanwhile) it throws BatchFallback (or
  * the DomainError) and writes nothing, and the caller applies the lines
- * one by one.
+ * one by one. With `scope.notify` false no notification is staged (nor the
+ * member views before each event that they are computed from).
  */
 export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[], options: { chunkLines?: number } = {}): Promise<BatchLineResult[]> {
   const { chunkLines = Infinity } = options;
+  const notify = scope.notify !== false;
   const active = await lastActiveProgram(scope.prisma, scope.merchantId);
   const { program } = active;
   const correctionActor = actorLabel(actor) ?? 'unknown';
@@ -1433,7 +1442,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     const created = new Set<string>();
     const results: BatchLineResult[] = [];
     /** Logs the event (seqs were taken for every parsed line) and stages what it wrote. */
-    const log = (event: EngineEvent, line: string, key: string | null, bodyHash: string, refusal: Refusal | null, at: number, mine: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null, orderId: string | null, before: ReturnType<typeof viewsBefore>) => {
+    const log = (event: EngineEvent, line: string, key: string | null, bodyHash: string, refusal: Refusal | null, at: number, mine: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null, orderId: string | null, before: ReturnType<typeof viewsBefore> | null) => {
       const staged = stageImport(at, mine, changed, entries, correction);
       for (const id of staged.created) {
         created.add(id);
@@ -1458,7 +1467,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         const named = orderId !== null && e.ref === (event as { id?: string }).id ? orderId : e.ref === null ? null : (orders.get(e.ref)?.id ?? null);
         batch.entries.push({ ...e, orderId: named, eventSeq: seq });
       }
-      for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
+      if (before) for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
     };
     /** A new member's row as its changes so far left it. */
     const insertOf = (id: string): MemberInsert => {
@@ -1516,7 +1525,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         }
         due.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         // As advanceTime: the tick is logged once some member is due, and counts as applied when one changed.
-        const before = viewsBefore(program, due);
+        const before = notify ? viewsBefore(program, due) : null;
         const written: LedgerEntry[] = [];
         let changed = 0;
         for (const r of due) {
@@ -1540,7 +1549,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       const referral = event.type === 'order' ? referralOf.get(member) : undefined;
       const involved = [member, event.type === 'signup' ? event.referrer : referral?.referrer].filter((id): id is string => typeof id === 'string');
       const mine = new Map(involved.flatMap((id) => (rows.has(id) ? [[id, rows.get(id)!] as const] : [])));
-      const before = viewsBefore(program, mine.values());
+      const before = notify ? viewsBefore(program, mine.values()) : null;
       const refunded = event.type === 'refund' ? orders.get(event.order) : undefined;
       const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: (id: string) => (refunded && event.type === 'refund' && id === event.order ? (refunded.record ?? undefined) : undefined) });
       const orderId = event.type === 'order' && !outcome.refusal ? randomUUID() : null;
