@@ -35,7 +35,7 @@ import { notificationsFor, recordNotifications, recordReminders, viewsBefore } f
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { MemberCache } from './member-cache.ts';
 import { inSqlTransaction, inTransaction, prismaSql, retrying, SqlTransaction, VersionConflict, type Sql, type Tx } from './transaction.ts';
-import { updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
+import { entryColumns, eventColumns, notificationColumns, updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
 import { poolOf } from '../db/index.ts';
 
 export interface Scope {
@@ -279,7 +279,7 @@ function checkLimits(changed: readonly MemberState[], entries: readonly LedgerEn
 }
 
 /** The entries as rows, for members `rows` holds (a new member's row made by stage or stageImport). */
-function entryRows(rows: ReadonlyMap<string, MemberRow>, entries: readonly LedgerEntry[], orderRefs: ReadonlyMap<string, string>, correction: Correction | null): EntryRow[] {
+function entryRows(rows: ReadonlyMap<string, MemberRow>, entries: readonly LedgerEntry[], orderRefs: Pick<ReadonlyMap<string, string>, 'get'>, correction: Correction | null): EntryRow[] {
   return entries.map((e) => {
     const member = rows.get(e.member);
     if (!member) throw new Error(`engine wrote an entry for member ${e.member} it was not given`);
@@ -305,7 +305,14 @@ function entryRows(rows: ReadonlyMap<string, MemberRow>, entries: readonly Ledge
  * external id, and the entries. No member view per event (stage() builds one
  * per changed member for the update it stages; the import would drop it).
  */
-function stageImport(at: number, rows: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null): { created: string[]; entries: EntryRow[] } {
+function stageImport(
+  at: number,
+  rows: Map<string, MemberRow>,
+  changed: readonly MemberState[],
+  entries: readonly LedgerEntry[],
+  orderRefs: Pick<ReadonlyMap<string, string>, 'get'>,
+  correction: Correction | null,
+): { created: string[]; entries: EntryRow[] } {
   checkLimits(changed, entries);
   const created: string[] = [];
   for (const state of changed) {
@@ -313,7 +320,7 @@ function stageImport(at: number, rows: Map<string, MemberRow>, changed: readonly
     rows.set(state.id, { id: randomUUID(), externalId: state.id, state, version: 0, lastEventAt: new Date(at), balance: BigInt(state.balance), tier: state.tier });
     created.push(state.id);
   }
-  return { created, entries: entryRows(rows, entries, new Map(), correction) };
+  return { created, entries: entryRows(rows, entries, orderRefs, correction) };
 }
 
 /** Stores changed member states (insert for a new member) and the entries, for an event logged already; returns entry ids. */
@@ -1443,15 +1450,16 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     const results: BatchLineResult[] = [];
     /** Logs the event (seqs were taken for every parsed line) and stages what it wrote. */
     const log = (event: EngineEvent, line: string, key: string | null, bodyHash: string, refusal: Refusal | null, at: number, mine: Map<string, MemberRow>, changed: readonly MemberState[], entries: readonly LedgerEntry[], correction: Correction | null, orderId: string | null, before: ReturnType<typeof viewsBefore> | null) => {
-      const staged = stageImport(at, mine, changed, entries, correction);
+      // An entry names this order, or another the batch holds (one of its own, or one a refund loaded).
+      const orderRefs = { get: (ref: string) => (orderId !== null && ref === (event as { id?: string }).id ? orderId : orders.get(ref)?.id) };
+      const staged = stageImport(at, mine, changed, entries, orderRefs, correction);
       for (const id of staged.created) {
         created.add(id);
         rows.set(id, mine.get(id)!);
       }
       for (const s of changed) touch(s.id, at);
       const seq = seqs[logged++]!;
-      batch.events.push({
-        seq,
+      batch.events.push(eventColumns({
         type: event.type,
         member: 'member' in event ? event.member : null,
         at: event.at,
@@ -1461,13 +1469,9 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         programVersionId: active.version.id,
         refusalCode: refusal?.code ?? null,
         refusal: refusal?.message ?? null,
-      });
-      for (const e of staged.entries) {
-        // An entry naming this order, or another the batch holds (one of its own, or one a refund loaded).
-        const named = orderId !== null && e.ref === (event as { id?: string }).id ? orderId : e.ref === null ? null : (orders.get(e.ref)?.id ?? null);
-        batch.entries.push({ ...e, orderId: named, eventSeq: seq });
-      }
-      if (before) for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push({ ...n, eventSeq: seq });
+      }, seq));
+      for (const e of staged.entries) batch.entries.push(entryColumns(e, batch.entries.length, seq));
+      if (before) for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push(notificationColumns(n, batch.notifications.length, seq));
     };
     /** A new member's row as its changes so far left it. */
     const insertOf = (id: string): MemberInsert => {
@@ -1548,7 +1552,11 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       }
       const referral = event.type === 'order' ? referralOf.get(member) : undefined;
       const involved = [member, event.type === 'signup' ? event.referrer : referral?.referrer].filter((id): id is string => typeof id === 'string');
-      const mine = new Map(involved.flatMap((id) => (rows.has(id) ? [[id, rows.get(id)!] as const] : [])));
+      const mine = new Map<string, MemberRow>();
+      for (const id of involved) {
+        const r = rows.get(id);
+        if (r) mine.set(id, r);
+      }
       const before = notify ? viewsBefore(program, mine.values()) : null;
       const refunded = event.type === 'refund' ? orders.get(event.order) : undefined;
       const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: (id: string) => (refunded && event.type === 'refund' && id === event.order ? (refunded.record ?? undefined) : undefined) });
