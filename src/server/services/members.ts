@@ -35,7 +35,7 @@ import { notificationsFor, recordNotifications, recordReminders, viewsBefore } f
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { MemberCache } from './member-cache.ts';
 import { inSqlTransaction, inTransaction, prismaSql, retrying, SqlTransaction, VersionConflict, type Sql, type Tx } from './transaction.ts';
-import { entryColumns, eventColumns, notificationColumns, updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
+import { entryColumns, eventColumns, notificationColumns, orderColumns, updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
 import { poolOf } from '../db/index.ts';
 
 export interface Scope {
@@ -1496,7 +1496,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         read.set(id, { version: 0, lastEventAt: insert.lastEventAt });
       }
       created.clear();
-      for (const o of batch.orders) orders.get(o.externalId)!.row = null;
+      for (const o of batch.orders) orders.get(o.x)!.row = null;
       for (const r of referralOf.values()) delete r.created;
       const written = writeBatch(query, batch);
       written.catch(() => undefined); // awaited below, after the lines (or rolled back with the transaction)
@@ -1571,9 +1571,10 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       const row = rows.get(member)!;
       switch (event.type) {
         case 'order': {
-          const stored = { ...orderRow(orderId!, row.id, event, bodyHash, outcome.order), refunds: [] };
+          const refunds: unknown[] = [];
+          const stored = orderColumns(orderRow(orderId!, row.id, event, bodyHash, outcome.order), refunds);
           batch.orders.push(stored);
-          orders.set(event.id, { id: orderId!, bodyHash, at: event.at, record: outcome.order, refunds: stored.refunds, row: stored, dirty: false });
+          orders.set(event.id, { id: orderId!, bodyHash, at: event.at, record: outcome.order, refunds, row: stored, dirty: false });
           if (referral && referral.rewardedAt === null && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
             referral.rewardedAt = event.at;
             // A referral made in this batch is inserted rewarded (an update would not see its row).
@@ -1586,7 +1587,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
           if (!refunded) throw new Error('engine accepted a refund of an unknown order');
           refunded.refunds.push({ at: formatInstant(event.at), lines: event.lines });
           if (outcome.order) refunded.record = outcome.order;
-          if (refunded.row) refunded.row.record = refunded.record;
+          if (refunded.row) refunded.row.r = refunded.record;
           else refunded.dirty = true;
           break;
         }

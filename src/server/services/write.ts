@@ -119,7 +119,7 @@ const iso = (ms: number | null) => {
 // reads a missing key as null, and the parameters' size is what PostgreSQL's
 // parse of them and the server's building of them cost.
 /** `refunds`: the batch's orders carry theirs (the single write's new order has none yet). */
-const orderColumns = (o: OrderRow, refunds?: unknown[]) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record, f: refunds });
+export const orderColumns = (o: OrderRow, refunds?: unknown[]) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record, f: refunds });
 const updateColumns = (u: MemberUpdate) => ({ id: u.id, version: u.version, state: u.state, balance: u.balance, tier: u.tier, next_due_at: iso(u.nextDueAt), last_event_at: iso(u.lastEventAt) });
 const insertColumns = (n: MemberInsert) => ({
   id: n.id,
@@ -290,8 +290,9 @@ export type Query = <T>(text: string, params: readonly unknown[]) => Promise<T[]
 
 /**
  * A batch's rows. The events, entries and notifications (by the thousand)
- * are staged as the statement reads them (eventColumns, entryColumns,
- * notificationColumns, `n` their index in the batch): one object a row
+ * and orders are staged as the statement reads them (eventColumns,
+ * entryColumns, notificationColumns, orderColumns; `n` their index in the
+ * batch): one object a row
  * rather than a row and then its columns, which the server's thread spent
  * its collector's time on.
  */
@@ -300,8 +301,8 @@ export interface BatchRows {
   programVersionId: string;
   /** In log order; `seq` taken beforehand, ascending. */
   events: ReturnType<typeof eventColumns>[];
-  /** Orders of the batch, as its refunds left them (`refunds` as the column stores them). */
-  orders: (OrderRow & { refunds: unknown[] })[];
+  /** Orders of the batch as orderColumns, as its refunds left them (`f` its refunds, `r` its record). */
+  orders: ReturnType<typeof orderColumns>[];
   /** Orders stored before the batch that its refunds changed: their refunds and record as the last refund left them. */
   orderUpdates: { id: string; refunds: unknown[]; record: unknown }[];
   /** New members (the updates of stored ones go by updateMembers). */
@@ -407,9 +408,7 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
     rows.merchantId,
     rows.programVersionId,
     JSON.stringify(rows.events),
-    JSON.stringify(
-      rows.orders.map((o) => orderColumns(o, o.refunds)),
-    ),
+    JSON.stringify(rows.orders),
     JSON.stringify(
       rows.inserts.map(insertColumns),
     ),
