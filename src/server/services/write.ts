@@ -289,12 +289,11 @@ export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: b
 export type Query = <T>(text: string, params: readonly unknown[]) => Promise<T[]>;
 
 /**
- * A batch's rows. The events, entries and notifications (by the thousand)
- * and orders are staged as the statement reads them (eventColumns,
- * entryColumns, notificationColumns, orderColumns; `n` their index in the
- * batch): one object a row
- * rather than a row and then its columns, which the server's thread spent
- * its collector's time on.
+ * The rows of one batch statement. Its events, orders, entries and
+ * notifications (by the thousand) are staged as the statement reads them
+ * (eventColumns, orderColumns, entryColumns, notificationColumns; `n` their
+ * index in the statement): one object a row, not a row and then its
+ * columns, which the server's thread spent its collector's time on.
  */
 export interface BatchRows {
   merchantId: string;
