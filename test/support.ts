@@ -60,30 +60,34 @@ export function conformanceNextCases(): Case[] {
   return dir ? casesIn(dir, NEXT_CASES_BUILT) : [];
 }
 
-/** A program from source text written in a test; throws with the diagnostics. */
-export function program(src: string): Program {
-  const r = compile(src, 'test.loyalty');
-  if (!r.program) throw new Error(JSON.stringify(r.diagnostics));
+/** The program compiled from `src` (named `name` in its diagnostics); throws with the diagnostics. */
+function compiled(src: string, name: string): Program {
+  const r = compile(src, name);
+  if (!r.program) throw new Error(`${name} does not compile: ${JSON.stringify(r.diagnostics)}`);
   return r.program;
+}
+
+/** A program from source text written in a test. */
+export function program(src: string): Program {
+  return compiled(src, 'test.loyalty');
+}
+
+export function compileFile(path: string): Program {
+  return compiled(readFileSync(path, 'utf8'), path);
+}
+
+/** Replays the lines, numbered from 1. */
+function replayLines(program: Program, lines: readonly string[], opts: ReplayOptions): ReplayResult {
+  const r = new Replay(program, opts);
+  lines.forEach((line, i) => r.pushLine(line, i + 1));
+  return r.result();
 }
 
 /** Replays events written in a test as objects, one line each. */
 export function replayEvents(program: Program, events: readonly object[], opts: ReplayOptions = {}): ReplayResult {
-  const r = new Replay(program, opts);
-  events.forEach((e, i) => r.pushLine(JSON.stringify(e), i + 1));
-  return r.result();
-}
-
-export function compileFile(path: string): Program {
-  const r = compile(readFileSync(path, 'utf8'), path);
-  if (!r.program) throw new Error(`${path} does not compile: ${JSON.stringify(r.diagnostics)}`);
-  return r.program;
+  return replayLines(program, events.map((e) => JSON.stringify(e)), opts);
 }
 
 export function replayFile(program: Program, eventsPath: string, opts: ReplayOptions = {}): ReplayResult {
-  const r = new Replay(program, opts);
-  readFileSync(eventsPath, 'utf8')
-    .split(/\r?\n/)
-    .forEach((line, i) => r.pushLine(line, i + 1));
-  return r.result();
+  return replayLines(program, readFileSync(eventsPath, 'utf8').split(/\r?\n/), opts);
 }
