@@ -1,0 +1,43 @@
+// The embedded database's thread (db/embedded.ts): PGlite and its socket
+// server run here, so that PostgreSQL's work (compiled to WebAssembly, run on
+// the thread that calls it) goes on beside the server's, on another core,
+// instead of taking turns with the engine and the HTTP and GraphQL work on
+// the server's one thread.
+//
+// Plain JavaScript: a worker thread starts without the TypeScript loader that
+// the server (tsx) or the tests (vitest) run under.
+//
+// workerData: { dir: string | null, port: number }. Messages to the parent:
+// { type: 'ready', conn } once the socket server listens, { type: 'failed',
+// message, stack } if starting failed, { type: 'stopped' } after a 'stop'.
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
+/** @type {{ dir: string | null, port: number }} */
+const { dir, port } = workerData;
+
+let db;
+let server;
+try {
+  db = dir === null ? await PGlite.create() : await PGlite.create(dir);
+  server = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+  await server.start();
+  parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
+} catch (error) {
+  await db?.close().catch(() => undefined);
+  parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+  parentPort.close();
+}
+
+parentPort.on('message', async (message) => {
+  if (message !== 'stop' || !server) return;
+  try {
+    await server.stop();
+    await db.close();
+    parentPort.postMessage({ type: 'stopped' });
+  } catch (error) {
+    parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+  }
+  parentPort.close();
+});
