@@ -17,6 +17,9 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 /** @type {{ dir: string | null, port: number }} */
 const { dir, port } = workerData;
 
+/** A failure as the parent reads it (embedded.ts rebuilds the error). */
+const failed = (error) => ({ type: 'failed', message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+
 let db;
 let server;
 try {
@@ -26,7 +29,7 @@ try {
   parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
 } catch (error) {
   await db?.close().catch(() => undefined);
-  parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+  parentPort.postMessage(failed(error));
   parentPort.close();
 }
 
@@ -37,7 +40,7 @@ parentPort.on('message', async (message) => {
     await db.close();
     parentPort.postMessage({ type: 'stopped' });
   } catch (error) {
-    parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+    parentPort.postMessage(failed(error));
   }
   parentPort.close();
 });

@@ -106,8 +106,9 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
  * (migration 20261207150000): 30,000 lines in 4.55 s against 5.74 s (median
  * of 3, alternating; 32,000: 4.35 s), since each batch reads and stores its
  * members' states once and starts and ends with the database or the server
- * waiting on the other. PGlite, where one thread does both, took the same
- * with 16,000, and its one connection serves nothing else while a batch
+ * waiting on the other. PGlite, when one thread did both, took the same
+ * with 16,000 (and, on a thread of its own since db/embedded.ts moved it,
+ * no size measured clearly better), and its one connection serves nothing else while a batch
  * runs, so it keeps 8,000. The members stay locked for the batch (seconds),
  * which a concurrent write to them waits out.
  */
@@ -116,9 +117,9 @@ export const BATCH_LINES = { server: 16000, embedded: 8000 } as const;
 /**
  * Lines of a batch written by one statement, sent while the engine runs the
  * next ones (members.importBatch `chunkLines`): on PostgreSQL the database
- * and the server's thread then work at the same time. The embedded PGlite
- * runs in the server's own thread, where the point is to keep each message
- * small (see BATCH_LINES): 500 lines are about 0.6 MB.
+ * and the server's thread then work at the same time. For the embedded PGlite
+ * the point is to keep each message small (its socket server's copying, see
+ * BATCH_LINES): 500 lines are about 0.6 MB.
  */
 export const CHUNK_LINES = { server: 1000, embedded: 500 } as const;
 const SPLIT_MIN = 16;
