@@ -65,6 +65,38 @@ function eventLog(backend: Backend) {
       expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
     });
 
+    test('a refused write that changed nothing is logged once: a retry with the same at and body (refused again) writes nothing new', async () => {
+      const m = await newMerchant(server, COFFEE);
+      const typeOf = (r: { __typename: string }) => r.__typename;
+      await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', at: '2026-03-01T09:00:00Z' } });
+      // Too many points at ava's clock (her signup): refused, and again on a retry; then an order moves her clock past it.
+      const redeem = { memberId: 'ava', points: 99_999, at: '2026-03-01T09:00:00Z', idempotencyKey: 'r-1' };
+      const first = await ok(server.app, m.key, RedeemPointsDocument, { input: redeem });
+      const again = await ok(server.app, m.key, RedeemPointsDocument, { input: redeem });
+      expect([typeOf(first.redeemPoints), typeOf(again.redeemPoints)]).toEqual(['EventRefused', 'EventRefused']);
+      await ok(server.app, m.key, RecordOrderDocument, { input: { memberId: 'ava', orderId: 'A-1', lines: [latte()], at: '2026-03-02T09:00:00Z' } });
+      const late = await ok(server.app, m.key, RedeemPointsDocument, { input: redeem });
+      expect(late.redeemPoints).toMatchObject({ __typename: 'EventRefused', code: 'OUT_OF_ORDER' });
+      // An order for a member who never signed up, sent twice with its time (the cached path is ava's, not zed's).
+      const zed = { memberId: 'zed', orderId: 'Z-1', lines: [latte()], at: '2026-03-02T10:00:00Z' };
+      for (let i = 0; i < 2; i++) expect(typeOf((await ok(server.app, m.key, RecordOrderDocument, { input: zed })).recordOrder)).toBe('EventRefused');
+      // ava's next order was cached by this process: its refusal as out of order goes the usual way and is not logged twice either.
+      const early = { memberId: 'ava', orderId: 'A-0', lines: [latte()], at: '2026-03-01T12:00:00Z' };
+      for (let i = 0; i < 2; i++) expect((await ok(server.app, m.key, RecordOrderDocument, { input: early })).recordOrder).toMatchObject({ __typename: 'EventRefused', code: 'OUT_OF_ORDER' });
+      // The same redeem at a new time is another event: logged.
+      await ok(server.app, m.key, RedeemPointsDocument, { input: { ...redeem, at: '2026-03-03T09:00:00Z' } });
+      const log = await logOf(m.id);
+      expect(log.map((e) => [e.type, e.member, e.at.toISOString(), e.refusalCode])).toEqual([
+        ['signup', 'ava', '2026-03-01T09:00:00.000Z', null],
+        ['redeem', 'ava', '2026-03-01T09:00:00.000Z', 'INSUFFICIENT_POINTS'],
+        ['order', 'ava', '2026-03-02T09:00:00.000Z', null],
+        ['order', 'zed', '2026-03-02T10:00:00.000Z', 'UNKNOWN_MEMBER'],
+        ['order', 'ava', '2026-03-01T12:00:00.000Z', 'OUT_OF_ORDER'],
+        ['redeem', 'ava', '2026-03-03T09:00:00.000Z', 'INSUFFICIENT_POINTS'],
+      ]);
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+    });
+
     test('the log is append-only: the database refuses UPDATE and DELETE', async () => {
       const m = await newMerchant(server, COFFEE);
       await ok(server.app, m.key, SignupDocument, { input: { memberId: 'ava', at: '2026-03-01T09:00:00Z' } });
@@ -236,10 +268,15 @@ function eventLog(backend: Backend) {
       expect(Math.max(...stored.map((s) => s.version))).toBeLessThanOrEqual(3);
       expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
       const entries = await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } });
+      const logged = await server.db.prisma.event.count({ where: { merchantId: m.id } });
+      expect(summary.refused.length).toBeGreaterThan(0);
       const again = await importLines(scope, COMMAND_LINE, events.split('\n'), options);
       expect(again.accepted).toBe(0);
       expect(again.replayed).toBe(summary.accepted + summary.replayed);
       expect(await server.db.prisma.ledgerEntry.count({ where: { merchantId: m.id } })).toBe(entries);
+      // The lines refused the first time are refused again (now as earlier than their member's later events), and not logged again.
+      expect(again.refused.map((r) => r.line)).toEqual(summary.refused.map((r) => r.line));
+      expect(await server.db.prisma.event.count({ where: { merchantId: m.id } })).toBe(logged);
     });
 
     test('an import applies every type of line in its batch as the one-by-one writes do (clubs, refunds, referrals, ticks, an adjust with its audit) and logs a refused order as refused', async () => {

@@ -466,6 +466,32 @@ function evaluate(
   return { outcome, write };
 }
 
+// ---------------------------------------------------------------- repeated refusals
+
+/**
+ * Whether a refused event changed nothing: no entry, and no member brought
+ * forward (refused before the engine touched one, as an out-of-order event
+ * or one for an unknown member, or the member's clock, `clock` before the
+ * event, already at its time). Such a refusal that repeats one the log holds
+ * (a re-sent import, a retry with the same `at` and body) is not logged
+ * again: nothing moved, so the log still replays to what is stored.
+ */
+function changedNothing(outcome: { refusal: Refusal | null; entries: readonly unknown[]; changed: readonly unknown[] }, clock: number | undefined, at: number): boolean {
+  return outcome.refusal !== null && outcome.entries.length === 0 && (outcome.changed.length === 0 || (clock !== undefined && clock >= at));
+}
+
+// `NOT accepted` as a literal: the partial index on refused events (migration refused_events_index) holds only those.
+const REFUSED_BEFORE_SQL = `SELECT 1 AS found FROM events
+ WHERE merchant_id = $1::uuid AND member = $2 AND at = $3::timestamptz AND body_hash = $4 AND NOT accepted LIMIT 1`;
+
+/** Whether the log holds the event (member, time, body) as refused. */
+async function refusedBefore(sql: Sql, merchantId: string, event: EngineEvent & { member: string }, bodyHash: string): Promise<boolean> {
+  return (await sql.query(REFUSED_BEFORE_SQL, [merchantId, event.member, new Date(event.at).toISOString(), bodyHash])).length > 0;
+}
+
+/** A refused event's identity among the refused events a batch knows of. */
+const refusalId = (member: string, at: number, bodyHash: string) => `${member}\u0000${at}\u0000${bodyHash}`;
+
 /**
  * The common write: lock the member (and load `also`), apply the event,
  * then write the event, the order (`order`, when it was accepted), the
@@ -497,7 +523,11 @@ async function applyMemberEvent(
     // reward), the write statement's version check catches a concurrent change.
     for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
   }
+  const clock = rows.get(event.member)?.state.at;
   const { outcome, write } = evaluate(scope, active, event, bodyHash, rows, opts);
+  if (changedNothing(outcome, clock, event.at) && (await refusedBefore(prismaSql(tx), scope.merchantId, event, bodyHash))) {
+    return { refusal: outcome.refusal, program: active.program, entryIds: [], entries: [], rows, replayed: null };
+  }
   const written = await writeRows(prismaSql(tx), write);
   if (!outcome.error) await opts.afterPersist?.(rows, outcome.entries, outcome.order);
   return { refusal: outcome.refusal, program: active.program, entryIds: written.entryIds, entries: outcome.entries, rows, replayed: null };
@@ -808,6 +838,8 @@ async function cachedOrder(scope: Scope, active: ActiveProgram, event: OrderEven
   }
   const { outcome, write } = evaluated;
   if (outcome.changed.some((s) => s.id !== event.member) || outcome.entries.some((e) => e.member !== event.member)) return null;
+  // A refusal that changed nothing may repeat one the log holds: the usual way looks.
+  if (changedNothing(outcome, row.state.at, event.at)) return null;
   const client = await poolOf(scope.prisma).connect();
   const tx = new SqlTransaction(client);
   let written: Awaited<ReturnType<typeof writeRows>>;
@@ -886,7 +918,11 @@ export async function recordOrder(
     const { referral } = context;
     if (referral && !rows.has(referral.referrer.externalId)) rows.set(referral.referrer.externalId, referral.referrer);
     stampTime(event, rows);
+    const clock = context.member?.state.at;
     const { outcome, write } = evaluateOrder(scope, active, event, bodyHash, rows, orderId);
+    if (changedNothing(outcome, clock, event.at) && (await refusedBefore(tx, scope.merchantId, event, bodyHash))) {
+      return { result: orderAnswer(active, outcome, [], rows, event.member, orderId), row: null };
+    }
     if (!outcome.error && referral && !referral.rewardedAt && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
       write.rewarded = [{ id: referral.id, rewardedAt: event.at, orderId }];
     }
@@ -1266,7 +1302,10 @@ SELECT (SELECT v.id::text FROM program_versions v WHERE v.merchant_id = $1::uuid
        (SELECT coalesce(json_agg(json_build_object('key', e.key, 'bodyHash', e.body_hash, 'at', e.at)), '[]')
           FROM events e WHERE e.merchant_id = $1::uuid AND e.key = ANY($3::text[])) AS keys,
        (SELECT coalesce(array_agg(s.seq ORDER BY s.seq), '{}')::text[]
-          FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs`;
+          FROM (SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $4::int)) s) AS seqs,
+       -- The batch's members' refused events (a repeat that changes nothing is not logged again), by the partial index on them.
+       (SELECT coalesce(json_agg(json_build_object('member', e.member, 'at', e.at, 'bodyHash', e.body_hash)), '[]')
+          FROM events e WHERE e.merchant_id = $1::uuid AND e.member = ANY($5::text[]) AND NOT e.accepted) AS refused`;
 
 const BATCH_TIMEOUT_MS = 600_000;
 
@@ -1402,9 +1441,9 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     );
     const rows = new Map(locked.map((r) => [r.externalId, r]));
     const read = new Map([...rows].map(([k, r]) => [k, { version: r.version, lastEventAt: r.lastEventAt.getTime() }]));
-    const [context] = await query<{ versionId: string | null; sandbox: boolean; orders: StoredOrder[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[] }>(
+    const [context] = await query<{ versionId: string | null; sandbox: boolean; orders: StoredOrder[]; keys: { key: string; bodyHash: string; at: string }[]; seqs: string[]; refused: { member: string; at: string; bodyHash: string }[] }>(
       BATCH_CONTEXT_SQL,
-      [scope.merchantId, [...orderIds], keys, events.length],
+      [scope.merchantId, [...orderIds], keys, events.length, [...ids]],
     );
     if (!context || context.versionId !== active.version.id || context.sandbox !== active.sandbox) throw new BatchFallback('the active program changed');
     const clubs = new Map<string, Membership[]>();
@@ -1426,6 +1465,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     );
     const applied = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
     const seqs = context.seqs.map((s) => BigInt(s));
+    /** Refused events logged (before the batch, or by it): a refusal repeating one that changed nothing is not logged again. */
+    const refused = new Set(context.refused.map((r) => refusalId(r.member, Date.parse(r.at), r.bodyHash)));
     const noRows = (): BatchRows => ({
       merchantId: scope.merchantId,
       programVersionId: active.version.id,
@@ -1559,14 +1600,20 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       }
       const before = notify ? viewsBefore(program, mine.values()) : null;
       const refunded = event.type === 'refund' ? orders.get(event.order) : undefined;
+      const clock = mine.get(member)?.state.at;
       const outcome = applyEvent(program, event, { get: (id: string) => mine.get(id)?.state, order: (id: string) => (refunded && event.type === 'refund' && id === event.order ? (refunded.record ?? undefined) : undefined) });
       const orderId = event.type === 'order' && !outcome.refusal ? randomUUID() : null;
       const correction = event.type === 'adjust' ? { reason: p.reason!, actor: correctionActor } : null;
-      log(event, line, key ?? null, bodyHash, outcome.refusal, event.at, mine, outcome.changed, outcome.entries, correction, orderId, before);
       if (outcome.refusal) {
+        const id = refusalId(member, event.at, bodyHash);
+        if (!(changedNothing(outcome, clock, event.at) && refused.has(id))) {
+          log(event, line, key ?? null, bodyHash, outcome.refusal, event.at, mine, outcome.changed, outcome.entries, correction, orderId, before);
+          refused.add(id);
+        }
         results.push({ error: new EventRefusedError(outcome.refusal, program) });
         continue;
       }
+      log(event, line, key ?? null, bodyHash, null, event.at, mine, outcome.changed, outcome.entries, correction, orderId, before);
       if (key !== undefined && event.type !== 'order') applied.set(key, { bodyHash, at: event.at });
       const row = rows.get(member)!;
       switch (event.type) {
