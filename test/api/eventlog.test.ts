@@ -8,7 +8,8 @@ import { describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { COMMAND_LINE } from '../../src/server/services/audit.ts';
-import { importLines } from '../../src/server/services/import.ts';
+import { importLines, MAX_LINE_CHARS } from '../../src/server/services/import.ts';
+import { linesOf } from '../../src/server/http/events-export.ts';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
 import { generateToString } from '../../bench/generate.ts';
 import { conformanceDir, conformanceNextDir } from '../support.ts';
@@ -245,6 +246,24 @@ function eventLog(backend: Backend) {
       expect((await verifyMerchant(server.db.prisma, quiet.id)).differences).toEqual([]);
     });
 
+    test('an import line longer than the limit is malformed and dropped as it streams; the lines around it are applied', async () => {
+      const m = await newMerchant(server, COFFEE);
+      const body = [
+        JSON.stringify({ type: 'signup', at: '2026-03-01T09:00:00Z', member: 'ava' }),
+        `[${'1,'.repeat(600_000)}1]`, // a document of 1.2 million characters on one line
+        JSON.stringify({ type: 'signup', at: '2026-03-01T10:00:00Z', member: 'ben' }),
+      ].join('\n');
+      const res = await server.app.fetch('http://loyalty.test/events.jsonl', { method: 'POST', headers: { authorization: `Bearer ${m.key}` }, body });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        accepted: 2,
+        replayed: 0,
+        refused: [],
+        malformed: [{ line: 2, code: 'BAD_USER_INPUT', message: expect.stringContaining('longer than 1,000,000 characters') }],
+      });
+      expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
+    });
+
     test('an import whose batches span many statements (lines in pipelined chunks, members\' states a statement per hundred) gives loyalty replay\'s members and ledgers, and nothing new when re-sent', async () => {
       // 260 members in 1,200-line batches of 150-line chunks: each batch stores its members' states in three statements.
       const events = generateToString({ events: 3000, members: 260, months: 2 });
@@ -438,3 +457,30 @@ function eventLog(backend: Backend) {
 
 eventLog('pglite');
 eventLog('postgres');
+
+describe('the lines of an imported body', () => {
+  const read = async (pieces: (string | Uint8Array)[]) => {
+    const out: unknown[] = [];
+    async function* body() {
+      for (const p of pieces) yield typeof p === 'string' ? new TextEncoder().encode(p) : p;
+    }
+    for await (const line of linesOf(body())) out.push(line);
+    return out;
+  };
+
+  test('lines split across pieces, a character split across pieces, blank lines, a last line without a break', async () => {
+    const cafe = new TextEncoder().encode('"caf\u00e9"\n'); // é is two bytes: split between them
+    expect(await read(['{"a":', '1}\n\n{"b"', ':2}\r\n', cafe.subarray(0, 4), cafe.subarray(4), 'last'])).toEqual(['{"a":1}', '', '{"b":2}\r', '"caf\u00e9"', 'last']);
+    expect(await read([])).toEqual([]);
+    expect(await read(['a\n'])).toEqual(['a']);
+  });
+
+  test('a line over the limit, in one piece or many, with or without a break after it, is handed on as overlong and the next line read', async () => {
+    const long = 'x'.repeat(MAX_LINE_CHARS + 1);
+    const exact = 'y'.repeat(MAX_LINE_CHARS);
+    expect(await read([`a\n${long}\nb\n`])).toEqual(['a', { overlong: true }, 'b']);
+    expect(await read(['a\n', ...long.match(/.{1,65536}/g)!, '\nb'])).toEqual(['a', { overlong: true }, 'b']);
+    expect(await read([long])).toEqual([{ overlong: true }]);
+    expect((await read([exact, '\n'])).map((l) => (typeof l === 'string' ? l.length : l))).toEqual([MAX_LINE_CHARS]);
+  });
+});

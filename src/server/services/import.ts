@@ -30,6 +30,21 @@ type Line = Record<string, unknown>;
 
 const MAX_PROBLEMS = 1000;
 
+/**
+ * The longest line an import reads, in characters: an event is one JSON
+ * object on a line of its own, a few hundred characters (an order of a
+ * hundred lines is about 10,000). A file that is one document (a JSON array,
+ * a line break lost) is not held in memory whole, however long it is: the
+ * reader (http/events-export.ts linesOf) drops such a line and hands on an
+ * OverlongLine, which is reported as malformed.
+ */
+export const MAX_LINE_CHARS = 1_000_000;
+
+/** A line longer than MAX_LINE_CHARS, not kept. */
+export interface OverlongLine {
+  overlong: true;
+}
+
 /** The line's own key without its namespace (`order:`, `refund:`, `write:`), else one derived from the line. */
 function keyOf(line: Line, namespace: string): string {
   const given = line.key;
@@ -165,7 +180,7 @@ const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'canc
 export async function importLines(
   scope: members.Scope,
   actor: AuditActor,
-  lines: AsyncIterable<string> | Iterable<string>,
+  lines: AsyncIterable<string | OverlongLine> | Iterable<string | OverlongLine>,
   options: { batchLines?: number; chunkLines?: number; onLine?: (n: number) => void } = {},
 ): Promise<ImportSummary> {
   const { batchLines = BATCH_LINES.server, chunkLines = CHUNK_LINES.server, onLine } = options;
@@ -221,6 +236,11 @@ export async function importLines(
   for await (const text of lines) {
     n++;
     onLine?.(n);
+    if (typeof text !== 'string') {
+      await flush();
+      problem(summary.malformed, { line: n, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters: an import is one JSON event per line (JSONL)` });
+      continue;
+    }
     if (!text.trim()) continue;
     let line: Line;
     try {
