@@ -260,8 +260,26 @@ function eventLog(backend: Backend) {
         replayed: 0,
         refused: [],
         malformed: [{ line: 2, code: 'BAD_USER_INPUT', message: expect.stringContaining('longer than 1,000,000 characters') }],
+        refusedCount: 0,
+        malformedCount: 1,
       });
       expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
+    });
+
+    test('an import lists the first thousand problems of each kind in line order and counts them all; malformed lines do not cut a batch short', async () => {
+      const m = await newMerchant(server, COFFEE);
+      const lines = [JSON.stringify({ type: 'signup', at: '2026-03-01T09:00:00Z', member: 'ava' })];
+      for (let i = 0; i < 1005; i++) {
+        const at = new Date(Date.UTC(2026, 2, 1, 10, 0, i)).toISOString();
+        lines.push('not json', JSON.stringify({ type: 'redeem', at, member: `nobody-${i}`, points: 1 }), JSON.stringify({ type: 'event', at, member: 'ava', name: 'visit' }));
+      }
+      const summary = await importLines({ prisma: server.db.prisma, merchantId: m.id }, COMMAND_LINE, lines);
+      expect([summary.accepted, summary.refusedCount, summary.malformedCount, summary.refused.length, summary.malformed.length]).toEqual([1006, 1005, 1005, 1000, 1000]);
+      expect(summary.malformed.map((p) => p.line)).toEqual(Array.from({ length: 1000 }, (_, i) => 2 + 3 * i));
+      expect(summary.refused.map((p) => p.line)).toEqual(Array.from({ length: 1000 }, (_, i) => 3 + 3 * i));
+      expect(summary.refused[0]).toMatchObject({ code: 'UNKNOWN_MEMBER' });
+      // All in one batch: ava's row was stored once, not once per malformed line.
+      expect((await server.db.prisma.member.findFirstOrThrow({ where: { merchantId: m.id, externalId: 'ava' } })).version).toBeLessThanOrEqual(1);
     });
 
     test('an import whose batches span many statements (lines in pipelined chunks, members\' states a statement per hundred) gives loyalty replay\'s members and ledgers, and nothing new when re-sent', async () => {

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { readConfig } from '../config.ts';
-import type { ImportSummary } from '../services/import.ts';
+import { MAX_PROBLEMS, type ImportSummary } from '../services/import.ts';
 
 const cli = new Command('import')
   .description('Import a JSONL event history into the running server (POST /events.jsonl).')
@@ -53,6 +53,8 @@ if (!response.ok) {
   console.error(`import refused (${response.status}): ${body.errors?.[0]?.message ?? JSON.stringify(body)}`);
   process.exit(1);
 }
-console.log(`${body.accepted} accepted, ${body.replayed} already there, ${body.refused.length} refused, ${body.malformed.length} malformed`);
+console.log(`${body.accepted} accepted, ${body.replayed} already there, ${body.refusedCount} refused, ${body.malformedCount} malformed`);
 for (const p of [...body.malformed, ...body.refused].sort((a, b) => a.line - b.line)) console.log(`  line ${p.line}: ${p.code} ${p.message}`);
-process.exit(body.malformed.length ? 1 : 0);
+const unlisted = body.refusedCount - body.refused.length + (body.malformedCount - body.malformed.length);
+if (unlisted > 0) console.log(`  ... and ${unlisted} more (the first ${MAX_PROBLEMS} refused and the first ${MAX_PROBLEMS} malformed are listed)`);
+process.exit(body.malformedCount ? 1 : 0);

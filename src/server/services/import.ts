@@ -20,15 +20,20 @@ export interface ImportSummary {
   accepted: number;
   /** Lines already applied (their key was): nothing written. */
   replayed: number;
-  /** Lines the engine refused, with the reason. */
+  /** Lines the engine refused, with the reason: the first MAX_PROBLEMS of them. */
   refused: ImportProblem[];
-  /** Lines that are not a valid event. */
+  /** Lines that are not a valid event: the first MAX_PROBLEMS of them. */
   malformed: ImportProblem[];
+  /** How many lines were refused, listed or not. */
+  refusedCount: number;
+  /** How many lines were malformed, listed or not. */
+  malformedCount: number;
 }
 
 type Line = Record<string, unknown>;
 
-const MAX_PROBLEMS = 1000;
+/** Problems listed per kind: an import of millions of lines may have as many; the counts count them all. */
+export const MAX_PROBLEMS = 1000;
 
 /**
  * The longest line an import reads, in characters: an event is one JSON
@@ -138,6 +143,7 @@ export const BATCH_LINES = { server: 16000, embedded: 8000 } as const;
  */
 export const CHUNK_LINES = { server: 1000, embedded: 500 } as const;
 const SPLIT_MIN = 16;
+const HELD_MAX = 10_000;
 
 /** The line as the fields its write takes (what applyLine hands the service) and its client key. */
 function batchEvent(line: Line): members.BatchInput {
@@ -184,9 +190,23 @@ export async function importLines(
   options: { batchLines?: number; chunkLines?: number; onLine?: (n: number) => void } = {},
 ): Promise<ImportSummary> {
   const { batchLines = BATCH_LINES.server, chunkLines = CHUNK_LINES.server, onLine } = options;
-  const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [] };
+  const summary: ImportSummary = { accepted: 0, replayed: 0, refused: [], malformed: [], refusedCount: 0, malformedCount: 0 };
+  // A line found malformed as it is read comes after lines of the batch
+  // still to be applied: problems are held and listed in line order after
+  // each batch, so that such a line does not cut the batch short (HELD_MAX
+  // of them do, so that the held ones stay few).
+  let held: { kind: 'refused' | 'malformed'; p: ImportProblem }[] = [];
   const problem = (list: ImportProblem[], p: ImportProblem) => {
-    if (list.length < MAX_PROBLEMS) list.push(p);
+    held.push({ kind: list === summary.refused ? 'refused' : 'malformed', p });
+  };
+  const list = () => {
+    held.sort((a, b) => a.p.line - b.p.line);
+    for (const { kind, p } of held) {
+      if (kind === 'refused') summary.refusedCount++;
+      else summary.malformedCount++;
+      if (summary[kind].length < MAX_PROBLEMS) summary[kind].push(p);
+    }
+    held = [];
   };
   const count = (n: number, result: { replayed: boolean } | { error: unknown }) => {
     if ('replayed' in result) {
@@ -230,6 +250,13 @@ export async function importLines(
     const batch = pending;
     pending = [];
     if (batch.length > 0) await apply(batch);
+    list();
+  };
+  /** A line malformed as read: listed at once when no batch is pending. */
+  const malformed = async (p: ImportProblem) => {
+    problem(summary.malformed, p);
+    if (pending.length === 0) list();
+    else if (held.length >= HELD_MAX) await flush();
   };
   const batchTicks = await members.ticksBatch(scope);
   let n = 0;
@@ -237,8 +264,7 @@ export async function importLines(
     n++;
     onLine?.(n);
     if (typeof text !== 'string') {
-      await flush();
-      problem(summary.malformed, { line: n, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters: an import is one JSON event per line (JSONL)` });
+      await malformed({ line: n, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters: an import is one JSON event per line (JSONL)` });
       continue;
     }
     if (!text.trim()) continue;
@@ -250,8 +276,7 @@ export async function importLines(
       if (typeof line.at !== 'string') throw new Error(line.at === undefined ? 'missing field "at"' : 'field "at" must be a string');
       if (line.type !== 'tick' && typeof line.member !== 'string') throw new Error('missing field "member"');
     } catch (error) {
-      await flush(); // the problems stay in line order
-      problem(summary.malformed, { line: n, code: 'BAD_USER_INPUT', message: (error as Error).message });
+      await malformed({ line: n, code: 'BAD_USER_INPUT', message: (error as Error).message });
       continue;
     }
     if (TYPES.has(line.type as string) && (line.type !== 'tick' || batchTicks)) {
