@@ -279,7 +279,11 @@ export async function importLines(
       await malformed({ line: n, code: 'BAD_USER_INPUT', message: (error as Error).message });
       continue;
     }
-    if (TYPES.has(line.type as string) && (line.type !== 'tick' || batchTicks)) {
+    if (!TYPES.has(line.type as string)) {
+      await malformed({ line: n, code: 'BAD_USER_INPUT', message: `unknown event type ${JSON.stringify(line.type)}` });
+      continue;
+    }
+    if (line.type !== 'tick' || batchTicks) {
       pending.push({ n, line });
       if (pending.length >= batchLines) await flush();
       continue;
