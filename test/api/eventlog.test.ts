@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { compile } from '../../dsl/index.ts';
 import { Replay } from '../../src/engine/index.ts';
 import { COMMAND_LINE } from '../../src/server/services/audit.ts';
-import { importLines, MAX_LINE_CHARS } from '../../src/server/services/import.ts';
+import { importLines, MAX_LINE_BYTES } from '../../src/server/services/import.ts';
 import { linesOf } from '../../src/server/http/events-export.ts';
 import { verifyMerchant } from '../../src/server/services/verify.ts';
 import { generateToString } from '../../bench/generate.ts';
@@ -246,22 +246,29 @@ function eventLog(backend: Backend) {
       expect((await verifyMerchant(server.db.prisma, quiet.id)).differences).toEqual([]);
     });
 
-    test('an import line longer than the limit is malformed and dropped as it streams; the lines around it are applied', async () => {
+    test('an import line longer than the limit, or not UTF-8, is malformed and dropped as it streams; the lines around it are applied', async () => {
       const m = await newMerchant(server, COFFEE);
-      const body = [
+      const text = [
         JSON.stringify({ type: 'signup', at: '2026-03-01T09:00:00Z', member: 'ava' }),
         `[${'1,'.repeat(600_000)}1]`, // a document of 1.2 million characters on one line
         JSON.stringify({ type: 'signup', at: '2026-03-01T10:00:00Z', member: 'ben' }),
+        JSON.stringify({ type: 'signup', at: '2026-03-01T11:00:00Z', member: 'jos\u00e9' }),
       ].join('\n');
+      // The last line as a file saved in Latin-1 has it: é is one byte, not UTF-8.
+      const utf8 = Buffer.from(text, 'utf8');
+      const body = Buffer.concat([utf8.subarray(0, utf8.lastIndexOf('\n') + 1), Buffer.from(text.slice(text.lastIndexOf('\n') + 1), 'latin1')]);
       const res = await server.app.fetch('http://loyalty.test/events.jsonl', { method: 'POST', headers: { authorization: `Bearer ${m.key}` }, body });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
         accepted: 2,
         replayed: 0,
         refused: [],
-        malformed: [{ line: 2, code: 'BAD_USER_INPUT', message: expect.stringContaining('longer than 1,000,000 characters') }],
+        malformed: [
+          { line: 2, code: 'BAD_USER_INPUT', message: expect.stringContaining('longer than 1,000,000 bytes') },
+          { line: 4, code: 'BAD_USER_INPUT', message: expect.stringContaining('not valid UTF-8') },
+        ],
         refusedCount: 0,
-        malformedCount: 1,
+        malformedCount: 2,
       });
       expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
     });
@@ -498,11 +505,19 @@ describe('the lines of an imported body', () => {
   });
 
   test('a line over the limit, in one piece or many, with or without a break after it, is handed on as overlong and the next line read', async () => {
-    const long = 'x'.repeat(MAX_LINE_CHARS + 1);
-    const exact = 'y'.repeat(MAX_LINE_CHARS);
-    expect(await read([`a\n${long}\nb\n`])).toEqual(['a', { overlong: true }, 'b']);
-    expect(await read(['a\n', ...long.match(/.{1,65536}/g)!, '\nb'])).toEqual(['a', { overlong: true }, 'b']);
-    expect(await read([long])).toEqual([{ overlong: true }]);
-    expect((await read([exact, '\n'])).map((l) => (typeof l === 'string' ? l.length : l))).toEqual([MAX_LINE_CHARS]);
+    const long = 'x'.repeat(MAX_LINE_BYTES + 1);
+    const exact = 'y'.repeat(MAX_LINE_BYTES);
+    expect(await read([`a\n${long}\nb\n`])).toEqual(['a', { unread: 'overlong' }, 'b']);
+    expect(await read(['a\n', ...long.match(/.{1,65536}/g)!, '\nb'])).toEqual(['a', { unread: 'overlong' }, 'b']);
+    expect(await read([long])).toEqual([{ unread: 'overlong' }]);
+    expect((await read([exact, '\n'])).map((l) => (typeof l === 'string' ? l.length : l))).toEqual([MAX_LINE_BYTES]);
+  });
+
+  test('a line that is not UTF-8 (Latin-1 é) is handed on as unread, the lines around it read', async () => {
+    const latin1 = Uint8Array.from([...new TextEncoder().encode('{"member":"jos'), 0xe9, ...new TextEncoder().encode('"}\n')]);
+    expect(await read(['a\n', latin1, 'b\n'])).toEqual(['a', { unread: 'encoding' }, 'b']);
+    // A valid é split between pieces is one character.
+    const jose = new TextEncoder().encode('jos\u00e9\n');
+    expect(await read([jose.subarray(0, 4), jose.subarray(4)])).toEqual(['jos\u00e9']);
   });
 });

@@ -19,7 +19,7 @@ import type { PrismaClient } from '@prisma/client';
 import type { Plugin } from 'graphql-yoga';
 import { EVENT_TYPES, parseDate, parseInstant } from '../engine.ts';
 import { DomainError } from '../services/errors.ts';
-import { BATCH_LINES, CHUNK_LINES, importLines, MAX_LINE_CHARS, type OverlongLine } from '../services/import.ts';
+import { BATCH_LINES, CHUNK_LINES, importLines, MAX_LINE_BYTES, type UnreadLine } from '../services/import.ts';
 import { credentialOf } from './authentication.ts';
 import { errorResponse } from './respond.ts';
 
@@ -101,38 +101,53 @@ export async function* exportLines(prisma: PrismaClient, merchantId: string, fil
   }
 }
 
+const NEWLINE = 0x0a;
+
 /**
- * The lines of a streamed body, decoded as they arrive (constant memory):
- * each piece is searched for line breaks once, and a line longer than
- * MAX_LINE_CHARS is dropped as it comes (an OverlongLine in its place), so
- * that a body without line breaks is neither held whole nor searched again
- * and again from its start (which took 12 s of the server's thread for one
- * line of 20 MB).
+ * The lines of a streamed body as they arrive (constant memory). Lines are
+ * cut at their line break in the bytes (a UTF-8 character never holds that
+ * byte), each piece searched once, and each line decoded on its own as
+ * UTF-8, strictly: a line that is not UTF-8 is handed on as unread (the
+ * lenient decoder would have put U+FFFD in its member ids and SKUs without a
+ * word), and the lines after it are read. A line longer than MAX_LINE_BYTES
+ * is dropped as it comes, so that a body without line breaks is neither held
+ * whole nor searched again and again from its start (which once took 12 s of
+ * the server's thread for one line of 20 MB).
  */
-export async function* linesOf(body: AsyncIterable<Uint8Array> | null): AsyncGenerator<string | OverlongLine> {
+export async function* linesOf(body: AsyncIterable<Uint8Array> | null): AsyncGenerator<string | UnreadLine> {
   if (!body) return;
-  const decoder = new TextDecoder();
-  /** The line so far, or null while dropping one that is too long. */
-  let rest: string | null = '';
-  const take = (text: string) => {
-    if (rest === null) return;
-    rest += text;
-    if (rest.length > MAX_LINE_CHARS) rest = null;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  /** The line so far (copies: a piece may outlive its chunk), or null while dropping one that is too long. */
+  let parts: Uint8Array[] | null = [];
+  let size = 0;
+  const take = (piece: Uint8Array, copy: boolean) => {
+    if (parts === null || piece.length === 0) return;
+    size += piece.length;
+    if (size > MAX_LINE_BYTES) parts = null;
+    else parts.push(copy ? piece.slice() : piece);
   };
-  const lines = function* (text: string): Generator<string | OverlongLine> {
+  const line = (): string | UnreadLine => {
+    const whole = parts;
+    parts = [];
+    size = 0;
+    if (whole === null) return { unread: 'overlong' };
+    try {
+      return decoder.decode(whole.length === 1 ? whole[0] : Buffer.concat(whole));
+    } catch {
+      return { unread: 'encoding' };
+    }
+  };
+  for await (const chunk of body) {
     let start = 0;
     let i: number;
-    while ((i = text.indexOf('\n', start)) >= 0) {
-      take(text.slice(start, i));
-      yield rest ?? { overlong: true };
-      rest = '';
+    while ((i = chunk.indexOf(NEWLINE, start)) >= 0) {
+      take(chunk.subarray(start, i), false);
+      yield line();
       start = i + 1;
     }
-    take(text.slice(start));
-  };
-  for await (const chunk of body) yield* lines(decoder.decode(chunk, { stream: true }));
-  yield* lines(decoder.decode());
-  if (rest !== '') yield rest ?? { overlong: true };
+    take(chunk.subarray(start), true);
+  }
+  if (parts === null || size > 0) yield line();
 }
 
 export function eventsExport(prisma: PrismaClient, options: { maxFutureMs?: number; embedded?: boolean } = {}): Plugin {

@@ -36,19 +36,24 @@ type Line = Record<string, unknown>;
 export const MAX_PROBLEMS = 1000;
 
 /**
- * The longest line an import reads, in characters: an event is one JSON
- * object on a line of its own, a few hundred characters (an order of a
- * hundred lines is about 10,000). A file that is one document (a JSON array,
- * a line break lost) is not held in memory whole, however long it is: the
- * reader (http/events-export.ts linesOf) drops such a line and hands on an
- * OverlongLine, which is reported as malformed.
+ * The longest line an import reads, in bytes: an event is one JSON object on
+ * a line of its own, a few hundred bytes (an order of a hundred lines is
+ * about 10,000). A file that is one document (a JSON array, a line break
+ * lost) is not held in memory whole, however long it is: the reader
+ * (http/events-export.ts linesOf) drops such a line and hands on an
+ * UnreadLine, which is reported as malformed.
  */
-export const MAX_LINE_CHARS = 1_000_000;
+export const MAX_LINE_BYTES = 1_000_000;
 
-/** A line longer than MAX_LINE_CHARS, not kept. */
-export interface OverlongLine {
-  overlong: true;
+/** A line the reader did not make a string of: longer than MAX_LINE_BYTES, or not UTF-8 (a file saved as Latin-1, say). */
+export interface UnreadLine {
+  unread: 'overlong' | 'encoding';
 }
+
+const UNREAD: Record<UnreadLine['unread'], string> = {
+  overlong: `the line is longer than ${MAX_LINE_BYTES.toLocaleString('en-US')} bytes: an import is one JSON event per line (JSONL)`,
+  encoding: 'the line is not valid UTF-8: an import is read as UTF-8 (convert a file saved in another encoding first)',
+};
 
 /** The line's own key without its namespace (`order:`, `refund:`, `write:`), else one derived from the line. */
 function keyOf(line: Line, namespace: string): string {
@@ -186,7 +191,7 @@ const TYPES = new Set(['signup', 'order', 'refund', 'redeem', 'join_club', 'canc
 export async function importLines(
   scope: members.Scope,
   actor: AuditActor,
-  lines: AsyncIterable<string | OverlongLine> | Iterable<string | OverlongLine>,
+  lines: AsyncIterable<string | UnreadLine> | Iterable<string | UnreadLine>,
   options: { batchLines?: number; chunkLines?: number; onLine?: (n: number) => void } = {},
 ): Promise<ImportSummary> {
   const { batchLines = BATCH_LINES.server, chunkLines = CHUNK_LINES.server, onLine } = options;
@@ -264,7 +269,7 @@ export async function importLines(
     n++;
     onLine?.(n);
     if (typeof text !== 'string') {
-      await malformed({ line: n, code: 'BAD_USER_INPUT', message: `the line is longer than ${MAX_LINE_CHARS.toLocaleString('en-US')} characters: an import is one JSON event per line (JSONL)` });
+      await malformed({ line: n, code: 'BAD_USER_INPUT', message: UNREAD[text.unread] });
       continue;
     }
     if (!text.trim()) continue;
