@@ -48,10 +48,10 @@ const failure = (m: { message: string; stack?: string }) => Object.assign(new Er
  * Starts PGlite, on a thread of its own (pglite-worker.mjs): the database's
  * work then runs beside the server's instead of on its thread (an import of
  * 30,000 lines spent 5.3–5.6 s of CPU in PGlite and 2.2–2.5 s in the
- * server's own code, one after the other until then). `dataDir` null keeps the database in memory
- * (tests). PGlite is single-user: the socket server queues one connection's
- * queries at a time, so clients must use a pool of one connection (see
- * db/index.ts). A data directory is locked for this process (db/lock.ts): a
+ * server's own code, one after the other until then). `dataDir` null keeps
+ * the database in memory (tests). PGlite is single-user: the socket server
+ * queues one connection's queries at a time, so clients must use a pool of
+ * one connection (see db/index.ts). A data directory is locked for this process (db/lock.ts): a
  * second process fails at once with DataDirectoryLocked.
  */
 export async function startEmbedded(dataDir: string | null, port = 0): Promise<EmbeddedDatabase> {

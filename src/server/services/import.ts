@@ -133,8 +133,8 @@ async function applyLine(scope: members.Scope, actor: AuditActor, line: Line): P
  * members' states once and starts and ends with the database or the server
  * waiting on the other. PGlite, when one thread did both, took the same
  * with 16,000 (and, on a thread of its own since db/embedded.ts moved it,
- * no size measured clearly better), and its one connection serves nothing else while a batch
- * runs, so it keeps 8,000. The members stay locked for the batch (seconds),
+ * no size measured clearly better), and its one connection serves nothing
+ * else while a batch runs, so it keeps 8,000. The members stay locked for the batch (seconds),
  * which a concurrent write to them waits out.
  */
 export const BATCH_LINES = { server: 16000, embedded: 8000 } as const;
@@ -201,8 +201,8 @@ export async function importLines(
   // each batch, so that such a line does not cut the batch short (HELD_MAX
   // of them do, so that the held ones stay few).
   let held: { kind: 'refused' | 'malformed'; p: ImportProblem }[] = [];
-  const problem = (list: ImportProblem[], p: ImportProblem) => {
-    held.push({ kind: list === summary.refused ? 'refused' : 'malformed', p });
+  const problem = (kind: 'refused' | 'malformed', p: ImportProblem) => {
+    held.push({ kind, p });
   };
   const list = () => {
     held.sort((a, b) => a.p.line - b.p.line);
@@ -220,9 +220,9 @@ export async function importLines(
       return;
     }
     const error = result.error;
-    if (error instanceof EventRefusedError) problem(summary.refused, { line: n, code: error.refusal.code, message: error.refusal.message });
-    else if (error instanceof DomainError && error.code === 'BAD_USER_INPUT') problem(summary.malformed, { line: n, code: error.code, message: error.message });
-    else if (error instanceof DomainError) problem(summary.refused, { line: n, code: error.code, message: error.message });
+    if (error instanceof EventRefusedError) problem('refused', { line: n, code: error.refusal.code, message: error.refusal.message });
+    else if (error instanceof DomainError && error.code === 'BAD_USER_INPUT') problem('malformed', { line: n, code: error.code, message: error.message });
+    else if (error instanceof DomainError) problem('refused', { line: n, code: error.code, message: error.message });
     else throw error;
   };
   const one = async (n: number, line: Line) => {
@@ -259,7 +259,7 @@ export async function importLines(
   };
   /** A line malformed as read: listed at once when no batch is pending. */
   const malformed = async (p: ImportProblem) => {
-    problem(summary.malformed, p);
+    problem('malformed', p);
     if (pending.length === 0) list();
     else if (held.length >= HELD_MAX) await flush();
   };

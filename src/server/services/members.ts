@@ -426,7 +426,9 @@ interface EventOptions {
 /**
  * Applies the event to the loaded rows (no I/O): the engine's outcome and
  * everything the write statement stores for it (write.ts), the event, the
- * order, the states, the entries and the outbox.
+ * order, the states, the entries and the outbox; `unchanged`: a refusal that
+ * changed nothing (changedNothing, with the member's clock read before the
+ * engine moved it: the engine changes the rows' states in place).
  */
 function evaluate(
   scope: Scope,
@@ -435,8 +437,9 @@ function evaluate(
   bodyHash: string,
   rows: Map<string, MemberRow>,
   opts: EventOptions,
-): { outcome: ReturnType<typeof applyEvent>; write: WriteRows } {
+): { outcome: ReturnType<typeof applyEvent>; write: WriteRows; unchanged: boolean } {
   const before = scope.notify === false ? null : viewsBefore(active.program, rows.values());
+  const clock = rows.get(event.member)?.state.at;
   const outcome = applyEvent(active.program, event, {
     get: (id: string) => rows.get(id)?.state,
     // Order ids are unique per merchant by index; the caller loads the one an event names.
@@ -463,7 +466,7 @@ function evaluate(
     notifications,
     rewarded: [],
   };
-  return { outcome, write };
+  return { outcome, write, unchanged: changedNothing(outcome, clock, event.at) };
 }
 
 // ---------------------------------------------------------------- repeated refusals
@@ -523,9 +526,8 @@ async function applyMemberEvent(
     // reward), the write statement's version check catches a concurrent change.
     for (const [k, v] of await loadMembers(tx, scope.merchantId, opts.also, false)) if (!rows.has(k)) rows.set(k, v);
   }
-  const clock = rows.get(event.member)?.state.at;
-  const { outcome, write } = evaluate(scope, active, event, bodyHash, rows, opts);
-  if (changedNothing(outcome, clock, event.at) && (await refusedBefore(prismaSql(tx), scope.merchantId, event, bodyHash))) {
+  const { outcome, write, unchanged } = evaluate(scope, active, event, bodyHash, rows, opts);
+  if (unchanged && (await refusedBefore(prismaSql(tx), scope.merchantId, event, bodyHash))) {
     return { refusal: outcome.refusal, program: active.program, entryIds: [], entries: [], rows, replayed: null };
   }
   const written = await writeRows(prismaSql(tx), write);
@@ -836,10 +838,10 @@ async function cachedOrder(scope: Scope, active: ActiveProgram, event: OrderEven
   } catch {
     return null;
   }
-  const { outcome, write } = evaluated;
+  const { outcome, write, unchanged } = evaluated;
   if (outcome.changed.some((s) => s.id !== event.member) || outcome.entries.some((e) => e.member !== event.member)) return null;
   // A refusal that changed nothing may repeat one the log holds: the usual way looks.
-  if (changedNothing(outcome, row.state.at, event.at)) return null;
+  if (unchanged) return null;
   const client = await poolOf(scope.prisma).connect();
   const tx = new SqlTransaction(client);
   let written: Awaited<ReturnType<typeof writeRows>>;
@@ -918,9 +920,8 @@ export async function recordOrder(
     const { referral } = context;
     if (referral && !rows.has(referral.referrer.externalId)) rows.set(referral.referrer.externalId, referral.referrer);
     stampTime(event, rows);
-    const clock = context.member?.state.at;
-    const { outcome, write } = evaluateOrder(scope, active, event, bodyHash, rows, orderId);
-    if (changedNothing(outcome, clock, event.at) && (await refusedBefore(tx, scope.merchantId, event, bodyHash))) {
+    const { outcome, write, unchanged } = evaluateOrder(scope, active, event, bodyHash, rows, orderId);
+    if (unchanged && (await refusedBefore(tx, scope.merchantId, event, bodyHash))) {
       return { result: orderAnswer(active, outcome, [], rows, event.member, orderId), row: null };
     }
     if (!outcome.error && referral && !referral.rewardedAt && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
