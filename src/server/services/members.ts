@@ -35,7 +35,8 @@ import { notificationsFor, recordNotifications, recordReminders, viewsBefore } f
 import { activeProgramOf, lastActiveProgram, requireActiveProgram, type ActiveProgram } from './programs.ts';
 import { MemberCache } from './member-cache.ts';
 import { inSqlTransaction, inTransaction, prismaSql, retrying, SqlTransaction, VersionConflict, type Sql, type Tx } from './transaction.ts';
-import { entryColumns, eventColumns, notificationColumns, orderColumns, updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
+import { batchEntry, batchEvent, batchNotification, batchOrder, ENTRY_COLUMNS, EVENT_COLUMNS, NOTIFICATION_COLUMNS, ORDER_COLUMNS, updateMembers, writeBatch, writeRows, type BatchRows, type EntryRow, type MemberInsert, type MemberUpdate, type OrderRow, type Query, type WriteRows } from './write.ts';
+import { ColumnRows } from '../db/binary-arrays.ts';
 import { poolOf } from '../db/index.ts';
 
 export interface Scope {
@@ -1460,8 +1461,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         clubs.set(c.memberId, list);
       }
     }
-    /** Orders by external id: stored ones (`row` null) and the batch's (their row, written once at the end). */
-    const orders = new Map<string, { id: string; bodyHash: string; at: number; record: OrderRecord | null; refunds: unknown[]; row: BatchRows['orders'][number] | null; dirty: boolean }>(
+    /** Orders by external id: stored ones (`row` null) and the batch's (`row` their index in the chunk's orders, till it is sent). */
+    const orders = new Map<string, { id: string; bodyHash: string; at: number; record: OrderRecord | null; refunds: unknown[]; row: number | null; dirty: boolean }>(
       context.orders.map((o) => [o.externalId, { id: o.id, bodyHash: o.bodyHash, at: Date.parse(o.at), record: o.record, refunds: o.refunds, row: null, dirty: false }]),
     );
     const applied = new Map(context.keys.map((k) => [k.key, { bodyHash: k.bodyHash, at: Date.parse(k.at) }]));
@@ -1471,12 +1472,12 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     const noRows = (): BatchRows => ({
       merchantId: scope.merchantId,
       programVersionId: active.version.id,
-      events: [],
-      orders: [],
+      events: new ColumnRows(EVENT_COLUMNS),
+      orders: new ColumnRows(ORDER_COLUMNS),
       orderUpdates: [],
       inserts: [],
-      entries: [],
-      notifications: [],
+      entries: new ColumnRows(ENTRY_COLUMNS),
+      notifications: new ColumnRows(NOTIFICATION_COLUMNS),
       referrals: [],
       rewarded: [],
       clubInserts: [],
@@ -1501,7 +1502,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       }
       for (const s of changed) touch(s.id, at);
       const seq = seqs[logged++]!;
-      batch.events.push(eventColumns({
+      batch.events.add(batchEvent({
         type: event.type,
         member: 'member' in event ? event.member : null,
         at: event.at,
@@ -1512,8 +1513,8 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         refusalCode: refusal?.code ?? null,
         refusal: refusal?.message ?? null,
       }, seq));
-      for (const e of staged.entries) batch.entries.push(entryColumns(e, batch.entries.length, seq));
-      if (before) for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.push(notificationColumns(n, batch.notifications.length, seq));
+      for (const e of staged.entries) batch.entries.add(batchEntry(e, seq));
+      if (before) for (const n of notificationsFor(program, { event: event.type === 'tick' ? null : event, at, before, changed, entries })) batch.notifications.add(batchNotification(n, seq));
     };
     /** A new member's row as its changes so far left it. */
     const insertOf = (id: string): MemberInsert => {
@@ -1538,7 +1539,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         read.set(id, { version: 0, lastEventAt: insert.lastEventAt });
       }
       created.clear();
-      for (const o of batch.orders) orders.get(o.x)!.row = null;
+      for (const x of batch.orders.columns.x) orders.get(x as string)!.row = null;
       for (const r of referralOf.values()) delete r.created;
       const written = writeBatch(query, batch);
       written.catch(() => undefined); // awaited below, after the lines (or rolled back with the transaction)
@@ -1620,8 +1621,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
       switch (event.type) {
         case 'order': {
           const refunds: unknown[] = [];
-          const stored = orderColumns(orderRow(orderId!, row.id, event, bodyHash, outcome.order), refunds);
-          batch.orders.push(stored);
+          const stored = batch.orders.add(batchOrder(orderRow(orderId!, row.id, event, bodyHash, outcome.order), refunds));
           orders.set(event.id, { id: orderId!, bodyHash, at: event.at, record: outcome.order, refunds, row: stored, dirty: false });
           if (referral && referral.rewardedAt === null && rewardsReferrer(event.id, outcome.changed, outcome.entries)) {
             referral.rewardedAt = event.at;
@@ -1635,7 +1635,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
           if (!refunded) throw new Error('engine accepted a refund of an unknown order');
           refunded.refunds.push({ at: formatInstant(event.at), lines: event.lines });
           if (outcome.order) refunded.record = outcome.order;
-          if (refunded.row) refunded.row.r = refunded.record;
+          if (refunded.row !== null) batch.orders.set(refunded.row, 'r', refunded.record);
           else refunded.dirty = true;
           break;
         }

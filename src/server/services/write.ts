@@ -13,6 +13,7 @@
 // The statement checks its member updates' version checks itself
 // (loyalty_check_updated, a serialization failure when one missed), so that
 // a COMMIT sent with it can never commit half a write (transaction.ts).
+import { ColumnRows } from '../db/binary-arrays.ts';
 import type { Sql } from './transaction.ts';
 import { PAYLOAD_VERSION, type NewNotification } from './notifications.ts';
 
@@ -113,13 +114,12 @@ const iso = (ms: number | null) => {
   return lastIso;
 };
 
-// Rows as the statements' jsonb_to_recordset columns; one mapping for the single write and the batch.
-// Orders, ledger entries and notifications (the rows an import writes by the
-// thousand) go under short keys with null fields left out: jsonb_to_recordset
-// reads a missing key as null, and the parameters' size is what PostgreSQL's
-// parse of them and the server's building of them cost.
-/** `refunds`: the batch's orders carry theirs (the single write's new order has none yet). */
-export const orderColumns = (o: OrderRow, refunds?: unknown[]) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record, f: refunds });
+// Rows as the single write's jsonb_to_recordset columns (the batch's go as
+// binary arrays, below). Orders, ledger entries and notifications go under
+// short keys with null fields left out: jsonb_to_recordset reads a missing
+// key as null, and the parameters' size is what PostgreSQL's parse of them
+// and the server's building of them cost.
+const orderColumns = (o: OrderRow) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel ?? undefined, t: o.total, a: iso(o.at), r: o.record });
 const updateColumns = (u: MemberUpdate) => ({ id: u.id, version: u.version, state: u.state, balance: u.balance, tier: u.tier, next_due_at: iso(u.nextDueAt), last_event_at: iso(u.lastEventAt) });
 const insertColumns = (n: MemberInsert) => ({
   id: n.id,
@@ -132,8 +132,7 @@ const insertColumns = (n: MemberInsert) => ({
   tier: n.tier,
   next_due_at: iso(n.nextDueAt),
 });
-/** `eventSeq`: the batch's entries name their event (the single write's are its one event's). */
-export const entryColumns = (e: EntryRow, n: number, eventSeq?: bigint) => ({
+const entryColumns = (e: EntryRow, n: number) => ({
   n,
   m: e.memberId,
   a: iso(e.at),
@@ -145,22 +144,8 @@ export const entryColumns = (e: EntryRow, n: number, eventSeq?: bigint) => ({
   rs: e.reason ?? undefined,
   ac: e.actor ?? undefined,
   o: e.orderId ?? undefined,
-  s: eventSeq?.toString(),
 });
-/** `eventSeq` as entryColumns'. */
-export const notificationColumns = (x: NewNotification, n: number, eventSeq?: bigint) => ({ n, t: x.type, m: x.member ?? undefined, a: iso(x.at), p: x.payload, s: eventSeq?.toString() });
-/** A batch's event as BATCH_SQL reads it. */
-export const eventColumns = (e: EventRow, seq: bigint) => ({
-  s: seq.toString(),
-  t: e.type,
-  m: e.member ?? undefined,
-  a: iso(e.at),
-  l: e.line,
-  k: e.key ?? undefined,
-  h: e.bodyHash,
-  rc: e.refusalCode ?? undefined,
-  r: e.refusal ?? undefined,
-});
+const notificationColumns = (x: NewNotification, n: number) => ({ n, t: x.type, m: x.member ?? undefined, a: iso(x.at), p: x.payload });
 
 /** The members' update over the versions read, from `param`'s updateColumns rows (the single write's and updateMembers' statements). */
 const updateMembersOver = (param: string) => `UPDATE members m
@@ -290,27 +275,26 @@ export type Query = <T>(text: string, params: readonly unknown[]) => Promise<T[]
 
 /**
  * The rows of one batch statement. Its events, orders, entries and
- * notifications (by the thousand) are staged as the statement reads them
- * (eventColumns, orderColumns, entryColumns, notificationColumns; `n` their
- * index in the statement): one object a row, not a row and then its
- * columns, which the server's thread spent its collector's time on.
+ * notifications (by the thousand) are staged as the statement's columns
+ * (batchEvent, batchOrder, batchEntry, batchNotification), in the order
+ * they are to be written.
  */
 export interface BatchRows {
   merchantId: string;
   programVersionId: string;
-  /** In log order; `seq` taken beforehand, ascending. */
-  events: ReturnType<typeof eventColumns>[];
-  /** Orders of the batch as orderColumns, as its refunds left them (`f` its refunds, `r` its record). */
-  orders: ReturnType<typeof orderColumns>[];
+  /** In log order (batchEvent); `seq` taken beforehand, ascending. */
+  events: ColumnRows<typeof EVENT_COLUMNS>;
+  /** Orders of the batch (batchOrder), as its refunds left them (`f` its refunds, `r` its record). */
+  orders: ColumnRows<typeof ORDER_COLUMNS>;
   /** Orders stored before the batch that its refunds changed: their refunds and record as the last refund left them. */
   orderUpdates: { id: string; refunds: unknown[]; record: unknown }[];
   /** New members (the updates of stored ones go by updateMembers). */
   inserts: MemberInsert[];
-  entries: ReturnType<typeof entryColumns>[];
+  entries: ColumnRows<typeof ENTRY_COLUMNS>;
   /** Club memberships the batch's joins made (as later cancels in the batch left them), and stored ones its cancels ended. */
   clubInserts: { id: string; memberId: string; club: string; since: number; until: number | null; cancelledAt: number | null }[];
   clubUpdates: { id: string; until: number; cancelledAt: number }[];
-  notifications: ReturnType<typeof notificationColumns>[];
+  notifications: ColumnRows<typeof NOTIFICATION_COLUMNS>;
   /** Referrals a signup made, and referrals an order rewarded. */
   referrals: { id: string; referrerId: string; refereeId: string; createdAt: number; rewardedAt: number | null; rewardOrderId: string | null }[];
   rewarded: { id: string; rewardedAt: number; orderId: string }[];
@@ -319,47 +303,64 @@ export interface BatchRows {
 }
 
 // Events, orders, ledger entries and notifications (the tables an import
-// fills by the thousand) go under short keys with null fields left out, as
-// the columns' mappings above say. The events and the entries, whose fields
-// are all scalars, are read with json_to_recordset: PostgreSQL then only
-// checks their text when binding it and reads the fields straight from it,
-// where jsonb first builds the whole document. That took the database's CPU
-// for 30,000 lines from 3.64–3.68 to 3.35–3.44 s (median of four alternating
-// in-process runs, twice). For the orders and notifications, whose lines,
-// record and payload are documents stored as jsonb, json_to_recordset did
-// worse (each document is parsed again from its text): all four as json took
-// 4.14 s against 3.68.
+// fills by the thousand) go as binary arrays, a column each
+// (db/binary-arrays.ts): the database copies their values instead of parsing
+// a JSON document of them (bench/README.md, "Import: rows as binary
+// arrays"). Before, the events and the entries went as json (read with
+// json_to_recordset, which took the database's CPU for 30,000 lines from
+// 3.64–3.68 to 3.35–3.44 s against jsonb), the orders and notifications as
+// jsonb. The other rows are few and stay jsonb.
+export const EVENT_COLUMNS = { s: 'int8', t: 'text', m: 'text', a: 'timestamptz', l: 'text', k: 'text', h: 'text', rc: 'text', r: 'text' } as const;
+/** `l` the lines, `r` the record, `f` the refunds (documents). */
+export const ORDER_COLUMNS = { id: 'uuid', m: 'uuid', x: 'text', h: 'text', l: 'jsonb', c: 'text', t: 'int8', a: 'timestamptz', r: 'jsonb', f: 'jsonb' } as const;
+export const ENTRY_COLUMNS = { m: 'uuid', a: 'timestamptz', k: 'text', p: 'int8', ru: 'text', rf: 'text', ln: 'int4', rs: 'text', ac: 'text', o: 'uuid', s: 'int8' } as const;
+export const NOTIFICATION_COLUMNS = { t: 'text', m: 'text', a: 'timestamptz', p: 'jsonb', s: 'int8' } as const;
+// Their parameters follow the batch's ten others, in this order.
+const EVENTS_FROM = 11;
+const ORDERS_FROM = EVENTS_FROM + Object.keys(EVENT_COLUMNS).length;
+const ENTRIES_FROM = ORDERS_FROM + Object.keys(ORDER_COLUMNS).length;
+const NOTIFICATIONS_FROM = ENTRIES_FROM + Object.keys(ENTRY_COLUMNS).length;
+
+/** A batch's event as EVENT_COLUMNS. */
+export const batchEvent = (e: EventRow, seq: bigint) => ({ s: seq, t: e.type, m: e.member, a: e.at, l: e.line, k: e.key, h: e.bodyHash, rc: e.refusalCode, r: e.refusal });
+/** A batch's order as ORDER_COLUMNS, with the array its refunds are pushed to. */
+export const batchOrder = (o: OrderRow, refunds: unknown[]) => ({ id: o.id, m: o.memberId, x: o.externalId, h: o.bodyHash, l: o.lines, c: o.channel, t: o.total, a: o.at, r: o.record, f: refunds });
+/** A batch's entry as ENTRY_COLUMNS, naming its event. */
+export const batchEntry = (e: EntryRow, eventSeq: bigint) => ({ m: e.memberId, a: e.at, k: e.kind, p: e.points, ru: e.rule, rf: e.ref, ln: e.line, rs: e.reason, ac: e.actor, o: e.orderId, s: eventSeq });
+/** A batch's notification as NOTIFICATION_COLUMNS, naming its event. */
+export const batchNotification = (x: NewNotification, eventSeq: bigint) => ({ t: x.type, m: x.member, a: x.at, p: x.payload, s: eventSeq });
+
 const BATCH_SQL = `
 WITH ev AS (
   INSERT INTO events (seq, merchant_id, type, member, at, line, key, body_hash, program_version_id, accepted, refusal_code, refusal)
   SELECT e.s, $1::uuid, e.t, e.m, e.a, e.l, e.k, e.h, $2::uuid, e.rc IS NULL, e.rc, e.r
-    FROM json_to_recordset($3::json) AS e(s bigint, t text, m text, a timestamptz, l text, k text, h text, rc text, r text)
+    FROM ${ColumnRows.sql(EVENT_COLUMNS, EVENTS_FROM, 'e')}
    ORDER BY e.s
   RETURNING seq
 ), ord AS (
   INSERT INTO orders (id, merchant_id, member_id, external_id, body_hash, lines, channel, total, at, record, refunds)
   SELECT o.id, $1::uuid, o.m, o.x, o.h, o.l, o.c, o.t, o.a, o.r, o.f
-    FROM jsonb_to_recordset($4::jsonb) AS o(id uuid, m uuid, x text, h text, l jsonb, c text, t bigint, a timestamptz, r jsonb, f jsonb)
+    FROM ${ColumnRows.sql(ORDER_COLUMNS, ORDERS_FROM, 'o')}
   RETURNING id
 ), ordu AS (
   UPDATE orders o SET refunds = w.refunds, record = w.record
-    FROM jsonb_to_recordset($11::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
+    FROM jsonb_to_recordset($7::jsonb) AS w(id uuid, refunds jsonb, record jsonb)
    WHERE o.id = w.id
   RETURNING o.id
 ), clb AS (
   INSERT INTO club_memberships (id, member_id, club, since, until, cancelled_at)
   SELECT c.id, c.member_id, c.club, c.since, c.until, c.cancelled_at
-    FROM jsonb_to_recordset($12::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
+    FROM jsonb_to_recordset($8::jsonb) AS c(id uuid, member_id uuid, club text, since timestamptz, until timestamptz, cancelled_at timestamptz)
   RETURNING id
 ), clu AS (
   UPDATE club_memberships c SET until = w.until, cancelled_at = w.cancelled_at
-    FROM jsonb_to_recordset($13::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
+    FROM jsonb_to_recordset($9::jsonb) AS w(id uuid, until timestamptz, cancelled_at timestamptz)
    WHERE c.id = w.id
   RETURNING c.id
 ), ins AS (
   INSERT INTO members (id, merchant_id, external_id, birthday, signup_at, last_event_at, state, balance, tier, next_due_at, updated_at)
   SELECT n.id, $1::uuid, n.external_id, n.birthday, n.signup_at, n.last_event_at, n.state, n.balance, n.tier, n.next_due_at, now()
-    FROM jsonb_to_recordset($5::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
+    FROM jsonb_to_recordset($3::jsonb) AS n(id uuid, external_id text, birthday text, signup_at timestamptz, last_event_at timestamptz, state jsonb, balance bigint, tier text, next_due_at timestamptz)
   RETURNING id
 ), led AS (
   INSERT INTO ledger_entries (merchant_id, member_id, at, kind, points, rule, ref, line, reason, actor, program_version_id, order_id, event_seq)
@@ -368,13 +369,13 @@ WITH ev AS (
          -- entries (dsl.md 4.9) may name an earlier order, found by its index.
          COALESCE(l.o, (SELECT o.id FROM orders o WHERE o.merchant_id = $1::uuid AND o.external_id = l.rf)),
          l.s
-    FROM json_to_recordset($6::json) AS l(n int, m uuid, a timestamptz, k text, p bigint, ru text, rf text, ln int, rs text, ac text, o uuid, s bigint)
+    FROM ${ColumnRows.sql(ENTRY_COLUMNS, ENTRIES_FROM, 'l')}
    ORDER BY l.n
   RETURNING id
 ), ntf AS (
   INSERT INTO notifications (merchant_id, type, member, at, version, payload, event_seq)
-  SELECT $1::uuid, n.t, n.m, n.a, $7::smallint, n.p, n.s
-    FROM jsonb_to_recordset($8::jsonb) AS n(n int, t text, m text, a timestamptz, p jsonb, s bigint)
+  SELECT $1::uuid, n.t, n.m, n.a, $4::smallint, n.p, n.s
+    FROM ${ColumnRows.sql(NOTIFICATION_COLUMNS, NOTIFICATIONS_FROM, 'n')}
    ORDER BY n.n
   RETURNING id, merchant_id, type, member
 ), dlv AS (
@@ -386,17 +387,17 @@ WITH ev AS (
 ), ref AS (
   INSERT INTO referrals (id, merchant_id, referrer_id, referee_id, created_at, rewarded_at, reward_order_id)
   SELECT r.id, $1::uuid, r.referrer_id, r.referee_id, r.created_at, r.rewarded_at, r.reward_order_id
-    FROM jsonb_to_recordset($9::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
+    FROM jsonb_to_recordset($5::jsonb) AS r(id uuid, referrer_id uuid, referee_id uuid, created_at timestamptz, rewarded_at timestamptz, reward_order_id uuid)
   RETURNING id
 ), rew AS (
   UPDATE referrals r SET rewarded_at = w.rewarded_at, reward_order_id = w.order_id
-    FROM jsonb_to_recordset($10::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
+    FROM jsonb_to_recordset($6::jsonb) AS w(id uuid, rewarded_at timestamptz, order_id uuid)
    WHERE r.id = w.id
   RETURNING r.id
 ), aud AS (
   INSERT INTO audit_log (merchant_id, actor_key_id, actor_label, action, target, details)
   SELECT $1::uuid, a.actor_key_id, a.actor_label, a.action, a.target, a.details
-    FROM jsonb_to_recordset($14::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
+    FROM jsonb_to_recordset($10::jsonb) AS a(n int, actor_key_id uuid, actor_label text, action text, target text, details jsonb)
    ORDER BY a.n
 )
 SELECT (SELECT count(*) FROM ev)::int AS events`;
@@ -406,14 +407,10 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
   const [result] = await query<{ events: number }>(BATCH_SQL, [
     rows.merchantId,
     rows.programVersionId,
-    JSON.stringify(rows.events),
-    JSON.stringify(rows.orders),
     JSON.stringify(
       rows.inserts.map(insertColumns),
     ),
-    JSON.stringify(rows.entries),
     PAYLOAD_VERSION,
-    JSON.stringify(rows.notifications),
     JSON.stringify(
       rows.referrals.map((r) => ({ id: r.id, referrer_id: r.referrerId, referee_id: r.refereeId, created_at: iso(r.createdAt), rewarded_at: iso(r.rewardedAt), reward_order_id: r.rewardOrderId })),
     ),
@@ -422,6 +419,10 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
     JSON.stringify(rows.clubInserts.map((c) => ({ id: c.id, member_id: c.memberId, club: c.club, since: iso(c.since), until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
     JSON.stringify(rows.clubUpdates.map((c) => ({ id: c.id, until: iso(c.until), cancelled_at: iso(c.cancelledAt) }))),
     JSON.stringify(rows.audits.map((a, n) => ({ n, actor_key_id: a.actorKeyId, actor_label: a.actorLabel, action: a.action, target: a.target, details: a.details }))),
+    ...rows.events.params(),
+    ...rows.orders.params(),
+    ...rows.entries.params(),
+    ...rows.notifications.params(),
   ]);
   if (!result) throw new Error('the batch write returned no row');
 }
