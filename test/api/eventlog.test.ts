@@ -273,6 +273,41 @@ function eventLog(backend: Backend) {
       expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
     });
 
+    test('text PostgreSQL cannot store (U+0000, a lone surrogate) makes its line malformed and its write BAD_USER_INPUT; the lines around it are applied', async () => {
+      const m = await newMerchant(server, COFFEE);
+      const signup = (member: string, at: string) => JSON.stringify({ type: 'signup', at, member });
+      // JSON can write both as escapes; before the check each failed its statement, and the import with it.
+      const text = [
+        signup('ava', '2026-03-01T09:00:00Z'),
+        signup('nul\u0000', '2026-03-01T09:01:00Z'),
+        signup('half\ud800', '2026-03-01T09:02:00Z'),
+        JSON.stringify({ type: 'order', at: '2026-03-01T09:03:00Z', member: 'ava', id: 'A-1', lines: [{ sku: 'LATTE\udc00', category: 'drinks', qty: 1, price: '4.50' }] }),
+        JSON.stringify({ type: 'adjust', at: '2026-03-01T09:04:00Z', member: 'ava', points: 5, reason: 'goodwill\u0000' }),
+        JSON.stringify({ type: 'event', at: '2026-03-01T09:05:00Z', member: 'ava', name: 'survey', key: 'write:k\u0000' }),
+        signup('ben', '2026-03-01T09:06:00Z'),
+      ].join('\n');
+      const res = await server.app.fetch('http://loyalty.test/events.jsonl', { method: 'POST', headers: { authorization: `Bearer ${m.key}` }, body: text });
+      expect(res.status).toBe(200);
+      const summary = (await res.json()) as { accepted: number; malformed: { line: number; code: string; message: string }[] };
+      expect(summary.accepted).toBe(2);
+      expect(summary.malformed.map((p) => [p.line, p.code, p.message.split(':')[0]])).toEqual([
+        [2, 'BAD_USER_INPUT', 'member'],
+        [3, 'BAD_USER_INPUT', 'member'],
+        [4, 'BAD_USER_INPUT', 'lines.0.sku'],
+        [5, 'BAD_USER_INPUT', 'reason'],
+        [6, 'BAD_USER_INPUT', 'key'],
+      ]);
+      expect(summary.malformed[0]!.message).toContain('valid Unicode without NUL');
+      expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
+      // The API's writes say the same, with a code.
+      const nul = await request(server.app, m.key, SignupDocument, { input: { memberId: 'a\u0000b', at: '2026-03-02T09:00:00Z' } });
+      expect(nul.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(nul.errors?.[0]?.message).toContain('valid Unicode');
+      const key = await request(server.app, m.key, RecordEventDocument, { input: { memberId: 'ava', name: 'survey', idempotencyKey: 'k\ud800', at: '2026-03-02T09:00:00Z' } });
+      expect(key.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
+    });
+
     test('an import lists the first thousand problems of each kind in line order and counts them all; malformed lines do not cut a batch short', async () => {
       const m = await newMerchant(server, COFFEE);
       const lines = [JSON.stringify({ type: 'signup', at: '2026-03-01T09:00:00Z', member: 'ava' })];

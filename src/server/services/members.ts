@@ -101,7 +101,16 @@ export interface RefundLineInput {
   qty: number;
 }
 
-const name = z.string().min(1).max(200);
+/**
+ * Whether PostgreSQL can store the text as given: U+0000 is in no text or
+ * jsonb value, and a lone surrogate (which JSON can write, "\ud800") is not
+ * Unicode. Such a value used to fail the write's statement as a database
+ * error, and one such line failed a whole import.
+ */
+const storable = (s: string) => !s.includes('\u0000') && (s as string & { isWellFormed(): boolean }).isWellFormed();
+/** A string the API stores, checked as `storable`. */
+const storedText = () => z.string().refine(storable, 'contains U+0000 or a lone surrogate: text must be valid Unicode without NUL characters');
+const name = storedText().min(1).max(200);
 /** Size limits the engine does not impose; its parser checks everything else. */
 const limits = z.looseObject({
   member: name.optional(),
@@ -111,7 +120,7 @@ const limits = z.looseObject({
   club: name.optional(),
   name: name.optional(),
   reward: name.optional(),
-  channel: z.string().max(100).nullish(),
+  channel: storedText().max(100).nullish(),
   lines: z.array(z.looseObject({ sku: name, category: name.optional() })).max(500).optional(),
 });
 
@@ -547,7 +556,7 @@ function finish(applied: Applied, memberExternalId: string): WriteResult {
 
 // ---------------------------------------------------------------- the event log
 
-const keyText = z.string().min(1).max(200);
+const keyText = storedText().min(1).max(200);
 
 /** A client's key, checked, in the namespace of its kind of write (`refund:R-1`, `write:K`). */
 function writeKey(field: string, value: string, namespace: string): string {
@@ -1080,7 +1089,7 @@ interface Correction {
   actor: string;
 }
 
-const reasonText = z.string().trim().min(1, 'give the reason for the correction').max(500);
+const reasonText = storedText().trim().min(1, 'give the reason for the correction').max(500);
 
 /**
  * A staff correction (dsl.md 4.12): one `adjust` entry of `points` (either
