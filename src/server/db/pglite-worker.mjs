@@ -25,6 +25,18 @@ let server;
 try {
   db = dir === null ? await PGlite.create() : await PGlite.create(dir);
   server = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+  // PGlite is one session, whichever connection the socket server serves
+  // (one at a time): what a connection left in it would be there for the
+  // next. Above all its prepared statements: node-postgres prepares a named
+  // statement once per connection, so once the pool had replaced a
+  // connection (an idle one is closed after 10 s) the first use of each name
+  // failed with "prepared statement ... already exists", and with it every
+  // write. A new connection starts from a clean session, as on PostgreSQL;
+  // this runs before its first message (those wait for the same lock).
+  server.addEventListener('connection', () => {
+    // (The socket server has rolled back a transaction the last one left open.)
+    db.exec('DISCARD ALL').catch((error) => console.error('the embedded database could not reset its session:', error));
+  });
   await server.start();
   parentPort.postMessage({ type: 'ready', conn: server.getServerConn() });
 } catch (error) {
