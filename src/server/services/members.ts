@@ -1337,7 +1337,7 @@ async function inBatchTransaction<T>(pool: pg.Pool, fn: (query: Query) => Promis
     try {
       // As the Prisma transaction it replaces: a batch of thousands of lines on a loaded machine (or PGlite) may take minutes, not forever.
       await client.query(`BEGIN; SET LOCAL statement_timeout = '${BATCH_TIMEOUT_MS}ms'`);
-      const result = await fn(async <R>(text: string, params: readonly unknown[]) => (await client.query(text, params as unknown[])).rows as R[]);
+      const result = await fn(async <R>(text: string, params: readonly unknown[], name?: string) => (await client.query(name ? { name, text, values: params as unknown[] } : { text, values: params as unknown[] })).rows as R[]);
       await client.query('COMMIT');
       return result;
     } catch (error) {

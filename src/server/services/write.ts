@@ -269,9 +269,12 @@ export async function writeRows(sql: Sql, rows: WriteRows, options: { commit?: b
 /**
  * A statement on the import's own connection (members.importBatch): rows
  * as node-postgres decodes them (int8 as text, timestamptz as Date, json as
- * values).
+ * values). `name`: prepared once per connection under it, as the statements
+ * run per chunk are: PostgreSQL then parses and analyses their text once
+ * (about 5 ms of PGlite's thread per execution of the batch statement;
+ * bench/README.md, "Import: rows as binary arrays").
  */
-export type Query = <T>(text: string, params: readonly unknown[]) => Promise<T[]>;
+export type Query = <T>(text: string, params: readonly unknown[], name?: string) => Promise<T[]>;
 
 /**
  * The rows of one batch statement. Its events, orders, entries and
@@ -423,7 +426,7 @@ export async function writeBatch(query: Query, rows: BatchRows): Promise<void> {
     ...rows.orders.params(),
     ...rows.entries.params(),
     ...rows.notifications.params(),
-  ]);
+  ], 'loyalty_import_batch');
   if (!result) throw new Error('the batch write returned no row');
 }
 
@@ -443,7 +446,7 @@ SELECT count(*)::int AS updated FROM upd`;
  */
 export async function updateMembers(query: Query, updates: readonly MemberUpdate[], perStatement: number): Promise<number> {
   const counts: Promise<{ updated: number }[]>[] = [];
-  for (let i = 0; i < updates.length; i += perStatement) counts.push(query<{ updated: number }>(MEMBERS_SQL, [JSON.stringify(updates.slice(i, i + perStatement).map(updateColumns))]));
+  for (let i = 0; i < updates.length; i += perStatement) counts.push(query<{ updated: number }>(MEMBERS_SQL, [JSON.stringify(updates.slice(i, i + perStatement).map(updateColumns))], 'loyalty_import_members'));
   let updated = 0;
   for (const [r] of await Promise.all(counts)) updated += r?.updated ?? 0;
   return updated;
