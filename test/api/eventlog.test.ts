@@ -362,6 +362,28 @@ function eventLog(backend: Backend) {
       expect(await server.db.prisma.event.count({ where: { merchantId: m.id } })).toBe(logged);
     });
 
+    test('an import in many small batches, each parsed while the one before is written, gives loyalty replay\'s members and problems in line order', async () => {
+      // 60-line batches: every batch but the first is read and prepared while the one before it is still in the database's hands.
+      const events = generateToString({ events: 1500, members: 120, months: 2 }).split('\n');
+      for (let i = 37; i < events.length; i += 97) events.splice(i, 0, i % 2 ? 'not json' : JSON.stringify({ type: 'page_view', at: '2026-01-01T00:00:00Z', member: 'x' }));
+      const m = await newMerchant(server, COFFEE, { sandbox: true });
+      const summary = await importLines({ prisma: server.db.prisma, merchantId: m.id }, COMMAND_LINE, events, { batchLines: 60, chunkLines: 7 });
+      const replay = new Replay(compile(COFFEE, 'coffee-chain.loyalty').program!);
+      events.forEach((line, i) => replay.pushLine(line, i + 1));
+      const expected = replay.result();
+      const refused = summary.refused.map((p) => p.line);
+      const malformed = summary.malformed.map((p) => p.line);
+      expect(malformed.length).toBeGreaterThan(10);
+      expect(refused.length).toBeGreaterThan(0);
+      expect([refused, malformed]).toEqual([[...refused].sort((a, b) => a - b), [...malformed].sort((a, b) => a - b)]);
+      expect([...malformed, ...refused].sort((a, b) => a - b)).toEqual(expected.errors.map((e) => e.line));
+      const stored = await server.db.prisma.member.findMany({ where: { merchantId: m.id }, select: { externalId: true, balance: true, tier: true } });
+      expect(Object.fromEntries(stored.map((s) => [s.externalId, [Number(s.balance), s.tier]]))).toEqual(
+        Object.fromEntries(Object.entries(expected.members).map(([id, r]) => [id, [r.balance, r.tier]])),
+      );
+      expect((await verifyMerchant(server.db.prisma, m.id)).differences).toEqual([]);
+    });
+
     test('an import applies every type of line in its batch as the one-by-one writes do (clubs, refunds, referrals, ticks, an adjust with its audit) and logs a refused order as refused', async () => {
       const order = (at: string, member: string, id: string) =>
         JSON.stringify({ type: 'order', at, member, id, lines: [{ sku: 'LATTE-12', category: 'espresso', qty: 1, price: '4.75' }], channel: 'store' });

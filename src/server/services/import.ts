@@ -204,14 +204,18 @@ export async function importLines(
   const problem = (kind: 'refused' | 'malformed', p: ImportProblem) => {
     held.push({ kind, p });
   };
-  const list = () => {
+  /** Lists the held problems of the lines before `before`, in line order. */
+  const list = (before = Infinity) => {
     held.sort((a, b) => a.p.line - b.p.line);
+    let listed = 0;
     for (const { kind, p } of held) {
+      if (p.line >= before) break;
+      listed++;
       if (kind === 'refused') summary.refusedCount++;
       else summary.malformedCount++;
       if (summary[kind].length < MAX_PROBLEMS) summary[kind].push(p);
     }
-    held = [];
+    held = held.slice(listed);
   };
   const count = (n: number, result: { replayed: boolean } | { error: unknown }) => {
     if ('replayed' in result) {
@@ -234,10 +238,10 @@ export async function importLines(
   };
   let pending: { n: number; line: Line }[] = [];
   /** A batch that cannot go as one (a key used with another body, a limit) is split in halves down to SPLIT_MIN lines, then applied line by line. */
-  const apply = async (batch: { n: number; line: Line }[]): Promise<void> => {
+  const apply = async (batch: { n: number; line: Line }[], prepared?: members.PreparedBatch, onSent?: () => void): Promise<void> => {
     let results: Awaited<ReturnType<typeof members.importBatch>>;
     try {
-      results = await members.importBatch(scope, actor, batch.map((b) => batchEvent(b.line)), { chunkLines });
+      results = await members.importBatch(scope, actor, prepared ?? batch.map((b) => batchEvent(b.line)), { chunkLines, onSent });
     } catch (error) {
       if (!(error instanceof members.BatchFallback || error instanceof DomainError)) throw error;
       if (batch.length <= SPLIT_MIN) {
@@ -251,17 +255,43 @@ export async function importLines(
     }
     results.forEach((r, i) => count(batch[i]!.n, r));
   };
+  /**
+   * The batch being applied. The next one is read while it runs, and parsed
+   * (prepareBatch) once its rows are all sent: the server's thread would
+   * otherwise wait while the database writes them, and the database while
+   * the thread parses the next batch.
+   */
+  let running: { sent: Promise<void>; done: Promise<void> } | null = null;
+  const settle = async () => {
+    const was = running;
+    running = null;
+    await was?.done;
+  };
   const flush = async () => {
     const batch = pending;
     pending = [];
-    if (batch.length > 0) await apply(batch);
+    if (batch.length === 0) return;
+    await running?.sent;
+    const prepared = await members.prepareBatch(scope, batch.map((b) => batchEvent(b.line)));
+    await settle();
+    // The problems of the lines before this batch: those after it wait for it.
+    list(batch[0]!.n);
+    let sent!: () => void;
+    const done = apply(batch, prepared, () => sent()).finally(() => sent());
+    done.catch(() => undefined); // awaited by settle
+    running = { sent: new Promise((resolve) => (sent = resolve)), done };
+  };
+  /** Every line so far applied and its problems listed. */
+  const finish = async () => {
+    await flush();
+    await settle();
     list();
   };
   /** A line malformed as read: listed at once when no batch is pending. */
   const malformed = async (p: ImportProblem) => {
     problem('malformed', p);
-    if (pending.length === 0) list();
-    else if (held.length >= HELD_MAX) await flush();
+    if (pending.length === 0 && running === null) list();
+    else if (held.length >= HELD_MAX) await finish();
   };
   const batchTicks = await members.ticksBatch(scope);
   let n = 0;
@@ -291,11 +321,13 @@ export async function importLines(
     if (line.type !== 'tick' || batchTicks) {
       pending.push({ n, line });
       if (pending.length >= batchLines) await flush();
+      // A batch being applied gets the thread now and then, if the lines come without waiting (an array, a file read whole).
+      else if (running !== null && pending.length % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
       continue;
     }
-    await flush();
+    await finish();
     await one(n, line);
   }
-  await flush();
+  await finish();
   return summary;
 }

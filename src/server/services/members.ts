@@ -1389,6 +1389,35 @@ interface Membership {
   dirty: boolean;
 }
 
+/** A line of a batch parsed against the active program: its event, key, adjust reason, and logged line with its hash; or the error its write would throw. */
+type ParsedLine = { event: EngineEvent; key: string | undefined; reason: string | null; bodyHash: string; line: string } | { error: unknown };
+
+/** importBatch's first step, which needs no database: the lines checked and parsed against the active program. */
+export interface PreparedBatch {
+  active: ActiveProgram;
+  parsed: ParsedLine[];
+}
+
+/**
+ * The lines of a batch parsed against the merchant's active program (this
+ * process's, as a write would take it; importBatch falls back if the
+ * database's differs). The import prepares a batch while the database is
+ * still writing the one before, when the server's thread would wait.
+ */
+export async function prepareBatch(scope: Scope, raws: readonly BatchInput[]): Promise<PreparedBatch> {
+  const active = await lastActiveProgram(scope.prisma, scope.merchantId);
+  const parsed = raws.map((raw): ParsedLine => {
+    try {
+      const event = toEvent(scope, active, raw.event);
+      const reason = event.type === 'adjust' ? checkAdjust(event.points, raw.event.reason) : null;
+      return { event, key: batchKey(event, raw.key), reason, ...hashAndLine(active.program, event) };
+    } catch (error) {
+      return { error };
+    }
+  });
+  return { active, parsed };
+}
+
 /**
  * Applies a run of import lines of any type as one transaction: the members
  * locked in one statement (and, at a tick, the members it finds due that
@@ -1401,23 +1430,22 @@ interface Membership {
  * cannot bring forward, a publish meanwhile) it throws BatchFallback (or
  * the DomainError) and writes nothing, and the caller applies the lines
  * one by one. With `scope.notify` false no notification is staged (nor the
- * member views before each event that they are computed from).
+ * member views before each event that they are computed from). `lines`:
+ * raw, or as prepareBatch parsed them; `onSent` is called once the engine
+ * has run every line and every row is sent, when what is left is the
+ * database's work.
  */
-export async function importBatch(scope: Scope, actor: AuditActor, raws: readonly BatchInput[], options: { chunkLines?: number } = {}): Promise<BatchLineResult[]> {
-  const { chunkLines = Infinity } = options;
+export async function importBatch(
+  scope: Scope,
+  actor: AuditActor,
+  lines: readonly BatchInput[] | PreparedBatch,
+  options: { chunkLines?: number; onSent?: () => void } = {},
+): Promise<BatchLineResult[]> {
+  const { chunkLines = Infinity, onSent } = options;
   const notify = scope.notify !== false;
-  const active = await lastActiveProgram(scope.prisma, scope.merchantId);
+  const { active, parsed } = 'parsed' in lines ? lines : await prepareBatch(scope, lines);
   const { program } = active;
   const correctionActor = actorLabel(actor) ?? 'unknown';
-  const parsed = raws.map((raw): { event: EngineEvent; key: string | undefined; reason: string | null } | { error: unknown } => {
-    try {
-      const event = toEvent(scope, active, raw.event);
-      const reason = event.type === 'adjust' ? checkAdjust(event.points, raw.event.reason) : null;
-      return { event, key: batchKey(event, raw.key), reason };
-    } catch (error) {
-      return { error };
-    }
-  });
   const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
   const keys = parsed.flatMap((p) => ('event' in p && p.event.type !== 'order' && p.key !== undefined ? [p.key] : []));
   const ids = new Set<string>();
@@ -1567,8 +1595,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
         results.push(p);
         continue;
       }
-      const { event, key } = p;
-      const { bodyHash, line } = hashAndLine(program, event);
+      const { event, key, bodyHash, line } = p;
       if (event.type === 'tick') {
         // Every member due by then: the batch holds them all (those the database found due by its last tick were locked with the rest).
         const due = [...rows.values()].filter((r) => {
@@ -1701,6 +1728,7 @@ export async function importBatch(scope: Scope, actor: AuditActor, raws: readonl
     writes.push(writeBatch(query, batch));
     const updated = updateMembers(query, updates, MEMBERS_PER_STATEMENT);
     updated.catch(() => undefined); // a chunk's failure is the one to report
+    onSent?.();
     await Promise.all(writes);
     if ((await updated) !== updates.length) throw new VersionConflict(updates.map((u) => u.id).join(', '));
     return results;
