@@ -24,7 +24,14 @@ let db;
 let server;
 try {
   db = dir === null ? await PGlite.create() : await PGlite.create(dir);
-  server = new PGLiteSocketServer({ db, port, host: '127.0.0.1' });
+  // Two connections: the server's pool holds one, but replaces a connection
+  // as soon as a statement fails (node-postgres ends a client released with
+  // an error), and the new one arrives while the old is still closing. With
+  // one, it was turned away ("Too many connections"): the request after any
+  // database error failed as SERVICE_UNAVAILABLE. The socket server queues
+  // both connections' messages on the one session, and a transaction's
+  // connection keeps it until the transaction ends.
+  server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 2 });
   // PGlite is one session, whichever connection the socket server serves
   // (one at a time): what a connection left in it would be there for the
   // next. Above all its prepared statements: node-postgres prepares a named
