@@ -14,7 +14,7 @@ import { schema } from './graphql/schema.ts';
 import { authentication, credentialOf, keyToVerifyOf } from './http/authentication.ts';
 import { bodyLimit } from './http/body-limit.ts';
 import { merchantConsole } from './http/console.ts';
-import { isDatabaseUnavailable, serviceUnavailable } from './http/database-errors.ts';
+import { isDatabaseUnavailable, isUnstorableText, serviceUnavailable } from './http/database-errors.ts';
 import { graphiqlOptions, renderBundledGraphiQL } from './http/graphiql.ts';
 import { EVENTS_PATH, eventsExport } from './http/events-export.ts';
 import { health } from './http/health.ts';
@@ -69,6 +69,7 @@ function malformedInput(error: unknown): string | null {
     const code = (e as { code?: unknown }).code;
     if (code === 'P2023' || code === '22P02') return 'malformed cursor or id: pass a cursor the API returned';
   }
+  if (isUnstorableText(error)) return 'an argument contains U+0000 or a lone surrogate: text must be valid Unicode without NUL characters';
   return null;
 }
 

@@ -19,6 +19,8 @@ import {
   AdjustPointsDocument,
   AdvanceTimeDocument,
   CreateWebhookEndpointDocument,
+  MemberDocument,
+  OrderDocument,
   RecordEventDocument,
   RecordOrderDocument,
   RedeemPointsDocument,
@@ -306,6 +308,9 @@ function eventLog(backend: Backend) {
       const key = await request(server.app, m.key, RecordEventDocument, { input: { memberId: 'ava', name: 'survey', idempotencyKey: 'k\ud800', at: '2026-03-02T09:00:00Z' } });
       expect(key.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect((await logOf(m.id)).map((e) => e.member)).toEqual(['ava', 'ben']);
+      // A read by such an id finds nothing: no member or order can have it.
+      const reads = [await request(server.app, m.key, MemberDocument, { id: 'a\u0000b' }), await request(server.app, m.key, OrderDocument, { id: 'A-\u0000' })];
+      expect(reads.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT']);
     });
 
     test('an import lists the first thousand problems of each kind in line order and counts them all; malformed lines do not cut a batch short', async () => {
