@@ -277,9 +277,10 @@ export async function importLines(
     // The problems of the lines before this batch: those after it wait for it.
     list(batch[0]!.n);
     let sent!: () => void;
-    const done = apply(batch, prepared, () => sent()).finally(() => sent());
+    const allSent = new Promise<void>((resolve) => (sent = resolve));
+    const done = apply(batch, prepared, sent).finally(sent);
     done.catch(() => undefined); // awaited by settle
-    running = { sent: new Promise((resolve) => (sent = resolve)), done };
+    running = { sent: allSent, done };
   };
   /** Every line so far applied and its problems listed. */
   const finish = async () => {
