@@ -34,7 +34,7 @@ function integer(value: unknown, type: 'int4' | 'int8'): number {
 function text(value: unknown): string {
   if (typeof value !== 'string') throw new TypeError(`${typeof value} is not text`);
   // UTF-8 has no lone surrogate: Buffer.write would put U+FFFD in its place, changing the value unseen.
-  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) throw new TypeError('text with a lone surrogate (not valid Unicode)');
+  if (!value.isWellFormed()) throw new TypeError('text with a lone surrogate (not valid Unicode)');
   return value;
 }
 
@@ -119,17 +119,18 @@ export function encodeArray(type: ElementType, values: readonly unknown[]): Buff
         break;
       }
       case 'uuid': {
-        const s = v as string;
+        if (typeof v !== 'string') throw new TypeError(`${String(v)} is not a uuid`);
+        const s = v;
         b.writeInt32BE(16, o);
         let at = o + 4;
-        for (let j = 0; j < (typeof s === 'string' ? s.length : 0); j++) {
+        for (let j = 0; j < s.length; j++) {
           if (s.charCodeAt(j) === 45 && (j === 8 || j === 13 || j === 18 || j === 23)) continue; // the hyphens
           const high = HEX[s.charCodeAt(j)] ?? -1;
           const low = HEX[s.charCodeAt(++j)] ?? -1;
-          if (high < 0 || low < 0 || at === o + 20) throw new TypeError(`${String(s)} is not a uuid`);
+          if (high < 0 || low < 0 || at === o + 20) throw new TypeError(`${s} is not a uuid`);
           b[at++] = (high << 4) | low;
         }
-        if (at !== o + 20) throw new TypeError(`${String(s)} is not a uuid`);
+        if (at !== o + 20) throw new TypeError(`${s} is not a uuid`);
         o += 20;
         break;
       }

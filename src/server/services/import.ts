@@ -290,7 +290,7 @@ export async function importLines(
     await settle();
     list();
   };
-  /** A line malformed as read: listed at once when no batch is pending. */
+  /** A line malformed as read: listed at once when no batch is pending or running. */
   const malformed = async (p: ImportProblem) => {
     problem('malformed', p);
     if (pending.length === 0 && running === null) list();

@@ -107,7 +107,7 @@ export interface RefundLineInput {
  * Unicode. Such a value used to fail the write's statement as a database
  * error, and one such line failed a whole import.
  */
-const storable = (s: string) => !s.includes('\u0000') && (s as string & { isWellFormed(): boolean }).isWellFormed();
+const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
 /** A string the API stores, checked as `storable`. */
 const storedText = () => z.string().refine(storable, 'contains U+0000 or a lone surrogate: text must be valid Unicode without NUL characters');
 const name = storedText().min(1).max(200);
